@@ -1,0 +1,39 @@
+//! The small, closed set of errors a server function can return to the page. Each says what went
+//! wrong in words a person can act on; internal causes are logged on the server, never sent.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// No signed-in Zoho account in this browser session.
+    #[error("Please sign in with Zoho.")]
+    Unauthenticated,
+    /// The request itself was wrong; the message says how.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Something failed on our side; details are in the server log.
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+    /// The call never completed: network trouble between the page and zportal.
+    #[error("Could not reach zportal: {0}")]
+    Transport(String),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
+                AppError::BadRequest(format!("Invalid request: {msg}"))
+            }
+            ServerFnErrorErr::ServerError(_)
+            | ServerFnErrorErr::MiddlewareError(_)
+            | ServerFnErrorErr::Response(_)
+            | ServerFnErrorErr::Registration(_) => AppError::Internal,
+            other => AppError::Transport(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! zportal's user interface: the HTML shell, the routes and pages, and the server functions the
+//! pages call. Compiled twice: with `ssr` into the server and with `hydrate` into the WASM bundle.
+
+pub mod error;
+pub mod prefs;
+pub mod sign_in;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    StaticSegment,
+    components::{Route, Router, Routes},
+};
+
+pub use error::AppError;
+
+/// The product name, as shown in the header and the title.
+pub const PRODUCT: &str = "zportal";
+
+/// The HTML document the server renders around [`App`].
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="data:," />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The whole application: header, routes and pages.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    mark_hydrated();
+    let theme = prefs::Theme::provide();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/zportal.css" />
+        <Title text=PRODUCT />
+        <Router>
+            <header class="topbar">
+                <a class="brand" href="/">
+                    {PRODUCT}
+                </a>
+                <span class="tagline">"Your Zoho CRM, signed in safely"</span>
+                <div class="topbar-actions">
+                    <prefs::ThemeToggle theme />
+                </div>
+            </header>
+            <main class="content">
+                <Routes fallback=NotFound>
+                    <Route path=StaticSegment("") view=HomePage />
+                    <Route path=(StaticSegment("auth"), StaticSegment("error")) view=sign_in::SignInError />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Tells tests (and anything else that cares) that the WASM has taken over the page.
+fn mark_hydrated() {
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}
+
+/// `/`: the sign-in panel for now; the modules once records land.
+#[component]
+fn HomePage() -> impl IntoView {
+    view! {
+        <section class="hero">
+            <h1>"Sign in with your Zoho account"</h1>
+            <p class="lede">
+                "zportal lets you browse, search and edit your Zoho CRM records. "
+                "Your tokens stay on our server, encrypted; your browser only holds a session cookie."
+            </p>
+            <sign_in::SignInPanel />
+        </section>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::NOT_FOUND);
+        }
+    }
+    view! {
+        <section class="panel">
+            <h1>"Page not found"</h1>
+            <p>
+                <a href="/">"Back to the start"</a>
+            </p>
+        </section>
+    }
+}

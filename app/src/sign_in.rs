@@ -1,0 +1,170 @@
+//! The signed-out side of the app: choosing a data center, the "Sign in with Zoho" button, and the
+//! page a failed sign-in lands on.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+
+/// One data center the user may sign in at.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DcOption {
+    pub location: String,
+    pub name: String,
+}
+
+/// The data centers this zportal has enabled, and the one to preselect.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DcChoices {
+    pub options: Vec<DcOption>,
+    pub selected: String,
+}
+
+/// The data center this browser chose, and where its sign-in page lives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DcChosen {
+    pub location: String,
+    pub name: String,
+    pub accounts_server: String,
+}
+
+#[cfg(feature = "ssr")]
+const PREFERRED_DC: &str = "preferred_dc";
+
+/// Lists the enabled data centers, preselecting the one this browser chose before.
+#[server(endpoint = "auth/data-centers", input = GetUrl)]
+pub async fn data_centers() -> Result<DcChoices, AppError> {
+    use crate::ssr;
+    let ctx = ssr::server_context()?;
+    let session = ssr::session().await?;
+    let stored: Option<String> = session.get(PREFERRED_DC).await.map_err(ssr::store_error)?;
+    let selected = stored
+        .and_then(|s| s.parse::<zoho::DataCenter>().ok())
+        .filter(|dc| ctx.dcs.endpoints(*dc).is_ok())
+        .unwrap_or_else(|| ctx.dcs.default_dc());
+    Ok(DcChoices {
+        options: ctx
+            .dcs
+            .enabled()
+            .map(|dc| DcOption {
+                location: dc.location().to_owned(),
+                name: dc.name().to_owned(),
+            })
+            .collect(),
+        selected: selected.location().to_owned(),
+    })
+}
+
+/// Remembers this browser's data center in its session, so the next visit starts there.
+#[server(endpoint = "auth/data-center")]
+pub async fn choose_data_center(location: String) -> Result<DcChosen, AppError> {
+    use crate::ssr;
+    let ctx = ssr::server_context()?;
+    let dc: zoho::DataCenter = location
+        .parse()
+        .map_err(|_| AppError::BadRequest("That data center is not one Zoho has.".into()))?;
+    let endpoints = ctx.dcs.endpoints(dc).map_err(|_| {
+        AppError::BadRequest(format!("{} is not enabled on this zportal.", dc.name()))
+    })?;
+    let session = ssr::session().await?;
+    session
+        .insert(PREFERRED_DC, dc.location())
+        .await
+        .map_err(ssr::store_error)?;
+    Ok(DcChosen {
+        location: dc.location().to_owned(),
+        name: dc.name().to_owned(),
+        accounts_server: endpoints.accounts_server.clone(),
+    })
+}
+
+/// The "Data center" select and the "Sign in with Zoho" button.
+#[component]
+pub fn SignInPanel() -> impl IntoView {
+    let choices = Resource::new(|| (), |_| data_centers());
+    let choose = ServerAction::<ChooseDataCenter>::new();
+    let on_change = move |ev: leptos::ev::Event| {
+        choose.dispatch(ChooseDataCenter {
+            location: event_target_value(&ev),
+        });
+    };
+    let chosen = move || {
+        choose.value().get().map(|result| match result {
+            Ok(c) => format!(
+                "You will sign in at Zoho {} ({}).",
+                c.name, c.accounts_server
+            ),
+            Err(e) => e.to_string(),
+        })
+    };
+
+    view! {
+        <form class="sign-in" method="get" action="/auth/zoho/start">
+            <label for="dc">"Data center"</label>
+            <Suspense fallback=|| {
+                view! {
+                    <select id="dc" name="dc" disabled=true>
+                        <option>"Loading…"</option>
+                    </select>
+                }
+            }>
+                {move || Suspend::new(async move {
+                    match choices.await {
+                        Ok(c) => {
+                            let selected = c.selected;
+                            view! {
+                                <select id="dc" name="dc" on:change=on_change>
+                                    {c
+                                        .options
+                                        .into_iter()
+                                        .map(|o| {
+                                            let is_selected = o.location == selected;
+                                            view! {
+                                                <option value=o.location selected=is_selected>
+                                                    {o.name}
+                                                </option>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </select>
+                            }
+                                .into_any()
+                        }
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <button type="submit" class="primary">
+                "Sign in with Zoho"
+            </button>
+            <p class="hint" aria-live="polite">
+                {chosen}
+            </p>
+        </form>
+    }
+}
+
+/// What a sign-in failure code means, in words.
+pub fn reason_text(reason: &str) -> &'static str {
+    match reason {
+        "not_available" => "Signing in with Zoho is not available in this build of zportal yet.",
+        "unknown_dc" => "That data center is not enabled on this zportal.",
+        _ => "Signing in did not complete.",
+    }
+}
+
+/// `/auth/error`: why the sign-in failed, and a way to try again.
+#[component]
+pub fn SignInError() -> impl IntoView {
+    let query = use_query_map();
+    let text = move || reason_text(&query.read().get("reason").unwrap_or_default());
+    view! {
+        <section class="panel">
+            <h1>"Sign-in did not complete"</h1>
+            <p role="alert">{text}</p>
+            <SignInPanel />
+        </section>
+    }
+}

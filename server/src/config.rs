@@ -1,0 +1,373 @@
+//! The server's configuration, read once from the environment into types. A missing or malformed
+//! value stops the server with a message that names the variable (contracts.md, "Configuration").
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+use zoho::DataCenter;
+
+/// Why the configuration could not be read: always names the variable.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(var: &'static str, problem: impl Into<String>) -> Self {
+        ConfigError {
+            var,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Which Zoho the server talks to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ZohoTarget {
+    /// Real Zoho, through the pinned data-center table.
+    Zoho { client_id: String },
+    /// An emulator already running at `url` (several servers may share one).
+    Emulator { url: Url, client_id: String },
+    /// An emulator this server starts in-process, listening on `addr` (loopback only).
+    Embedded { addr: SocketAddr },
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Everything the server reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub site_addr: SocketAddr,
+    /// The one public origin, without a trailing slash (e.g. `http://127.0.0.1:3000`).
+    pub public_url: Url,
+    pub zoho: ZohoTarget,
+    /// The client secret, when one is configured; never printed (see [`Config`]'s `Debug`).
+    pub client_secret: Option<Secret>,
+    pub dcs: Vec<DataCenter>,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub session_idle: Duration,
+    pub session_max: Duration,
+    pub log_format: LogFormat,
+}
+
+/// A secret string whose `Debug` prints nothing of it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads the configuration through `get`, so tests need not touch the process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+
+        let site_addr: SocketAddr = parse_or(
+            "LEPTOS_SITE_ADDR",
+            var("LEPTOS_SITE_ADDR"),
+            "127.0.0.1:3000",
+        )?;
+
+        let public_url = match var("ZPORTAL_PUBLIC_URL") {
+            Some(v) => parse_public_url(&v)?,
+            None => parse_public_url(&format!("http://{site_addr}"))?,
+        };
+
+        let client_id = var("ZOHO_CLIENT_ID");
+        let client_secret = var("ZOHO_CLIENT_SECRET").map(Secret);
+        let emulator_url = var("ZOHO_EMULATOR_URL");
+        let zoho = match (client_id, &client_secret, emulator_url) {
+            (Some(_), None, _) => {
+                return Err(ConfigError::new(
+                    "ZOHO_CLIENT_SECRET",
+                    "must be set together with ZOHO_CLIENT_ID",
+                ));
+            }
+            (None, Some(_), _) => {
+                return Err(ConfigError::new(
+                    "ZOHO_CLIENT_ID",
+                    "must be set together with ZOHO_CLIENT_SECRET",
+                ));
+            }
+            (Some(client_id), Some(_), None) => ZohoTarget::Zoho { client_id },
+            (client_id, _, Some(url)) => ZohoTarget::Emulator {
+                url: parse_base_url("ZOHO_EMULATOR_URL", &url)?,
+                client_id: client_id.unwrap_or_else(|| DEV_CLIENT_ID.to_owned()),
+            },
+            (None, None, None) => {
+                let addr: SocketAddr = parse_or(
+                    "ZOHO_EMULATOR_ADDR",
+                    var("ZOHO_EMULATOR_ADDR"),
+                    "127.0.0.1:3100",
+                )?;
+                if !addr.ip().is_loopback() {
+                    return Err(ConfigError::new(
+                        "ZOHO_EMULATOR_ADDR",
+                        "the emulator listens on loopback only (127.0.0.0/8 or ::1)",
+                    ));
+                }
+                ZohoTarget::Embedded { addr }
+            }
+        };
+
+        let dcs = match var("ZOHO_DCS") {
+            Some(list) => zoho::dc::parse_locations(&list)
+                .map_err(|e| ConfigError::new("ZOHO_DCS", e.to_string()))?,
+            None => DataCenter::ALL.to_vec(),
+        };
+
+        let data_dir = PathBuf::from(var("ZPORTAL_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = var("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("zportal.db").display()));
+        if !database_url.starts_with("sqlite:") {
+            return Err(ConfigError::new(
+                "DATABASE_URL",
+                "only sqlite:// URLs are supported in this build",
+            ));
+        }
+
+        let session_idle =
+            parse_duration("ZPORTAL_SESSION_IDLE", var("ZPORTAL_SESSION_IDLE"), "2h")?;
+        let session_max = parse_duration("ZPORTAL_SESSION_MAX", var("ZPORTAL_SESSION_MAX"), "24h")?;
+        if session_max < session_idle {
+            return Err(ConfigError::new(
+                "ZPORTAL_SESSION_MAX",
+                "must not be shorter than ZPORTAL_SESSION_IDLE",
+            ));
+        }
+
+        let log_format = match var("ZPORTAL_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "ZPORTAL_LOG_FORMAT",
+                    format!("expected `text` or `json`, got {other:?}"),
+                ));
+            }
+        };
+
+        Ok(Config {
+            site_addr,
+            public_url,
+            zoho,
+            client_secret,
+            dcs,
+            data_dir,
+            database_url,
+            session_idle,
+            session_max,
+            log_format,
+        })
+    }
+
+    /// Whether the public origin is https (then cookies are `Secure` with the `__Host-` prefix).
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The public origin as browsers send it in `Origin` (scheme, host and port, no slash).
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+
+    /// The one redirect URI registered with Zoho.
+    pub fn redirect_uri(&self) -> String {
+        format!("{}/auth/zoho/callback", self.public_origin())
+    }
+
+    /// The session cookie's name: `__Host-` prefixed on https.
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.is_https() {
+            "__Host-zportal_session"
+        } else {
+            "zportal_session"
+        }
+    }
+}
+
+/// The seeded development client of the emulator (contracts.md).
+pub const DEV_CLIENT_ID: &str = "1000.ZPORTALDEV";
+
+fn parse_or<T: std::str::FromStr>(
+    var: &'static str,
+    value: Option<String>,
+    default: &str,
+) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    let raw = value.as_deref().unwrap_or(default);
+    raw.trim()
+        .parse()
+        .map_err(|e| ConfigError::new(var, format!("{raw:?} is not valid: {e}")))
+}
+
+fn parse_duration(
+    var: &'static str,
+    value: Option<String>,
+    default: &str,
+) -> Result<Duration, ConfigError> {
+    let raw = value.as_deref().unwrap_or(default);
+    let d = humantime::parse_duration(raw.trim()).map_err(|e| {
+        ConfigError::new(
+            var,
+            format!("{raw:?} is not a duration like 2h or 30m: {e}"),
+        )
+    })?;
+    if d.is_zero() {
+        return Err(ConfigError::new(var, "must be longer than zero"));
+    }
+    Ok(d)
+}
+
+fn parse_base_url(var: &'static str, raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| ConfigError::new(var, format!("{raw:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(ConfigError::new(var, "must be an http:// or https:// URL"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::new(var, "must not carry a query or fragment"));
+    }
+    Ok(url)
+}
+
+fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
+    let url = parse_base_url("ZPORTAL_PUBLIC_URL", raw)?;
+    if url.path() != "/" {
+        return Err(ConfigError::new(
+            "ZPORTAL_PUBLIC_URL",
+            "must be an origin without a path (zportal is served from /)",
+        ));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_run_the_embedded_emulator_on_loopback() {
+        let c = config(&[]).expect("defaults are valid");
+        assert_eq!(c.site_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.public_origin(), "http://127.0.0.1:3000");
+        assert_eq!(c.redirect_uri(), "http://127.0.0.1:3000/auth/zoho/callback");
+        assert_eq!(
+            c.zoho,
+            ZohoTarget::Embedded {
+                addr: "127.0.0.1:3100".parse().expect("addr")
+            }
+        );
+        assert_eq!(c.dcs.len(), 9);
+        assert_eq!(c.session_idle, Duration::from_secs(2 * 3600));
+        assert_eq!(c.session_max, Duration::from_secs(24 * 3600));
+        assert_eq!(c.session_cookie_name(), "zportal_session");
+        assert!(c.database_url.starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn https_public_url_prefixes_the_cookie() {
+        let c = config(&[("ZPORTAL_PUBLIC_URL", "https://crm.example.com")]).expect("valid");
+        assert!(c.is_https());
+        assert_eq!(c.session_cookie_name(), "__Host-zportal_session");
+        assert_eq!(c.public_origin(), "https://crm.example.com");
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("LEPTOS_SITE_ADDR", "nowhere")], "LEPTOS_SITE_ADDR"),
+            (&[("ZPORTAL_PUBLIC_URL", "ftp://x")], "ZPORTAL_PUBLIC_URL"),
+            (
+                &[("ZPORTAL_PUBLIC_URL", "https://x.test/app")],
+                "ZPORTAL_PUBLIC_URL",
+            ),
+            (&[("ZOHO_CLIENT_ID", "1000.X")], "ZOHO_CLIENT_SECRET"),
+            (&[("ZOHO_CLIENT_SECRET", "s")], "ZOHO_CLIENT_ID"),
+            (&[("ZOHO_EMULATOR_URL", "not a url")], "ZOHO_EMULATOR_URL"),
+            (
+                &[("ZOHO_EMULATOR_ADDR", "0.0.0.0:3100")],
+                "ZOHO_EMULATOR_ADDR",
+            ),
+            (&[("ZOHO_DCS", "us,mars")], "ZOHO_DCS"),
+            (&[("ZPORTAL_SESSION_IDLE", "soon")], "ZPORTAL_SESSION_IDLE"),
+            (
+                &[
+                    ("ZPORTAL_SESSION_IDLE", "3h"),
+                    ("ZPORTAL_SESSION_MAX", "1h"),
+                ],
+                "ZPORTAL_SESSION_MAX",
+            ),
+            (&[("ZPORTAL_LOG_FORMAT", "xml")], "ZPORTAL_LOG_FORMAT"),
+            (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
+        ];
+        for (vars, expected) in cases {
+            let err = config(vars).expect_err("must be refused");
+            assert_eq!(err.var, *expected, "{vars:?} gave {err}");
+            assert!(err.to_string().starts_with(expected));
+        }
+    }
+
+    #[test]
+    fn real_zoho_needs_both_halves_and_hides_the_secret() {
+        let c = config(&[
+            ("ZOHO_CLIENT_ID", "1000.REAL"),
+            ("ZOHO_CLIENT_SECRET", "very-secret-value"),
+            ("ZOHO_DCS", "eu,us"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            c.zoho,
+            ZohoTarget::Zoho {
+                client_id: "1000.REAL".into()
+            }
+        );
+        assert_eq!(c.dcs, vec![DataCenter::Eu, DataCenter::Us]);
+        assert!(!format!("{c:?}").contains("very-secret-value"));
+    }
+
+    #[test]
+    fn an_emulator_url_uses_the_dev_client_unless_told_otherwise() {
+        let c = config(&[("ZOHO_EMULATOR_URL", "http://127.0.0.1:3999")]).expect("valid");
+        assert!(matches!(
+            c.zoho,
+            ZohoTarget::Emulator { ref client_id, .. } if client_id == DEV_CLIENT_ID
+        ));
+    }
+}

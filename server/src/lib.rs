@@ -1,0 +1,160 @@
+//! zportal's server: reads the configuration, opens the store, and wires the axum router
+//! (Leptos pages and server functions, the sign-in routes, sessions, the CSRF guard, tracing).
+
+mod auth;
+pub mod config;
+mod csrf;
+mod sessions;
+pub mod telemetry;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::ssr::ServerContext;
+use axum::Router;
+use axum::extract::{FromRef, MatchedPath, Request};
+use axum::routing::get;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use tower_http::trace::TraceLayer;
+use tower_sessions::ExpiredDeletion;
+use tower_sessions_sqlx_store::SqliteStore;
+use zoho::DcTable;
+
+use crate::config::{Config, ZohoTarget};
+
+/// Everything a request handler may need.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub config: Arc<Config>,
+    pub ctx: ServerContext,
+    pub sessions: SqliteStore,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("session store: {0}")]
+    SessionStore(String),
+    #[error("Leptos configuration: {0}")]
+    Leptos(String),
+    #[error("data centers: {0}")]
+    DataCenters(#[from] zoho::DcError),
+}
+
+impl AppState {
+    /// Opens the store and builds the state for `config`.
+    pub async fn new(config: Config, leptos_options: LeptosOptions) -> Result<Self, StartError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+            path: config.data_dir.display().to_string(),
+            source,
+        })?;
+        let pool = open_sqlite(&config.database_url).await?;
+        let sessions = SqliteStore::new(pool);
+        sessions
+            .migrate()
+            .await
+            .map_err(|e| StartError::SessionStore(e.to_string()))?;
+        let dcs = match &config.zoho {
+            ZohoTarget::Zoho { .. } => DcTable::zoho(&config.dcs)?,
+            ZohoTarget::Emulator { url, .. } => DcTable::emulator(url.as_str(), &config.dcs)?,
+            ZohoTarget::Embedded { addr } => {
+                DcTable::emulator(&format!("http://{addr}"), &config.dcs)?
+            }
+        };
+        Ok(AppState {
+            leptos_options,
+            config: Arc::new(config),
+            ctx: ServerContext { dcs: Arc::new(dcs) },
+            sessions,
+        })
+    }
+}
+
+/// SQLite in WAL mode with a busy timeout, created if missing.
+async fn open_sqlite(url: &str) -> Result<SqlitePool, sqlx::Error> {
+    let options: SqliteConnectOptions = url.parse()?;
+    let options = options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(Duration::from_secs(5));
+    SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+}
+
+/// The whole HTTP surface of zportal, ready for `axum::serve` or `oneshot` in tests.
+pub fn build_router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let ctx = state.ctx.clone();
+    let leptos_options = state.leptos_options.clone();
+    let origin = csrf::PublicOrigin(state.config.public_origin().into());
+
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(auth::router())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(ctx.clone()),
+            move || app::shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(origin, csrf::guard))
+        .layer(sessions::layer(state.sessions.clone(), &state.config))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .with_state(state)
+}
+
+/// A request's span records the matched route, never the URI: queries carry codes and state.
+fn request_span(req: &Request) -> tracing::Span {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+        .unwrap_or("unmatched");
+    tracing::info_span!("request", method = %req.method(), route)
+}
+
+/// Runs the server until Ctrl-C or SIGTERM, letting in-flight requests finish.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let leptos_options = get_configuration(None)
+        .map_err(|e| StartError::Leptos(e.to_string()))?
+        .leptos_options;
+    let addr = config.site_addr;
+    let state = AppState::new(config, leptos_options).await?;
+    let deletion = tokio::spawn(
+        state
+            .sessions
+            .clone()
+            .continuously_delete_expired(Duration::from_secs(300)),
+    );
+    let router = build_router(state);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("zportal listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(telemetry::shutdown_signal())
+        .await?;
+    deletion.abort();
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! `cargo xtask`: the two commands README gives users. Each installs what is missing (pinned, and
+//! saying what and why), then runs: `dev` serves zportal on the embedded emulator and rebuilds on
+//! change; `test` runs every check CI runs.
+
+mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Build, run and test zportal")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run zportal on the embedded emulator at http://127.0.0.1:3000, rebuilding on change.
+    Dev,
+    /// Run every check: format, lints, Rust tests, and the browser tests against a release build.
+    Test {
+        /// Skip the Playwright suite (and the release build it needs).
+        #[arg(long)]
+        no_browser: bool,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = Workspace::locate().and_then(|ws| match cli.command {
+        Cmd::Dev => dev(&ws),
+        Cmd::Test { no_browser } => test(&ws, !no_browser),
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace and the directories the tasks use.
+pub struct Workspace {
+    pub root: PathBuf,
+    pub target: PathBuf,
+}
+
+impl Workspace {
+    fn locate() -> Result<Self> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .context("xtask lives one level below the workspace root")?
+            .to_path_buf();
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .map(|p| if p.is_absolute() { p } else { root.join(p) })
+            .unwrap_or_else(|| root.join("target"));
+        Ok(Workspace { root, target })
+    }
+
+    /// A command run at the workspace root with the shared environment: the tools' PATH and the
+    /// `LEPTOS_*` variables cargo-leptos sets, so plain cargo builds and cargo-leptos builds agree
+    /// (a server built without them asks for the wrong WASM file and never hydrates).
+    pub fn cmd(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(&self.root)
+            .env("PATH", tools::path_with_tools(self));
+        for (k, v) in leptos_env() {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    fn cargo(&self, args: &[&str]) -> Command {
+        let mut cmd = self.cmd("cargo");
+        cmd.args(args);
+        cmd
+    }
+}
+
+/// The compile-time environment cargo-leptos gives a debug build of this workspace.
+fn leptos_env() -> [(&'static str, &'static str); 9] {
+    [
+        ("LEPTOS_OUTPUT_NAME", "zportal"),
+        ("LEPTOS_SITE_ROOT", "target/site"),
+        ("LEPTOS_SITE_PKG_DIR", "pkg"),
+        ("LEPTOS_SITE_ADDR", "127.0.0.1:3000"),
+        ("LEPTOS_RELOAD_PORT", "3001"),
+        ("LEPTOS_LIB_DIR", "frontend"),
+        ("LEPTOS_BIN_DIR", "server"),
+        ("LEPTOS_JS_MINIFY", "false"),
+        ("LEPTOS_HASH_FILES", "false"),
+    ]
+}
+
+/// Runs `cmd`, failing with its description when it does not succeed.
+pub fn run(what: &str, cmd: &mut Command) -> Result<()> {
+    println!("\n==> {what}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start: {what}"))?;
+    if !status.success() {
+        bail!("failed ({status}): {what}");
+    }
+    Ok(())
+}
+
+fn dev(ws: &Workspace) -> Result<()> {
+    tools::ensure_build_tools(ws)?;
+    let data_dir = ws.root.join("data");
+    std::fs::create_dir_all(&data_dir)?;
+    run(
+        "cargo leptos watch (zportal on http://127.0.0.1:3000, Zoho emulator embedded)",
+        ws.cmd("cargo")
+            .args(["leptos", "watch"])
+            .env("ZPORTAL_DATA_DIR", &data_dir),
+    )
+}
+
+/// Packages built for the server side, in one cargo call so `app` gets `ssr` only.
+const SERVER_PACKAGES: &[&str] = &["-p", "app", "-p", "zoho", "-p", "server", "-p", "xtask"];
+
+fn test(ws: &Workspace, browser: bool) -> Result<()> {
+    tools::ensure_build_tools(ws)?;
+    if browser {
+        tools::ensure_browser_tools(ws)?;
+    }
+
+    run(
+        "cargo fmt --check",
+        &mut ws.cargo(&["fmt", "--all", "--check"]),
+    )?;
+    let mut clippy_server = ws.cargo(&["clippy", "--locked", "--all-targets"]);
+    clippy_server
+        .args(SERVER_PACKAGES)
+        .args(["--", "-D", "warnings"]);
+    run("clippy, server side (ssr)", &mut clippy_server)?;
+    run(
+        "clippy, browser side (wasm32, hydrate)",
+        &mut ws.cargo(&[
+            "clippy",
+            "--locked",
+            "-p",
+            "frontend",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    check_wasm_dependencies(ws)?;
+
+    let mut tests = ws.cargo(&["test", "--locked"]);
+    tests.args(SERVER_PACKAGES);
+    run("Rust tests", &mut tests)?;
+
+    if browser {
+        run(
+            "cargo leptos build --release (the site the browser tests use)",
+            &mut ws.cargo(&["leptos", "build", "--release"]),
+        )?;
+        report_wasm_size(ws)?;
+        end_to_end(ws)?;
+    }
+    println!("\nxtask: every check passed");
+    Ok(())
+}
+
+/// The WASM bundle must not pull in server-only crates.
+fn check_wasm_dependencies(ws: &Workspace) -> Result<()> {
+    println!("\n==> WASM dependency boundary");
+    let out = ws
+        .cargo(&[
+            "tree",
+            "--locked",
+            "-p",
+            "frontend",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
+        .output()
+        .context("cargo tree")?;
+    if !out.status.success() {
+        bail!(
+            "cargo tree failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let tree = String::from_utf8_lossy(&out.stdout);
+    let forbidden: Vec<&str> = [
+        "reqwest",
+        "sqlx",
+        "tokio",
+        "aes-gcm",
+        "zoho",
+        "tower-sessions",
+    ]
+    .into_iter()
+    .filter(|name| tree.lines().any(|l| l.starts_with(&format!("{name} v"))))
+    .collect();
+    if !forbidden.is_empty() {
+        bail!("the WASM build depends on server-only crates: {forbidden:?}");
+    }
+    println!("the WASM build holds none of reqwest, sqlx, tokio, aes-gcm, zoho, tower-sessions");
+    Ok(())
+}
+
+/// Prints the release bundle's size, raw and gzipped.
+fn report_wasm_size(ws: &Workspace) -> Result<()> {
+    use std::io::Write;
+    let wasm = ws.root.join("target/site/pkg/zportal.wasm");
+    let bytes = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&bytes)?;
+    let gzipped = gz.finish()?.len();
+    println!(
+        "\nrelease WASM: {} KB raw, {} KB gzip ({})",
+        bytes.len() / 1024,
+        gzipped / 1024,
+        wasm.display()
+    );
+    Ok(())
+}
+
+/// Runs the Playwright suite against the release build, each run with fresh data.
+fn end_to_end(ws: &Workspace) -> Result<()> {
+    let data_dir = ws.target.join("e2e-data");
+    if data_dir.exists() {
+        std::fs::remove_dir_all(&data_dir)?;
+    }
+    std::fs::create_dir_all(&data_dir)?;
+    let server = ws.target.join("release/server");
+    if !server.exists() {
+        bail!("no release server at {}", server.display());
+    }
+    let mut cmd = ws.cmd("npx");
+    cmd.current_dir(ws.root.join("end2end"))
+        .args(["playwright", "test"])
+        .env("ZPORTAL_E2E_SERVER", &server)
+        .env("ZPORTAL_E2E_SITE_ROOT", ws.root.join("target/site"))
+        .env("ZPORTAL_E2E_DATA_DIR", &data_dir)
+        .env("CHROMIUM_PATH", tools::chromium_path()?);
+    run("Playwright (Chromium, release build)", &mut cmd)
+}

@@ -1,0 +1,227 @@
+//! Installs what the build and the tests need, pinned, when it is missing — and says what and why.
+//! Nothing here downloads from anywhere but the package registries (crates.io, npm, Debian).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::{Workspace, run};
+
+/// cargo-leptos 0.3.11 needs a newer rustc than stable 1.95; 0.3.10 builds and works.
+const CARGO_LEPTOS_VERSION: &str = "0.3.10";
+
+/// Where `cargo install` puts binaries.
+fn cargo_bin() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"))
+        .join("bin")
+}
+
+/// PATH with cargo's bin directory and the end-to-end npm binaries (wasm-opt) in front.
+pub fn path_with_tools(ws: &Workspace) -> OsString {
+    let mut dirs = vec![cargo_bin(), ws.root.join("end2end/node_modules/.bin")];
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(dirs).unwrap_or_default()
+}
+
+/// The first line a tool prints for `--version`, if it runs at all.
+fn version_of(ws: &Workspace, program: &str, args: &[&str]) -> Option<String> {
+    let out = ws.cmd(program).args(args).output().ok()?;
+    out.status.success().then(|| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    })
+}
+
+fn step(what: &str, why: &str) {
+    println!("\n==> installing {what}: {why}");
+}
+
+/// The Rust side: the wasm32 target, cargo-leptos, and the wasm-bindgen CLI matching Cargo.lock.
+pub fn ensure_build_tools(ws: &Workspace) -> Result<()> {
+    let targets = ws
+        .cmd("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("rustup is needed to add the wasm32 target")?;
+    if !String::from_utf8_lossy(&targets.stdout).contains("wasm32-unknown-unknown") {
+        step(
+            "the wasm32-unknown-unknown target",
+            "the browser half is WebAssembly",
+        );
+        run(
+            "rustup target add wasm32-unknown-unknown",
+            ws.cmd("rustup")
+                .args(["target", "add", "wasm32-unknown-unknown"]),
+        )?;
+    }
+
+    let leptos = version_of(ws, "cargo", &["leptos", "--version"]).unwrap_or_default();
+    if !leptos.contains(CARGO_LEPTOS_VERSION) {
+        step(
+            &format!("cargo-leptos {CARGO_LEPTOS_VERSION}"),
+            "it builds the server and the WASM together (about 12 minutes, once)",
+        );
+        run(
+            "cargo install cargo-leptos",
+            ws.cmd("cargo").args([
+                "install",
+                "cargo-leptos",
+                "--version",
+                CARGO_LEPTOS_VERSION,
+                "--locked",
+            ]),
+        )?;
+    }
+
+    let wanted = locked_version(&ws.root, "wasm-bindgen")?;
+    let have = version_of(ws, "wasm-bindgen", &["--version"]).unwrap_or_default();
+    if !have.ends_with(&format!(" {wanted}")) {
+        step(
+            &format!("wasm-bindgen-cli {wanted}"),
+            "cargo-leptos runs the wasm-bindgen on PATH, which must match Cargo.lock",
+        );
+        run(
+            "cargo install wasm-bindgen-cli",
+            ws.cmd("cargo").args([
+                "install",
+                "wasm-bindgen-cli",
+                "--version",
+                &wanted,
+                "--locked",
+                "--force",
+            ]),
+        )?;
+    }
+    Ok(())
+}
+
+/// The version of `name` that Cargo.lock pins.
+fn locked_version(root: &Path, name: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == format!("name = \"{name}\"")
+            && let Some(v) = lines
+                .next()
+                .and_then(|l| l.strip_prefix("version = \""))
+                .and_then(|l| l.strip_suffix('"'))
+        {
+            return Ok(v.to_owned());
+        }
+    }
+    bail!("{name} is not in Cargo.lock")
+}
+
+/// The browser side of the tests: Node's packages (Playwright, and binaryen's wasm-opt for the
+/// release build) from the committed lockfile, and a Chromium to drive.
+pub fn ensure_browser_tools(ws: &Workspace) -> Result<()> {
+    if version_of(ws, "npm", &["--version"]).is_none() {
+        step("Node.js and npm", "Playwright runs on Node");
+        apt_install(ws, &["nodejs", "npm"])?;
+    }
+
+    let e2e = ws.root.join("end2end");
+    let lock = std::fs::read(e2e.join("package-lock.json")).context("end2end/package-lock.json")?;
+    let installed = std::fs::read(e2e.join("node_modules/.package-lock.json")).ok();
+    let stamp = e2e.join("node_modules/.zportal-lock");
+    if installed.is_none() || std::fs::read(&stamp).ok().as_deref() != Some(&lock[..]) {
+        step(
+            "end2end npm packages (npm ci)",
+            "@playwright/test drives the browser; binaryen's wasm-opt shrinks the release WASM",
+        );
+        run(
+            "npm ci",
+            ws.cmd("npm")
+                .current_dir(&e2e)
+                .args(["ci", "--no-audit", "--no-fund"]),
+        )?;
+        std::fs::write(&stamp, &lock)?;
+    }
+
+    if find_chromium().is_none() {
+        if can_apt() {
+            step(
+                "Chromium (Debian package)",
+                "the browser tests run in it, headless",
+            );
+            apt_install(ws, &["chromium"])?;
+        } else {
+            println!(
+                "\n==> no system Chromium and no apt-get as root: falling back to \
+                 `npx playwright install chromium` (a download that needs the internet)"
+            );
+            run(
+                "npx playwright install chromium",
+                ws.cmd("npx")
+                    .current_dir(&e2e)
+                    .args(["playwright", "install", "chromium"]),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The Chromium the tests launch; empty means Playwright's own download.
+pub fn chromium_path() -> Result<OsString> {
+    Ok(find_chromium()
+        .map(PathBuf::into_os_string)
+        .unwrap_or_default())
+}
+
+fn find_chromium() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("CHROMIUM_PATH").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+fn can_apt() -> bool {
+    is_root() && Path::new("/usr/bin/apt-get").exists()
+}
+
+fn apt_install(ws: &Workspace, packages: &[&str]) -> Result<()> {
+    if !can_apt() {
+        bail!("please install {packages:?} (apt-get as root is not available here)");
+    }
+    run("apt-get update", ws.cmd("apt-get").args(["update", "-qq"]))?;
+    run(
+        &format!("apt-get install {}", packages.join(" ")),
+        ws.cmd("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-qq"])
+            .args(packages),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_locked_wasm_bindgen_version() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let v = locked_version(&root, "wasm-bindgen").expect("wasm-bindgen is locked");
+        assert!(v.starts_with("0.2."), "{v}");
+        assert!(locked_version(&root, "no-such-crate-here").is_err());
+    }
+}
