@@ -142,6 +142,31 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .map_err(|e| StartError::Leptos(e.to_string()))?
         .leptos_options;
     let addr = config.site_addr;
+    let mut config = config;
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    })?;
+    // With no Zoho configured, zportal brings its own: the emulator, in-process, on loopback.
+    let embedded = match config.zoho {
+        ZohoTarget::Embedded { addr } => {
+            let running = emulator::start(emulator::Options {
+                addr,
+                state_file: Some(config.data_dir.join("emulator.json")),
+            })
+            .await?;
+            tracing::info!(
+                "no Zoho client configured: Zoho emulator embedded at {} (sign in as ada@us.zportal.test)",
+                running.base_url
+            );
+            config.zoho = ZohoTarget::Emulator {
+                url: running.base_url.parse()?,
+                client_id: config::DEV_CLIENT_ID.to_owned(),
+            };
+            Some(running)
+        }
+        _ => None,
+    };
     let state = AppState::new(config, leptos_options).await?;
     let deletion = tokio::spawn(
         state
@@ -156,5 +181,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_graceful_shutdown(telemetry::shutdown_signal())
         .await?;
     deletion.abort();
+    if let Some(running) = embedded {
+        running.stop().await;
+    }
     Ok(())
 }

@@ -123,7 +123,9 @@ fn dev(ws: &Workspace) -> Result<()> {
 }
 
 /// Packages built for the server side, in one cargo call so `app` gets `ssr` only.
-const SERVER_PACKAGES: &[&str] = &["-p", "app", "-p", "zoho", "-p", "server", "-p", "xtask"];
+const SERVER_PACKAGES: &[&str] = &[
+    "-p", "app", "-p", "zoho", "-p", "emulator", "-p", "server", "-p", "xtask",
+];
 
 fn test(ws: &Workspace, browser: bool) -> Result<()> {
     tools::ensure_build_tools(ws)?;

@@ -1,0 +1,802 @@
+//! Zoho Accounts per data center: the sign-in page and its POST, the token endpoint (code exchange
+//! and refresh, with Zoho's limits), both revoke endpoints, `user/info` and `serverinfo`.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::dc::Dc;
+use crate::faults::{Endpoint, FaultKind};
+use crate::model::{AccessToken, Code, Counter, RefreshToken, WINDOW_SECS, World};
+use crate::reply::{Reply, escape_html};
+use crate::{Call, Emulator};
+
+pub fn router() -> Router<Emulator> {
+    Router::new()
+        .route(
+            "/{dc}/accounts/oauth/v2/auth",
+            get(auth_page).post(auth_submit),
+        )
+        .route("/{dc}/accounts/oauth/v2/token", post(token))
+        .route("/{dc}/accounts/oauth/v2/token/revoke", post(revoke))
+        .route("/{dc}/accounts/oauth/v2/revoke/token", post(revoke))
+        .route("/{dc}/accounts/oauth/user/info", get(user_info))
+        .route("/{dc}/accounts/oauth/serverinfo", get(server_info))
+}
+
+/// Request parameters from the query, a urlencoded body and an HTTP Basic header, merged in that
+/// order (later ones win), as Zoho accepts all three.
+#[derive(Debug, Default)]
+pub(crate) struct Params(HashMap<String, String>);
+
+impl Params {
+    pub(crate) fn from_parts(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Self {
+        let mut map = HashMap::new();
+        if let Some(q) = query {
+            map.extend(url::form_urlencoded::parse(q.as_bytes()).into_owned());
+        }
+        let is_form = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+        if is_form {
+            map.extend(url::form_urlencoded::parse(body).into_owned());
+        }
+        if let Some((id, secret)) = basic_credentials(headers) {
+            map.insert("client_id".into(), id);
+            map.insert("client_secret".into(), secret);
+        }
+        Params(map)
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    fn call(&self, dc: Dc, endpoint: Endpoint, method: &'static str, path: String) -> Call {
+        Call {
+            dc,
+            endpoint,
+            method,
+            path,
+            client_id: self.get("client_id").map(str::to_owned),
+            secret_present: self.get("client_secret").is_some(),
+        }
+    }
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    Some((id.to_owned(), secret.to_owned()))
+}
+
+/// The `{dc}` path segment as a data center; any other value is Zoho's unknown-URL answer.
+pub(crate) struct DcPath(pub Dc);
+
+impl<S: Send + Sync> FromRequestParts<S> for DcPath {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let Path(dc) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        dc.parse()
+            .map(DcPath)
+            .map_err(|_| crate::api::unknown_url_reply().into_response())
+    }
+}
+
+/// Splits Zoho's comma- (or space-) separated scope list.
+pub(crate) fn split_scopes(scope: &str) -> Vec<String> {
+    scope
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A random token in Zoho's `1000.<hex>.<hex>` shape.
+pub(crate) fn new_token() -> String {
+    let a: [u8; 16] = rand::random();
+    let b: [u8; 16] = rand::random();
+    format!("1000.{}.{}", hex::encode(a), hex::encode(b))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sign-in page
+
+/// Why the sign-in page cannot go on: shown as a page, with no redirect (as Zoho does).
+fn check_auth_request(world: &World, dc: Dc, p: &Params) -> Result<(), &'static str> {
+    let client = p
+        .get("client_id")
+        .and_then(|id| world.clients.get(id))
+        .ok_or("Invalid client: no such client id.")?;
+    if !client.dcs.contains(&dc) {
+        return Err("Invalid client: this client is not enabled in this data center.");
+    }
+    if p.get("response_type") != Some("code") {
+        return Err("Invalid response type: only `code` is supported.");
+    }
+    let redirect = p.get("redirect_uri").ok_or("Missing redirect URI.")?;
+    if !client.accepts_redirect(redirect) {
+        return Err("Invalid redirect URI: it does not match the client's registered one.");
+    }
+    if p.get("scope")
+        .map(split_scopes)
+        .is_none_or(|s| s.is_empty())
+    {
+        return Err("Missing scope.");
+    }
+    match p.get("code_challenge_method") {
+        None | Some("S256") | Some("plain") => Ok(()),
+        Some(_) => Err("Invalid code_challenge_method: use S256 or plain."),
+    }
+}
+
+/// The fields carried from the authorization request into the form.
+const CARRIED: &[&str] = &[
+    "client_id",
+    "response_type",
+    "redirect_uri",
+    "scope",
+    "access_type",
+    "prompt",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+];
+
+fn sign_in_form(dc: Dc, p: &Params, error: Option<&str>) -> Reply {
+    let hidden: String = CARRIED
+        .iter()
+        .filter_map(|k| p.get(k).map(|v| (k, v)))
+        .map(|(k, v)| {
+            format!(
+                r#"<input type="hidden" name="{k}" value="{}">"#,
+                escape_html(v)
+            )
+        })
+        .collect();
+    let error = error
+        .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, escape_html(e)))
+        .unwrap_or_default();
+    let scopes: String = p
+        .get("scope")
+        .map(split_scopes)
+        .unwrap_or_default()
+        .iter()
+        .map(|s| format!("<li>{}</li>", escape_html(s)))
+        .collect();
+    let client = escape_html(p.get("client_id").unwrap_or(""));
+    Reply::Html(
+        StatusCode::OK,
+        format!(
+            r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Zoho Accounts (emulator, {dc})</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{{font:16px system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}}
+label{{display:block;font-weight:600;margin-top:1rem}}input[type=email]{{width:100%;padding:.5rem;font:inherit}}
+button{{margin-top:1rem;margin-right:.5rem;padding:.5rem 1rem;font:inherit}}.error{{color:#b42318}}</style>
+</head><body>
+<h1>Sign in to Zoho</h1>
+<p>Local Zoho emulator, data center <strong>{dc}</strong>. Application <code>{client}</code> asks for:</p>
+<ul>{scopes}</ul>
+{error}
+<form method="post">
+{hidden}
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" required autofocus>
+<button type="submit" name="decision" value="accept">Accept</button>
+<button type="submit" name="decision" value="reject" formnovalidate>Reject</button>
+</form>
+</body></html>"#
+        ),
+    )
+}
+
+fn error_page(message: &str) -> Reply {
+    Reply::Html(
+        StatusCode::BAD_REQUEST,
+        format!(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Zoho Accounts: error</title></head>\
+             <body><h1>Something went wrong</h1><p role=\"alert\">{}</p></body></html>",
+            escape_html(message)
+        ),
+    )
+}
+
+async fn auth_page(
+    State(emu): State<Emulator>,
+    DcPath(dc): DcPath,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let p = Params::from_parts(query.as_deref(), &headers, &[]);
+    let path = format!("/{dc}/accounts/oauth/v2/auth");
+    emu.run(
+        p.call(dc, Endpoint::Auth, "GET", path),
+        |world, _, _| match check_auth_request(world, dc, &p) {
+            Ok(()) => sign_in_form(dc, &p, None),
+            Err(e) => error_page(e),
+        },
+    )
+    .await
+}
+
+/// The URL the browser goes back to, with `params` added to the redirect URI's own query.
+fn back_to(redirect_uri: &str, params: &[(&str, &str)]) -> Reply {
+    match url::Url::parse(redirect_uri) {
+        Ok(mut url) => {
+            url.query_pairs_mut().extend_pairs(params);
+            Reply::Redirect(url.to_string())
+        }
+        Err(_) => error_page("Invalid redirect URI."),
+    }
+}
+
+async fn auth_submit(
+    State(emu): State<Emulator>,
+    DcPath(dc): DcPath,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let p = Params::from_parts(query.as_deref(), &headers, &body);
+    let path = format!("/{dc}/accounts/oauth/v2/auth");
+    emu.run(
+        p.call(dc, Endpoint::Auth, "POST", path),
+        |world, base, fault| {
+            if let Err(e) = check_auth_request(world, dc, &p) {
+                return error_page(e);
+            }
+            let redirect_uri = p.get("redirect_uri").unwrap_or_default();
+            let state = p.get("state");
+            let user = p.get("email").and_then(|e| world.user_by_email(e)).cloned();
+            // The user comes back from their home data center.
+            let home = user.as_ref().map_or(dc, |u| u.dc);
+            let accounts = home.accounts_server(base);
+            let mut back: Vec<(&str, &str)> = Vec::new();
+            let refuse = |back: &mut Vec<(&str, &str)>| {
+                back.push(("error", "access_denied"));
+            };
+
+            match p.get("decision") {
+                Some("reject") => refuse(&mut back),
+                Some("accept") => {
+                    let Some(user) = user.as_ref() else {
+                        return sign_in_form(
+                            dc,
+                            &p,
+                            Some("No Zoho account has that email address."),
+                        );
+                    };
+                    let client_id = p.get("client_id").unwrap_or_default().to_owned();
+                    let now = world.now();
+                    let limit = world.config.limits.codes_per_client;
+                    let issued = world.code_issues.entry(client_id.clone()).or_default();
+                    while issued.front().is_some_and(|t| *t <= now - WINDOW_SECS) {
+                        issued.pop_front();
+                    }
+                    if fault == Some(FaultKind::AccessDenied) || limit.reached(issued.len()) {
+                        refuse(&mut back);
+                    } else {
+                        issued.push_back(now);
+                        let code = new_token();
+                        world.codes.insert(
+                            code.clone(),
+                            Code {
+                                client_id,
+                                dc: home,
+                                zuid: user.zuid.clone(),
+                                redirect_uri: Some(redirect_uri.to_owned()),
+                                scopes: split_scopes(p.get("scope").unwrap_or_default()),
+                                offline: p.get("access_type") == Some("offline"),
+                                consent: p.get("prompt") == Some("consent"),
+                                code_challenge: p.get("code_challenge").map(|c| {
+                                    (
+                                        c.to_owned(),
+                                        p.get("code_challenge_method")
+                                            .unwrap_or("plain")
+                                            .to_owned(),
+                                    )
+                                }),
+                                expires_at: now + world.config.code_ttl,
+                            },
+                        );
+                        world
+                            .stats
+                            .count(Counter::CodesIssued, home, Some(&user.email), None);
+                        let mut params: Vec<(&str, &str)> = vec![("code", &code)];
+                        if let Some(s) = state {
+                            params.push(("state", s));
+                        }
+                        params.push(("location", home.location()));
+                        params.push(("accounts-server", &accounts));
+                        return back_to(redirect_uri, &params);
+                    }
+                }
+                _ => return sign_in_form(dc, &p, Some("Choose Accept or Reject.")),
+            }
+            if let Some(s) = state {
+                back.push(("state", s));
+            }
+            back.push(("location", home.location()));
+            back.push(("accounts-server", &accounts));
+            back_to(redirect_uri, &back)
+        },
+    )
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// The token endpoint
+
+async fn token(
+    State(emu): State<Emulator>,
+    DcPath(dc): DcPath,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let p = Params::from_parts(query.as_deref(), &headers, &body);
+    let endpoint = match p.get("grant_type") {
+        Some("refresh_token") => Endpoint::Refresh,
+        _ => Endpoint::Exchange,
+    };
+    let path = format!("/{dc}/accounts/oauth/v2/token");
+    emu.run(p.call(dc, endpoint, "POST", path), |world, base, fault| {
+        token_grant(world, base, dc, &p, fault)
+    })
+    .await
+}
+
+/// Checks the client's id, data center and secret, in the order Zoho reports them.
+fn authenticate_client(world: &World, dc: Dc, p: &Params) -> Result<(), Reply> {
+    let client = p
+        .get("client_id")
+        .and_then(|id| world.clients.get(id))
+        .ok_or_else(|| Reply::token_error("invalid_client"))?;
+    if !client.dcs.contains(&dc) {
+        return Err(Reply::token_error("invalid_client"));
+    }
+    if p.get("client_secret") != Some(client.client_secret.as_str()) {
+        return Err(Reply::token_error("invalid_client_secret"));
+    }
+    Ok(())
+}
+
+fn token_grant(
+    world: &mut World,
+    base: &str,
+    dc: Dc,
+    p: &Params,
+    fault: Option<FaultKind>,
+) -> Reply {
+    if let Err(reply) = authenticate_client(world, dc, p) {
+        return reply;
+    }
+    match fault {
+        Some(FaultKind::AccessDenied) => return Reply::access_denied(),
+        Some(FaultKind::InvalidCode) => return Reply::token_error("invalid_code"),
+        Some(FaultKind::InvalidToken) => return Reply::token_error("invalid_token"),
+        _ => {}
+    }
+    let legacy = fault == Some(FaultKind::LegacyShape) || world.config.legacy_token_shape;
+    match p.get("grant_type") {
+        Some("authorization_code") => exchange(world, base, dc, p, legacy),
+        Some("refresh_token") => refresh(world, base, dc, p, legacy),
+        _ => Reply::token_error("unsupported_grant_type"),
+    }
+}
+
+fn pkce_matches(challenge: &str, method: &str, verifier: &str) -> bool {
+    match method {
+        "S256" => URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == challenge,
+        _ => verifier == challenge,
+    }
+}
+
+fn exchange(world: &mut World, base: &str, dc: Dc, p: &Params, legacy: bool) -> Reply {
+    let now = world.now();
+    let client_id = p.get("client_id").unwrap_or_default();
+    let Some(code) = p
+        .get("code")
+        .and_then(|c| world.codes.get(c))
+        .filter(|c| c.dc == dc && c.client_id == client_id && c.expires_at > now)
+        .cloned()
+    else {
+        return Reply::token_error("invalid_code");
+    };
+    if let Some(expected) = &code.redirect_uri
+        && p.get("redirect_uri") != Some(expected.as_str())
+    {
+        return Reply::token_error("invalid_redirect_uri");
+    }
+    if let Some((challenge, method)) = &code.code_challenge {
+        let ok = p
+            .get("code_verifier")
+            .is_some_and(|v| pkce_matches(challenge, method, v));
+        if !ok {
+            return Reply::token_error("invalid_code");
+        }
+    }
+    if let Some(c) = p.get("code") {
+        world.codes.remove(c);
+    }
+    let Some(user) = world.user_by_zuid(&code.zuid).cloned() else {
+        return Reply::token_error("invalid_code");
+    };
+
+    let holds_live_refresh = world
+        .refresh_tokens
+        .values()
+        .any(|rt| rt.client_id == client_id && rt.zuid == code.zuid);
+    let refresh = (code.offline && (!holds_live_refresh || code.consent))
+        .then(|| mint_refresh_token(world, &code, now));
+    let access = mint_access_token(
+        world,
+        client_id,
+        dc,
+        &code.zuid,
+        &code.scopes,
+        refresh.as_deref(),
+        now,
+    );
+    let refresh_id = refresh
+        .as_deref()
+        .and_then(|t| world.refresh_tokens.get(t))
+        .map(|rt| rt.id.clone());
+    world.stats.count(
+        Counter::Exchanges,
+        dc,
+        Some(&user.email),
+        refresh_id.as_deref(),
+    );
+    token_response(
+        world,
+        base,
+        dc,
+        &access,
+        refresh.as_deref(),
+        &code.scopes,
+        legacy,
+    )
+}
+
+fn refresh(world: &mut World, base: &str, dc: Dc, p: &Params, legacy: bool) -> Reply {
+    let now = world.now();
+    let client_id = p.get("client_id").unwrap_or_default().to_owned();
+    let Some(token) = p.get("refresh_token").map(str::to_owned) else {
+        return Reply::token_error("invalid_code");
+    };
+    let limit = world.config.limits.refresh_window;
+    let Some(rt) = world
+        .refresh_tokens
+        .get_mut(&token)
+        .filter(|rt| rt.dc == dc && rt.client_id == client_id)
+    else {
+        return Reply::token_error("invalid_code");
+    };
+    while rt.mints.front().is_some_and(|t| *t <= now - WINDOW_SECS) {
+        rt.mints.pop_front();
+    }
+    let (id, zuid, scopes) = (rt.id.clone(), rt.zuid.clone(), rt.scopes.clone());
+    let email = world.user_by_zuid(&zuid).map(|u| u.email.clone());
+    if limit.reached(rt_mints(world, &token)) {
+        world
+            .stats
+            .count(Counter::RefreshesDenied, dc, email.as_deref(), Some(&id));
+        return Reply::access_denied();
+    }
+    if let Some(rt) = world.refresh_tokens.get_mut(&token) {
+        rt.mints.push_back(now);
+    }
+    let access = mint_access_token(world, &client_id, dc, &zuid, &scopes, Some(&token), now);
+    world
+        .stats
+        .count(Counter::Refreshes, dc, email.as_deref(), Some(&id));
+    token_response(world, base, dc, &access, None, &scopes, legacy)
+}
+
+fn rt_mints(world: &World, token: &str) -> usize {
+    world
+        .refresh_tokens
+        .get(token)
+        .map_or(0, |rt| rt.mints.len())
+}
+
+/// A new refresh token for the code's user and client, deleting the oldest beyond the limit.
+fn mint_refresh_token(world: &mut World, code: &Code, now: i64) -> String {
+    let limit = world.config.limits.refresh_tokens_per_user;
+    loop {
+        let mut held: Vec<(&String, &RefreshToken)> = world
+            .refresh_tokens
+            .iter()
+            .filter(|(_, rt)| rt.client_id == code.client_id && rt.zuid == code.zuid)
+            .collect();
+        if !limit.reached(held.len()) {
+            break;
+        }
+        held.sort_by_key(|(_, rt)| rt.seq);
+        let oldest = held[0].0.clone();
+        world.remove_refresh_token(&oldest);
+    }
+    let token = new_token();
+    let id = format!("rt{}", world.next_refresh_id);
+    world.next_refresh_id += 1;
+    let seq = world.next_seq_no();
+    world.refresh_tokens.insert(
+        token.clone(),
+        RefreshToken {
+            id,
+            client_id: code.client_id.clone(),
+            dc: code.dc,
+            zuid: code.zuid.clone(),
+            scopes: code.scopes.clone(),
+            issued_at: now,
+            seq,
+            mints: Default::default(),
+        },
+    );
+    token
+}
+
+/// A new access token, evicting the oldest live one of its refresh token beyond the limit.
+fn mint_access_token(
+    world: &mut World,
+    client_id: &str,
+    dc: Dc,
+    zuid: &str,
+    scopes: &[String],
+    refresh: Option<&str>,
+    now: i64,
+) -> String {
+    if let Some(parent) = refresh {
+        let limit = world.config.limits.live_access_tokens;
+        loop {
+            let mut live: Vec<(&String, &AccessToken)> = world
+                .access_tokens
+                .iter()
+                .filter(|(_, at)| at.refresh.as_deref() == Some(parent) && at.expires_at > now)
+                .collect();
+            if !limit.reached(live.len()) {
+                break;
+            }
+            live.sort_by_key(|(_, at)| at.seq);
+            let oldest = live[0].0.clone();
+            world.access_tokens.remove(&oldest);
+        }
+    }
+    let token = new_token();
+    let seq = world.next_seq_no();
+    world.access_tokens.insert(
+        token.clone(),
+        AccessToken {
+            client_id: client_id.to_owned(),
+            dc,
+            zuid: zuid.to_owned(),
+            scopes: scopes.to_vec(),
+            refresh: refresh.map(str::to_owned),
+            issued_at: now,
+            expires_at: now + world.config.access_token_ttl,
+            seq,
+        },
+    );
+    token
+}
+
+fn token_response(
+    world: &World,
+    base: &str,
+    dc: Dc,
+    access: &str,
+    refresh: Option<&str>,
+    scopes: &[String],
+    legacy: bool,
+) -> Reply {
+    let ttl = world.config.access_token_ttl;
+    let mut body = json!({
+        "access_token": access,
+        "scope": scopes.join(" "),
+        "api_domain": dc.api_domain(base),
+        "token_type": "Bearer",
+        "expires_in": ttl,
+    });
+    if legacy {
+        body["expires_in_sec"] = json!(ttl);
+        body["expires_in"] = json!(ttl * 1000);
+    }
+    if let Some(r) = refresh {
+        body["refresh_token"] = json!(r);
+    }
+    Reply::Json(StatusCode::OK, body)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Revoke, user info, server info
+
+async fn revoke(
+    State(emu): State<Emulator>,
+    DcPath(dc): DcPath,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let p = Params::from_parts(query.as_deref(), &headers, &body);
+    // The newer endpoint authenticates the client with Basic; the older one takes the token alone.
+    let basic = basic_credentials(&headers).is_some();
+    let path = if basic {
+        format!("/{dc}/accounts/oauth/v2/revoke/token")
+    } else {
+        format!("/{dc}/accounts/oauth/v2/token/revoke")
+    };
+    emu.run(
+        p.call(dc, Endpoint::Revoke, "POST", path),
+        |world, _, fault| {
+            if basic && let Err(reply) = authenticate_client(world, dc, &p) {
+                return reply;
+            }
+            match fault {
+                Some(FaultKind::AccessDenied) => return Reply::access_denied(),
+                Some(FaultKind::InvalidCode | FaultKind::InvalidToken) => return invalid_revoke(),
+                _ => {}
+            }
+            let Some(token) = p.get("token") else {
+                return invalid_revoke();
+            };
+            let email =
+                |world: &World, zuid: &str| world.user_by_zuid(zuid).map(|u| u.email.clone());
+            if let Some(rt) = world
+                .refresh_tokens
+                .get(token)
+                .filter(|rt| rt.dc == dc)
+                .cloned()
+            {
+                world.remove_refresh_token(token);
+                let user = email(world, &rt.zuid);
+                world
+                    .stats
+                    .count(Counter::Revocations, dc, user.as_deref(), Some(&rt.id));
+            } else if let Some(at) = world
+                .access_tokens
+                .get(token)
+                .filter(|at| at.dc == dc)
+                .cloned()
+            {
+                world.access_tokens.remove(token);
+                let user = email(world, &at.zuid);
+                let rid = at
+                    .refresh
+                    .as_deref()
+                    .and_then(|r| world.refresh_tokens.get(r))
+                    .map(|rt| rt.id.clone());
+                world
+                    .stats
+                    .count(Counter::Revocations, dc, user.as_deref(), rid.as_deref());
+            } else {
+                return invalid_revoke();
+            }
+            Reply::Json(StatusCode::OK, json!({ "status": "success" }))
+        },
+    )
+    .await
+}
+
+fn invalid_revoke() -> Reply {
+    Reply::Json(
+        StatusCode::BAD_REQUEST,
+        json!({ "error": "invalid_token", "status": "failure" }),
+    )
+}
+
+async fn user_info(
+    State(emu): State<Emulator>,
+    DcPath(dc): DcPath,
+    headers: HeaderMap,
+) -> Response {
+    let call = Call {
+        dc,
+        endpoint: Endpoint::Users,
+        method: "GET",
+        path: format!("/{dc}/accounts/oauth/user/info"),
+        client_id: None,
+        secret_present: false,
+    };
+    emu.run(call, |world, _, fault| {
+        match crate::api::authorize(world, dc, &headers, "AaaServer.profile.READ", fault) {
+            Ok((_, user)) => Reply::Json(
+                StatusCode::OK,
+                json!({
+                    "ZUID": user.zuid.parse::<u64>().unwrap_or_default(),
+                    "Email": user.email,
+                    "Display_Name": user.full_name(),
+                    "First_Name": user.first_name,
+                    "Last_Name": user.last_name,
+                }),
+            ),
+            Err(reply) => reply,
+        }
+    })
+    .await
+}
+
+async fn server_info(State(emu): State<Emulator>) -> Response {
+    let locations: serde_json::Map<String, serde_json::Value> = Dc::ALL
+        .into_iter()
+        .map(|dc| (dc.to_string(), json!(dc.accounts_server(emu.base()))))
+        .collect();
+    Reply::Json(
+        StatusCode::OK,
+        json!({ "result": "success", "locations": locations }),
+    )
+    .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_s256_matches_rfc7636_example() {
+        // RFC 7636, appendix B.
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(pkce_matches(challenge, "S256", verifier));
+        assert!(!pkce_matches(challenge, "S256", "something-else"));
+        assert!(pkce_matches("plain-value", "plain", "plain-value"));
+    }
+
+    #[test]
+    fn params_merge_query_form_and_basic() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded".parse().expect("header"),
+        );
+        headers.insert(
+            header::AUTHORIZATION,
+            format!("Basic {}", STANDARD.encode("1000.ID:s3cret"))
+                .parse()
+                .expect("header"),
+        );
+        let p = Params::from_parts(
+            Some("grant_type=refresh_token&a=1"),
+            &headers,
+            b"a=2&b=x%20y",
+        );
+        assert_eq!(p.get("grant_type"), Some("refresh_token"));
+        assert_eq!(p.get("a"), Some("2"));
+        assert_eq!(p.get("b"), Some("x y"));
+        assert_eq!(p.get("client_id"), Some("1000.ID"));
+        assert_eq!(p.get("client_secret"), Some("s3cret"));
+    }
+
+    #[test]
+    fn scopes_split_on_commas_and_spaces() {
+        assert_eq!(
+            split_scopes("ZohoCRM.modules.ALL, ZohoCRM.users.READ ZohoCRM.org.READ"),
+            vec![
+                "ZohoCRM.modules.ALL",
+                "ZohoCRM.users.READ",
+                "ZohoCRM.org.READ"
+            ]
+        );
+    }
+}

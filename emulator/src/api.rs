@@ -1,0 +1,279 @@
+//! The CRM v8 API per data center, as far as sign-in needs it: the current user and the org, with
+//! the `Authorization` header, the token's data center and its scopes checked as Zoho does.
+
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+
+use crate::accounts::{DcPath, Params};
+use crate::dc::Dc;
+use crate::faults::{Endpoint, FaultKind};
+use crate::model::{AccessToken, Counter, User, World};
+use crate::reply::Reply;
+use crate::{Call, Emulator};
+
+pub fn router() -> Router<Emulator> {
+    Router::new()
+        .route("/{dc}/api/crm/v8/users", get(users))
+        .route("/{dc}/api/crm/v8/org", get(org))
+}
+
+/// Any other path: Zoho's unknown-URL answer.
+pub async fn unknown_url() -> Response {
+    unknown_url_reply().into_response()
+}
+
+pub fn unknown_url_reply() -> Reply {
+    Reply::api_error(
+        StatusCode::NOT_FOUND,
+        "INVALID_URL_PATTERN",
+        "Please check if the URL trying to access is a correct one",
+        json!({}),
+    )
+}
+
+/// Whether `granted` covers `needed`: the scope itself, or an `….ALL` above it
+/// (`ZohoCRM.modules.ALL` covers `ZohoCRM.modules.leads.READ`). Case-insensitive, as Zoho is.
+pub fn scope_covers(granted: &[String], needed: &str) -> bool {
+    let needed = needed.to_ascii_lowercase();
+    granted.iter().any(|g| {
+        let g = g.to_ascii_lowercase();
+        g == needed
+            || g.strip_suffix(".all")
+                .is_some_and(|prefix| needed.starts_with(&format!("{prefix}.")))
+    })
+}
+
+/// Checks the access token of a request: present and well formed, alive, minted in this data
+/// center, with `scope`. Counts the call (and a 401) in the stats.
+pub fn authorize(
+    world: &mut World,
+    dc: Dc,
+    headers: &HeaderMap,
+    scope: &str,
+    fault: Option<FaultKind>,
+) -> Result<(AccessToken, User), Reply> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Zoho-oauthtoken ")
+                .or_else(|| v.strip_prefix("Bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let now = world.now();
+    let found = token.and_then(|t| {
+        world
+            .access_tokens
+            .get(t)
+            .filter(|at| at.dc == dc && at.expires_at > now)
+            .cloned()
+    });
+    let user = found
+        .as_ref()
+        .and_then(|at| world.user_by_zuid(&at.zuid))
+        .cloned();
+    let refresh_id = found
+        .as_ref()
+        .and_then(|at| at.refresh.as_deref())
+        .and_then(|r| world.refresh_tokens.get(r))
+        .map(|rt| rt.id.clone());
+    let email = user.as_ref().map(|u| u.email.clone());
+    let count = |world: &mut World, c: Counter| {
+        world
+            .stats
+            .count(c, dc, email.as_deref(), refresh_id.as_deref());
+    };
+    count(world, Counter::ApiCalls);
+
+    let outcome = match (token, found, user, fault) {
+        (_, _, _, Some(FaultKind::AccessDenied)) => Err(Reply::api_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO_MANY_REQUESTS",
+            "too many requests",
+            json!({}),
+        )),
+        (_, _, _, Some(FaultKind::InvalidToken | FaultKind::InvalidCode)) => {
+            Err(Reply::invalid_token())
+        }
+        (None, _, _, _) => Err(Reply::api_error(
+            StatusCode::UNAUTHORIZED,
+            "AUTHENTICATION_FAILURE",
+            "Authentication failed",
+            json!({}),
+        )),
+        (Some(_), Some(at), Some(user), _) => {
+            if scope_covers(&at.scopes, scope) {
+                Ok((at, user))
+            } else {
+                Err(Reply::api_error(
+                    StatusCode::UNAUTHORIZED,
+                    "OAUTH_SCOPE_MISMATCH",
+                    "invalid oauth scope to access this URL",
+                    json!({}),
+                ))
+            }
+        }
+        (Some(_), _, _, _) => Err(Reply::invalid_token()),
+    };
+    if let Err(reply) = &outcome
+        && reply.status() == StatusCode::UNAUTHORIZED
+    {
+        count(world, Counter::Unauthorized);
+    }
+    outcome
+}
+
+fn api_call(dc: Dc, endpoint: Endpoint, path: &str) -> Call {
+    Call {
+        dc,
+        endpoint,
+        method: "GET",
+        path: format!("/{dc}/api/crm/v8/{path}"),
+        client_id: None,
+        secret_present: false,
+    }
+}
+
+fn user_json(world: &World, user: &User) -> serde_json::Value {
+    let org_id = world
+        .orgs
+        .get(&user.org_zgid)
+        .map(|o| o.id.clone())
+        .unwrap_or_default();
+    json!({
+        "id": user.user_id,
+        "email": user.email,
+        "full_name": user.full_name(),
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "zuid": user.zuid,
+        "role": { "name": "CEO", "id": format!("{org_id}1") },
+        "profile": { "name": "Administrator", "id": format!("{org_id}2") },
+        "status": "active",
+        "confirm": true,
+        "time_zone": "Etc/UTC",
+        "locale": "en_US",
+    })
+}
+
+async fn users(
+    State(emu): State<Emulator>,
+    DcPath(dc): DcPath,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let p = Params::from_parts(query.as_deref(), &HeaderMap::new(), &[]);
+    emu.run(api_call(dc, Endpoint::Users, "users"), |world, _, fault| {
+        let (_, user) = match authorize(world, dc, &headers, "ZohoCRM.users.READ", fault) {
+            Ok(ok) => ok,
+            Err(reply) => return reply,
+        };
+        let chosen: Vec<&User> = match p.get("type") {
+            Some("CurrentUser") => vec![&user],
+            None | Some("AllUsers" | "ActiveUsers" | "ConfirmedUsers" | "ActiveConfirmedUsers") => {
+                world
+                    .users
+                    .iter()
+                    .filter(|u| u.org_zgid == user.org_zgid)
+                    .collect()
+            }
+            Some(_) => Vec::new(),
+        };
+        if chosen.is_empty() {
+            return Reply::Empty(StatusCode::NO_CONTENT);
+        }
+        let list: Vec<_> = chosen.iter().map(|u| user_json(world, u)).collect();
+        let count = list.len();
+        Reply::Json(
+            StatusCode::OK,
+            json!({
+                "users": list,
+                "info": { "per_page": 200, "count": count, "page": 1, "more_records": false }
+            }),
+        )
+    })
+    .await
+}
+
+async fn org(State(emu): State<Emulator>, DcPath(dc): DcPath, headers: HeaderMap) -> Response {
+    emu.run(api_call(dc, Endpoint::Org, "org"), |world, _, fault| {
+        let (_, user) = match authorize(world, dc, &headers, "ZohoCRM.org.READ", fault) {
+            Ok(ok) => ok,
+            Err(reply) => return reply,
+        };
+        let Some(org) = world.orgs.get(&user.org_zgid) else {
+            return Reply::Empty(StatusCode::NO_CONTENT);
+        };
+        let domain: String = org
+            .name
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let primary = world
+            .users
+            .iter()
+            .find(|u| u.org_zgid == org.zgid)
+            .map(|u| (u.zuid.clone(), u.email.clone()))
+            .unwrap_or_default();
+        Reply::Json(
+            StatusCode::OK,
+            json!({
+                "org": [{
+                    "id": org.id,
+                    "zgid": org.zgid,
+                    "company_name": org.name,
+                    "primary_email": primary.1,
+                    "primary_zuid": primary.0,
+                    "domain_name": domain,
+                    "currency": "US Dollar - USD",
+                    "currency_symbol": "$",
+                    "iso_code": "USD",
+                    "time_zone": "Etc/UTC",
+                    "country_code": org.dc.location().to_ascii_uppercase(),
+                    "type": "production",
+                    "max_per_page": 200,
+                    "license_details": { "paid": true, "paid_type": "enterprise", "users_license_purchased": 100 }
+                }]
+            }),
+        )
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn all_scopes_cover_their_operations() {
+        let granted = s(&[
+            "ZohoCRM.modules.ALL",
+            "ZohoCRM.users.READ",
+            "ZohoCRM.settings.ALL",
+        ]);
+        assert!(scope_covers(&granted, "ZohoCRM.modules.leads.READ"));
+        assert!(scope_covers(&granted, "ZohoCRM.modules.Deals.DELETE"));
+        assert!(scope_covers(&granted, "ZohoCRM.users.READ"));
+        assert!(scope_covers(&granted, "ZohoCRM.settings.fields.READ"));
+        assert!(!scope_covers(&granted, "ZohoCRM.org.READ"));
+        assert!(!scope_covers(&granted, "ZohoCRM.users.WRITE"));
+        assert!(!scope_covers(
+            &s(&["ZohoCRM.modules.leads.READ"]),
+            "ZohoCRM.modules.leads.CREATE"
+        ));
+        assert!(!scope_covers(
+            &s(&["ZohoCRM.mod.ALL"]),
+            "ZohoCRM.modules.leads.READ"
+        ));
+    }
+}

@@ -1,0 +1,451 @@
+//! The control API under `/__emulator/` (contracts.md): lets tests and developers see and steer the
+//! emulated Zoho — users, clients, the clock, tokens, faults, limits, counters and the request log.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::Emulator;
+use crate::accounts::{new_token, split_scopes};
+use crate::dc::Dc;
+use crate::faults::Fault;
+use crate::model::{Client, Code, Counter, Org, User, World};
+use crate::seed;
+
+pub fn router() -> Router<Emulator> {
+    Router::new()
+        .route("/dcs", get(dcs))
+        .route("/users", get(list_users).post(add_user))
+        .route("/clients", get(list_clients).post(put_client))
+        .route("/self-client", post(self_client))
+        .route("/clock/advance", post(advance_clock))
+        .route("/tokens/revoke", post(revoke_tokens))
+        .route("/tokens/expire", post(expire_tokens))
+        .route("/faults", post(add_fault).delete(clear_faults))
+        .route("/config", get(get_config).post(set_config))
+        .route("/stats", get(stats))
+        .route("/requests", get(requests))
+        .route("/reset", post(reset))
+        .route("/redirected", get(redirected))
+}
+
+/// A refused control call: 400 with the reason in `{"error"}`.
+struct BadRequest(String);
+
+impl IntoResponse for BadRequest {
+    fn into_response(self) -> Response {
+        (StatusCode::BAD_REQUEST, Json(json!({ "error": self.0 }))).into_response()
+    }
+}
+
+fn bad_request(message: impl Into<String>) -> BadRequest {
+    BadRequest(message.into())
+}
+
+type Answer = Result<Response, BadRequest>;
+
+/// Parses a JSON body into `T`, refusing it with the reason when it does not fit.
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, BadRequest> {
+    serde_json::from_slice(body).map_err(|e| bad_request(format!("invalid body: {e}")))
+}
+
+async fn dcs(State(emu): State<Emulator>) -> Json<Value> {
+    let list: Vec<Value> = Dc::ALL
+        .into_iter()
+        .map(|dc| {
+            json!({
+                "location": dc.location(),
+                "accounts_server": dc.accounts_server(emu.base()),
+                "api_domain": dc.api_domain(emu.base()),
+            })
+        })
+        .collect();
+    Json(json!({ "dcs": list }))
+}
+
+fn user_json(world: &World, u: &User) -> Value {
+    let org_name = world
+        .orgs
+        .get(&u.org_zgid)
+        .map(|o| o.name.clone())
+        .unwrap_or_default();
+    json!({
+        "email": u.email,
+        "zuid": u.zuid,
+        "user_id": u.user_id,
+        "dc": u.dc,
+        "org": { "zgid": u.org_zgid, "name": org_name },
+    })
+}
+
+async fn list_users(State(emu): State<Emulator>) -> Json<Value> {
+    let world = emu.world();
+    let users: Vec<Value> = world.users.iter().map(|u| user_json(&world, u)).collect();
+    Json(json!({ "users": users }))
+}
+
+#[derive(Deserialize)]
+struct NewUser {
+    email: String,
+    dc: Dc,
+    org_zgid: Option<String>,
+    org_name: Option<String>,
+}
+
+async fn add_user(State(emu): State<Emulator>, body: axum::body::Bytes) -> Answer {
+    let new: NewUser = parse(&body)?;
+    let email = new.email.trim().to_ascii_lowercase();
+    let Some((local, _)) = email
+        .split_once('@')
+        .filter(|(l, d)| !l.is_empty() && d.contains('.'))
+    else {
+        return Err(bad_request("email must look like name@example.com"));
+    };
+    let mut world = emu.world();
+    if world.user_by_email(&email).is_some() {
+        return Ok((
+            StatusCode::CONFLICT,
+            Json(json!({ "error": "a user with that email exists" })),
+        )
+            .into_response());
+    }
+    let zgid = match new.org_zgid {
+        Some(zgid) if !zgid.bytes().all(|b| b.is_ascii_digit()) || zgid.is_empty() => {
+            return Err(bad_request("org_zgid must be digits"));
+        }
+        Some(zgid) => zgid,
+        None => {
+            let next = world
+                .orgs
+                .keys()
+                .filter_map(|k| k.parse::<u64>().ok())
+                .max()
+                .unwrap_or(70_000)
+                + 1;
+            next.to_string()
+        }
+    };
+    match world.orgs.get(&zgid) {
+        Some(org) if org.dc != new.dc => {
+            return Err(bad_request(format!(
+                "org {zgid} lives in {}, not {}",
+                org.dc, new.dc
+            )));
+        }
+        Some(_) => {}
+        None => {
+            let name = new
+                .org_name
+                .clone()
+                .unwrap_or_else(|| format!("Org {zgid}"));
+            world.orgs.insert(
+                zgid.clone(),
+                Org {
+                    zgid: zgid.clone(),
+                    id: seed::org_id(&zgid),
+                    name,
+                    dc: new.dc,
+                },
+            );
+        }
+    }
+    let (zuid, user_id) = seed::user_ids(world.users.len(), &zgid);
+    let mut first: Vec<char> = local.chars().collect();
+    if let Some(c) = first.first_mut() {
+        *c = c.to_ascii_uppercase();
+    }
+    let user = User {
+        email,
+        zuid,
+        user_id,
+        first_name: first.into_iter().collect(),
+        last_name: "Tester".into(),
+        dc: new.dc,
+        org_zgid: zgid,
+    };
+    let body = user_json(&world, &user);
+    world.users.push(user);
+    drop(world);
+    emu.touch();
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+fn client_json(c: &Client) -> Value {
+    json!({
+        "client_id": c.client_id,
+        "redirect_uris": c.redirect_uris,
+        "dcs": c.dcs,
+    })
+}
+
+async fn list_clients(State(emu): State<Emulator>) -> Json<Value> {
+    let world = emu.world();
+    let clients: Vec<Value> = world.clients.values().map(client_json).collect();
+    Json(json!({ "clients": clients }))
+}
+
+async fn put_client(State(emu): State<Emulator>, body: axum::body::Bytes) -> Answer {
+    let client: Client = parse(&body)?;
+    if client.client_id.trim().is_empty() || client.client_secret.is_empty() {
+        return Err(bad_request("client_id and client_secret must not be empty"));
+    }
+    if client.dcs.is_empty() {
+        return Err(bad_request("a client needs at least one data center"));
+    }
+    let body = client_json(&client);
+    emu.world().clients.insert(client.client_id.clone(), client);
+    emu.touch();
+    Ok(Json(body).into_response())
+}
+
+#[derive(Deserialize)]
+struct SelfClient {
+    client_id: String,
+    email: String,
+    scope: String,
+}
+
+async fn self_client(State(emu): State<Emulator>, body: axum::body::Bytes) -> Answer {
+    let req: SelfClient = parse(&body)?;
+    let mut world = emu.world();
+    if !world.clients.contains_key(&req.client_id) {
+        return Err(bad_request("no such client"));
+    }
+    let Some(user) = world.user_by_email(&req.email).cloned() else {
+        return Err(bad_request("no such user"));
+    };
+    let scopes = split_scopes(&req.scope);
+    if scopes.is_empty() {
+        return Err(bad_request("scope must not be empty"));
+    }
+    let now = world.now();
+    let ttl = world.config.code_ttl;
+    let code = new_token();
+    world.codes.insert(
+        code.clone(),
+        Code {
+            client_id: req.client_id,
+            dc: user.dc,
+            zuid: user.zuid.clone(),
+            redirect_uri: None,
+            scopes,
+            offline: true,
+            consent: true,
+            code_challenge: None,
+            expires_at: now + ttl,
+        },
+    );
+    world
+        .stats
+        .count(Counter::CodesIssued, user.dc, Some(&user.email), None);
+    drop(world);
+    emu.touch();
+    Ok(Json(json!({
+        "code": code,
+        "accounts_server": user.dc.accounts_server(emu.base()),
+        "expires_in": ttl,
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    seconds: i64,
+}
+
+async fn advance_clock(State(emu): State<Emulator>, body: axum::body::Bytes) -> Answer {
+    let req: Advance = parse(&body)?;
+    if req.seconds < 0 {
+        return Err(bad_request("the clock only moves forward"));
+    }
+    let now = {
+        let mut world = emu.world();
+        world.clock_offset += req.seconds;
+        world.now()
+    };
+    emu.touch();
+    Ok(Json(json!({ "now": now })).into_response())
+}
+
+/// `{"email"}` or `{"token"}`: whose tokens a control call acts on.
+#[derive(Deserialize)]
+struct TokenTarget {
+    email: Option<String>,
+    token: Option<String>,
+}
+
+async fn revoke_tokens(State(emu): State<Emulator>, body: axum::body::Bytes) -> Answer {
+    let target: TokenTarget = parse(&body)?;
+    let mut world = emu.world();
+    let count = match (target.email, target.token) {
+        (Some(email), None) => {
+            let Some(zuid) = world.user_by_email(&email).map(|u| u.zuid.clone()) else {
+                return Err(bad_request("no such user"));
+            };
+            let tokens: Vec<String> = world
+                .refresh_tokens
+                .iter()
+                .filter(|(_, rt)| rt.zuid == zuid)
+                .map(|(t, _)| t.clone())
+                .collect();
+            let mut count: usize = tokens.iter().map(|t| world.remove_refresh_token(t)).sum();
+            let before = world.access_tokens.len();
+            world.access_tokens.retain(|_, at| at.zuid != zuid);
+            count += before - world.access_tokens.len();
+            count
+        }
+        (None, Some(token)) => {
+            let n = world.remove_refresh_token(&token);
+            if n > 0 {
+                n
+            } else {
+                usize::from(world.access_tokens.remove(&token).is_some())
+            }
+        }
+        _ => return Err(bad_request("give exactly one of email or token")),
+    };
+    drop(world);
+    emu.touch();
+    Ok(Json(json!({ "count": count })).into_response())
+}
+
+async fn expire_tokens(State(emu): State<Emulator>, body: axum::body::Bytes) -> Answer {
+    let target: TokenTarget = parse(&body)?;
+    let mut world = emu.world();
+    let now = world.now();
+    let zuid = match (&target.email, &target.token) {
+        (Some(email), None) => match world.user_by_email(email) {
+            Some(u) => Some(u.zuid.clone()),
+            None => return Err(bad_request("no such user")),
+        },
+        (None, Some(_)) => None,
+        _ => return Err(bad_request("give exactly one of email or token")),
+    };
+    let token = target.token;
+    let mut count = 0;
+    for (t, at) in world.access_tokens.iter_mut() {
+        let hit = match (&zuid, &token) {
+            (Some(z), _) => &at.zuid == z,
+            (None, Some(tok)) => t == tok || at.refresh.as_deref() == Some(tok.as_str()),
+            (None, None) => false,
+        };
+        if hit && at.expires_at > now {
+            at.expires_at = now;
+            count += 1;
+        }
+    }
+    drop(world);
+    emu.touch();
+    Ok(Json(json!({ "count": count })).into_response())
+}
+
+async fn add_fault(State(emu): State<Emulator>, body: axum::body::Bytes) -> Answer {
+    let fault: Fault = parse(&body)?;
+    if fault.count == 0 {
+        return Err(bad_request("count must be at least 1"));
+    }
+    let id = emu.faults().add(fault);
+    Ok(Json(json!({ "id": id })).into_response())
+}
+
+async fn clear_faults(State(emu): State<Emulator>) -> Json<Value> {
+    let count = emu.faults().clear();
+    Json(json!({ "count": count }))
+}
+
+async fn get_config(State(emu): State<Emulator>) -> Json<Value> {
+    Json(emu.world().config.to_json())
+}
+
+async fn set_config(State(emu): State<Emulator>, body: axum::body::Bytes) -> Answer {
+    let req: Value = parse(&body)?;
+    let Some(fields) = req.as_object() else {
+        return Err(bad_request("expected a JSON object"));
+    };
+    let mut config = emu.world().config;
+    for (key, value) in fields {
+        let result = match key.as_str() {
+            "access_token_ttl" | "code_ttl" => match value.as_i64().filter(|v| *v > 0) {
+                Some(v) if key == "access_token_ttl" => {
+                    config.access_token_ttl = v;
+                    Ok(())
+                }
+                Some(v) => {
+                    config.code_ttl = v;
+                    Ok(())
+                }
+                None => Err(format!("{key} must be a positive number of seconds")),
+            },
+            "legacy_token_shape" => match value.as_bool() {
+                Some(b) => {
+                    config.legacy_token_shape = b;
+                    Ok(())
+                }
+                None => Err("legacy_token_shape must be true or false".into()),
+            },
+            "limits" => apply_limits(&mut config.limits, value),
+            other => Err(format!("unknown setting {other:?}")),
+        };
+        result.map_err(bad_request)?;
+    }
+    let body = {
+        let mut world = emu.world();
+        world.config = config;
+        world.config.to_json()
+    };
+    emu.touch();
+    Ok(Json(body).into_response())
+}
+
+fn apply_limits(limits: &mut crate::model::Limits, value: &Value) -> Result<(), String> {
+    let fields = value.as_object().ok_or("limits must be an object")?;
+    for (name, v) in fields {
+        let limit = match name.as_str() {
+            "refresh_window" => &mut limits.refresh_window,
+            "live_access_tokens" => &mut limits.live_access_tokens,
+            "refresh_tokens_per_user" => &mut limits.refresh_tokens_per_user,
+            "codes_per_client" => &mut limits.codes_per_client,
+            other => return Err(format!("unknown limit {other:?}")),
+        };
+        limit.apply(v).map_err(|e| format!("{name}: {e}"))?;
+    }
+    Ok(())
+}
+
+async fn stats(State(emu): State<Emulator>) -> Json<Value> {
+    Json(serde_json::to_value(&emu.world().stats).unwrap_or_default())
+}
+
+#[derive(Deserialize)]
+struct Since {
+    since: Option<u64>,
+}
+
+async fn requests(State(emu): State<Emulator>, Query(q): Query<Since>) -> Json<Value> {
+    let since = q.since.unwrap_or(0);
+    let world = emu.world();
+    let list: Vec<&crate::model::RequestRecord> =
+        world.requests.iter().filter(|r| r.seq > since).collect();
+    Json(json!({ "requests": list }))
+}
+
+async fn reset(State(emu): State<Emulator>) -> Json<Value> {
+    {
+        let mut world = emu.world();
+        let next_seq = world.next_seq;
+        *world = seed::world();
+        // Sequence numbers keep rising, so `requests?since=` never sees an old number again.
+        world.next_seq = next_seq;
+    }
+    emu.faults().clear();
+    emu.touch();
+    Json(json!({ "status": "reset" }))
+}
+
+async fn redirected() -> &'static str {
+    "The emulator redirected here (fault `redirect`). A Zoho client should not have followed it."
+}

@@ -1,0 +1,288 @@
+//! A faithful local Zoho: Accounts OAuth 2.0 and the CRM v8 identity endpoints for nine data
+//! centers under one base URL, with Zoho's token rules and limits, fault injection, a request log
+//! and a control API (`/__emulator/…`). zportal embeds it when no real Zoho client is configured;
+//! tests and benchmarks run against it. See `../shared/zoho-reference.md` for what it imitates.
+//!
+//! Choices where the reference says UNCONFIRMED (each can be changed through `POST config` or a fault):
+//! - Auth codes live 120 s (`code_ttl`). PKCE is optional; when a challenge was sent, the token call
+//!   must bring a matching `code_verifier` or it gets `invalid_code`.
+//! - A refused sign-in redirects with `error=access_denied` plus `state`, `location` and
+//!   `accounts-server`; a bad client or redirect URI shows an error page and does not redirect.
+//! - An unknown or missing `grant_type` answers `{"error":"unsupported_grant_type"}` (HTTP 200).
+//! - Revoking an unknown token answers HTTP 400 `{"error":"invalid_token","status":"failure"}`.
+//! - The per-window refresh limit counts refreshes only (not the exchange's first access token).
+//! - A token used at another data center's API, or with no/malformed `Authorization`, answers 401
+//!   `INVALID_TOKEN` / `AUTHENTICATION_FAILURE`; `Bearer` is accepted like `Zoho-oauthtoken`.
+//! - `serverinfo` lists all nine data centers, China included.
+//! - Redirect URIs are exact, except that `:*` in place of a port accepts any port.
+
+mod accounts;
+mod api;
+mod control;
+pub mod dc;
+mod faults;
+pub mod model;
+mod reply;
+pub mod seed;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::response::{IntoResponse, Response};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use crate::dc::Dc;
+use crate::faults::{Endpoint, FaultKind, Faults};
+use crate::model::{RequestRecord, World};
+use crate::reply::Reply;
+
+/// The emulator's shared state; cheap to clone.
+#[derive(Clone)]
+pub struct Emulator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    base: String,
+    world: Mutex<World>,
+    faults: Mutex<Faults>,
+    dirty: AtomicBool,
+    state_file: Option<PathBuf>,
+}
+
+/// One request, as the request log and the faults see it.
+pub(crate) struct Call {
+    pub dc: Dc,
+    pub endpoint: Endpoint,
+    pub method: &'static str,
+    pub path: String,
+    pub client_id: Option<String>,
+    pub secret_present: bool,
+}
+
+/// A fault's default wait when it does not say.
+const DEFAULT_DELAY_MS: u64 = 3_000;
+
+impl Emulator {
+    /// An emulator advertising `base` (e.g. `http://127.0.0.1:3100`), starting from `world`.
+    pub fn new(base: &str, world: World, state_file: Option<PathBuf>) -> Self {
+        Emulator {
+            inner: Arc::new(Inner {
+                base: base.trim_end_matches('/').to_owned(),
+                world: Mutex::new(world),
+                faults: Mutex::new(Faults::default()),
+                dirty: AtomicBool::new(false),
+                state_file,
+            }),
+        }
+    }
+
+    /// The base URL every advertised URL starts with.
+    pub fn base(&self) -> &str {
+        &self.inner.base
+    }
+
+    pub(crate) fn world(&self) -> MutexGuard<'_, World> {
+        self.inner.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn faults(&self) -> MutexGuard<'_, Faults> {
+        self.inner.faults.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn touch(&self) {
+        self.inner.dirty.store(true, Ordering::Release);
+    }
+
+    /// Runs one emulated request: fires a matching fault, runs `handler` under the world's lock
+    /// (never across an await), and logs the request with its status.
+    pub(crate) async fn run(
+        &self,
+        call: Call,
+        handler: impl FnOnce(&mut World, &str, Option<FaultKind>) -> Reply,
+    ) -> Response {
+        let fired = self.faults().fire(call.endpoint, call.dc);
+        if let Some(f) = fired {
+            let wait = match (f.kind, f.delay_ms) {
+                (FaultKind::Delay, 0) => DEFAULT_DELAY_MS,
+                (_, ms) => ms,
+            };
+            if wait > 0 {
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+            }
+        }
+        let reply = {
+            let mut world = self.world();
+            let reply = match fired.map(|f| f.kind) {
+                Some(FaultKind::Http500) => {
+                    Reply::gateway(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
+                }
+                Some(FaultKind::Http503) => {
+                    Reply::gateway(axum::http::StatusCode::SERVICE_UNAVAILABLE)
+                }
+                Some(FaultKind::Redirect) => {
+                    Reply::Redirect(format!("{}/__emulator/redirected", self.base()))
+                }
+                kind => handler(&mut world, self.base(), kind),
+            };
+            world.record(RequestRecord {
+                seq: 0,
+                dc: call.dc,
+                endpoint: call.endpoint.as_str().to_owned(),
+                method: call.method.to_owned(),
+                path: call.path,
+                client_id: call.client_id,
+                secret_present: call.secret_present,
+                status: reply.status().as_u16(),
+            });
+            reply
+        };
+        self.touch();
+        reply.into_response()
+    }
+
+    /// Writes the world to the state file, if there is one and something changed.
+    pub fn snapshot(&self) -> std::io::Result<()> {
+        let Some(path) = &self.inner.state_file else {
+            return Ok(());
+        };
+        if !self.inner.dirty.swap(false, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let bytes = {
+            let world = self.world();
+            serde_json::to_vec(&*world).map_err(std::io::Error::other)?
+        };
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, path)
+    }
+}
+
+/// The whole HTTP surface: accounts and API for every data center, and the control API.
+pub fn router(emulator: Emulator) -> Router {
+    Router::new()
+        .merge(accounts::router())
+        .merge(api::router())
+        .nest("/__emulator", control::router())
+        .fallback(api::unknown_url)
+        .with_state(emulator)
+}
+
+/// How to start an emulator.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Where to listen; must be a loopback address. Port 0 picks a free one.
+    pub addr: SocketAddr,
+    /// Where to keep the state between runs (`$ZPORTAL_DATA_DIR/emulator.json` in the server).
+    pub state_file: Option<PathBuf>,
+}
+
+/// Why an emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the emulator listens on loopback only, not {0}")]
+    NotLoopback(SocketAddr),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot read the emulator state {path}: {reason}")]
+    State { path: String, reason: String },
+}
+
+/// A running emulator; [`Running::stop`] shuts it down and writes a last snapshot.
+pub struct Running {
+    pub base_url: String,
+    pub addr: SocketAddr,
+    pub emulator: Emulator,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: JoinHandle<()>,
+    snapshots: JoinHandle<()>,
+}
+
+impl Running {
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.server).await;
+        self.snapshots.abort();
+        if let Err(e) = self.emulator.snapshot() {
+            tracing::warn!(error = %e, "emulator: last snapshot failed");
+        }
+    }
+}
+
+/// Loads the world from `path` if it exists, else the seed.
+fn load_world(path: Option<&PathBuf>) -> Result<World, StartError> {
+    let Some(path) = path.filter(|p| p.exists()) else {
+        return Ok(seed::world());
+    };
+    let err = |reason: String| StartError::State {
+        path: path.display().to_string(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    serde_json::from_slice(&bytes).map_err(|e| err(e.to_string()))
+}
+
+/// Binds `options.addr` and serves the emulator in the background.
+pub async fn start(options: Options) -> Result<Running, StartError> {
+    if !options.addr.ip().is_loopback() {
+        return Err(StartError::NotLoopback(options.addr));
+    }
+    let listener = tokio::net::TcpListener::bind(options.addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: options.addr,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: options.addr,
+        source,
+    })?;
+    let base_url = format!("http://{addr}");
+    let world = load_world(options.state_file.as_ref())?;
+    let emulator = Emulator::new(&base_url, world, options.state_file);
+
+    let (tx, rx) = oneshot::channel::<()>();
+    let app = router(emulator.clone());
+    let server = tokio::spawn(async move {
+        let shutdown = async {
+            let _ = rx.await;
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "emulator server stopped");
+        }
+    });
+    let snapshotter = emulator.clone();
+    let snapshots = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tick.tick().await;
+            let e = snapshotter.clone();
+            let result = tokio::task::spawn_blocking(move || e.snapshot()).await;
+            if let Ok(Err(e)) = result {
+                tracing::warn!(error = %e, "emulator: snapshot failed");
+            }
+        }
+    });
+    Ok(Running {
+        base_url,
+        addr,
+        emulator,
+        shutdown: Some(tx),
+        server,
+        snapshots,
+    })
+}
