@@ -1,6 +1,8 @@
 //! zportal's user interface: the HTML shell, the routes and pages, and the server functions the
 //! pages call. Compiled twice: with `ssr` into the server and with `hydrate` into the WASM bundle.
 
+pub mod account;
+pub mod connection;
 pub mod error;
 pub mod prefs;
 pub mod sign_in;
@@ -45,6 +47,8 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     mark_hydrated();
     let theme = prefs::Theme::provide();
+    let me = Resource::new(|| (), |_| account::who_is_signed_in());
+    provide_context(me);
 
     view! {
         <Stylesheet id="leptos" href="/pkg/zportal.css" />
@@ -56,6 +60,13 @@ pub fn App() -> impl IntoView {
                 </a>
                 <span class="tagline">"Your Zoho CRM, signed in safely"</span>
                 <div class="topbar-actions">
+                    <Suspense>
+                        {move || {
+                            me.get()
+                                .and_then(|r| r.ok().flatten())
+                                .map(|me| view! { <account::AccountBar me /> })
+                        }}
+                    </Suspense>
                     <prefs::ThemeToggle theme />
                 </div>
             </header>
@@ -63,6 +74,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=HomePage />
                     <Route path=(StaticSegment("auth"), StaticSegment("error")) view=sign_in::SignInError />
+                    <Route path=StaticSegment("connection") view=connection::ConnectionPage />
                 </Routes>
             </main>
         </Router>
@@ -78,9 +90,33 @@ fn mark_hydrated() {
     });
 }
 
-/// `/`: the sign-in panel for now; the modules once records land.
+/// The session's accounts, as the header loaded them.
+type MeResource = Resource<Result<Option<account::SignedIn>, AppError>>;
+
+/// `/`: the sign-in panel when signed out; the signed-in home otherwise.
 #[component]
 fn HomePage() -> impl IntoView {
+    let me = expect_context::<MeResource>();
+    // The page's own components are created in a plain reactive closure, not after an `.await`
+    // inside `Suspend`: resources they create must belong to this render's owner.
+    view! {
+        <Suspense>
+            {move || {
+                me.get()
+                    .map(|result| match result {
+                        Ok(Some(me)) => view! { <account::SignedInHome me /> }.into_any(),
+                        Ok(None) => view! { <SignedOutHome /> }.into_any(),
+                        Err(e) => {
+                            view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any()
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SignedOutHome() -> impl IntoView {
     view! {
         <section class="hero">
             <h1>"Sign in with your Zoho account"</h1>

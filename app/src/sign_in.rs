@@ -149,8 +149,29 @@ pub fn SignInPanel() -> impl IntoView {
 /// What a sign-in failure code means, in words.
 pub fn reason_text(reason: &str) -> &'static str {
     match reason {
-        "not_available" => "Signing in with Zoho is not available in this build of zportal yet.",
         "unknown_dc" => "That data center is not enabled on this zportal.",
+        "state_missing" => {
+            "This sign-in could not be matched to one started in this browser. Please start again."
+        }
+        "state_mismatch" => {
+            "The answer from Zoho did not belong to the sign-in this browser started."
+        }
+        "expired" => "The sign-in took too long. Please start again.",
+        "access_denied" => "You declined access at Zoho, so you are not signed in.",
+        "dc_not_allowed" => {
+            "Zoho sent the sign-in back from a data center this zportal does not accept."
+        }
+        "bad_response" => "Zoho's answer was incomplete or malformed.",
+        "exchange_failed" => "Zoho did not accept the sign-in. Please try again.",
+        "client_rejected" => "Zoho does not accept this zportal in that data center.",
+        "zoho_throttled" => {
+            "Zoho is limiting requests right now. Please try again in a few minutes."
+        }
+        "zoho_unavailable" => "Zoho could not be reached. Please try again shortly.",
+        "no_refresh_token" => {
+            "Zoho did not grant the offline access zportal needs. Please sign in again and accept."
+        }
+        "server_error" => "Something went wrong on our side. Please try again.",
         _ => "Signing in did not complete.",
     }
 }

@@ -1,18 +1,71 @@
 //! Server-side helpers for the server functions: the state the server hands them through the
-//! Leptos context, and access to this request's session.
+//! Leptos context, this request's session, and the session's contents (shared with the server's
+//! sign-in handlers, which write them).
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use zoho::DcTable;
+use zoho::vault::Vault;
 
 use crate::AppError;
 
 /// What the server gives every server function and SSR render, through `provide_context`.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ServerContext {
     pub dcs: Arc<DcTable>,
+    pub vault: Vault,
+}
+
+/// The session key of [`Accounts`].
+pub const ACCOUNTS: &str = "accounts";
+/// The session key of [`PendingSignIn`].
+pub const PENDING_SIGN_IN: &str = "sign_in";
+
+/// The Zoho accounts this browser is signed in with: connection ids only, never a token.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accounts {
+    pub connections: Vec<String>,
+    pub active: Option<String>,
+    /// When this browser first signed in (Unix seconds), for the absolute timeout.
+    pub signed_in_at: i64,
+}
+
+impl Accounts {
+    /// Adds (or re-adds) a connection and makes it the active one.
+    pub fn add(&mut self, id: &str) {
+        if !self.connections.iter().any(|c| c == id) {
+            self.connections.push(id.to_owned());
+        }
+        self.active = Some(id.to_owned());
+    }
+
+    /// Removes a connection; the first remaining one becomes active.
+    pub fn remove(&mut self, id: &str) {
+        self.connections.retain(|c| c != id);
+        if self.active.as_deref() == Some(id) || self.active.is_none() {
+            self.active = self.connections.first().cloned();
+        }
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.connections.iter().any(|c| c == id)
+    }
+}
+
+/// A sign-in between `/auth/zoho/start` and the callback. Single use: the callback removes it
+/// before comparing anything.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PendingSignIn {
+    pub state: String,
+    pub verifier: String,
+    pub dc: String,
+    pub return_to: String,
+    /// Whether this round asked for `prompt=consent`.
+    pub consent: bool,
+    pub started_at: i64,
 }
 
 /// The server's context; its absence is a wiring bug, reported as an internal error.
@@ -31,8 +84,36 @@ pub async fn session() -> Result<Session, AppError> {
     })
 }
 
+/// The accounts this session holds (empty when signed out).
+pub async fn accounts(session: &Session) -> Result<Accounts, AppError> {
+    Ok(session
+        .get::<Accounts>(ACCOUNTS)
+        .await
+        .map_err(store_error)?
+        .unwrap_or_default())
+}
+
 /// Logs a session-store failure and turns it into the user-facing internal error.
 pub fn store_error(e: tower_sessions::session::Error) -> AppError {
     tracing::error!(error = %e, "session store failed");
     AppError::Internal
+}
+
+/// Logs a vault failure and turns it into the user-facing internal error.
+pub fn vault_error(e: zoho::vault::VaultError) -> AppError {
+    tracing::error!(error = %e, "connection store failed");
+    AppError::Internal
+}
+
+/// The active connection of this browser's session, or `Unauthenticated`.
+pub async fn active_connection() -> Result<zoho::vault::Connection, AppError> {
+    let ctx = server_context()?;
+    let session = session().await?;
+    let accounts = accounts(&session).await?;
+    let id = accounts.active.ok_or(AppError::Unauthenticated)?;
+    ctx.vault
+        .get(&zoho::ConnectionId::new(id))
+        .await
+        .map_err(vault_error)?
+        .ok_or(AppError::Unauthenticated)
 }

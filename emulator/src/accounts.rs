@@ -615,7 +615,7 @@ fn token_response(
     let mut body = json!({
         "access_token": access,
         "scope": scopes.join(" "),
-        "api_domain": dc.api_domain(base),
+        "api_domain": world.config.api_domain_override.clone().unwrap_or_else(|| dc.api_domain(base)),
         "token_type": "Bearer",
         "expires_in": ttl,
     });

@@ -366,7 +366,7 @@ async fn set_config(State(emu): State<Emulator>, body: axum::body::Bytes) -> Ans
     let Some(fields) = req.as_object() else {
         return Err(bad_request("expected a JSON object"));
     };
-    let mut config = emu.world().config;
+    let mut config = emu.world().config.clone();
     for (key, value) in fields {
         let result = match key.as_str() {
             "access_token_ttl" | "code_ttl" => match value.as_i64().filter(|v| *v > 0) {
@@ -388,6 +388,17 @@ async fn set_config(State(emu): State<Emulator>, body: axum::body::Bytes) -> Ans
                 None => Err("legacy_token_shape must be true or false".into()),
             },
             "limits" => apply_limits(&mut config.limits, value),
+            "api_domain_override" => match value {
+                Value::Null => {
+                    config.api_domain_override = None;
+                    Ok(())
+                }
+                Value::String(url) => {
+                    config.api_domain_override = Some(url.clone());
+                    Ok(())
+                }
+                _ => Err("api_domain_override must be a string or null".into()),
+            },
             other => Err(format!("unknown setting {other:?}")),
         };
         result.map_err(bad_request)?;

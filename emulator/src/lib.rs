@@ -65,6 +65,36 @@ pub(crate) struct Call {
     pub secret_present: bool,
 }
 
+impl Call {
+    fn into_record(self, status: u16) -> RequestRecord {
+        RequestRecord {
+            seq: 0,
+            dc: self.dc,
+            endpoint: self.endpoint.as_str().to_owned(),
+            method: self.method.to_owned(),
+            path: self.path,
+            client_id: self.client_id,
+            secret_present: self.secret_present,
+            status,
+        }
+    }
+}
+
+/// Logs a request that was dropped before it was answered (its client went away).
+struct Unanswered<'a> {
+    emulator: &'a Emulator,
+    call: Option<Call>,
+}
+
+impl Drop for Unanswered<'_> {
+    fn drop(&mut self) {
+        if let Some(call) = self.call.take() {
+            self.emulator.world().record(call.into_record(499));
+            self.emulator.touch();
+        }
+    }
+}
+
 /// A fault's default wait when it does not say.
 const DEFAULT_DELAY_MS: u64 = 3_000;
 
@@ -100,13 +130,18 @@ impl Emulator {
     }
 
     /// Runs one emulated request: fires a matching fault, runs `handler` under the world's lock
-    /// (never across an await), and logs the request with its status.
+    /// (never across an await), and logs the request with its status. A request whose client
+    /// hangs up while a fault delays it is still logged, with status 499.
     pub(crate) async fn run(
         &self,
         call: Call,
         handler: impl FnOnce(&mut World, &str, Option<FaultKind>) -> Reply,
     ) -> Response {
         let fired = self.faults().fire(call.endpoint, call.dc);
+        let mut pending = Unanswered {
+            emulator: self,
+            call: Some(call),
+        };
         if let Some(f) = fired {
             let wait = match (f.kind, f.delay_ms) {
                 (FaultKind::Delay, 0) => DEFAULT_DELAY_MS,
@@ -116,6 +151,9 @@ impl Emulator {
                 tokio::time::sleep(Duration::from_millis(wait)).await;
             }
         }
+        let Some(call) = pending.call.take() else {
+            return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        };
         let reply = {
             let mut world = self.world();
             let reply = match fired.map(|f| f.kind) {
@@ -130,16 +168,7 @@ impl Emulator {
                 }
                 kind => handler(&mut world, self.base(), kind),
             };
-            world.record(RequestRecord {
-                seq: 0,
-                dc: call.dc,
-                endpoint: call.endpoint.as_str().to_owned(),
-                method: call.method.to_owned(),
-                path: call.path,
-                client_id: call.client_id,
-                secret_present: call.secret_present,
-                status: reply.status().as_u16(),
-            });
+            world.record(call.into_record(reply.status().as_u16()));
             reply
         };
         self.touch();

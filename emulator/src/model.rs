@@ -207,12 +207,16 @@ impl Default for Limits {
 }
 
 /// What `POST config` changes.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct EmuConfig {
     pub access_token_ttl: i64,
     pub code_ttl: i64,
     /// Answer token requests in the legacy shape (`expires_in_sec`, `expires_in` in ms).
     pub legacy_token_shape: bool,
+    /// Advertise this `api_domain` in token responses instead of the real one (to test that
+    /// clients check it against their pinned table).
+    #[serde(default)]
+    pub api_domain_override: Option<String>,
     pub limits: Limits,
 }
 
@@ -222,6 +226,7 @@ impl Default for EmuConfig {
             access_token_ttl: 3600,
             code_ttl: 120,
             legacy_token_shape: false,
+            api_domain_override: None,
             limits: Limits::default(),
         }
     }
@@ -233,6 +238,7 @@ impl EmuConfig {
             "access_token_ttl": self.access_token_ttl,
             "code_ttl": self.code_ttl,
             "legacy_token_shape": self.legacy_token_shape,
+            "api_domain_override": self.api_domain_override,
             "limits": {
                 "refresh_window": self.limits.refresh_window.to_json(),
                 "live_access_tokens": self.limits.live_access_tokens.to_json(),

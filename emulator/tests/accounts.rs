@@ -652,3 +652,48 @@ async fn serverinfo_and_dcs_advertise_the_emulator_urls() {
     );
     assert_eq!(s(&list[0]["api_domain"]), format!("{}/us/api", emu.base));
 }
+
+#[tokio::test]
+async fn user_info_needs_the_profile_scope() {
+    let emu = Emu::start().await;
+    let q = emu
+        .sign_in(
+            "cleo@ca.zportal.test",
+            &[("scope", "AaaServer.profile.READ,ZohoCRM.org.READ")],
+        )
+        .await;
+    let t = emu.exchange(&q).await;
+    let info: Value = emu
+        .http
+        .get(format!("{}/oauth/user/info", emu.accounts("ca")))
+        .header(
+            "Authorization",
+            format!("Zoho-oauthtoken {}", s(&t["access_token"])),
+        )
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(s(&info["Email"]), "cleo@ca.zportal.test");
+    assert_eq!(s(&info["Display_Name"]), "Cleo Tremblay");
+    assert!(info["ZUID"].as_u64().is_some());
+
+    let narrow = emu.tokens_for("cleo@ca.zportal.test").await;
+    let res = emu
+        .http
+        .get(format!("{}/oauth/user/info", emu.accounts("ca")))
+        .header(
+            "Authorization",
+            format!("Bearer {}", s(&narrow["access_token"])),
+        )
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        s(&res.json::<Value>().await.expect("json")["code"]),
+        "OAUTH_SCOPE_MISMATCH"
+    );
+}

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use url::Url;
-use zoho::DataCenter;
+use zoho::vault::TokenCipher;
+use zoho::{DataCenter, Secret};
 
 /// Why the configuration could not be read: always names the variable.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -58,23 +59,18 @@ pub struct Config {
     pub session_idle: Duration,
     pub session_max: Duration,
     pub log_format: LogFormat,
+    /// The OAuth scopes requested at sign-in.
+    pub scopes: Vec<String>,
+    /// `ZPORTAL_TOKEN_KEY`, validated; `None` means the generated key file in the data directory.
+    pub token_key: Option<Secret>,
+    /// How long a started sign-in may take (not configurable from the environment).
+    pub sign_in_ttl: Duration,
+    /// The longest any single call to Zoho may take (not configurable from the environment).
+    pub zoho_timeout: Duration,
 }
 
-/// A secret string whose `Debug` prints nothing of it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
+/// The scopes zportal asks for: only what the UI uses (contracts.md, "Scopes").
+pub const DEFAULT_SCOPES: &str = "ZohoCRM.modules.ALL,ZohoCRM.settings.modules.READ,ZohoCRM.settings.fields.READ,ZohoCRM.users.READ,ZohoCRM.org.READ";
 
 impl Config {
     /// Reads the process environment.
@@ -98,7 +94,7 @@ impl Config {
         };
 
         let client_id = var("ZOHO_CLIENT_ID");
-        let client_secret = var("ZOHO_CLIENT_SECRET").map(Secret);
+        let client_secret = var("ZOHO_CLIENT_SECRET").map(Secret::new);
         let emulator_url = var("ZOHO_EMULATOR_URL");
         let zoho = match (client_id, &client_secret, emulator_url) {
             (Some(_), None, _) => {
@@ -171,6 +167,37 @@ impl Config {
             }
         };
 
+        let scopes: Vec<String> = var("ZOHO_SCOPES")
+            .unwrap_or_else(|| DEFAULT_SCOPES.to_owned())
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if scopes.is_empty() {
+            return Err(ConfigError::new(
+                "ZOHO_SCOPES",
+                "must name at least one scope",
+            ));
+        }
+        for needed in ["ZohoCRM.users.READ", "ZohoCRM.org.READ"] {
+            if !scopes.iter().any(|s| s.eq_ignore_ascii_case(needed)) {
+                return Err(ConfigError::new(
+                    "ZOHO_SCOPES",
+                    format!("must include {needed}: sign-in reads the user and the org"),
+                ));
+            }
+        }
+
+        let token_key = match var("ZPORTAL_TOKEN_KEY") {
+            Some(list) => {
+                TokenCipher::from_key_list(&list)
+                    .map_err(|e| ConfigError::new("ZPORTAL_TOKEN_KEY", e.to_string()))?;
+                Some(Secret::new(list))
+            }
+            None => None,
+        };
+
         Ok(Config {
             site_addr,
             public_url,
@@ -182,6 +209,10 @@ impl Config {
             session_idle,
             session_max,
             log_format,
+            scopes,
+            token_key,
+            sign_in_ttl: Duration::from_secs(600),
+            zoho_timeout: Duration::from_secs(10),
         })
     }
 
@@ -212,6 +243,8 @@ impl Config {
 
 /// The seeded development client of the emulator (contracts.md).
 pub const DEV_CLIENT_ID: &str = "1000.ZPORTALDEV";
+/// Its secret: public seed data of the emulator, not a real credential.
+pub const DEV_CLIENT_SECRET: &str = "zportal-dev-secret";
 
 fn parse_or<T: std::str::FromStr>(
     var: &'static str,
@@ -299,6 +332,8 @@ mod tests {
         assert_eq!(c.session_max, Duration::from_secs(24 * 3600));
         assert_eq!(c.session_cookie_name(), "zportal_session");
         assert!(c.database_url.starts_with("sqlite://"));
+        assert_eq!(c.scopes.len(), 5);
+        assert!(c.token_key.is_none());
     }
 
     #[test]
@@ -336,6 +371,8 @@ mod tests {
             ),
             (&[("ZPORTAL_LOG_FORMAT", "xml")], "ZPORTAL_LOG_FORMAT"),
             (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
+            (&[("ZPORTAL_TOKEN_KEY", "k1:tooshort")], "ZPORTAL_TOKEN_KEY"),
+            (&[("ZOHO_SCOPES", "ZohoCRM.modules.ALL")], "ZOHO_SCOPES"),
         ];
         for (vars, expected) in cases {
             let err = config(vars).expect_err("must be refused");

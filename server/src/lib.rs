@@ -1,9 +1,10 @@
 //! zportal's server: reads the configuration, opens the store, and wires the axum router
 //! (Leptos pages and server functions, the sign-in routes, sessions, the CSRF guard, tracing).
 
-mod auth;
+pub mod auth;
 pub mod config;
 mod csrf;
+mod keys;
 mod sessions;
 pub mod telemetry;
 
@@ -20,7 +21,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use tower_http::trace::TraceLayer;
 use tower_sessions::ExpiredDeletion;
 use tower_sessions_sqlx_store::SqliteStore;
-use zoho::DcTable;
+use zoho::oauth::{ClientConfig, OAuthClient};
+use zoho::vault::{Vault, VaultError, sqlite::SqliteRepo};
+use zoho::{ClientId, DcTable, Secret};
 
 use crate::config::{Config, ZohoTarget};
 
@@ -31,6 +34,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub ctx: ServerContext,
     pub sessions: SqliteStore,
+    pub vault: Vault,
+    pub oauth: OAuthClient,
+    /// The HTTP client for Zoho's API (no redirects, timeouts).
+    pub http: reqwest::Client,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -57,6 +64,12 @@ pub enum StartError {
     Leptos(String),
     #[error("data centers: {0}")]
     DataCenters(#[from] zoho::DcError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error("token key: {0}")]
+    TokenKey(String),
+    #[error("{0}")]
+    Client(String),
 }
 
 impl AppState {
@@ -67,25 +80,59 @@ impl AppState {
             source,
         })?;
         let pool = open_sqlite(&config.database_url).await?;
-        let sessions = SqliteStore::new(pool);
+        let sessions = SqliteStore::new(pool.clone());
         sessions
             .migrate()
             .await
             .map_err(|e| StartError::SessionStore(e.to_string()))?;
-        let dcs = match &config.zoho {
+        let dcs = Arc::new(match &config.zoho {
             ZohoTarget::Zoho { .. } => DcTable::zoho(&config.dcs)?,
             ZohoTarget::Emulator { url, .. } => DcTable::emulator(url.as_str(), &config.dcs)?,
             ZohoTarget::Embedded { addr } => {
                 DcTable::emulator(&format!("http://{addr}"), &config.dcs)?
             }
-        };
+        });
+        let cipher = keys::load_cipher(&config)?;
+        let vault = Vault::new(Arc::new(SqliteRepo::new(pool).await?), Arc::new(cipher));
+        let http = zoho::oauth::http_client(config.zoho_timeout);
+        let oauth = OAuthClient::new(client_config(&config)?, dcs.clone(), http.clone());
         Ok(AppState {
             leptos_options,
+            ctx: ServerContext {
+                dcs,
+                vault: vault.clone(),
+            },
             config: Arc::new(config),
-            ctx: ServerContext { dcs: Arc::new(dcs) },
             sessions,
+            vault,
+            oauth,
+            http,
         })
     }
+}
+
+/// The OAuth client this server signs people in with.
+fn client_config(config: &Config) -> Result<ClientConfig, StartError> {
+    let (client_id, secret) = match (&config.zoho, &config.client_secret) {
+        (ZohoTarget::Zoho { client_id }, Some(secret)) => (client_id.clone(), secret.clone()),
+        (ZohoTarget::Emulator { client_id, .. }, Some(secret)) => {
+            (client_id.clone(), secret.clone())
+        }
+        // The emulator's seeded development client: its secret is public seed data.
+        (ZohoTarget::Emulator { .. }, None) | (ZohoTarget::Embedded { .. }, _) => (
+            config::DEV_CLIENT_ID.to_owned(),
+            Secret::new(config::DEV_CLIENT_SECRET),
+        ),
+        (ZohoTarget::Zoho { .. }, None) => {
+            return Err(StartError::Client("ZOHO_CLIENT_SECRET is required".into()));
+        }
+    };
+    Ok(ClientConfig {
+        client_id: ClientId::new(client_id),
+        client_secret: secret,
+        redirect_uri: config.redirect_uri(),
+        scopes: config.scopes.clone(),
+    })
 }
 
 /// SQLite in WAL mode with a busy timeout, created if missing.
@@ -103,7 +150,7 @@ async fn open_sqlite(url: &str) -> Result<SqlitePool, sqlx::Error> {
 
 /// The whole HTTP surface of zportal, ready for `axum::serve` or `oneshot` in tests.
 pub fn build_router(state: AppState) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = route_list();
     let ctx = state.ctx.clone();
     let leptos_options = state.leptos_options.clone();
     let origin = csrf::PublicOrigin(state.config.public_origin().into());
@@ -121,9 +168,20 @@ pub fn build_router(state: AppState) -> Router {
             app::shell,
         ))
         .layer(axum::middleware::from_fn_with_state(origin, csrf::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            sessions::MaxAge(state.config.session_max),
+            sessions::absolute_timeout,
+        ))
         .layer(sessions::layer(state.sessions.clone(), &state.config))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// The app's routes, computed once per process (generating them renders the whole app).
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
 /// A request's span records the matched route, never the URI: queries carry codes and state.

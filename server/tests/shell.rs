@@ -1,6 +1,8 @@
 //! The router as a whole, driven with `oneshot`: pages render, server functions round-trip into
 //! the session with the cookie contracts.md fixes, and cross-site writes are refused.
 
+mod runtime;
+
 use axum::Router;
 use axum::body::Body;
 use http::{Request, StatusCode, header};
@@ -46,188 +48,200 @@ fn choose_dc() -> http::request::Builder {
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
 }
 
-#[tokio::test]
-async fn home_page_renders_sign_in_without_creating_a_session() {
-    let t = app().await;
-    let res = t
-        .router
-        .oneshot(Request::get("/").body(Body::empty()).expect("request"))
-        .await
-        .expect("response");
-    assert_eq!(res.status(), StatusCode::OK);
-    assert!(
-        res.headers().get(header::SET_COOKIE).is_none(),
-        "an anonymous page view must not create a session"
-    );
-    let html = body_text(res).await;
-    assert!(html.contains("Sign in with Zoho"), "{html}");
-    assert!(html.contains(">Data center<"));
-    assert!(html.contains("United States") && html.contains("United Kingdom"));
-    assert!(
-        html.contains("/pkg/zportal.wasm") || html.contains("/pkg/zportal.js"),
-        "hydration scripts point at the right bundle"
-    );
+#[test]
+fn home_page_renders_sign_in_without_creating_a_session() {
+    runtime::block_on(async {
+        let t = app().await;
+        let res = t
+            .router
+            .oneshot(Request::get("/").body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(
+            res.headers().get(header::SET_COOKIE).is_none(),
+            "an anonymous page view must not create a session"
+        );
+        let html = body_text(res).await;
+        assert!(html.contains("Sign in with Zoho"), "{html}");
+        assert!(html.contains(">Data center<"));
+        assert!(html.contains("United States") && html.contains("United Kingdom"));
+        assert!(
+            html.contains("/pkg/zportal.wasm") || html.contains("/pkg/zportal.js"),
+            "hydration scripts point at the right bundle"
+        );
+    })
 }
 
-#[tokio::test]
-async fn only_enabled_data_centers_are_offered() {
-    let t = app_with(&[("ZOHO_DCS", "eu,in")]).await;
-    let res = t
-        .router
-        .oneshot(Request::get("/").body(Body::empty()).expect("request"))
-        .await
-        .expect("response");
-    let html = body_text(res).await;
-    assert!(html.contains("Europe") && html.contains("India"));
-    assert!(!html.contains("United States"));
+#[test]
+fn only_enabled_data_centers_are_offered() {
+    runtime::block_on(async {
+        let t = app_with(&[("ZOHO_DCS", "eu,in")]).await;
+        let res = t
+            .router
+            .oneshot(Request::get("/").body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        let html = body_text(res).await;
+        assert!(html.contains("Europe") && html.contains("India"));
+        assert!(!html.contains("United States"));
+    })
 }
 
-#[tokio::test]
-async fn choosing_a_data_center_sets_the_session_cookie() {
-    let t = app().await;
-    let res = t
-        .router
-        .clone()
-        .oneshot(
-            choose_dc()
-                .body(Body::from("location=eu"))
-                .expect("request"),
-        )
-        .await
-        .expect("response");
-    assert_eq!(res.status(), StatusCode::OK);
-    let cookie = res
-        .headers()
-        .get(header::SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .expect("a session cookie");
-    assert!(cookie.starts_with("zportal_session="), "{cookie}");
-    assert!(cookie.contains("HttpOnly"), "{cookie}");
-    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(cookie.contains("Path=/"), "{cookie}");
-    assert!(
-        !cookie.contains("Secure"),
-        "plain http must not mark the cookie Secure: {cookie}"
-    );
-    let body = body_text(res).await;
-    assert!(body.contains("Europe"), "{body}");
-
-    // The session now preselects Europe when the page is rendered.
-    let session = cookie.split(';').next().expect("name=value").to_owned();
-    let res = t
-        .router
-        .oneshot(
-            Request::get("/")
-                .header(header::COOKIE, session)
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("response");
-    let html = body_text(res).await;
-    assert!(html.contains(r#"<option value="eu" selected"#), "{html}");
-}
-
-#[tokio::test]
-async fn https_public_url_gives_a_secure_host_prefixed_cookie() {
-    let t = app_with(&[("ZPORTAL_PUBLIC_URL", "https://crm.example.com")]).await;
-    let res = t
-        .router
-        .oneshot(
-            choose_dc()
-                .body(Body::from("location=us"))
-                .expect("request"),
-        )
-        .await
-        .expect("response");
-    let cookie = res
-        .headers()
-        .get(header::SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .expect("a session cookie");
-    assert!(cookie.starts_with("__Host-zportal_session="), "{cookie}");
-    assert!(cookie.contains("Secure"), "{cookie}");
-    assert!(!cookie.contains("Domain="), "{cookie}");
-}
-
-#[tokio::test]
-async fn a_disabled_or_unknown_data_center_is_refused_in_words() {
-    let t = app_with(&[("ZOHO_DCS", "us")]).await;
-    for (location, words) in [
-        ("eu", "Europe is not enabled"),
-        ("mars", "not one Zoho has"),
-    ] {
+#[test]
+fn choosing_a_data_center_sets_the_session_cookie() {
+    runtime::block_on(async {
+        let t = app().await;
         let res = t
             .router
             .clone()
             .oneshot(
                 choose_dc()
-                    .body(Body::from(format!("location={location}")))
+                    .body(Body::from("location=eu"))
                     .expect("request"),
             )
             .await
             .expect("response");
+        assert_eq!(res.status(), StatusCode::OK);
+        let cookie = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .expect("a session cookie");
+        assert!(cookie.starts_with("zportal_session="), "{cookie}");
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+        assert!(cookie.contains("Path=/"), "{cookie}");
         assert!(
-            res.status().is_client_error() || res.status().is_server_error(),
-            "{}",
-            res.status()
-        );
-        assert!(
-            res.headers().get(header::SET_COOKIE).is_none(),
-            "nothing stored for a refused choice"
+            !cookie.contains("Secure"),
+            "plain http must not mark the cookie Secure: {cookie}"
         );
         let body = body_text(res).await;
-        assert!(body.contains(words), "{body}");
-    }
+        assert!(body.contains("Europe"), "{body}");
+
+        // The session now preselects Europe when the page is rendered.
+        let session = cookie.split(';').next().expect("name=value").to_owned();
+        let res = t
+            .router
+            .oneshot(
+                Request::get("/")
+                    .header(header::COOKIE, session)
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        let html = body_text(res).await;
+        assert!(html.contains(r#"<option value="eu" selected"#), "{html}");
+    })
 }
 
-#[tokio::test]
-async fn cross_site_posts_are_refused_and_same_origin_ones_pass() {
-    let t = app().await;
-    let forged = [
-        vec![("sec-fetch-site", "cross-site")],
-        vec![("sec-fetch-site", "same-site")],
-        vec![("origin", "https://evil.test")],
-    ];
-    for headers in forged {
-        let mut req = choose_dc();
-        for (k, v) in &headers {
-            req = req.header(*k, *v);
+#[test]
+fn https_public_url_gives_a_secure_host_prefixed_cookie() {
+    runtime::block_on(async {
+        let t = app_with(&[("ZPORTAL_PUBLIC_URL", "https://crm.example.com")]).await;
+        let res = t
+            .router
+            .oneshot(
+                choose_dc()
+                    .body(Body::from("location=us"))
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        let cookie = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .expect("a session cookie");
+        assert!(cookie.starts_with("__Host-zportal_session="), "{cookie}");
+        assert!(cookie.contains("Secure"), "{cookie}");
+        assert!(!cookie.contains("Domain="), "{cookie}");
+    })
+}
+
+#[test]
+fn a_disabled_or_unknown_data_center_is_refused_in_words() {
+    runtime::block_on(async {
+        let t = app_with(&[("ZOHO_DCS", "us")]).await;
+        for (location, words) in [
+            ("eu", "Europe is not enabled"),
+            ("mars", "not one Zoho has"),
+        ] {
+            let res = t
+                .router
+                .clone()
+                .oneshot(
+                    choose_dc()
+                        .body(Body::from(format!("location={location}")))
+                        .expect("request"),
+                )
+                .await
+                .expect("response");
+            assert!(
+                res.status().is_client_error() || res.status().is_server_error(),
+                "{}",
+                res.status()
+            );
+            assert!(
+                res.headers().get(header::SET_COOKIE).is_none(),
+                "nothing stored for a refused choice"
+            );
+            let body = body_text(res).await;
+            assert!(body.contains(words), "{body}");
+        }
+    })
+}
+
+#[test]
+fn cross_site_posts_are_refused_and_same_origin_ones_pass() {
+    runtime::block_on(async {
+        let t = app().await;
+        let forged = [
+            vec![("sec-fetch-site", "cross-site")],
+            vec![("sec-fetch-site", "same-site")],
+            vec![("origin", "https://evil.test")],
+        ];
+        for headers in forged {
+            let mut req = choose_dc();
+            for (k, v) in &headers {
+                req = req.header(*k, *v);
+            }
+            let res = t
+                .router
+                .clone()
+                .oneshot(req.body(Body::from("location=eu")).expect("request"))
+                .await
+                .expect("response");
+            assert_eq!(res.status(), StatusCode::FORBIDDEN, "{headers:?}");
+            assert!(res.headers().get(header::SET_COOKIE).is_none());
         }
         let res = t
             .router
-            .clone()
-            .oneshot(req.body(Body::from("location=eu")).expect("request"))
+            .oneshot(
+                choose_dc()
+                    .header("sec-fetch-site", "same-origin")
+                    .header("origin", "http://127.0.0.1:3000")
+                    .body(Body::from("location=eu"))
+                    .expect("request"),
+            )
             .await
             .expect("response");
-        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{headers:?}");
-        assert!(res.headers().get(header::SET_COOKIE).is_none());
-    }
-    let res = t
-        .router
-        .oneshot(
-            choose_dc()
-                .header("sec-fetch-site", "same-origin")
-                .header("origin", "http://127.0.0.1:3000")
-                .body(Body::from("location=eu"))
-                .expect("request"),
-        )
-        .await
-        .expect("response");
-    assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.status(), StatusCode::OK);
+    })
 }
 
-#[tokio::test]
-async fn sign_in_start_explains_it_is_not_available_yet() {
-    let t = app().await;
-    for (query, reason) in [("dc=eu", "not_available"), ("dc=mars", "unknown_dc")] {
+#[test]
+fn sign_in_start_refuses_an_unknown_data_center_in_words() {
+    runtime::block_on(async {
+        let t = app().await;
         let res = t
             .router
             .clone()
             .oneshot(
-                Request::get(format!("/auth/zoho/start?{query}"))
+                Request::get("/auth/zoho/start?dc=mars")
                     .body(Body::empty())
                     .expect("request"),
             )
@@ -238,33 +252,57 @@ async fn sign_in_start_explains_it_is_not_available_yet() {
             res.headers()
                 .get(header::LOCATION)
                 .and_then(|v| v.to_str().ok()),
-            Some(format!("/auth/error?reason={reason}").as_str())
+            Some("/auth/error?reason=unknown_dc")
         );
-    }
-    let res = t
-        .router
-        .oneshot(
-            Request::get("/auth/error?reason=not_available")
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("response");
-    let html = body_text(res).await;
-    assert!(html.contains("not available"), "{html}");
+        assert!(
+            res.headers().get(header::SET_COOKIE).is_none(),
+            "nothing stored for a refused start"
+        );
+        let res = t
+            .router
+            .oneshot(
+                Request::get("/auth/error?reason=unknown_dc")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        let html = body_text(res).await;
+        assert!(html.contains("not enabled on this zportal"), "{html}");
+    })
 }
 
-#[tokio::test]
-async fn health_answers() {
-    let t = app().await;
-    let res = t
-        .router
-        .oneshot(
-            Request::get("/healthz")
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("response");
-    assert_eq!(res.status(), StatusCode::OK);
+#[test]
+fn server_functions_without_a_session_answer_unauthenticated() {
+    runtime::block_on(async {
+        let t = app().await;
+        let res = t
+            .router
+            .oneshot(
+                Request::get("/api/connection/health")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        assert!(res.status().is_server_error() || res.status().is_client_error());
+        assert_eq!(body_text(res).await, r#""Unauthenticated""#);
+    })
+}
+
+#[test]
+fn health_answers() {
+    runtime::block_on(async {
+        let t = app().await;
+        let res = t
+            .router
+            .oneshot(
+                Request::get("/healthz")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        assert_eq!(res.status(), StatusCode::OK);
+    })
 }

@@ -159,7 +159,11 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
     check_wasm_dependencies(ws)?;
 
     let mut tests = ws.cargo(&["test", "--locked"]);
-    tests.args(SERVER_PACKAGES);
+    // One test at a time within each test binary: Leptos keeps process-wide rendering state, and
+    // two *different* apps rendering at once in one process (as parallel tests build them) can
+    // leave a page's stream waiting forever. A real server runs one app, and renders it
+    // concurrently without trouble.
+    tests.args(SERVER_PACKAGES).args(["--", "--test-threads=1"]);
     run("Rust tests", &mut tests)?;
 
     if browser {

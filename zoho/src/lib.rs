@@ -1,6 +1,19 @@
-//! Zoho for zportal, without any UI: which data centers exist and where they live, and (as the
-//! sign-in and refresh work lands) the OAuth client, the encrypted token vault and the CRM client.
+//! Zoho for zportal, without any UI: the data centers and where they live, the OAuth client, the
+//! encrypted token vault, and the CRM client.
 
+pub mod crm;
 pub mod dc;
+pub mod ids;
+pub mod oauth;
+mod random;
+pub mod secret;
+pub mod vault;
 
 pub use dc::{DataCenter, DcError, DcTable};
+pub use ids::{ClientId, ConnectionId, OrgId, UserId};
+pub use secret::Secret;
+
+/// A fresh random value for state and ids: `bytes` random bytes as base64url.
+pub fn random_token(bytes: usize) -> String {
+    random::token(bytes)
+}

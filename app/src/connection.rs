@@ -1,0 +1,137 @@
+//! `/connection`: the active Zoho connection's health — data center, org, user, scopes, the last
+//! refresh and the access token's expiry (times only, never a token) — and its status.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+
+/// What the Connection page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionHealth {
+    pub dc: String,
+    pub dc_name: String,
+    pub org_name: String,
+    pub org_zgid: String,
+    pub email: String,
+    pub scopes: Vec<String>,
+    /// Unix seconds, or `None` before the first refresh.
+    pub last_refresh_at: Option<i64>,
+    pub access_expires_at: Option<i64>,
+    pub connected_at: i64,
+    pub needs_reconnect: bool,
+}
+
+/// The active connection's health; `Unauthenticated` when this browser has none.
+#[server(endpoint = "connection/health", input = GetUrl)]
+pub async fn get_connection_health() -> Result<ConnectionHealth, AppError> {
+    use zoho::vault::ConnectionStatus;
+    let c = crate::ssr::active_connection().await?;
+    Ok(ConnectionHealth {
+        dc: c.key.dc.location().to_owned(),
+        dc_name: c.key.dc.name().to_owned(),
+        org_name: c.org_name,
+        org_zgid: c.key.org.to_string(),
+        email: c.email,
+        scopes: c.scopes,
+        last_refresh_at: c.last_refresh_at,
+        access_expires_at: c.access_expires_at,
+        connected_at: c.created_at,
+        needs_reconnect: c.status == ConnectionStatus::NeedsReconnect,
+    })
+}
+
+/// Formats Unix seconds as an ISO-8601 UTC time (the page shows it in the browser's zone once
+/// hydrated).
+fn utc(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+#[component]
+pub fn ConnectionPage() -> impl IntoView {
+    let health = Resource::new(|| (), |_| get_connection_health());
+    view! {
+        <section class="panel">
+            <h1>"Connection"</h1>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || {
+                    health
+                        .get()
+                        .map(|result| match result {
+                            Ok(h) => view! { <HealthTable h /> }.into_any(),
+                            Err(AppError::Unauthenticated) => {
+                                view! {
+                                    <p role="alert">"You are not signed in."</p>
+                                    <crate::sign_in::SignInPanel />
+                                }
+                                    .into_any()
+                            }
+                            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        })
+                }}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn HealthTable(h: ConnectionHealth) -> impl IntoView {
+    let status = if h.needs_reconnect {
+        "Needs reconnect"
+    } else {
+        "Connected"
+    };
+    let when = |t: Option<i64>| t.map(utc).unwrap_or_else(|| "never".to_owned());
+    view! {
+        <dl class="facts">
+            <dt>"Status"</dt>
+            <dd data-testid="status">{status}</dd>
+            <dt>"Data center"</dt>
+            <dd>{format!("{} ({})", h.dc_name, h.dc)}</dd>
+            <dt>"Organization"</dt>
+            <dd>{format!("{} (zgid {})", h.org_name, h.org_zgid)}</dd>
+            <dt>"User"</dt>
+            <dd>{h.email}</dd>
+            <dt>"Scopes"</dt>
+            <dd>
+                <ul class="scopes">
+                    {h.scopes.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}
+                </ul>
+            </dd>
+            <dt>"Connected"</dt>
+            <dd>{utc(h.connected_at)}</dd>
+            <dt>"Last refresh"</dt>
+            <dd>{when(h.last_refresh_at)}</dd>
+            <dt>"Access token expires"</dt>
+            <dd data-testid="expiry">{when(h.access_expires_at)}</dd>
+        </dl>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats_unix_seconds_in_utc() {
+        assert_eq!(super::utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(super::utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(super::utc(1_795_882_482), "2026-11-28 16:14:42 UTC");
+    }
+}

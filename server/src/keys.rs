@@ -1,0 +1,47 @@
+//! The token encryption key: `ZPORTAL_TOKEN_KEY` when set, otherwise a key generated on first start
+//! into `$ZPORTAL_DATA_DIR/token.key`, readable by the owner only.
+
+use std::io::Write;
+
+use zoho::vault::TokenCipher;
+
+use crate::StartError;
+use crate::config::Config;
+
+pub fn load_cipher(config: &Config) -> Result<TokenCipher, StartError> {
+    let list = match &config.token_key {
+        Some(list) => list.expose().to_owned(),
+        None => key_file(config)?,
+    };
+    TokenCipher::from_key_list(&list).map_err(|e| StartError::TokenKey(e.to_string()))
+}
+
+fn key_file(config: &Config) -> Result<String, StartError> {
+    let path = config.data_dir.join("token.key");
+    let err = |e: std::io::Error| StartError::TokenKey(format!("{}: {e}", path.display()));
+    match std::fs::read_to_string(&path) {
+        Ok(list) => return Ok(list.trim().to_owned()),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(err(e)),
+        Err(_) => {}
+    }
+    let list = TokenCipher::generate_key_list();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(&path) {
+        Ok(mut file) => {
+            file.write_all(list.as_bytes()).map_err(err)?;
+            tracing::info!("generated a token key in {}", path.display());
+            Ok(list)
+        }
+        // Another process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read_to_string(&path)
+            .map(|s| s.trim().to_owned())
+            .map_err(err),
+        Err(e) => Err(err(e)),
+    }
+}

@@ -1,0 +1,278 @@
+//! A real zportal on 127.0.0.1 in front of a real emulator on 127.0.0.1, and a cookie-keeping
+//! client that walks the sign-in the way a browser does (following redirects by hand).
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use leptos::prelude::get_configuration;
+use reqwest::redirect::Policy;
+use serde_json::{Value, json};
+use server::config::Config;
+
+pub struct Stack {
+    pub emulator: emulator::Running,
+    pub base: String,
+    pub state: server::AppState,
+    pub dir: tempfile::TempDir,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Starts an emulator and a zportal using it, with extra environment `vars`.
+pub async fn stack(vars: &[(&str, &str)]) -> Stack {
+    stack_with(vars, |_| {}).await
+}
+
+pub async fn stack_with(vars: &[(&str, &str)], tweak: impl FnOnce(&mut Config)) -> Stack {
+    let emulator = emulator::start(emulator::Options {
+        addr: "127.0.0.1:0".parse().expect("addr"),
+        state_file: None,
+    })
+    .await
+    .expect("emulator");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut all: Vec<(String, String)> = vec![
+        (
+            "ZPORTAL_DATA_DIR".into(),
+            dir.path().to_string_lossy().into_owned(),
+        ),
+        ("LEPTOS_SITE_ADDR".into(), addr.to_string()),
+        ("ZOHO_EMULATOR_URL".into(), emulator.base_url.clone()),
+    ];
+    all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let mut config = Config::from_lookup(|k| {
+        all.iter()
+            .rev()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+    })
+    .expect("config");
+    tweak(&mut config);
+    let options = get_configuration(None)
+        .expect("leptos options")
+        .leptos_options;
+    let state = server::AppState::new(config, options).await.expect("state");
+    let router = server::build_router(state.clone());
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Stack {
+        base: format!("http://{addr}"),
+        emulator,
+        state,
+        dir,
+        server,
+    }
+}
+
+/// A browser: keeps cookies, follows no redirect by itself.
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
+}
+
+impl Browser {
+    pub fn new() -> Self {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let http = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .cookie_provider(jar.clone())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        Browser { http, jar }
+    }
+
+    /// The session cookie's value as the browser holds it for `base`.
+    pub fn session_cookie(&self, base: &str) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url = base.parse().ok()?;
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .ok()?
+            .split("; ")
+            .find_map(|c| c.strip_prefix("zportal_session="))
+            .map(str::to_owned)
+    }
+
+    pub async fn get(&self, url: &str) -> reqwest::Response {
+        self.http.get(url).send().await.expect("GET")
+    }
+
+    /// `GET /auth/zoho/start`: the authorization URL zportal sends the browser to.
+    pub async fn start(&self, stack: &Stack, query: &str) -> String {
+        let res = self
+            .get(&format!("{}/auth/zoho/start?{query}", stack.base))
+            .await;
+        assert_eq!(res.status(), 303, "start redirects");
+        location(&res)
+    }
+
+    /// The person at Zoho's page: posts the form; returns the callback URL Zoho redirects to.
+    pub async fn at_zoho(&self, auth_url: &str, email: &str, decision: &str) -> String {
+        let url = url::Url::parse(auth_url).expect("auth url");
+        let mut fields: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        fields.push(("email".into(), email.into()));
+        fields.push(("decision".into(), decision.into()));
+        let action = auth_url.split('?').next().unwrap_or_default();
+        let res = self
+            .http
+            .post(action)
+            .form(&fields)
+            .send()
+            .await
+            .expect("POST auth");
+        assert_eq!(res.status(), 302, "Zoho redirects back");
+        location(&res)
+    }
+
+    /// Follows the callback; returns where zportal sends the browser next.
+    pub async fn callback(&self, url: &str) -> String {
+        let res = self.get(url).await;
+        assert_eq!(res.status(), 303, "the callback answers 303");
+        assert_eq!(res.headers()["referrer-policy"], "no-referrer");
+        assert_eq!(res.headers()["cache-control"], "no-store");
+        location(&res)
+    }
+
+    /// A whole sign-in: start, accept at Zoho, callback (and a consent round if zportal asks).
+    pub async fn sign_in(&self, stack: &Stack, email: &str) -> String {
+        let auth = self.start(stack, "").await;
+        let back = self.at_zoho(&auth, email, "accept").await;
+        let mut next = self.callback(&back).await;
+        if next.contains("/oauth/v2/auth") {
+            let back = self.at_zoho(&next, email, "accept").await;
+            next = self.callback(&back).await;
+        }
+        next
+    }
+
+    /// Who zportal says is signed in (the `who_is_signed_in` server function).
+    pub async fn signed_in(&self, stack: &Stack) -> Value {
+        let res = self.get(&format!("{}/api/session/me", stack.base)).await;
+        assert_eq!(res.status(), 200);
+        res.json().await.expect("json")
+    }
+
+    pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(url)
+            .header("sec-fetch-site", "same-origin")
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+}
+
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Replaces (or adds) one query parameter of `url`.
+pub fn with_param(url: &str, key: &str, value: &str) -> String {
+    let mut u = url::Url::parse(url).expect("url");
+    let pairs: Vec<(String, String)> = u
+        .query_pairs()
+        .into_owned()
+        .filter(|(k, _)| k != key)
+        .collect();
+    u.query_pairs_mut()
+        .clear()
+        .extend_pairs(pairs)
+        .append_pair(key, value);
+    u.to_string()
+}
+
+/// Removes one query parameter of `url`.
+pub fn without_param(url: &str, key: &str) -> String {
+    let mut u = url::Url::parse(url).expect("url");
+    let pairs: Vec<(String, String)> = u
+        .query_pairs()
+        .into_owned()
+        .filter(|(k, _)| k != key)
+        .collect();
+    u.query_pairs_mut().clear().extend_pairs(pairs);
+    u.to_string()
+}
+
+pub fn query_of(url: &str) -> HashMap<String, String> {
+    url::Url::parse(url)
+        .expect("url")
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+impl Stack {
+    pub fn emulator_base(&self) -> &str {
+        &self.emulator.base_url
+    }
+
+    pub async fn control(&self, path: &str, body: Value) -> Value {
+        let res = reqwest::Client::new()
+            .post(format!("{}/__emulator/{path}", self.emulator_base()))
+            .json(&body)
+            .send()
+            .await
+            .expect("control");
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        res.json().await.expect("json")
+    }
+
+    pub async fn control_get(&self, path: &str) -> Value {
+        reqwest::get(format!("{}/__emulator/{path}", self.emulator_base()))
+            .await
+            .expect("control")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    /// The emulator's newest request number.
+    pub async fn last_seq(&self) -> u64 {
+        self.control_get("requests").await["requests"]
+            .as_array()
+            .and_then(|r| r.last())
+            .and_then(|r| r["seq"].as_u64())
+            .unwrap_or(0)
+    }
+
+    /// Requests the emulator saw since `seq` that carried the client secret.
+    pub async fn secret_requests_since(&self, seq: u64) -> Vec<Value> {
+        self.control_get(&format!("requests?since={seq}")).await["requests"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r["secret_present"] == json!(true))
+            .collect()
+    }
+
+    /// Endpoints the emulator saw since `seq`, in order.
+    pub async fn endpoints_since(&self, seq: u64) -> Vec<String> {
+        self.control_get(&format!("requests?since={seq}")).await["requests"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|r| r["endpoint"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+}

@@ -1,0 +1,149 @@
+//! The Zoho CRM v8 API: who the signed-in user is and which org they belong to (the sign-in needs
+//! both to key the connection). Records come with their own issue.
+
+use serde::Deserialize;
+
+use crate::ids::{OrgId, UserId};
+use crate::oauth::OAuthError;
+use crate::secret::Secret;
+
+/// What the API refused, as Zoho's error code says.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("the access token is not valid (INVALID_TOKEN)")]
+    InvalidToken,
+    #[error("the token lacks a scope this call needs (OAUTH_SCOPE_MISMATCH)")]
+    ScopeMismatch,
+    #[error("Zoho is limiting requests")]
+    TooManyRequests,
+    #[error("Zoho answered HTTP {status} {code}")]
+    Other { status: u16, code: String },
+    #[error("Zoho had nothing to return")]
+    NoContent,
+}
+
+/// Why a CRM call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CrmError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error(transparent)]
+    Http(#[from] OAuthError),
+}
+
+impl From<reqwest::Error> for CrmError {
+    fn from(e: reqwest::Error) -> Self {
+        CrmError::Http(OAuthError::from(e))
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    code: Option<String>,
+}
+
+/// The signed-in user, from `users?type=CurrentUser`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CurrentUser {
+    pub zuid: UserId,
+    pub email: String,
+    pub full_name: String,
+}
+
+/// The user's org, from `org`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Org {
+    pub zgid: OrgId,
+    pub name: String,
+}
+
+/// Sends a GET to `{api_domain}/crm/v8/{path}` and reads the JSON body, mapping Zoho's errors.
+async fn get_json<T: for<'de> Deserialize<'de>>(
+    http: &reqwest::Client,
+    api_domain: &str,
+    path: &str,
+    token: &Secret,
+) -> Result<T, CrmError> {
+    let res = http
+        .get(format!("{api_domain}/crm/v8/{path}"))
+        .header(
+            "Authorization",
+            format!("Zoho-oauthtoken {}", token.expose()),
+        )
+        .send()
+        .await?;
+    let status = res.status().as_u16();
+    if status == 204 {
+        return Err(ApiError::NoContent.into());
+    }
+    let body = res.bytes().await?;
+    if !(200..300).contains(&status) {
+        let code = serde_json::from_slice::<ErrorBody>(&body)
+            .ok()
+            .and_then(|b| b.code)
+            .unwrap_or_default();
+        return Err(match (status, code.as_str()) {
+            (401, "INVALID_TOKEN") => ApiError::InvalidToken,
+            (401, "OAUTH_SCOPE_MISMATCH") => ApiError::ScopeMismatch,
+            (429, _) => ApiError::TooManyRequests,
+            _ => ApiError::Other {
+                status,
+                code: code.chars().take(64).collect(),
+            },
+        }
+        .into());
+    }
+    serde_json::from_slice(&body).map_err(|_| OAuthError::Malformed("CRM response").into())
+}
+
+#[derive(Deserialize)]
+struct UsersBody {
+    users: Vec<UserBody>,
+}
+
+#[derive(Deserialize)]
+struct UserBody {
+    zuid: String,
+    email: String,
+    full_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OrgBody {
+    org: Vec<OrgEntry>,
+}
+
+#[derive(Deserialize)]
+struct OrgEntry {
+    zgid: String,
+    company_name: Option<String>,
+}
+
+/// `GET users?type=CurrentUser`: the email is `users[0].email`, the identity `users[0].zuid`.
+pub async fn current_user(
+    http: &reqwest::Client,
+    api_domain: &str,
+    token: &Secret,
+) -> Result<CurrentUser, CrmError> {
+    let body: UsersBody = get_json(http, api_domain, "users?type=CurrentUser", token).await?;
+    let user = body.users.into_iter().next().ok_or(ApiError::NoContent)?;
+    Ok(CurrentUser {
+        zuid: UserId::new(user.zuid),
+        full_name: user.full_name.unwrap_or_else(|| user.email.clone()),
+        email: user.email,
+    })
+}
+
+/// `GET org`: the identity is `org[0].zgid` (as the SDK keys it), not `org[0].id`.
+pub async fn org(
+    http: &reqwest::Client,
+    api_domain: &str,
+    token: &Secret,
+) -> Result<Org, CrmError> {
+    let body: OrgBody = get_json(http, api_domain, "org", token).await?;
+    let org = body.org.into_iter().next().ok_or(ApiError::NoContent)?;
+    Ok(Org {
+        zgid: OrgId::new(org.zgid),
+        name: org.company_name.unwrap_or_default(),
+    })
+}

@@ -1,0 +1,55 @@
+//! Identities as types, not strings: the org's `zgid`, the user's `zuid`, the OAuth client id,
+//! and the opaque id the browser may know a connection by.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn new(value: impl Into<String>) -> Self {
+                $name(value.into())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A Zoho CRM org, by its `zgid` (what the SDK keys tokens by, not the org's `id`).
+    OrgId
+);
+id_type!(
+    /// A Zoho user, by their accounts id (`zuid`).
+    UserId
+);
+id_type!(
+    /// The OAuth client (`1000.…`).
+    ClientId
+);
+id_type!(
+    /// A stored connection's opaque random id: all the browser ever learns of it.
+    ConnectionId
+);
+
+impl ConnectionId {
+    /// A fresh random id (128 bits, URL-safe).
+    pub fn random() -> Self {
+        ConnectionId(crate::random::token(16))
+    }
+}
