@@ -82,7 +82,9 @@ pub fn AccountBar(me: SignedIn) -> impl IntoView {
     view! {
         <div class="account" data-testid="account">
             <span class="who">
-                <span class="email">{active.email.clone()}</span>
+                <a class="email" href="/connection" title="Connection details">
+                    {active.email.clone()}
+                </a>
                 <span class="org">{format!("{} · {}", active.org_name, active.dc_name)}</span>
             </span>
             {(!others.is_empty())

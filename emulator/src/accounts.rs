@@ -93,10 +93,15 @@ impl<S: Send + Sync> FromRequestParts<S> for DcPath {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
-        let Path(dc) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        dc.parse()
+        let Path(params) =
+            Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        params
+            .get("dc")
+            .map(String::as_str)
+            .unwrap_or_default()
+            .parse()
             .map(DcPath)
             .map_err(|_| crate::api::unknown_url_reply().into_response())
     }

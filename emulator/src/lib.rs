@@ -1,5 +1,5 @@
-//! A faithful local Zoho: Accounts OAuth 2.0 and the CRM v8 identity endpoints for nine data
-//! centers under one base URL, with Zoho's token rules and limits, fault injection, a request log
+//! A faithful local Zoho: Accounts OAuth 2.0 and CRM v8 (identity, metadata and records) for nine
+//! data centers under one base URL, with Zoho's token rules and limits, fault injection, a request log
 //! and a control API (`/__emulator/…`). zportal embeds it when no real Zoho client is configured;
 //! tests and benchmarks run against it. See `../shared/zoho-reference.md` for what it imitates.
 //!
@@ -15,10 +15,16 @@
 //!   `INVALID_TOKEN` / `AUTHENTICATION_FAILURE`; `Bearer` is accepted like `Zoho-oauthtoken`.
 //! - `serverinfo` lists all nine data centers, China included.
 //! - Redirect URIs are exact, except that `:*` in place of a port accepts any port.
+//! - CRM: a well-formed record id that does not exist answers 400 `INVALID_DATA` (as a malformed
+//!   one does); a write naming an unknown field answers `INVALID_DATA` for that record; read-only
+//!   fields in a write are ignored. Search accepts `page`/`per_page` (no `page_token`) and returns at
+//!   most 2,000 records; giving more than one of `criteria`/`email`/`phone`/`word` answers
+//!   `INVALID_QUERY`. Upsert matches on `duplicate_check_fields`, else on email and name fields.
 
 mod accounts;
 mod api;
 mod control;
+pub mod crm;
 pub mod dc;
 mod faults;
 pub mod model;
@@ -198,6 +204,7 @@ pub fn router(emulator: Emulator) -> Router {
     Router::new()
         .merge(accounts::router())
         .merge(api::router())
+        .merge(crm::records::router())
         .nest("/__emulator", control::router())
         .fallback(api::unknown_url)
         .with_state(emulator)

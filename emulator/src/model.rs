@@ -295,6 +295,9 @@ pub struct Stats {
     pub by_dc: BTreeMap<String, Counters>,
     pub by_user: BTreeMap<String, Counters>,
     pub by_refresh_token: BTreeMap<String, Counters>,
+    /// CRM calls that passed authorization, by module (or `settings`) and HTTP method.
+    #[serde(default)]
+    pub by_module: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 impl Stats {
@@ -345,6 +348,8 @@ pub struct World {
     pub next_refresh_id: u64,
     /// The next token's mint order.
     pub next_token_seq: u64,
+    /// Every org's CRM records.
+    pub crm: crate::crm::CrmData,
     pub stats: Stats,
     #[serde(skip)]
     pub requests: VecDeque<RequestRecord>,

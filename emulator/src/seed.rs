@@ -151,7 +151,9 @@ pub fn world() -> World {
             org_zgid: zgid.to_string(),
         });
     }
+    let crm = crate::crm::seed(&orgs, &users);
     World {
+        crm,
         clock_offset: 0,
         config: EmuConfig::default(),
         clients: clients(),

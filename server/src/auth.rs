@@ -343,12 +343,7 @@ async fn complete(state: &AppState, session: &Session, query: &str) -> Result<Re
             Refusal::ServerError
         })?;
 
-    let mut accounts: Accounts = session
-        .get(ACCOUNTS)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let mut accounts = load_accounts(session).await?;
     if accounts.connections.is_empty() {
         accounts.signed_in_at = now();
     }
@@ -364,6 +359,18 @@ async fn complete(state: &AppState, session: &Session, query: &str) -> Result<Re
     })?;
     tracing::info!(dc = %dc, "signed in");
     Ok(see_other(&pending.return_to))
+}
+
+/// This session's accounts. A store failure is reported, never mistaken for "signed out".
+async fn load_accounts(session: &Session) -> Result<Accounts, Refusal> {
+    session
+        .get::<Accounts>(ACCOUNTS)
+        .await
+        .map(Option::unwrap_or_default)
+        .map_err(|e| {
+            tracing::error!(error = %e, "session store failed");
+            Refusal::ServerError
+        })
 }
 
 async fn sign_out(session: Session) -> Response {
@@ -384,12 +391,10 @@ async fn disconnect(
     session: Session,
     Form(form): Form<ConnectionForm>,
 ) -> Response {
-    let mut accounts: Accounts = session
-        .get(ACCOUNTS)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let mut accounts = match load_accounts(&session).await {
+        Ok(a) => a,
+        Err(refusal) => return refusal.page(),
+    };
     let Some(id) = form.connection.or_else(|| accounts.active.clone()) else {
         return see_other("/");
     };
@@ -429,12 +434,10 @@ async fn disconnect(
 }
 
 async fn switch(session: Session, Form(form): Form<ConnectionForm>) -> Response {
-    let mut accounts: Accounts = session
-        .get(ACCOUNTS)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let mut accounts = match load_accounts(&session).await {
+        Ok(a) => a,
+        Err(refusal) => return refusal.page(),
+    };
     if let Some(id) = form.connection.filter(|id| accounts.contains(id)) {
         accounts.active = Some(id);
         if let Err(e) = session.insert(ACCOUNTS, accounts).await {

@@ -1,0 +1,261 @@
+//! The CRM side of the emulator: each org's records per module, the seed data of contracts.md,
+//! and the helpers records need (ids, Zoho's timestamps).
+
+pub mod criteria;
+pub mod meta;
+pub mod records;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::model::{Org, User};
+
+/// A record: Zoho's JSON object, with `id` as a string.
+pub type Record = Map<String, Value>;
+
+/// Every org's records: org zgid → module → id → record.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct CrmData {
+    pub orgs: BTreeMap<String, BTreeMap<String, BTreeMap<u64, Record>>>,
+    pub next_id: u64,
+}
+
+/// Record ids look like Zoho's: 19 digits.
+const FIRST_ID: u64 = 4_150_868_000_000_100_001;
+
+impl CrmData {
+    pub fn new_id(&mut self) -> u64 {
+        if self.next_id < FIRST_ID {
+            self.next_id = FIRST_ID;
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    pub fn module(&self, org: &str, module: &str) -> Option<&BTreeMap<u64, Record>> {
+        self.orgs.get(org).and_then(|m| m.get(module))
+    }
+
+    pub fn module_mut(&mut self, org: &str, module: &str) -> &mut BTreeMap<u64, Record> {
+        self.orgs
+            .entry(org.to_owned())
+            .or_default()
+            .entry(module.to_owned())
+            .or_default()
+    }
+}
+
+/// Zoho's timestamp shape, `2024-07-16T09:39:27+00:00`.
+pub fn iso(secs: i64) -> String {
+    let t =
+        time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// `{"name","id","email"}` as Zoho shows an owner or creator.
+pub fn user_ref(user: &User) -> Value {
+    json!({ "name": user.full_name(), "id": user.user_id, "email": user.email })
+}
+
+/// How many records of each seeded module an org starts with.
+fn seed_counts(zgid: &str) -> [(&'static str, usize); 4] {
+    if zgid == "70001" {
+        [
+            ("Leads", 2500),
+            ("Contacts", 200),
+            ("Accounts", 60),
+            ("Deals", 120),
+        ]
+    } else {
+        [
+            ("Leads", 50),
+            ("Contacts", 20),
+            ("Accounts", 10),
+            ("Deals", 10),
+        ]
+    }
+}
+
+const CITIES: &[(&str, &str)] = &[
+    ("Austin", "United States"),
+    ("Berlin", "Germany"),
+    ("Pune", "India"),
+    ("Sydney", "Australia"),
+    ("Osaka", "Japan"),
+    ("Toronto", "Canada"),
+    ("Riyadh", "Saudi Arabia"),
+    ("Shenzhen", "China"),
+    ("Leeds", "United Kingdom"),
+];
+const FIRST_NAMES: &[&str] = &[
+    "Alex", "Sam", "Priya", "Kenji", "Maria", "Omar", "Lena", "Tom", "Wei", "Nora",
+];
+const STAGES: &[&str] = &[
+    "Qualification",
+    "Needs Analysis",
+    "Proposal/Price Quote",
+    "Negotiation/Review",
+    "Closed Won",
+    "Closed Lost",
+];
+const SOURCES: &[&str] = &[
+    "Advertisement",
+    "Cold Call",
+    "Partner",
+    "Trade Show",
+    "Web Download",
+];
+const STATUSES: &[&str] = &[
+    "Not Contacted",
+    "Attempted to Contact",
+    "Contacted",
+    "Pre-Qualified",
+];
+const INDUSTRIES: &[&str] = &[
+    "Technology",
+    "Retail",
+    "Healthcare",
+    "Manufacturing",
+    "Consulting",
+];
+
+/// The deterministic seed records of every org.
+pub fn seed(orgs: &BTreeMap<String, Org>, users: &[User]) -> CrmData {
+    let mut data = CrmData::default();
+    // 2024-01-01T00:00:00Z
+    let base = 1_704_067_200;
+    for org in orgs.values() {
+        let Some(owner) = users.iter().find(|u| u.org_zgid == org.zgid) else {
+            continue;
+        };
+        let owner = user_ref(owner);
+        let counts = seed_counts(&org.zgid);
+        let mut account_ids = Vec::new();
+        let mut contact_ids = Vec::new();
+        // Accounts first: contacts and deals look them up.
+        for (module, count) in [counts[2], counts[1], counts[0], counts[3]] {
+            for i in 1..=count {
+                let id = data.new_id();
+                let t = iso(base + (id - FIRST_ID) as i64 * 60);
+                let (city, country) = CITIES[i % CITIES.len()];
+                let mut r = json!({
+                    "id": id.to_string(),
+                    "Owner": owner,
+                    "Created_By": owner,
+                    "Modified_By": owner,
+                    "Created_Time": t,
+                    "Modified_Time": t,
+                    "$approval_state": "approved",
+                    "$editable": true,
+                });
+                let fields = match module {
+                    "Leads" => json!({
+                        "First_Name": null,
+                        "Last_Name": format!("Lead {i:04}"),
+                        "Full_Name": format!("Lead {i:04}"),
+                        "Company": format!("Company {i:04}"),
+                        "Email": format!("lead{i:04}@example.test"),
+                        "Phone": format!("+1 555 {:04}", i % 10_000),
+                        "Lead_Source": SOURCES[i % SOURCES.len()],
+                        "Lead_Status": STATUSES[i % STATUSES.len()],
+                        "Industry": INDUSTRIES[i % INDUSTRIES.len()],
+                        "Annual_Revenue": (i * 1000) as f64,
+                        "No_of_Employees": (i % 500) as i64 + 1,
+                        "City": city,
+                        "Country": country,
+                    }),
+                    "Accounts" => {
+                        account_ids.push((id, format!("Account {i:03}")));
+                        json!({
+                            "Account_Name": format!("Account {i:03}"),
+                            "Phone": format!("+1 555 2{i:03}"),
+                            "Website": format!("https://account{i:03}.example.test"),
+                            "Industry": INDUSTRIES[i % INDUSTRIES.len()],
+                            "Account_Type": "Customer",
+                            "Employees": (i * 10) as i64,
+                            "Billing_City": city,
+                            "Billing_Country": country,
+                        })
+                    }
+                    "Contacts" => {
+                        let first = FIRST_NAMES[i % FIRST_NAMES.len()];
+                        let last = format!("Contact {i:03}");
+                        contact_ids.push((id, format!("{first} {last}")));
+                        let (aid, aname) = &account_ids[i % account_ids.len().max(1)];
+                        json!({
+                            "First_Name": first,
+                            "Last_Name": last,
+                            "Full_Name": format!("{first} Contact {i:03}"),
+                            "Email": format!("contact{i:03}@example.test"),
+                            "Phone": format!("+1 555 3{i:03}"),
+                            "Account_Name": { "name": aname, "id": aid.to_string() },
+                            "Title": "Buyer",
+                            "Mailing_City": city,
+                            "Mailing_Country": country,
+                        })
+                    }
+                    _ => {
+                        let (aid, aname) = &account_ids[i % account_ids.len().max(1)];
+                        let (cid, cname) = &contact_ids[i % contact_ids.len().max(1)];
+                        json!({
+                            "Deal_Name": format!("Deal {i:03}"),
+                            "Stage": STAGES[i % STAGES.len()],
+                            "Amount": (i * 2500) as f64,
+                            "Closing_Date": format!("2025-{:02}-{:02}", i % 12 + 1, i % 28 + 1),
+                            "Probability": ((i % 10) * 10) as f64,
+                            "Account_Name": { "name": aname, "id": aid.to_string() },
+                            "Contact_Name": { "name": cname, "id": cid.to_string() },
+                            "Lead_Source": SOURCES[i % SOURCES.len()],
+                        })
+                    }
+                };
+                if let (Some(r), Some(f)) = (r.as_object_mut(), fields.as_object()) {
+                    r.extend(f.clone());
+                }
+                if let Value::Object(r) = r {
+                    data.module_mut(&org.zgid, module).insert(id, r);
+                }
+            }
+        }
+    }
+    data
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_matches_the_contract() {
+        let w = crate::seed::world();
+        let leads = w.crm.module("70001", "Leads").expect("ada's leads");
+        assert_eq!(leads.len(), 2500);
+        let names: Vec<&str> = leads
+            .values()
+            .filter_map(|r| r["Last_Name"].as_str())
+            .collect();
+        assert_eq!(names.first(), Some(&"Lead 0001"));
+        assert_eq!(names.last(), Some(&"Lead 2500"));
+        let eu = |m: &str| w.crm.module("70002", m).map(|r| r.len());
+        assert_eq!(
+            (eu("Leads"), eu("Contacts"), eu("Accounts"), eu("Deals")),
+            (Some(50), Some(20), Some(10), Some(10))
+        );
+        for zgid in ["70003", "70009"] {
+            assert_eq!(w.crm.module(zgid, "Leads").map(|r| r.len()), Some(50));
+        }
+        assert!(leads.keys().all(|id| id.to_string().len() == 19));
+        assert_eq!(iso(1_704_067_200), "2024-01-01T00:00:00+00:00");
+    }
+}
