@@ -117,6 +117,8 @@ impl From<CrmError> for Refusal {
                 tracing::warn!(error = %e, "Zoho identity call failed");
                 Refusal::BadResponse
             }
+            // Sign-in calls Zoho with the token it was just given, never through the refresher.
+            CrmError::Token(_) => Refusal::ServerError,
         }
     }
 }

@@ -3,8 +3,13 @@
 
 use serde::Deserialize;
 
-use crate::ids::{OrgId, UserId};
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use crate::ids::{ConnectionId, OrgId, UserId};
 use crate::oauth::OAuthError;
+use crate::refresh::{Coordinator, RefreshError};
 use crate::secret::Secret;
 
 /// What the API refused, as Zoho's error code says.
@@ -29,6 +34,8 @@ pub enum CrmError {
     Api(#[from] ApiError),
     #[error(transparent)]
     Http(#[from] OAuthError),
+    #[error(transparent)]
+    Token(#[from] RefreshError),
 }
 
 impl From<reqwest::Error> for CrmError {
@@ -58,7 +65,7 @@ pub struct Org {
 }
 
 /// Sends a GET to `{api_domain}/crm/v8/{path}` and reads the JSON body, mapping Zoho's errors.
-async fn get_json<T: for<'de> Deserialize<'de>>(
+async fn get_json<T: DeserializeOwned>(
     http: &reqwest::Client,
     api_domain: &str,
     path: &str,
@@ -146,4 +153,48 @@ pub async fn org(
         zgid: OrgId::new(org.zgid),
         name: org.company_name.unwrap_or_default(),
     })
+}
+
+/// CRM calls made for a stored connection: the token comes from the [`Coordinator`], and a 401
+/// `INVALID_TOKEN` gets one refresh (unless another call already replaced the token) and one retry.
+#[derive(Debug, Clone)]
+pub struct CrmClient {
+    http: reqwest::Client,
+    tokens: Arc<Coordinator>,
+}
+
+impl CrmClient {
+    pub fn new(http: reqwest::Client, tokens: Arc<Coordinator>) -> Self {
+        CrmClient { http, tokens }
+    }
+
+    pub fn tokens(&self) -> &Coordinator {
+        &self.tokens
+    }
+
+    /// `GET {api}/crm/v8/{path}` for connection `id`.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        id: &ConnectionId,
+        path: &str,
+    ) -> Result<T, CrmError> {
+        let t = self.tokens.access_token(id).await?;
+        match get_json(&self.http, &t.api_domain, path, &t.token).await {
+            Err(CrmError::Api(ApiError::InvalidToken)) => {
+                let t = self.tokens.after_unauthorized(id, t.generation).await?;
+                get_json(&self.http, &t.api_domain, path, &t.token).await
+            }
+            other => other,
+        }
+    }
+
+    /// The connection's org, read live from Zoho.
+    pub async fn org(&self, id: &ConnectionId) -> Result<Org, CrmError> {
+        let body: OrgBody = self.get(id, "org").await?;
+        let org = body.org.into_iter().next().ok_or(ApiError::NoContent)?;
+        Ok(Org {
+            zgid: OrgId::new(org.zgid),
+            name: org.company_name.unwrap_or_default(),
+        })
+    }
 }

@@ -77,6 +77,36 @@ pub struct Connection {
     pub generation: i64,
     pub last_refresh_at: Option<i64>,
     pub created_at: i64,
+    /// Refreshes spent in Zoho's current window.
+    pub budget: RefreshBudget,
+}
+
+/// Zoho's budget: at most [`RefreshBudget::MAX`] access tokens per refresh token per
+/// [`RefreshBudget::WINDOW_SECS`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RefreshBudget {
+    pub window_start: i64,
+    pub count: i64,
+}
+
+impl RefreshBudget {
+    pub const MAX: i64 = 10;
+    pub const WINDOW_SECS: i64 = 600;
+
+    /// When a refresh would be allowed again, or `None` if one is allowed now.
+    pub fn blocked_until(&self, now: i64) -> Option<i64> {
+        let window_open = now - self.window_start < Self::WINDOW_SECS;
+        (window_open && self.count >= Self::MAX).then_some(self.window_start + Self::WINDOW_SECS)
+    }
+
+    /// The window after one more refresh at `now`.
+    fn after_one_more(&self, now: i64) -> (i64, i64) {
+        if now - self.window_start >= Self::WINDOW_SECS {
+            (now, 1)
+        } else {
+            (self.window_start, self.count + 1)
+        }
+    }
 }
 
 /// What a sign-in learned, to store.
@@ -111,6 +141,19 @@ pub struct ConnectionRow {
     pub last_refresh_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Start (Unix seconds) and count of the refreshes in Zoho's current 10-minute window.
+    pub refresh_window_start: i64,
+    pub refresh_window_count: i64,
+}
+
+/// A refreshed access token as stored (ciphertext), with the budget window after it.
+#[derive(Clone, Debug)]
+pub struct StoredRefresh {
+    pub access: String,
+    pub expires_at: i64,
+    pub now: i64,
+    pub window_start: i64,
+    pub window_count: i64,
 }
 
 /// Storage failures; carry no token material.
@@ -142,9 +185,29 @@ pub trait ConnectionRepo: Send + Sync {
     async fn update_sign_in(&self, row: &ConnectionRow) -> Result<(), VaultError>;
     async fn delete(&self, id: &str) -> Result<bool, VaultError>;
     async fn all(&self) -> Result<Vec<ConnectionRow>, VaultError>;
+    /// Takes the refresh lease if it is free or expired (`lease_until < now`); true if taken.
+    async fn try_lease(
+        &self,
+        id: &str,
+        holder: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, VaultError>;
+    /// Gives the lease back, if `holder` still has it.
+    async fn release_lease(&self, id: &str, holder: &str) -> Result<(), VaultError>;
+    /// Stores a refreshed access token and releases the lease, if `holder` still has it: bumps the
+    /// generation and counts the refresh in the budget window. True if stored.
+    async fn store_refresh(
+        &self,
+        id: &str,
+        holder: &str,
+        r: &StoredRefresh,
+    ) -> Result<bool, VaultError>;
+    /// Marks the connection as needing a new sign-in (its refresh token was refused).
+    async fn set_status(&self, id: &str, status: &str, now: i64) -> Result<(), VaultError>;
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -217,6 +280,8 @@ impl Vault {
                     last_refresh_at: None,
                     created_at: now,
                     updated_at: now,
+                    refresh_window_start: 0,
+                    refresh_window_count: 0,
                 };
                 self.repo.insert(&row).await?;
                 row
@@ -259,6 +324,55 @@ impl Vault {
             .collect()
     }
 
+    /// Takes the cross-process refresh lease for `ttl_secs`.
+    pub async fn try_lease(
+        &self,
+        id: &ConnectionId,
+        holder: &str,
+        ttl_secs: i64,
+    ) -> Result<bool, VaultError> {
+        let now = now();
+        self.repo
+            .try_lease(id.as_str(), holder, now, now + ttl_secs)
+            .await
+    }
+
+    pub async fn release_lease(&self, id: &ConnectionId, holder: &str) -> Result<(), VaultError> {
+        self.repo.release_lease(id.as_str(), holder).await
+    }
+
+    /// Stores a refreshed access token (encrypted) and releases the lease.
+    pub async fn store_refresh(
+        &self,
+        c: &Connection,
+        holder: &str,
+        access: &Secret,
+        expires_at: i64,
+    ) -> Result<bool, VaultError> {
+        let now = now();
+        let (window_start, window_count) = c.budget.after_one_more(now);
+        let stored = StoredRefresh {
+            access: self.cipher.encrypt(access, &c.key.aad("access")),
+            expires_at,
+            now,
+            window_start,
+            window_count,
+        };
+        self.repo
+            .store_refresh(c.id.as_str(), holder, &stored)
+            .await
+    }
+
+    pub async fn set_status(
+        &self,
+        id: &ConnectionId,
+        status: ConnectionStatus,
+    ) -> Result<(), VaultError> {
+        self.repo
+            .set_status(id.as_str(), status.as_str(), now())
+            .await
+    }
+
     fn decrypt(&self, row: ConnectionRow) -> Result<Connection, VaultError> {
         let key = ConnectionKey {
             client_id: ClientId::new(row.client_id),
@@ -297,6 +411,10 @@ impl Vault {
             generation: row.generation,
             last_refresh_at: row.last_refresh_at,
             created_at: row.created_at,
+            budget: RefreshBudget {
+                window_start: row.refresh_window_start,
+                count: row.refresh_window_count,
+            },
         })
     }
 }

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqlitePool;
 use sqlx::{FromRow, Row};
 
-use super::{ConnectionRepo, ConnectionRow, VaultError};
+use super::{ConnectionRepo, ConnectionRow, StoredRefresh, VaultError};
 
 /// Connections in a SQLite database (WAL mode, busy timeout: see the server's pool setup).
 #[derive(Clone, Debug)]
@@ -22,7 +22,8 @@ impl SqliteRepo {
 }
 
 const COLUMNS: &str = "id, client_id, dc, org_zgid, user_zuid, email, org_name, scopes, status, \
-     refresh_token, access_token, access_expires_at, generation, last_refresh_at, created_at, updated_at";
+     refresh_token, access_token, access_expires_at, generation, last_refresh_at, created_at, updated_at, \
+     refresh_window_start, refresh_window_count";
 
 impl<'r> FromRow<'r, sqlx::sqlite::SqliteRow> for ConnectionRow {
     fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> Result<Self, sqlx::Error> {
@@ -43,6 +44,8 @@ impl<'r> FromRow<'r, sqlx::sqlite::SqliteRow> for ConnectionRow {
             last_refresh_at: row.try_get("last_refresh_at")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
+            refresh_window_start: row.try_get("refresh_window_start")?,
+            refresh_window_count: row.try_get("refresh_window_count")?,
         })
     }
 }
@@ -80,7 +83,7 @@ impl ConnectionRepo for SqliteRepo {
     async fn insert(&self, r: &ConnectionRow) -> Result<(), VaultError> {
         let sql = format!(
             "INSERT INTO connections ({COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
         );
         sqlx::query(&sql)
             .bind(&r.id)
@@ -99,6 +102,8 @@ impl ConnectionRepo for SqliteRepo {
             .bind(r.last_refresh_at)
             .bind(r.created_at)
             .bind(r.updated_at)
+            .bind(r.refresh_window_start)
+            .bind(r.refresh_window_count)
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -135,6 +140,73 @@ impl ConnectionRepo for SqliteRepo {
     async fn all(&self) -> Result<Vec<ConnectionRow>, VaultError> {
         let sql = format!("SELECT {COLUMNS} FROM connections ORDER BY created_at, id");
         Ok(sqlx::query_as(&sql).fetch_all(&self.pool).await?)
+    }
+
+    async fn try_lease(
+        &self,
+        id: &str,
+        holder: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, VaultError> {
+        let done = sqlx::query(
+            "UPDATE connections SET lease_until = $1, lease_holder = $2 \
+             WHERE id = $3 AND lease_until < $4",
+        )
+        .bind(until)
+        .bind(holder)
+        .bind(id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn release_lease(&self, id: &str, holder: &str) -> Result<(), VaultError> {
+        sqlx::query(
+            "UPDATE connections SET lease_until = 0, lease_holder = NULL \
+             WHERE id = $1 AND lease_holder = $2",
+        )
+        .bind(id)
+        .bind(holder)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn store_refresh(
+        &self,
+        id: &str,
+        holder: &str,
+        r: &StoredRefresh,
+    ) -> Result<bool, VaultError> {
+        let done = sqlx::query(
+            "UPDATE connections SET access_token = $1, access_expires_at = $2, \
+             generation = generation + 1, last_refresh_at = $3, updated_at = $3, \
+             refresh_window_start = $4, refresh_window_count = $5, \
+             lease_until = 0, lease_holder = NULL \
+             WHERE id = $6 AND lease_holder = $7",
+        )
+        .bind(&r.access)
+        .bind(r.expires_at)
+        .bind(r.now)
+        .bind(r.window_start)
+        .bind(r.window_count)
+        .bind(id)
+        .bind(holder)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_status(&self, id: &str, status: &str, now: i64) -> Result<(), VaultError> {
+        sqlx::query("UPDATE connections SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(status)
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }
 
