@@ -21,14 +21,33 @@ pub struct ConnectionHealth {
     pub access_expires_at: Option<i64>,
     pub connected_at: i64,
     pub needs_reconnect: bool,
+    /// Something to say about the live check (Zoho limiting requests, say).
+    pub notice: Option<String>,
 }
 
 /// The active connection's health; `Unauthenticated` when this browser has none.
 #[server(endpoint = "connection/health", input = GetUrl)]
 pub async fn get_connection_health() -> Result<ConnectionHealth, AppError> {
+    use crate::ssr;
     use zoho::vault::ConnectionStatus;
-    let c = crate::ssr::active_connection().await?;
+    let ctx = ssr::server_context()?;
+    let before = ssr::active_connection().await?;
+    // A live call through the refresher: renews the access token when it is due and notices a
+    // refresh token Zoho no longer accepts.
+    let notice = match ctx.crm.org(&before.id).await {
+        Ok(_) => None,
+        Err(e) => match ssr::crm_error(e) {
+            AppError::NeedsReconnect => None,
+            AppError::Throttled { retry_at } => Some(format!(
+                "Zoho is limiting requests right now; zportal will try again after {}.",
+                utc(retry_at)
+            )),
+            other => Some(other.to_string()),
+        },
+    };
+    let c = ssr::active_connection().await?;
     Ok(ConnectionHealth {
+        notice,
         dc: c.key.dc.location().to_owned(),
         dc_name: c.key.dc.name().to_owned(),
         org_name: c.org_name,
@@ -100,7 +119,21 @@ fn HealthTable(h: ConnectionHealth) -> impl IntoView {
         "Connected"
     };
     let when = |t: Option<i64>| t.map(utc).unwrap_or_else(|| "never".to_owned());
+    let reconnect = h.needs_reconnect.then(|| {
+        view! {
+            <form method="get" action="/auth/zoho/start" class="reconnect">
+                <p>"Zoho no longer accepts this connection's token. Sign in again to reconnect."</p>
+                <input type="hidden" name="dc" value=h.dc.clone() />
+                <input type="hidden" name="return_to" value="/connection" />
+                <button type="submit" class="primary">
+                    "Reconnect"
+                </button>
+            </form>
+        }
+    });
     view! {
+        {h.notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
+        {reconnect}
         <dl class="facts">
             <dt>"Status"</dt>
             <dd data-testid="status">{status}</dd>
@@ -119,7 +152,7 @@ fn HealthTable(h: ConnectionHealth) -> impl IntoView {
             <dt>"Connected"</dt>
             <dd>{utc(h.connected_at)}</dd>
             <dt>"Last refresh"</dt>
-            <dd>{when(h.last_refresh_at)}</dd>
+            <dd data-testid="last-refresh">{when(h.last_refresh_at)}</dd>
             <dt>"Access token expires"</dt>
             <dd data-testid="expiry">{when(h.access_expires_at)}</dd>
         </dl>

@@ -13,6 +13,15 @@ pub enum AppError {
     /// The request itself was wrong; the message says how.
     #[error("{0}")]
     BadRequest(String),
+    /// Zoho refused the stored refresh token: this account must sign in again.
+    #[error("Zoho needs you to sign in again to reconnect this account.")]
+    NeedsReconnect,
+    /// Zoho is limiting requests; zportal retries after `retry_at` (Unix seconds).
+    #[error("Zoho is limiting requests right now; zportal will retry shortly.")]
+    Throttled { retry_at: i64 },
+    /// Zoho did not answer (or not in time).
+    #[error("Zoho could not be reached. Please try again shortly.")]
+    ZohoUnavailable,
     /// Something failed on our side; details are in the server log.
     #[error("Something went wrong on our side. Please try again.")]
     Internal,

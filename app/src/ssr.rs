@@ -17,6 +17,7 @@ use crate::AppError;
 pub struct ServerContext {
     pub dcs: Arc<DcTable>,
     pub vault: Vault,
+    pub crm: zoho::crm::CrmClient,
 }
 
 /// The session key of [`Accounts`].
@@ -116,4 +117,26 @@ pub async fn active_connection() -> Result<zoho::vault::Connection, AppError> {
         .await
         .map_err(vault_error)?
         .ok_or(AppError::Unauthenticated)
+}
+
+/// Maps a CRM failure to what the page can show; causes are logged, not sent.
+pub fn crm_error(e: zoho::crm::CrmError) -> AppError {
+    use zoho::crm::{ApiError, CrmError};
+    use zoho::refresh::RefreshError;
+    match e {
+        CrmError::Token(RefreshError::NeedsReconnect) => AppError::NeedsReconnect,
+        CrmError::Token(RefreshError::Throttled { retry_at }) => AppError::Throttled { retry_at },
+        CrmError::Token(RefreshError::NotFound) => AppError::Unauthenticated,
+        CrmError::Api(ApiError::TooManyRequests) => AppError::Throttled {
+            retry_at: zoho::vault::unix_now() + 60,
+        },
+        CrmError::Token(RefreshError::Unavailable) | CrmError::Http(_) => {
+            tracing::warn!(error = %e, "Zoho call failed");
+            AppError::ZohoUnavailable
+        }
+        other => {
+            tracing::error!(error = %other, "Zoho call failed");
+            AppError::Internal
+        }
+    }
 }

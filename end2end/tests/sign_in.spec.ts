@@ -1,30 +1,6 @@
 // Signing in with Zoho through the emulator's sign-in page, as a person does it.
-import { test, expect, Page, Browser } from "@playwright/test";
-
-const port = Number(process.env.ZPORTAL_E2E_PORT ?? 3400);
-const emulator = `http://127.0.0.1:${port + 1}`;
-
-async function hydrated(page: Page) {
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-}
-
-/** At zportal's sign-in page, choose a data center and sign in as `email`. */
-async function signIn(page: Page, email: string, dataCenter = "United States") {
-  await page.goto("/");
-  await hydrated(page);
-  await page.getByLabel("Data center").selectOption({ label: dataCenter });
-  await page.getByRole("button", { name: "Sign in with Zoho" }).click();
-  await acceptAtZoho(page, email);
-}
-
-/** On the emulator's Zoho sign-in page: type the email and accept. */
-async function acceptAtZoho(page: Page, email: string) {
-  await expect(page.getByRole("heading", { name: "Sign in to Zoho" })).toBeVisible();
-  await page.getByLabel("Email").fill(email);
-  await page.getByRole("button", { name: "Accept" }).click();
-  await page.waitForURL((url) => url.port === String(port));
-  await hydrated(page);
-}
+import { test, expect, Browser } from "@playwright/test";
+import { acceptAtZoho, emulator, hydrated, signIn } from "./helpers";
 
 async function newPage(browser: Browser) {
   const context = await browser.newContext();

@@ -301,8 +301,8 @@ async fn complete(state: &AppState, session: &Session, query: &str) -> Result<Re
     let key = ConnectionKey {
         client_id: state.oauth.config.client_id.clone(),
         dc,
-        org: org.zgid,
-        user: user.zuid,
+        org: org.zgid.clone(),
+        user: user.zuid.clone(),
     };
 
     // Zoho keeps at most 20 refresh tokens per user and silently evicts the oldest, so a returning
@@ -323,22 +323,15 @@ async fn complete(state: &AppState, session: &Session, query: &str) -> Result<Re
         }
     }
 
-    let scopes = if grant.scopes.is_empty() {
-        state.oauth.config.scopes.clone()
-    } else {
-        grant.scopes.clone()
-    };
     let connection = state
         .vault
-        .save_sign_in(NewConnection {
+        .save_sign_in(NewConnection::from_grant(
             key,
-            email: user.email,
-            org_name: org.name,
-            scopes,
-            refresh_token: grant.refresh_token,
-            access_token: grant.access_token,
-            access_expires_at: now() + grant.expires_in,
-        })
+            grant,
+            user,
+            org,
+            &state.oauth.config.scopes,
+        ))
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "connection store failed");
@@ -412,6 +405,7 @@ async fn disconnect(
             {
                 tracing::warn!(error = %e, "revoking at Zoho failed; deleting the connection anyway");
             }
+            state.crm.tokens().forget(&connection_id);
             if let Err(e) = state.vault.delete(&connection_id).await {
                 tracing::error!(error = %e, "connection store failed");
                 return Refusal::ServerError.page();

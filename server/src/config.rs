@@ -63,6 +63,8 @@ pub struct Config {
     pub scopes: Vec<String>,
     /// `ZPORTAL_TOKEN_KEY`, validated; `None` means the generated key file in the data directory.
     pub token_key: Option<Secret>,
+    /// How long a refresh lease lives if its holder dies (`ZPORTAL_LEASE_TTL`).
+    pub lease_ttl: Duration,
     /// How long a started sign-in may take (not configurable from the environment).
     pub sign_in_ttl: Duration,
     /// The longest any single call to Zoho may take (not configurable from the environment).
@@ -156,6 +158,8 @@ impl Config {
             ));
         }
 
+        let lease_ttl = parse_duration("ZPORTAL_LEASE_TTL", var("ZPORTAL_LEASE_TTL"), "10s")?;
+
         let log_format = match var("ZPORTAL_LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -211,6 +215,7 @@ impl Config {
             log_format,
             scopes,
             token_key,
+            lease_ttl,
             sign_in_ttl: Duration::from_secs(600),
             zoho_timeout: Duration::from_secs(10),
         })
@@ -370,6 +375,7 @@ mod tests {
                 "ZPORTAL_SESSION_MAX",
             ),
             (&[("ZPORTAL_LOG_FORMAT", "xml")], "ZPORTAL_LOG_FORMAT"),
+            (&[("ZPORTAL_LEASE_TTL", "0s")], "ZPORTAL_LEASE_TTL"),
             (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
             (&[("ZPORTAL_TOKEN_KEY", "k1:tooshort")], "ZPORTAL_TOKEN_KEY"),
             (&[("ZOHO_SCOPES", "ZohoCRM.modules.ALL")], "ZOHO_SCOPES"),

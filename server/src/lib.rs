@@ -2,6 +2,7 @@
 //! (Leptos pages and server functions, the sign-in routes, sessions, the CSRF guard, tracing).
 
 pub mod auth;
+pub mod cli;
 pub mod config;
 mod csrf;
 mod keys;
@@ -21,7 +22,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use tower_http::trace::TraceLayer;
 use tower_sessions::ExpiredDeletion;
 use tower_sessions_sqlx_store::SqliteStore;
+use zoho::crm::CrmClient;
 use zoho::oauth::{ClientConfig, OAuthClient};
+use zoho::refresh::{Coordinator, Settings};
 use zoho::vault::{Vault, VaultError, sqlite::SqliteRepo};
 use zoho::{ClientId, DcTable, Secret};
 
@@ -38,6 +41,8 @@ pub struct AppState {
     pub oauth: OAuthClient,
     /// The HTTP client for Zoho's API (no redirects, timeouts).
     pub http: reqwest::Client,
+    /// CRM calls through the refresh coordinator.
+    pub crm: CrmClient,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -96,12 +101,23 @@ impl AppState {
         let vault = Vault::new(Arc::new(SqliteRepo::new(pool).await?), Arc::new(cipher));
         let http = zoho::oauth::http_client(config.zoho_timeout);
         let oauth = OAuthClient::new(client_config(&config)?, dcs.clone(), http.clone());
+        let coordinator = Coordinator::new(
+            vault.clone(),
+            oauth.clone(),
+            Settings {
+                lease_ttl: config.lease_ttl,
+                ..Settings::default()
+            },
+        );
+        let crm = CrmClient::new(http.clone(), Arc::new(coordinator));
         Ok(AppState {
             leptos_options,
             ctx: ServerContext {
                 dcs,
                 vault: vault.clone(),
+                crm: crm.clone(),
             },
+            crm,
             config: Arc::new(config),
             sessions,
             vault,
@@ -192,6 +208,15 @@ fn request_span(req: &Request) -> tracing::Span {
         .map(MatchedPath::as_str)
         .unwrap_or("unmatched");
     tracing::info_span!("request", method = %req.method(), route)
+}
+
+/// Runs a `connections` subcommand against the configured store and Zoho.
+pub async fn connections(config: Config, command: cli::ConnectionsCommand) -> anyhow::Result<()> {
+    let leptos_options = get_configuration(None)
+        .map_err(|e| StartError::Leptos(e.to_string()))?
+        .leptos_options;
+    let state = AppState::new(config, leptos_options).await?;
+    cli::run(state, command).await
 }
 
 /// Runs the server until Ctrl-C or SIGTERM, letting in-flight requests finish.

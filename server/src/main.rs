@@ -16,6 +16,11 @@ struct Cli {
 enum Command {
     /// Serve zportal (the default).
     Serve,
+    /// Manage stored Zoho connections from the command line.
+    Connections {
+        #[command(subcommand)]
+        command: server::cli::ConnectionsCommand,
+    },
 }
 
 #[tokio::main]
@@ -31,6 +36,7 @@ async fn main() -> std::process::ExitCode {
     server::telemetry::init(config.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => server::serve(config).await,
+        Command::Connections { command } => server::connections(config, command).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -172,6 +172,7 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
             &mut ws.cargo(&["leptos", "build", "--release"]),
         )?;
         report_wasm_size(ws)?;
+        check_wasm_has_no_secrets(ws)?;
         end_to_end(ws)?;
     }
     println!("\nxtask: every check passed");
@@ -235,6 +236,34 @@ fn report_wasm_size(ws: &Workspace) -> Result<()> {
         gzipped / 1024,
         wasm.display()
     );
+    Ok(())
+}
+
+/// The bundle a browser downloads must not carry a secret or the names that guard one.
+fn check_wasm_has_no_secrets(ws: &Workspace) -> Result<()> {
+    println!("\n==> secrets in the release WASM");
+    let pkg = ws.root.join("target/site/pkg");
+    let needles: [&[u8]; 5] = [
+        b"zportal-dev-secret",
+        b"us-only-secret",
+        b"client_secret",
+        b"ZPORTAL_TOKEN_KEY",
+        b"ZOHO_CLIENT_SECRET",
+    ];
+    for entry in std::fs::read_dir(&pkg).with_context(|| format!("reading {}", pkg.display()))? {
+        let path = entry?.path();
+        let bytes = std::fs::read(&path)?;
+        for needle in needles {
+            if bytes.windows(needle.len()).any(|w| w == needle) {
+                bail!(
+                    "{} contains {:?}",
+                    path.display(),
+                    String::from_utf8_lossy(needle)
+                );
+            }
+        }
+    }
+    println!("no secret and no secret-bearing name in {}", pkg.display());
     Ok(())
 }
 

@@ -40,6 +40,8 @@ pub struct AccessToken {
     pub dc: DataCenter,
     pub api_domain: String,
     pub expires_at: i64,
+    /// When it was obtained: the margin before expiry is at most half its life.
+    pub obtained_at: i64,
 }
 
 /// Tuning; the defaults suit real Zoho.
@@ -108,18 +110,19 @@ impl Coordinator {
         }
     }
 
-    fn margin(&self) -> i64 {
-        self.settings.margin.as_secs() as i64
-    }
-
-    fn fresh(&self, expires_at: i64) -> bool {
-        expires_at - self.margin() > now()
+    /// Whether a token obtained at `obtained_at` and expiring at `expires_at` is still good to use:
+    /// not within the margin of its expiry (the margin is at most half the token's life, so short
+    /// lifetimes do not turn every call into a refresh).
+    fn fresh(&self, obtained_at: i64, expires_at: i64) -> bool {
+        let life = (expires_at - obtained_at).max(0);
+        let margin = (self.settings.margin.as_secs() as i64).min(life / 2);
+        expires_at - margin > now()
     }
 
     fn cached(&self, id: &ConnectionId) -> Option<AccessToken> {
         guard(&self.cache)
             .get(id.as_str())
-            .filter(|t| self.fresh(t.expires_at))
+            .filter(|t| self.fresh(t.obtained_at, t.expires_at))
             .cloned()
     }
 
@@ -135,7 +138,10 @@ impl Coordinator {
         if c.status != ConnectionStatus::Active {
             return None;
         }
-        let expires_at = c.access_expires_at.filter(|e| self.fresh(*e))?;
+        let obtained_at = c.last_refresh_at.unwrap_or(0).max(c.updated_at);
+        let expires_at = c
+            .access_expires_at
+            .filter(|e| self.fresh(obtained_at, *e))?;
         let api_domain = self.oauth.dcs.endpoints(c.key.dc).ok()?.api_domain.clone();
         Some(AccessToken {
             token: c.access_token.clone()?,
@@ -143,6 +149,7 @@ impl Coordinator {
             dc: c.key.dc,
             api_domain,
             expires_at,
+            obtained_at,
         })
     }
 
@@ -267,7 +274,8 @@ impl Coordinator {
         };
         match self.oauth.refresh(c.key.dc, &refresh_token).await {
             Ok(grant) => {
-                let expires_at = now() + grant.expires_in;
+                let obtained_at = now();
+                let expires_at = obtained_at + grant.expires_in;
                 let stored = self
                     .vault
                     .store_refresh(&c, &self.holder, &grant.access_token, expires_at)
@@ -283,6 +291,7 @@ impl Coordinator {
                     dc: c.key.dc,
                     api_domain: grant.api_domain,
                     expires_at,
+                    obtained_at,
                 };
                 self.remember(&c.id, &t);
                 Ok(t)

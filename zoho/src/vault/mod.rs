@@ -77,6 +77,8 @@ pub struct Connection {
     pub generation: i64,
     pub last_refresh_at: Option<i64>,
     pub created_at: i64,
+    /// When the row last changed (a sign-in or a refresh stores the access token with it).
+    pub updated_at: i64,
     /// Refreshes spent in Zoho's current window.
     pub budget: RefreshBudget,
 }
@@ -120,6 +122,33 @@ pub struct NewConnection {
     pub refresh_token: Option<Secret>,
     pub access_token: Secret,
     pub access_expires_at: i64,
+}
+
+impl NewConnection {
+    /// What a token grant (from a sign-in or an import) and the user and org it belongs to say
+    /// about a connection. Zoho may leave `scope` out of its answer: then the scopes asked for.
+    pub fn from_grant(
+        key: ConnectionKey,
+        grant: crate::oauth::TokenGrant,
+        user: crate::crm::CurrentUser,
+        org: crate::crm::Org,
+        requested_scopes: &[String],
+    ) -> Self {
+        let scopes = if grant.scopes.is_empty() {
+            requested_scopes.to_vec()
+        } else {
+            grant.scopes
+        };
+        NewConnection {
+            key,
+            email: user.email,
+            org_name: org.name,
+            scopes,
+            refresh_token: grant.refresh_token,
+            access_token: grant.access_token,
+            access_expires_at: now() + grant.expires_in,
+        }
+    }
 }
 
 /// A row as stored: tokens are ciphertexts.
@@ -205,6 +234,11 @@ pub trait ConnectionRepo: Send + Sync {
     ) -> Result<bool, VaultError>;
     /// Marks the connection as needing a new sign-in (its refresh token was refused).
     async fn set_status(&self, id: &str, status: &str, now: i64) -> Result<(), VaultError>;
+}
+
+/// The current Unix time in seconds.
+pub fn unix_now() -> i64 {
+    now()
 }
 
 pub(crate) fn now() -> i64 {
@@ -411,6 +445,7 @@ impl Vault {
             generation: row.generation,
             last_refresh_at: row.last_refresh_at,
             created_at: row.created_at,
+            updated_at: row.updated_at,
             budget: RefreshBudget {
                 window_start: row.refresh_window_start,
                 count: row.refresh_window_count,

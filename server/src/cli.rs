@@ -1,0 +1,142 @@
+//! `server connections import|list|revoke`: manage stored connections without a browser — the
+//! headless path of the SDK's "user signature". Secrets (a refresh token or a self-client grant
+//! code) are read from standard input or a file, never from the command line, and nothing printed
+//! holds one.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use zoho::vault::{ConnectionKey, NewConnection};
+use zoho::{ConnectionId, DataCenter, Secret};
+
+use crate::AppState;
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectionsCommand {
+    /// Import a connection from a refresh token or a self-client grant code (read from stdin or
+    /// --secret-file), bound to the user and org Zoho reports for it.
+    Import {
+        /// The data center the token or code belongs to (us, eu, in, au, jp, ca, sa, cn, uk).
+        #[arg(long)]
+        dc: String,
+        /// What the secret is.
+        #[arg(long, value_enum, default_value = "refresh-token")]
+        kind: SecretKind,
+        /// Read the secret from this file instead of standard input.
+        #[arg(long)]
+        secret_file: Option<PathBuf>,
+    },
+    /// List stored connections (no secrets).
+    List,
+    /// Revoke a connection's refresh token at Zoho and delete the connection.
+    Revoke {
+        /// The connection id, as `list` shows it.
+        id: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SecretKind {
+    RefreshToken,
+    GrantCode,
+}
+
+fn read_secret(file: Option<&PathBuf>) -> Result<Secret> {
+    let mut raw = String::new();
+    match file {
+        Some(path) => {
+            raw = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+        }
+        None => {
+            std::io::stdin()
+                .read_to_string(&mut raw)
+                .context("reading the secret from standard input")?;
+        }
+    }
+    let value = raw.trim();
+    if value.is_empty() || value.chars().any(char::is_whitespace) {
+        bail!("expected exactly one token or code, without spaces");
+    }
+    Ok(Secret::new(value))
+}
+
+pub async fn run(state: AppState, command: ConnectionsCommand) -> Result<()> {
+    match command {
+        ConnectionsCommand::Import {
+            dc,
+            kind,
+            secret_file,
+        } => {
+            let dc: DataCenter = dc.parse()?;
+            state.oauth.dcs.endpoints(dc)?;
+            let secret = read_secret(secret_file.as_ref())?;
+            let grant = match kind {
+                SecretKind::RefreshToken => {
+                    let mut g = state.oauth.refresh(dc, &secret).await?;
+                    g.refresh_token = Some(secret);
+                    g
+                }
+                SecretKind::GrantCode => state.oauth.exchange_self_client(dc, &secret).await?,
+            };
+            if grant.refresh_token.is_none() {
+                bail!("Zoho gave no refresh token for that code: create it with offline access");
+            }
+            let user = zoho::crm::current_user(&state.http, &grant.api_domain, &grant.access_token)
+                .await?;
+            let org = zoho::crm::org(&state.http, &grant.api_domain, &grant.access_token).await?;
+            let key = ConnectionKey {
+                client_id: state.oauth.config.client_id.clone(),
+                dc,
+                org: org.zgid.clone(),
+                user: user.zuid.clone(),
+            };
+            let c = state
+                .vault
+                .save_sign_in(NewConnection::from_grant(
+                    key,
+                    grant,
+                    user,
+                    org,
+                    &state.oauth.config.scopes,
+                ))
+                .await?;
+            println!(
+                "imported {} ({} at {}, {})",
+                c.id, c.email, c.org_name, c.key.dc
+            );
+        }
+        ConnectionsCommand::List => {
+            let all = state.vault.all().await?;
+            if all.is_empty() {
+                println!("no connections");
+            }
+            for c in all {
+                println!(
+                    "{}\t{}\t{}\t{} ({})\t{}\texpires {}",
+                    c.id,
+                    c.key.dc,
+                    c.email,
+                    c.org_name,
+                    c.key.org,
+                    c.status.as_str(),
+                    c.access_expires_at.unwrap_or_default()
+                );
+            }
+        }
+        ConnectionsCommand::Revoke { id } => {
+            let id = ConnectionId::new(id);
+            let Some(c) = state.vault.get(&id).await? else {
+                bail!("no connection {id}");
+            };
+            if let Some(rt) = &c.refresh_token {
+                state.oauth.revoke(c.key.dc, rt).await?;
+            }
+            state.vault.delete(&id).await?;
+            println!("revoked and deleted {id}");
+        }
+    }
+    Ok(())
+}

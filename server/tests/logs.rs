@@ -1,0 +1,121 @@
+//! Everything zportal (and the libraries under it) logs at `debug` during a full sign-in, a live
+//! call, a refresh after a 401 and a disconnect, captured and searched: no token, grant code,
+//! state, client secret, token key or session id may appear in it.
+
+mod common;
+mod runtime;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use common::*;
+use serde_json::json;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[test]
+fn a_full_sign_in_refresh_and_disconnect_log_no_secret() {
+    let logs = Captured::default();
+    tracing_subscriber::fmt()
+        // `cookie_store` is only the test's own browser, which logs the cookies it receives.
+        .with_env_filter(tracing_subscriber::EnvFilter::new("debug,cookie_store=off"))
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .init();
+
+    runtime::block_on(async {
+        let stack = stack(&[]).await;
+        let browser = Browser::new();
+        let auth = browser.start(&stack, "").await;
+        let state = query_of(&auth)["state"].clone();
+        let back = browser
+            .at_zoho(&auth, "ada@us.zportal.test", "accept")
+            .await;
+        let code = query_of(&back)["code"].clone();
+        assert_eq!(browser.callback(&back).await, "/");
+        let session = browser.session_cookie(&stack.base).expect("session");
+
+        // A live call, then a refresh forced by a 401.
+        assert_eq!(
+            browser
+                .get(&format!("{}/api/connection/health", stack.base))
+                .await
+                .status(),
+            200
+        );
+        let before = stack.state.vault.all().await.expect("all")[0].clone();
+        stack
+            .control("clock/advance", json!({"seconds": 3700}))
+            .await;
+        assert_eq!(
+            browser
+                .get(&format!("{}/api/connection/health", stack.base))
+                .await
+                .status(),
+            200
+        );
+        let after = stack.state.vault.all().await.expect("all")[0].clone();
+        assert!(after.generation > before.generation, "a refresh happened");
+
+        let res = browser
+            .post_form(&format!("{}/auth/disconnect", stack.base), &[])
+            .await;
+        assert_eq!(res.status(), 303);
+
+        let key = std::fs::read_to_string(stack.dir.path().join("token.key")).expect("key file");
+        let mut secrets = vec![
+            ("state", state),
+            ("grant code", code),
+            ("session id", session),
+            ("client secret", "zportal-dev-secret".to_owned()),
+            ("token key", key.trim().trim_start_matches("k1:").to_owned()),
+        ];
+        for (what, token) in [
+            ("first access token", before.access_token.clone()),
+            ("refreshed access token", after.access_token.clone()),
+            ("refresh token", after.refresh_token.clone()),
+        ] {
+            secrets.push((what, token.expect("token").expose().to_owned()));
+        }
+
+        let text =
+            String::from_utf8_lossy(&logs.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
+        assert!(
+            text.lines().count() > 50,
+            "the capture saw the run:\n{text}"
+        );
+        assert!(text.contains("access token refreshed"));
+        for (what, secret) in secrets {
+            assert!(!secret.is_empty(), "{what}");
+            let leaks: Vec<&str> = text
+                .lines()
+                .filter(|l| l.contains(&secret))
+                .take(3)
+                .collect();
+            assert!(leaks.is_empty(), "the logs hold the {what}: {leaks:#?}");
+        }
+    });
+}
