@@ -6,6 +6,7 @@ pub mod dc;
 pub mod ids;
 pub mod oauth;
 mod random;
+pub mod records;
 pub mod refresh;
 pub mod secret;
 pub mod vault;

@@ -2,159 +2,16 @@
 //! arrive, at expiry and after a 401, across two coordinators sharing one SQLite file; "Access
 //! Denied" backs off and leaves the connection good; a revoked refresh token means "reconnect".
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
-use serde_json::{Value, json};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use common::*;
+use serde_json::json;
+use zoho::ConnectionId;
 use zoho::crm::{CrmClient, CrmError};
-use zoho::oauth::{ClientConfig, OAuthClient, http_client};
-use zoho::refresh::{Coordinator, RefreshError, Settings};
-use zoho::vault::sqlite::SqliteRepo;
-use zoho::vault::{ConnectionKey, ConnectionStatus, NewConnection, TokenCipher, Vault};
-use zoho::{ClientId, ConnectionId, DataCenter, DcTable, Secret};
-
-struct World {
-    emulator: emulator::Running,
-    _dir: tempfile::TempDir,
-    db: std::path::PathBuf,
-    key: String,
-}
-
-fn settings() -> Settings {
-    Settings {
-        margin: Duration::from_secs(1),
-        lease_ttl: Duration::from_secs(2),
-        throttle_backoff: Duration::from_secs(1),
-        poll: Duration::from_millis(20),
-    }
-}
-
-impl World {
-    async fn start() -> World {
-        let emulator = emulator::start(emulator::Options {
-            addr: "127.0.0.1:0".parse().expect("addr"),
-            state_file: None,
-        })
-        .await
-        .expect("emulator");
-        let dir = tempfile::tempdir().expect("dir");
-        World {
-            emulator,
-            db: dir.path().join("zportal.db"),
-            _dir: dir,
-            key: TokenCipher::generate_key_list(),
-        }
-    }
-
-    async fn control(&self, path: &str, body: Value) -> Value {
-        reqwest::Client::new()
-            .post(format!("{}/__emulator/{path}", self.emulator.base_url))
-            .json(&body)
-            .send()
-            .await
-            .expect("control")
-            .json()
-            .await
-            .expect("json")
-    }
-
-    async fn stats(&self) -> Value {
-        reqwest::get(format!("{}/__emulator/stats", self.emulator.base_url))
-            .await
-            .expect("stats")
-            .json()
-            .await
-            .expect("json")
-    }
-
-    /// A separate "process": its own pool on the shared file, its own vault and coordinator.
-    async fn process(&self) -> (Vault, CrmClient, OAuthClient) {
-        let options = SqliteConnectOptions::new()
-            .filename(&self.db)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .expect("pool");
-        let repo = SqliteRepo::new(pool).await.expect("migrated");
-        let vault = Vault::new(
-            Arc::new(repo),
-            Arc::new(TokenCipher::from_key_list(&self.key).expect("key")),
-        );
-        let dcs =
-            Arc::new(DcTable::emulator(&self.emulator.base_url, &DataCenter::ALL).expect("table"));
-        let http = http_client(Duration::from_secs(5));
-        let oauth = OAuthClient::new(
-            ClientConfig {
-                client_id: ClientId::new("1000.ZPORTALDEV"),
-                client_secret: Secret::new("zportal-dev-secret"),
-                redirect_uri: "http://127.0.0.1:3000/auth/zoho/callback".into(),
-                scopes: vec![],
-            },
-            dcs,
-            http.clone(),
-        );
-        let coordinator = Arc::new(Coordinator::new(vault.clone(), oauth.clone(), settings()));
-        (vault, CrmClient::new(http, coordinator), oauth)
-    }
-
-    /// Imports ada's connection the way the CLI will: a self-client code, exchanged and stored.
-    async fn connect_ada(&self, vault: &Vault, oauth: &OAuthClient) -> ConnectionId {
-        let grant = self
-            .control(
-                "self-client",
-                json!({"client_id": "1000.ZPORTALDEV", "email": "ada@us.zportal.test", "scope": "ZohoCRM.org.READ,ZohoCRM.users.READ"}),
-            )
-            .await;
-        let code = Secret::new(grant["code"].as_str().expect("code"));
-        let tokens = oauth
-            .exchange_self_client(DataCenter::Us, &code)
-            .await
-            .expect("exchange");
-        let http = http_client(Duration::from_secs(5));
-        let user = zoho::crm::current_user(&http, &tokens.api_domain, &tokens.access_token)
-            .await
-            .expect("user");
-        let org = zoho::crm::org(&http, &tokens.api_domain, &tokens.access_token)
-            .await
-            .expect("org");
-        let c = vault
-            .save_sign_in(NewConnection {
-                key: ConnectionKey {
-                    client_id: ClientId::new("1000.ZPORTALDEV"),
-                    dc: DataCenter::Us,
-                    org: org.zgid,
-                    user: user.zuid,
-                },
-                email: user.email,
-                org_name: org.name,
-                scopes: tokens.scopes,
-                refresh_token: tokens.refresh_token,
-                access_token: tokens.access_token,
-                access_expires_at: now() + tokens.expires_in,
-            })
-            .await
-            .expect("saved");
-        c.id
-    }
-
-    async fn refreshes(&self) -> u64 {
-        self.stats().await["total"]["refreshes"]
-            .as_u64()
-            .unwrap_or(0)
-    }
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+use zoho::refresh::RefreshError;
+use zoho::vault::ConnectionStatus;
 
 async fn fifty_calls(crm: &CrmClient, id: &ConnectionId) -> Vec<Result<zoho::crm::Org, CrmError>> {
     futures::future::join_all((0..50).map(|_| crm.org(id))).await

@@ -1,0 +1,158 @@
+//! An emulator on 127.0.0.1 and "processes" (vault + coordinator + CRM client) sharing one SQLite
+//! file, with ada's connection imported the way the CLI does it.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use zoho::crm::CrmClient;
+use zoho::oauth::{ClientConfig, OAuthClient, http_client};
+use zoho::refresh::{Coordinator, Settings};
+use zoho::vault::sqlite::SqliteRepo;
+use zoho::vault::{ConnectionKey, NewConnection, TokenCipher, Vault};
+use zoho::{ClientId, ConnectionId, DataCenter, DcTable, Secret};
+
+pub struct World {
+    pub emulator: emulator::Running,
+    _dir: tempfile::TempDir,
+    db: std::path::PathBuf,
+    key: String,
+}
+
+pub fn settings() -> Settings {
+    Settings {
+        margin: Duration::from_secs(1),
+        lease_ttl: Duration::from_secs(2),
+        throttle_backoff: Duration::from_secs(1),
+        poll: Duration::from_millis(20),
+    }
+}
+
+impl World {
+    pub async fn start() -> World {
+        let emulator = emulator::start(emulator::Options {
+            addr: "127.0.0.1:0".parse().expect("addr"),
+            state_file: None,
+        })
+        .await
+        .expect("emulator");
+        let dir = tempfile::tempdir().expect("dir");
+        World {
+            emulator,
+            db: dir.path().join("zportal.db"),
+            _dir: dir,
+            key: TokenCipher::generate_key_list(),
+        }
+    }
+
+    pub async fn control(&self, path: &str, body: Value) -> Value {
+        reqwest::Client::new()
+            .post(format!("{}/__emulator/{path}", self.emulator.base_url))
+            .json(&body)
+            .send()
+            .await
+            .expect("control")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    pub async fn stats(&self) -> Value {
+        reqwest::get(format!("{}/__emulator/stats", self.emulator.base_url))
+            .await
+            .expect("stats")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    /// A separate "process": its own pool on the shared file, its own vault and coordinator.
+    pub async fn process(&self) -> (Vault, CrmClient, OAuthClient) {
+        let options = SqliteConnectOptions::new()
+            .filename(&self.db)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .expect("pool");
+        let repo = SqliteRepo::new(pool).await.expect("migrated");
+        let vault = Vault::new(
+            Arc::new(repo),
+            Arc::new(TokenCipher::from_key_list(&self.key).expect("key")),
+        );
+        let dcs =
+            Arc::new(DcTable::emulator(&self.emulator.base_url, &DataCenter::ALL).expect("table"));
+        let http = http_client(Duration::from_secs(5));
+        let oauth = OAuthClient::new(
+            ClientConfig {
+                client_id: ClientId::new("1000.ZPORTALDEV"),
+                client_secret: Secret::new("zportal-dev-secret"),
+                redirect_uri: "http://127.0.0.1:3000/auth/zoho/callback".into(),
+                scopes: vec![],
+            },
+            dcs,
+            http.clone(),
+        );
+        let coordinator = Arc::new(Coordinator::new(vault.clone(), oauth.clone(), settings()));
+        (vault, CrmClient::new(http, coordinator), oauth)
+    }
+
+    /// Imports ada's connection the way the CLI will: a self-client code, exchanged and stored.
+    pub async fn connect_ada(&self, vault: &Vault, oauth: &OAuthClient) -> ConnectionId {
+        let grant = self
+            .control(
+                "self-client",
+                json!({"client_id": "1000.ZPORTALDEV", "email": "ada@us.zportal.test", "scope": "ZohoCRM.modules.ALL,ZohoCRM.settings.modules.READ,ZohoCRM.settings.fields.READ,ZohoCRM.users.READ,ZohoCRM.org.READ"}),
+            )
+            .await;
+        let code = Secret::new(grant["code"].as_str().expect("code"));
+        let tokens = oauth
+            .exchange_self_client(DataCenter::Us, &code)
+            .await
+            .expect("exchange");
+        let http = http_client(Duration::from_secs(5));
+        let user = zoho::crm::current_user(&http, &tokens.api_domain, &tokens.access_token)
+            .await
+            .expect("user");
+        let org = zoho::crm::org(&http, &tokens.api_domain, &tokens.access_token)
+            .await
+            .expect("org");
+        let c = vault
+            .save_sign_in(NewConnection {
+                key: ConnectionKey {
+                    client_id: ClientId::new("1000.ZPORTALDEV"),
+                    dc: DataCenter::Us,
+                    org: org.zgid,
+                    user: user.zuid,
+                },
+                email: user.email,
+                org_name: org.name,
+                scopes: tokens.scopes,
+                refresh_token: tokens.refresh_token,
+                access_token: tokens.access_token,
+                access_expires_at: now() + tokens.expires_in,
+            })
+            .await
+            .expect("saved");
+        c.id
+    }
+
+    pub async fn refreshes(&self) -> u64 {
+        self.stats().await["total"]["refreshes"]
+            .as_u64()
+            .unwrap_or(0)
+    }
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
