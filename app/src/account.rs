@@ -142,7 +142,7 @@ pub fn SignedInHome(me: SignedIn) -> impl IntoView {
                     me.active.dc_name,
                 )}
             </p>
-            <p>"Your CRM modules will appear here."</p>
+            <crate::records::ModuleNav />
         </section>
     }
 }

@@ -5,6 +5,7 @@ pub mod account;
 pub mod connection;
 pub mod error;
 pub mod prefs;
+pub mod records;
 pub mod sign_in;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -12,7 +13,7 @@ pub mod ssr;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    ParamSegment, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -75,6 +76,11 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=HomePage />
                     <Route path=(StaticSegment("auth"), StaticSegment("error")) view=sign_in::SignInError />
                     <Route path=StaticSegment("connection") view=connection::ConnectionPage />
+                    <Route path=(StaticSegment("m"), ParamSegment("module")) view=records::ModulePage />
+                    <Route
+                        path=(StaticSegment("m"), ParamSegment("module"), ParamSegment("id"))
+                        view=records::RecordPage
+                    />
                 </Routes>
             </main>
         </Router>

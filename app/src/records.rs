@@ -1,0 +1,449 @@
+//! CRM records: the modules the signed-in user can open, a module's records as a paged table with
+//! columns labelled from Zoho's field metadata, and one record with every field. The server
+//! functions are thin: the work is in `zoho::records`, through the connection's tokens.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+
+/// A module, as the navigation shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleDto {
+    pub api_name: String,
+    pub plural: String,
+    pub singular: String,
+}
+
+/// A column of the list: the field's API name and Zoho's label for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    pub api_name: String,
+    pub label: String,
+}
+
+/// One row: the record id and its cells as text, in column order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Row {
+    pub id: String,
+    pub cells: Vec<String>,
+}
+
+/// A page of a module's records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordsPage {
+    pub module: ModuleDto,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Row>,
+    pub page: u32,
+    pub more: bool,
+    pub next_token: Option<String>,
+}
+
+/// One record: its title and every field with its label.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordView {
+    pub module: ModuleDto,
+    pub title: String,
+    pub fields: Vec<(String, String)>,
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use serde_json::Value;
+    use zoho::ConnectionId;
+    use zoho::records::{FieldInfo, ModuleName};
+
+    use super::ModuleDto;
+    use crate::AppError;
+    use crate::ssr::{self as app_ssr, server_context};
+
+    /// The active connection and the CRM client to use for it.
+    pub async fn connection() -> Result<(zoho::crm::CrmClient, ConnectionId), AppError> {
+        let ctx = server_context()?;
+        let c = app_ssr::active_connection().await?;
+        Ok((ctx.crm, c.id))
+    }
+
+    pub fn module_name(raw: &str) -> Result<ModuleName, AppError> {
+        ModuleName::parse(raw)
+            .ok_or_else(|| AppError::BadRequest("There is no such module.".into()))
+    }
+
+    /// The module's description, or a clear error when Zoho has no such module.
+    pub async fn module(
+        crm: &zoho::crm::CrmClient,
+        id: &ConnectionId,
+        name: &ModuleName,
+    ) -> Result<ModuleDto, AppError> {
+        crm.modules(id)
+            .await
+            .map_err(app_ssr::crm_error)?
+            .into_iter()
+            .find(|m| m.api_name == name.as_str())
+            .map(|m| ModuleDto {
+                api_name: m.api_name,
+                plural: m.plural_label,
+                singular: m.singular_label,
+            })
+            .ok_or_else(|| AppError::BadRequest("There is no such module.".into()))
+    }
+
+    /// The columns a module's list starts with: its usual ones where we know them, else its
+    /// first few fields that people fill in.
+    pub fn default_columns(module: &str, fields: &[FieldInfo]) -> Vec<FieldInfo> {
+        let preferred: &[&str] = match module {
+            "Leads" => &["Full_Name", "Company", "Email", "Lead_Status"],
+            "Contacts" => &["Full_Name", "Email", "Account_Name", "Phone"],
+            "Accounts" => &["Account_Name", "Phone", "Industry", "Billing_City"],
+            "Deals" => &["Deal_Name", "Stage", "Amount", "Closing_Date"],
+            _ => &[],
+        };
+        let chosen: Vec<FieldInfo> = preferred
+            .iter()
+            .filter_map(|p| fields.iter().find(|f| f.api_name == *p).cloned())
+            .collect();
+        if !chosen.is_empty() {
+            return chosen;
+        }
+        fields
+            .iter()
+            .filter(|f| !f.read_only && f.data_type != "ownerlookup" && f.data_type != "subform")
+            .take(4)
+            .cloned()
+            .collect()
+    }
+
+    /// A field value as a person reads it.
+    pub fn text(v: Option<&Value>) -> String {
+        match v {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Bool(true)) => "Yes".into(),
+            Some(Value::Bool(false)) => "No".into(),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::Object(o)) => o
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|x| text(Some(x)))
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
+/// The modules the signed-in user can open.
+#[server(endpoint = "records/modules", input = GetUrl)]
+pub async fn list_modules() -> Result<Vec<ModuleDto>, AppError> {
+    let (crm, id) = ssr::connection().await?;
+    Ok(crm
+        .modules(&id)
+        .await
+        .map_err(crate::ssr::crm_error)?
+        .into_iter()
+        .map(|m| ModuleDto {
+            api_name: m.api_name,
+            plural: m.plural_label,
+            singular: m.singular_label,
+        })
+        .collect())
+}
+
+/// A page of `module`'s records: by `page_token` when given, else page 1.
+#[server(endpoint = "records/list", input = GetUrl)]
+pub async fn list_records(
+    module: String,
+    page_token: Option<String>,
+    ascending: bool,
+) -> Result<RecordsPage, AppError> {
+    use zoho::records::{ListQuery, PageRef, SortBy};
+    let (crm, id) = ssr::connection().await?;
+    let name = ssr::module_name(&module)?;
+    let info = ssr::module(&crm, &id, &name).await?;
+    let fields = crm
+        .fields(&id, &name)
+        .await
+        .map_err(crate::ssr::crm_error)?;
+    let columns = ssr::default_columns(name.as_str(), &fields);
+    let query = ListQuery {
+        fields: columns.iter().map(|c| c.api_name.clone()).collect(),
+        sort_by: SortBy::Id,
+        ascending,
+        per_page: 50,
+        page: page_token.map_or(PageRef::Number(1), PageRef::Token),
+    };
+    let page = crm
+        .list(&id, &name, &query)
+        .await
+        .map_err(crate::ssr::crm_error)?;
+    Ok(RecordsPage {
+        module: info,
+        rows: page
+            .records
+            .iter()
+            .map(|r| Row {
+                id: ssr::text(r.get("id")),
+                cells: columns
+                    .iter()
+                    .map(|c| ssr::text(r.get(&c.api_name)))
+                    .collect(),
+            })
+            .collect(),
+        columns: columns
+            .into_iter()
+            .map(|c| Column {
+                api_name: c.api_name,
+                label: c.field_label,
+            })
+            .collect(),
+        page: page.page,
+        more: page.more,
+        next_token: page.next_page_token,
+    })
+}
+
+/// One record of `module`, every field labelled.
+#[server(endpoint = "records/get", input = GetUrl)]
+pub async fn get_record(module: String, id: String) -> Result<RecordView, AppError> {
+    let (crm, conn) = ssr::connection().await?;
+    let name = ssr::module_name(&module)?;
+    let info = ssr::module(&crm, &conn, &name).await?;
+    let fields = crm
+        .fields(&conn, &name)
+        .await
+        .map_err(crate::ssr::crm_error)?;
+    let record = crm
+        .record(&conn, &name, &id)
+        .await
+        .map_err(crate::ssr::crm_error)?
+        .ok_or_else(|| AppError::BadRequest(format!("This {} does not exist.", info.singular)))?;
+    let name_field = ssr::default_columns(name.as_str(), &fields)
+        .first()
+        .map(|f| f.api_name.clone())
+        .unwrap_or_default();
+    Ok(RecordView {
+        title: ssr::text(record.get(&name_field)),
+        fields: fields
+            .iter()
+            .map(|f| (f.field_label.clone(), ssr::text(record.get(&f.api_name))))
+            .collect(),
+        module: info,
+    })
+}
+
+/// What a failed records call shows: words, and the way on.
+#[component]
+fn Problem(error: AppError) -> impl IntoView {
+    let hint = match error {
+        AppError::NeedsReconnect => {
+            Some(view! { <a href="/connection">"Go to the Connection page"</a> }.into_any())
+        }
+        AppError::Unauthenticated => Some(view! { <a href="/">"Sign in"</a> }.into_any()),
+        _ => None,
+    };
+    view! {
+        <p class="error" role="alert">{error.to_string()}</p>
+        {hint}
+    }
+}
+
+/// The modules, as links carrying their plural names.
+#[component]
+pub fn ModuleNav() -> impl IntoView {
+    let modules = Resource::new(|| (), |_| list_modules());
+    view! {
+        <nav class="modules" aria-label="Modules">
+            <Suspense fallback=|| view! { <p>"Loading modules…"</p> }>
+                {move || {
+                    modules
+                        .get()
+                        .map(|r| match r {
+                            Ok(list) => {
+                                view! {
+                                    <ul>
+                                        {list
+                                            .into_iter()
+                                            .map(|m| {
+                                                view! {
+                                                    <li>
+                                                        <a href=format!("/m/{}", m.api_name)>{m.plural}</a>
+                                                    </li>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </ul>
+                                }
+                                    .into_any()
+                            }
+                            Err(e) => view! { <Problem error=e /> }.into_any(),
+                        })
+                }}
+            </Suspense>
+        </nav>
+    }
+}
+
+/// `/m/{Module}`: a page of the module's records, newest first, with paging.
+#[component]
+pub fn ModulePage() -> impl IntoView {
+    let params = use_params_map();
+    let module = move || params.read().get("module").unwrap_or_default();
+    // Tokens of the pages before this one, so "Previous page" can go back.
+    let history = RwSignal::new(Vec::<Option<String>>::new());
+    let token = RwSignal::new(None::<String>);
+    let ascending = RwSignal::new(false);
+    let page = Resource::new(
+        move || (module(), token.get(), ascending.get()),
+        |(m, t, asc)| list_records(m, t, asc),
+    );
+    view! {
+        <section class="records">
+            <Suspense fallback=|| view! { <p aria-busy="true">"Loading records…"</p> }>
+                {move || {
+                    page.get()
+                        .map(|r| match r {
+                            Ok(p) => {
+                                let next = p.next_token.clone();
+                                let has_next = p.more && next.is_some();
+                                let module = p.module.api_name.clone();
+                                view! {
+                                    <h1>{p.module.plural.clone()}</h1>
+                                    <div class="toolbar">
+                                        <button
+                                            type="button"
+                                            on:click=move |_| {
+                                                ascending.update(|a| *a = !*a);
+                                                history.set(Vec::new());
+                                                token.set(None);
+                                            }
+                                        >
+                                            {move || if ascending.get() { "Oldest first" } else { "Newest first" }}
+                                        </button>
+                                        <span class="page-no">{format!("Page {}", history.read().len() + 1)}</span>
+                                        <button
+                                            type="button"
+                                            disabled=move || history.read().is_empty()
+                                            on:click=move |_| {
+                                                let prev = history.write().pop().flatten();
+                                                token.set(prev);
+                                            }
+                                        >
+                                            "Previous page"
+                                        </button>
+                                        <button
+                                            type="button"
+                                            disabled=!has_next
+                                            on:click=move |_| {
+                                                history.write().push(token.get_untracked());
+                                                token.set(next.clone());
+                                            }
+                                        >
+                                            "Next page"
+                                        </button>
+                                    </div>
+                                    <RecordsTable page=p module />
+                                }
+                                    .into_any()
+                            }
+                            Err(e) => view! { <Problem error=e /> }.into_any(),
+                        })
+                }}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn RecordsTable(page: RecordsPage, module: String) -> impl IntoView {
+    if page.rows.is_empty() {
+        return view! { <p class="empty">{format!("No {} yet.", page.module.plural)}</p> }
+            .into_any();
+    }
+    view! {
+        <table>
+            <thead>
+                <tr>
+                    {page.columns.iter().map(|c| view! { <th scope="col">{c.label.clone()}</th> }).collect_view()}
+                </tr>
+            </thead>
+            <tbody>
+                {page
+                    .rows
+                    .into_iter()
+                    .map(|row| {
+                        let href = format!("/m/{module}/{}", row.id);
+                        let mut cells = row.cells.into_iter();
+                        let first = cells.next().unwrap_or_default();
+                        let label = if first.is_empty() { row.id.clone() } else { first };
+                        view! {
+                            <tr>
+                                <td>
+                                    <a href=href>{label}</a>
+                                </td>
+                                {cells.map(|c| view! { <td>{c}</td> }).collect_view()}
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// `/m/{Module}/{id}`: one record, every field with its label.
+#[component]
+pub fn RecordPage() -> impl IntoView {
+    let params = use_params_map();
+    let record = Resource::new(
+        move || {
+            let p = params.read();
+            (
+                p.get("module").unwrap_or_default(),
+                p.get("id").unwrap_or_default(),
+            )
+        },
+        |(m, id)| get_record(m, id),
+    );
+    view! {
+        <section class="panel record">
+            <Suspense fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+                {move || {
+                    record
+                        .get()
+                        .map(|r| match r {
+                            Ok(v) => {
+                                view! {
+                                    <p class="crumbs">
+                                        <a href=format!("/m/{}", v.module.api_name)>{v.module.plural.clone()}</a>
+                                    </p>
+                                    <h1>{v.title.clone()}</h1>
+                                    <dl class="facts">
+                                        {v
+                                            .fields
+                                            .into_iter()
+                                            .map(|(label, value)| {
+                                                view! {
+                                                    <dt>{label}</dt>
+                                                    <dd>{value}</dd>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </dl>
+                                }
+                                    .into_any()
+                            }
+                            Err(e) => view! { <Problem error=e /> }.into_any(),
+                        })
+                }}
+            </Suspense>
+        </section>
+    }
+}
