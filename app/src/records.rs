@@ -31,11 +31,29 @@ pub struct Row {
     pub cells: Vec<String>,
 }
 
+/// What the list shows: a module, its order and page size, and an optional search — a text
+/// (searched as an email, a phone number or a word, whichever it looks like) or one condition.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListArgs {
+    pub module: String,
+    pub page_token: Option<String>,
+    pub ascending: bool,
+    pub per_page: u32,
+    pub text: Option<String>,
+    pub field: Option<String>,
+    pub operator: Option<String>,
+    pub value: Option<String>,
+}
+
 /// A page of a module's records.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordsPage {
     pub module: ModuleDto,
     pub columns: Vec<Column>,
+    /// Every field a condition can test.
+    pub searchable: Vec<Column>,
+    /// Whether this page is a search result (which pages by number, not by token).
+    pub searched: bool,
     pub rows: Vec<Row>,
     pub page: u32,
     pub more: bool,
@@ -123,7 +141,10 @@ mod ssr {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Bool(true)) => "Yes".into(),
             Some(Value::Bool(false)) => "No".into(),
-            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::Number(n)) => match n.as_f64() {
+                Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+                _ => n.to_string(),
+            },
             Some(Value::Object(o)) => o
                 .get("name")
                 .and_then(Value::as_str)
@@ -156,33 +177,82 @@ pub async fn list_modules() -> Result<Vec<ModuleDto>, AppError> {
         .collect())
 }
 
-/// A page of `module`'s records: by `page_token` when given, else page 1.
+/// A page of a module's records, or of a search in it.
 #[server(endpoint = "records/list", input = GetUrl)]
-pub async fn list_records(
-    module: String,
-    page_token: Option<String>,
-    ascending: bool,
-) -> Result<RecordsPage, AppError> {
-    use zoho::records::{ListQuery, PageRef, SortBy};
+pub async fn list_records(args: ListArgs) -> Result<RecordsPage, AppError> {
+    use zoho::records::{Criterion, ListQuery, Operator, PageRef, Search, SortBy};
     let (crm, id) = ssr::connection().await?;
-    let name = ssr::module_name(&module)?;
+    let name = ssr::module_name(&args.module)?;
     let info = ssr::module(&crm, &id, &name).await?;
     let fields = crm
         .fields(&id, &name)
         .await
         .map_err(crate::ssr::crm_error)?;
     let columns = ssr::default_columns(name.as_str(), &fields);
-    let query = ListQuery {
-        fields: columns.iter().map(|c| c.api_name.clone()).collect(),
-        sort_by: SortBy::Id,
-        ascending,
-        per_page: 50,
-        page: page_token.map_or(PageRef::Number(1), PageRef::Token),
+    let per_page = args.per_page.clamp(1, 200);
+    let text = args
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let condition = match (&args.field, &args.operator, &args.value) {
+        (Some(field), Some(op), Some(value)) if !value.trim().is_empty() => {
+            if !fields.iter().any(|f| &f.api_name == field) {
+                return Err(AppError::BadRequest(
+                    "That field is not in this module.".into(),
+                ));
+            }
+            let operator = match op.as_str() {
+                "equals" => Operator::Equals,
+                "not_equal" => Operator::NotEqual,
+                "starts_with" => Operator::StartsWith,
+                "greater_than" => Operator::GreaterThan,
+                "less_than" => Operator::LessThan,
+                _ => {
+                    return Err(AppError::BadRequest(
+                        "That operator is not supported.".into(),
+                    ));
+                }
+            };
+            Some(Criterion {
+                field: field.clone(),
+                operator,
+                value: value.trim().to_owned(),
+            })
+        }
+        _ => None,
     };
-    let page = crm
-        .list(&id, &name, &query)
-        .await
-        .map_err(crate::ssr::crm_error)?;
+    let search = match (text, condition) {
+        (_, Some(c)) => Some(Search::Criteria(vec![c])),
+        (Some(t), None) if t.contains('@') => Some(Search::Email(t.to_owned())),
+        (Some(t), None)
+            if t.chars().filter(char::is_ascii_digit).count() >= 5
+                && t.chars()
+                    .all(|c| c.is_ascii_digit() || " +-().".contains(c)) =>
+        {
+            Some(Search::Phone(t.to_owned()))
+        }
+        (Some(t), None) => Some(Search::Word(t.to_owned())),
+        (None, None) => None,
+    };
+    let page = match &search {
+        Some(search) => crm.search(&id, &name, search, 1, per_page).await,
+        None => {
+            let query = ListQuery {
+                fields: columns.iter().map(|c| c.api_name.clone()).collect(),
+                sort_by: SortBy::Id,
+                ascending: args.ascending,
+                per_page,
+                page: args.page_token.map_or(PageRef::Number(1), PageRef::Token),
+            };
+            crm.list(&id, &name, &query).await
+        }
+    }
+    .map_err(crate::ssr::crm_error)?;
+    let column = |f: &zoho::records::FieldInfo| Column {
+        api_name: f.api_name.clone(),
+        label: f.field_label.clone(),
+    };
     Ok(RecordsPage {
         module: info,
         rows: page
@@ -196,13 +266,13 @@ pub async fn list_records(
                     .collect(),
             })
             .collect(),
-        columns: columns
-            .into_iter()
-            .map(|c| Column {
-                api_name: c.api_name,
-                label: c.field_label,
-            })
+        searchable: fields
+            .iter()
+            .filter(|f| !matches!(f.data_type.as_str(), "subform" | "multiselectpicklist"))
+            .map(column)
             .collect(),
+        columns: columns.iter().map(column).collect(),
+        searched: search.is_some(),
         page: page.page,
         more: page.more,
         next_token: page.next_page_token,
@@ -290,7 +360,16 @@ pub fn ModuleNav() -> impl IntoView {
     }
 }
 
-/// `/m/{Module}`: a page of the module's records, newest first, with paging.
+/// The operators the condition builder offers, with their names in words.
+const OPERATORS: &[(&str, &str)] = &[
+    ("equals", "is"),
+    ("not_equal", "is not"),
+    ("starts_with", "starts with"),
+    ("greater_than", "is more than"),
+    ("less_than", "is less than"),
+];
+
+/// `/m/{Module}`: the module's records, newest first, paged; a search box and a condition builder.
 #[component]
 pub fn ModulePage() -> impl IntoView {
     let params = use_params_map();
@@ -299,33 +378,162 @@ pub fn ModulePage() -> impl IntoView {
     let history = RwSignal::new(Vec::<Option<String>>::new());
     let token = RwSignal::new(None::<String>);
     let ascending = RwSignal::new(false);
+    let per_page = RwSignal::new(50u32);
+    // The search as applied, and as being typed.
+    let applied_text = RwSignal::new(None::<String>);
+    let applied_condition = RwSignal::new(None::<(String, String, String)>);
+    let typed = RwSignal::new(String::new());
+    let cond_field = RwSignal::new(String::new());
+    let cond_op = RwSignal::new("equals".to_owned());
+    let cond_value = RwSignal::new(String::new());
+    let restart = move || {
+        history.set(Vec::new());
+        token.set(None);
+    };
     let page = Resource::new(
-        move || (module(), token.get(), ascending.get()),
-        |(m, t, asc)| list_records(m, t, asc),
+        move || {
+            let condition = applied_condition.get();
+            ListArgs {
+                module: module(),
+                page_token: token.get(),
+                ascending: ascending.get(),
+                per_page: per_page.get(),
+                text: applied_text.get(),
+                field: condition.as_ref().map(|c| c.0.clone()),
+                operator: condition.as_ref().map(|c| c.1.clone()),
+                value: condition.map(|c| c.2),
+            }
+        },
+        list_records,
     );
+    let on_search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = typed.get_untracked();
+        applied_condition.set(None);
+        applied_text.set((!text.trim().is_empty()).then_some(text));
+        restart();
+    };
+    let on_filter = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        applied_text.set(None);
+        applied_condition.set(Some((
+            cond_field.get_untracked(),
+            cond_op.get_untracked(),
+            cond_value.get_untracked(),
+        )));
+        restart();
+    };
+    let clear = move |_| {
+        typed.set(String::new());
+        cond_value.set(String::new());
+        applied_text.set(None);
+        applied_condition.set(None);
+        restart();
+    };
     view! {
         <section class="records">
+            <form role="search" class="search" on:submit=on_search>
+                <input
+                    type="search"
+                    aria-label="Search"
+                    placeholder="Search by word, email or phone"
+                    prop:value=move || typed.get()
+                    on:input=move |ev| typed.set(event_target_value(&ev))
+                />
+                <button type="submit">"Find"</button>
+                <Show when=move || applied_text.read().is_some() || applied_condition.read().is_some()>
+                    <button type="button" on:click=clear>
+                        "Clear search"
+                    </button>
+                </Show>
+            </form>
             <Suspense fallback=|| view! { <p aria-busy="true">"Loading records…"</p> }>
                 {move || {
                     page.get()
                         .map(|r| match r {
                             Ok(p) => {
                                 let next = p.next_token.clone();
-                                let has_next = p.more && next.is_some();
+                                let has_next = p.more && next.is_some() && !p.searched;
                                 let module = p.module.api_name.clone();
+                                if cond_field.get_untracked().is_empty()
+                                    && let Some(first) = p.columns.first()
+                                {
+                                    cond_field.set(first.api_name.clone());
+                                }
+                                let searchable = p.searchable.clone();
                                 view! {
                                     <h1>{p.module.plural.clone()}</h1>
+                                    <form class="condition" on:submit=on_filter>
+                                        <label for="cond-field">"Field"</label>
+                                        <select
+                                            id="cond-field"
+                                            on:change=move |ev| cond_field.set(event_target_value(&ev))
+                                        >
+                                            {searchable
+                                                .into_iter()
+                                                .map(|c| {
+                                                    let selected = c.api_name == cond_field.get_untracked();
+                                                    view! {
+                                                        <option value=c.api_name selected=selected>
+                                                            {c.label}
+                                                        </option>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </select>
+                                        <label for="cond-op">"Operator"</label>
+                                        <select id="cond-op" on:change=move |ev| cond_op.set(event_target_value(&ev))>
+                                            {OPERATORS
+                                                .iter()
+                                                .map(|(value, words)| {
+                                                    let selected = *value == cond_op.get_untracked();
+                                                    view! {
+                                                        <option value=*value selected=selected>
+                                                            {*words}
+                                                        </option>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </select>
+                                        <label for="cond-value">"Value"</label>
+                                        <input
+                                            id="cond-value"
+                                            prop:value=move || cond_value.get()
+                                            on:input=move |ev| cond_value.set(event_target_value(&ev))
+                                        />
+                                        <button type="submit">"Filter"</button>
+                                    </form>
                                     <div class="toolbar">
                                         <button
                                             type="button"
                                             on:click=move |_| {
                                                 ascending.update(|a| *a = !*a);
-                                                history.set(Vec::new());
-                                                token.set(None);
+                                                restart();
                                             }
                                         >
                                             {move || if ascending.get() { "Oldest first" } else { "Newest first" }}
                                         </button>
+                                        <label for="per-page">"Rows per page"</label>
+                                        <select
+                                            id="per-page"
+                                            on:change=move |ev| {
+                                                if let Ok(n) = event_target_value(&ev).parse() {
+                                                    per_page.set(n);
+                                                    restart();
+                                                }
+                                            }
+                                        >
+                                            {[20u32, 50, 100, 200]
+                                                .into_iter()
+                                                .map(|n| {
+                                                    view! {
+                                                        <option value=n.to_string() selected=n == per_page.get_untracked()>
+                                                            {n.to_string()}
+                                                        </option>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </select>
                                         <span class="page-no">{format!("Page {}", history.read().len() + 1)}</span>
                                         <button
                                             type="button"
@@ -363,8 +571,12 @@ pub fn ModulePage() -> impl IntoView {
 #[component]
 fn RecordsTable(page: RecordsPage, module: String) -> impl IntoView {
     if page.rows.is_empty() {
-        return view! { <p class="empty">{format!("No {} yet.", page.module.plural)}</p> }
-            .into_any();
+        let words = if page.searched {
+            format!("No {} match this search.", page.module.plural)
+        } else {
+            format!("No {} yet.", page.module.plural)
+        };
+        return view! { <p class="empty">{words}</p> }.into_any();
     }
     view! {
         <table>

@@ -48,8 +48,8 @@ id_type!(
 );
 
 impl ConnectionId {
-    /// A fresh random id (128 bits, URL-safe).
+    /// A fresh random id: 128 bits as hex (URL-safe, and never mistaken for a CLI flag).
     pub fn random() -> Self {
-        ConnectionId(crate::random::token(16))
+        ConnectionId(crate::random::hex(16))
     }
 }

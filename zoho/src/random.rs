@@ -10,6 +10,13 @@ pub fn token(bytes: usize) -> String {
     URL_SAFE_NO_PAD.encode(buf)
 }
 
+/// `bytes` random bytes as lowercase hex (never starts with `-`, so it is safe as a CLI argument).
+pub fn hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::fill(&mut buf[..]);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -17,5 +24,8 @@ mod tests {
         let a = super::token(32);
         assert_eq!(a.len(), 43);
         assert_ne!(a, super::token(32));
+        let h = super::hex(16);
+        assert_eq!(h.len(), 32);
+        assert!(h.bytes().all(|b| b.is_ascii_hexdigit()));
     }
 }
