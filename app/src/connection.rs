@@ -61,28 +61,7 @@ pub async fn get_connection_health() -> Result<ConnectionHealth, AppError> {
     })
 }
 
-/// Formats Unix seconds as an ISO-8601 UTC time (the page shows it in the browser's zone once
-/// hydrated).
-fn utc(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
+use crate::time::{LocalTime, iso, utc};
 
 #[component]
 pub fn ConnectionPage() -> impl IntoView {
@@ -118,7 +97,10 @@ fn HealthTable(h: ConnectionHealth) -> impl IntoView {
     } else {
         "Connected"
     };
-    let when = |t: Option<i64>| t.map(utc).unwrap_or_else(|| "never".to_owned());
+    let when = |t: Option<i64>| match t {
+        Some(secs) => view! { <LocalTime iso=iso(secs) fallback=utc(secs) /> }.into_any(),
+        None => "never".into_any(),
+    };
     let reconnect = h.needs_reconnect.then(|| {
         view! {
             <form method="get" action="/auth/zoho/start" class="reconnect">
@@ -150,21 +132,11 @@ fn HealthTable(h: ConnectionHealth) -> impl IntoView {
                 </ul>
             </dd>
             <dt>"Connected"</dt>
-            <dd>{utc(h.connected_at)}</dd>
+            <dd>{when(Some(h.connected_at))}</dd>
             <dt>"Last refresh"</dt>
             <dd data-testid="last-refresh">{when(h.last_refresh_at)}</dd>
             <dt>"Access token expires"</dt>
             <dd data-testid="expiry">{when(h.access_expires_at)}</dd>
         </dl>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn formats_unix_seconds_in_utc() {
-        assert_eq!(super::utc(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(super::utc(951_782_400), "2000-02-29 00:00:00 UTC");
-        assert_eq!(super::utc(1_795_882_482), "2026-11-28 16:14:42 UTC");
     }
 }

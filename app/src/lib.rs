@@ -9,6 +9,7 @@ pub mod records;
 pub mod sign_in;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod time;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

@@ -60,12 +60,20 @@ pub struct RecordsPage {
     pub next_token: Option<String>,
 }
 
+/// One field of a record, as text, and whether it is an instant (shown in the reader's zone).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldValue {
+    pub label: String,
+    pub value: String,
+    pub instant: bool,
+}
+
 /// One record: its title and every field with its label.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordView {
     pub module: ModuleDto,
     pub title: String,
-    pub fields: Vec<(String, String)>,
+    pub fields: Vec<FieldValue>,
 }
 
 #[cfg(feature = "ssr")]
@@ -302,7 +310,11 @@ pub async fn get_record(module: String, id: String) -> Result<RecordView, AppErr
         title: ssr::text(record.get(&name_field)),
         fields: fields
             .iter()
-            .map(|f| (f.field_label.clone(), ssr::text(record.get(&f.api_name))))
+            .map(|f| FieldValue {
+                label: f.field_label.clone(),
+                value: ssr::text(record.get(&f.api_name)),
+                instant: f.data_type == "datetime",
+            })
             .collect(),
         module: info,
     })
@@ -641,9 +653,20 @@ pub fn RecordPage() -> impl IntoView {
                                         {v
                                             .fields
                                             .into_iter()
-                                            .map(|(label, value)| {
+                                            .map(|f| {
+                                                let value = if f.instant && !f.value.is_empty() {
+                                                    view! {
+                                                        <crate::time::LocalTime
+                                                            iso=f.value.clone()
+                                                            fallback=f.value
+                                                        />
+                                                    }
+                                                        .into_any()
+                                                } else {
+                                                    f.value.into_any()
+                                                };
                                                 view! {
-                                                    <dt>{label}</dt>
+                                                    <dt>{f.label}</dt>
                                                     <dd>{value}</dd>
                                                 }
                                             })
