@@ -73,6 +73,8 @@ pub async fn who_is_signed_in() -> Result<Option<SignedIn>, AppError> {
 #[component]
 pub fn AccountBar(me: SignedIn) -> impl IntoView {
     let active = me.active.clone();
+    let every_id: Vec<String> = me.accounts.iter().map(|a| a.id.clone()).collect();
+    let active_id = active.id.clone();
     let others: Vec<AccountDto> = me
         .accounts
         .iter()
@@ -116,13 +118,17 @@ pub fn AccountBar(me: SignedIn) -> impl IntoView {
             <form method="get" action="/auth/zoho/start">
                 <button type="submit">"Add account"</button>
             </form>
-            <form method="post" action="/auth/disconnect">
+            <form
+                method="post"
+                action="/auth/disconnect"
+                on:submit=move |_| crate::stash::forget(std::slice::from_ref(&active_id))
+            >
                 <input type="hidden" name="connection" value=active.id.clone() />
                 <button type="submit" class="danger">
                     "Disconnect"
                 </button>
             </form>
-            <form method="post" action="/auth/signout">
+            <form method="post" action="/auth/signout" on:submit=move |_| crate::stash::forget(&every_id)>
                 <button type="submit">"Sign out"</button>
             </form>
         </div>

@@ -1,6 +1,7 @@
 //! `/connection`: the active Zoho connection's health — data center, org, user, scopes, the last
 //! refresh and the access token's expiry (times only, never a token) — and its status.
 
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use serde::{Deserialize, Serialize};
@@ -74,15 +75,14 @@ pub fn ConnectionPage() -> impl IntoView {
                     health
                         .get()
                         .map(|result| match result {
-                            Ok(h) => view! { <HealthTable h /> }.into_any(),
+                            Ok(h) => EitherOf3::A(view! { <HealthTable h /> }),
                             Err(AppError::Unauthenticated) => {
-                                view! {
+                                EitherOf3::B(view! {
                                     <p role="alert">"You are not signed in."</p>
                                     <crate::sign_in::SignInPanel />
-                                }
-                                    .into_any()
+                                })
                             }
-                            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                            Err(e) => EitherOf3::C(view! { <p class="error" role="alert">{e.to_string()}</p> }),
                         })
                 }}
             </Suspense>
@@ -98,8 +98,8 @@ fn HealthTable(h: ConnectionHealth) -> impl IntoView {
         "Connected"
     };
     let when = |t: Option<i64>| match t {
-        Some(secs) => view! { <LocalTime iso=iso(secs) fallback=utc(secs) /> }.into_any(),
-        None => "never".into_any(),
+        Some(secs) => Either::Left(view! { <LocalTime iso=iso(secs) fallback=utc(secs) /> }),
+        None => Either::Right("never"),
     };
     let reconnect = h.needs_reconnect.then(|| {
         view! {

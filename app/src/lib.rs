@@ -9,8 +9,10 @@ pub mod records;
 pub mod sign_in;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod stash;
 pub mod time;
 
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
@@ -79,8 +81,21 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("connection") view=connection::ConnectionPage />
                     <Route path=(StaticSegment("m"), ParamSegment("module")) view=records::ModulePage />
                     <Route
+                        path=(StaticSegment("m"), ParamSegment("module"), StaticSegment("new"))
+                        view=records::RecordFormPage
+                    />
+                    <Route
                         path=(StaticSegment("m"), ParamSegment("module"), ParamSegment("id"))
                         view=records::RecordPage
+                    />
+                    <Route
+                        path=(
+                            StaticSegment("m"),
+                            ParamSegment("module"),
+                            ParamSegment("id"),
+                            StaticSegment("edit"),
+                        )
+                        view=records::RecordFormPage
                     />
                 </Routes>
             </main>
@@ -98,7 +113,7 @@ fn mark_hydrated() {
 }
 
 /// The session's accounts, as the header loaded them.
-type MeResource = Resource<Result<Option<account::SignedIn>, AppError>>;
+pub type MeResource = Resource<Result<Option<account::SignedIn>, AppError>>;
 
 /// `/`: the sign-in panel when signed out; the signed-in home otherwise.
 #[component]
@@ -111,10 +126,10 @@ fn HomePage() -> impl IntoView {
             {move || {
                 me.get()
                     .map(|result| match result {
-                        Ok(Some(me)) => view! { <account::SignedInHome me /> }.into_any(),
-                        Ok(None) => view! { <SignedOutHome /> }.into_any(),
+                        Ok(Some(me)) => EitherOf3::A(view! { <account::SignedInHome me /> }),
+                        Ok(None) => EitherOf3::B(view! { <SignedOutHome /> }),
                         Err(e) => {
-                            view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any()
+                            EitherOf3::C(view! { <p class="error" role="alert">{e.to_string()}</p> })
                         }
                     })
             }}

@@ -1,6 +1,7 @@
 //! The signed-out side of the app: choosing a data center, the "Sign in with Zoho" button, and the
 //! page a failed sign-in lands on.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use leptos_router::hooks::use_query_map;
@@ -114,7 +115,7 @@ pub fn SignInPanel() -> impl IntoView {
                     match choices.await {
                         Ok(c) => {
                             let selected = c.selected;
-                            view! {
+                            Either::Left(view! {
                                 <select id="dc" name="dc" on:change=on_change>
                                     {c
                                         .options
@@ -129,10 +130,9 @@ pub fn SignInPanel() -> impl IntoView {
                                         })
                                         .collect_view()}
                                 </select>
-                            }
-                                .into_any()
+                            })
                         }
-                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => Either::Right(view! { <p class="error" role="alert">{e.to_string()}</p> }),
                     }
                 })}
             </Suspense>

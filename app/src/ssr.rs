@@ -18,6 +18,8 @@ pub struct ServerContext {
     pub dcs: Arc<DcTable>,
     pub vault: Vault,
     pub crm: zoho::crm::CrmClient,
+    /// New records already created per form, so a repeated "Save" creates one.
+    pub saves: Arc<crate::records::Saves>,
 }
 
 /// The session key of [`Accounts`].

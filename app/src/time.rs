@@ -53,6 +53,50 @@ pub fn LocalTime(#[prop(into)] iso: String, #[prop(into)] fallback: String) -> i
     view! { <time datetime=iso>{move || text.get()}</time> }
 }
 
+/// What an `<input type="datetime-local">` shows for an instant: `YYYY-MM-DDTHH:MM` in the
+/// browser's zone (on the server, the instant's own wall time, which hydration replaces).
+pub fn to_local_input(iso: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(iso));
+        if !date.get_time().is_nan() {
+            return format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}",
+                date.get_full_year(),
+                date.get_month() + 1,
+                date.get_date(),
+                date.get_hours(),
+                date.get_minutes()
+            );
+        }
+    }
+    iso.chars().take(16).collect()
+}
+
+/// The instant a `datetime-local` value means in the browser's zone, as Zoho writes instants:
+/// `YYYY-MM-DDTHH:MM:SS+00:00`. Empty stays empty.
+pub fn from_local_input(local: &str) -> String {
+    if local.is_empty() {
+        return String::new();
+    }
+    #[cfg(feature = "hydrate")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(local));
+        if !date.get_time().is_nan() {
+            return format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
+                date.get_utc_full_year(),
+                date.get_utc_month() + 1,
+                date.get_utc_date(),
+                date.get_utc_hours(),
+                date.get_utc_minutes(),
+                date.get_utc_seconds()
+            );
+        }
+    }
+    format!("{local}:00+00:00")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

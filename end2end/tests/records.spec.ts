@@ -1,13 +1,24 @@
-// Reading CRM records: the modules, a module's records page by page, and one record.
-import { test, expect } from "@playwright/test";
+// Reading CRM records: the modules, a module's records page by page with the user's columns,
+// searches by text and by conditions, and record pages.
+import { test, expect, Page } from "@playwright/test";
 import { hydrated, signIn } from "./helpers";
+
+/** Opens a module from the home page's navigation, as a person does. */
+async function openModule(page: Page, plural: string) {
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByRole("navigation", { name: "Modules" }).getByRole("link", { name: plural, exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`/m/\\w+$`));
+  await hydrated(page);
+  await expect(page.getByRole("heading", { name: plural, level: 1 })).toBeVisible();
+}
+
+const kept = (page: Page) =>
+  page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("zportal.c.")));
 
 test("ada opens Leads, pages through them and opens a record", async ({ page }) => {
   await signIn(page, "ada@us.zportal.test");
-  await page.getByRole("navigation", { name: "Modules" }).getByRole("link", { name: "Leads", exact: true }).click();
-  await expect(page).toHaveURL(/\/m\/Leads$/);
-  await hydrated(page);
-  await expect(page.getByRole("heading", { name: "Leads" })).toBeVisible();
+  await openModule(page, "Leads");
   await expect(page.getByRole("columnheader", { name: "Lead Name" })).toBeVisible();
   await expect(page.getByRole("columnheader", { name: "Company" })).toBeVisible();
   await expect(page.getByRole("link", { name: "Lead 2500" })).toBeVisible();
@@ -26,6 +37,41 @@ test("ada opens Leads, pages through them and opens a record", async ({ page }) 
   await expect(page.getByText("lead2500@example.test")).toBeVisible();
 });
 
+test("the columns ada chooses stay after a reload, and sign-out forgets them", async ({ page }) => {
+  await signIn(page, "ada@us.zportal.test");
+  await openModule(page, "Leads");
+  const headers = page.locator("thead th:not(.select)");
+  await expect(headers).toHaveText(["Lead Name", "Company", "Email", "Lead Status"]);
+
+  await page.getByText("Columns", { exact: true }).click();
+  await page.getByRole("checkbox", { name: "Phone", exact: true }).check();
+  await page.getByRole("checkbox", { name: "Email", exact: true }).uncheck();
+  await expect(headers).toHaveText(["Lead Name", "Company", "Lead Status", "Phone"]);
+  await expect(page.getByRole("cell", { name: "+1 555 2500" })).toBeVisible();
+
+  await page.reload();
+  await hydrated(page);
+  await expect(headers).toHaveText(["Lead Name", "Company", "Lead Status", "Phone"]);
+  expect(await kept(page)).toHaveLength(2); // the columns, and the last module opened
+
+  // Home offers the way back to the last module.
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByRole("link", { name: "Continue with Leads" }).click();
+  await hydrated(page);
+  await expect(headers).toHaveText(["Lead Name", "Company", "Lead Status", "Phone"]);
+
+  await page.getByText("Columns", { exact: true }).click();
+  await page.getByRole("button", { name: "Reset columns" }).click();
+  await expect(headers).toHaveText(["Lead Name", "Company", "Email", "Lead Status"]);
+  await page.getByRole("checkbox", { name: "City", exact: true }).check();
+  await expect(page.getByRole("columnheader", { name: "City" })).toBeVisible();
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByRole("button", { name: "Sign in with Zoho" })).toBeVisible();
+  expect(await kept(page)).toEqual([]);
+});
+
 test("eva sees only her own org's records", async ({ page }) => {
   await signIn(page, "eva@eu.zportal.test", "Europe");
   await page.goto("/m/Leads");
@@ -33,13 +79,17 @@ test("eva sees only her own org's records", async ({ page }) => {
   await expect(page.getByRole("link", { name: "Lead 0050" })).toBeVisible();
   await expect(page.getByRole("link", { name: "Lead 2500" })).toHaveCount(0);
   await expect(page.getByRole("button", { name: "Next page" })).toBeDisabled();
+  await page.getByRole("searchbox", { name: "Search" }).fill("Lead 2500");
+  await page.getByRole("searchbox", { name: "Search" }).press("Enter");
+  await expect(page.getByText("No Leads match this search.")).toBeVisible();
 });
 
-test("search by word, email and a condition, then page to the last of 2,500 Leads", async ({ page }) => {
+test("search by word, email and conditions, then page to the last of 2,500 Leads", async ({ page }) => {
   await signIn(page, "ada@us.zportal.test");
   await page.goto("/m/Leads");
   await hydrated(page);
   const search = page.getByRole("searchbox", { name: "Search" });
+  const rows = page.locator("tbody tr");
 
   await search.fill("Lead 0042");
   await search.press("Enter");
@@ -50,23 +100,54 @@ test("search by word, email and a condition, then page to the last of 2,500 Lead
   await search.press("Enter");
   await expect(page.getByRole("link", { name: "Lead 0007" })).toBeVisible();
 
-  await page.getByLabel("Field").selectOption({ label: "Company" });
-  await page.getByLabel("Operator").selectOption({ label: "starts with" });
-  await page.getByLabel("Value").fill("Company (249");
+  const first = page.getByRole("group", { name: "Condition 1" });
+  await first.getByLabel("Field", { exact: true }).selectOption({ label: "Company" });
+  await first.getByLabel("Operator", { exact: true }).selectOption({ label: "starts with" });
+  await first.getByLabel("Value", { exact: true }).fill("Company (249");
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(page.getByText("No Leads match this search.")).toBeVisible();
-  await page.getByLabel("Value").fill("Company 249");
+  await first.getByLabel("Value", { exact: true }).fill("Company 249");
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(page.getByRole("link", { name: "Lead 2499" })).toBeVisible();
-  await expect(page.locator("tbody tr")).toHaveCount(10); // Company 2490 … Company 2499
+  await expect(rows).toHaveCount(10); // Company 2490 … Company 2499
+
+  // Two conditions: all of them, then any of them.
+  await page.getByRole("button", { name: "Add condition" }).click();
+  const second = page.getByRole("group", { name: "Condition 2" });
+  await second.getByLabel("Field", { exact: true }).selectOption({ label: "Lead Status" });
+  await second.getByLabel("Value", { exact: true }).fill("Contacted");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(rows.first()).toBeVisible();
+  const both = await rows.count();
+  expect(both).toBeGreaterThan(0);
+  expect(both).toBeLessThan(10);
+  await page.getByLabel("Match").selectOption({ label: "any condition" });
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page.getByText("Page 1")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Next page" })).toBeEnabled();
+  await page.getByRole("button", { name: "Remove condition 2" }).click();
+  await expect(page.getByRole("group", { name: "Condition 2" })).toHaveCount(0);
+
+  // A search longer than a page pages by number: Company 2000 … Company 2500 is 501 Leads.
+  await first.getByLabel("Value", { exact: true }).fill("Company 2");
+  await page.getByLabel("Rows per page").selectOption("200");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(rows).toHaveCount(200);
+  await page.getByRole("button", { name: "Next page" }).click();
+  await expect(page.getByText("Page 2")).toBeVisible();
+  await expect(rows).toHaveCount(200);
+  await page.getByRole("button", { name: "Next page" }).click();
+  await expect(page.getByText("Page 3")).toBeVisible();
+  await expect(rows).toHaveCount(101);
+  await expect(page.getByRole("button", { name: "Next page" })).toBeDisabled();
 
   await page.getByRole("button", { name: "Clear search" }).click();
   await expect(page.getByRole("link", { name: "Lead 2500" })).toBeVisible();
 
   await page.getByRole("button", { name: "Newest first" }).click();
-  await expect(page.getByRole("link", { name: "Lead 0001" })).toBeVisible();
-  await page.getByLabel("Rows per page").selectOption("200");
-  await expect(page.locator("tbody tr")).toHaveCount(200);
+  await expect(rows.first()).toContainText("Lead 0001");
+  await page.getByLabel("Sort by").selectOption({ label: "Created Time" });
+  await expect(rows.first()).toContainText("Lead 0001");
   for (let n = 2; n <= 13; n++) {
     await page.getByRole("button", { name: "Next page" }).click();
     await expect(page.getByText(`Page ${n}`)).toBeVisible();
@@ -74,3 +155,30 @@ test("search by word, email and a condition, then page to the last of 2,500 Lead
   await expect(page.getByRole("link", { name: "Lead 2500" })).toBeVisible();
   await expect(page.getByRole("button", { name: "Next page" })).toBeDisabled();
 });
+
+for (const [plural, header, record, detail] of [
+  ["Contacts", "Email", /Contact \d{3}/, "Account Name"],
+  ["Accounts", "Industry", /Account \d{3}/, "Website"],
+  ["Deals", "Stage", /Deal \d{3}/, "Contact Name"],
+] as const) {
+  test(`ada lists and opens ${plural}`, async ({ page }) => {
+    await signIn(page, "ada@us.zportal.test");
+    await openModule(page, plural);
+    await expect(page.getByRole("columnheader", { name: header })).toBeVisible();
+    // The seeded records (other tests may have added some of their own).
+    const link = page.locator("tbody").getByRole("link", { name: record }).first();
+    const name = (await link.textContent()) ?? "";
+    expect(name).toMatch(record);
+    await link.click();
+    await hydrated(page);
+    await expect(page.getByRole("heading", { name, level: 1 })).toBeVisible();
+    await expect(page.getByRole("term").filter({ hasText: detail })).toBeVisible();
+    if (plural !== "Accounts") {
+      // A lookup shows the record's name and leads to it.
+      await page.getByRole("definition").getByRole("link", { name: /^Account \d{3}$/ }).click();
+      await expect(page).toHaveURL(/\/m\/Accounts\/\d{19}$/);
+      await hydrated(page);
+      await expect(page.getByRole("heading", { name: /^Account \d{3}$/, level: 1 })).toBeVisible();
+    }
+  });
+}

@@ -337,6 +337,8 @@ async fn complete(state: &AppState, session: &Session, query: &str) -> Result<Re
             tracing::error!(error = %e, "connection store failed");
             Refusal::ServerError
         })?;
+    // This process may still hold the token of an earlier sign-in: the new one replaces it.
+    state.crm.tokens().forget(&connection.id);
 
     let mut accounts = load_accounts(session).await?;
     if accounts.connections.is_empty() {

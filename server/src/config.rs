@@ -141,10 +141,10 @@ impl Config {
         let data_dir = PathBuf::from(var("ZPORTAL_DATA_DIR").unwrap_or_else(|| "./data".into()));
         let database_url = var("DATABASE_URL")
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("zportal.db").display()));
-        if !database_url.starts_with("sqlite:") {
+        if !database_url.starts_with("sqlite:") && !crate::store::is_postgres(&database_url) {
             return Err(ConfigError::new(
                 "DATABASE_URL",
-                "only sqlite:// URLs are supported in this build",
+                "use a sqlite:// or postgres:// URL",
             ));
         }
 
@@ -198,6 +198,14 @@ impl Config {
                 TokenCipher::from_key_list(&list)
                     .map_err(|e| ConfigError::new("ZPORTAL_TOKEN_KEY", e.to_string()))?;
                 Some(Secret::new(list))
+            }
+            // Every process sharing a PostgreSQL database must encrypt with the same keys; a key
+            // file generated on one machine would make the others' tokens unreadable.
+            None if crate::store::is_postgres(&database_url) => {
+                return Err(ConfigError::new(
+                    "ZPORTAL_TOKEN_KEY",
+                    "is required with a PostgreSQL DATABASE_URL: give every server process the same keys",
+                ));
             }
             None => None,
         };
@@ -377,6 +385,10 @@ mod tests {
             (&[("ZPORTAL_LOG_FORMAT", "xml")], "ZPORTAL_LOG_FORMAT"),
             (&[("ZPORTAL_LEASE_TTL", "0s")], "ZPORTAL_LEASE_TTL"),
             (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
+            (
+                &[("DATABASE_URL", "postgres://127.0.0.1/zportal")],
+                "ZPORTAL_TOKEN_KEY",
+            ),
             (&[("ZPORTAL_TOKEN_KEY", "k1:tooshort")], "ZPORTAL_TOKEN_KEY"),
             (&[("ZOHO_SCOPES", "ZohoCRM.modules.ALL")], "ZOHO_SCOPES"),
         ];

@@ -1,5 +1,7 @@
 //! zportal's server: reads the configuration, opens the store, and wires the axum router
 //! (Leptos pages and server functions, the sign-in routes, sessions, the CSRF guard, tracing).
+// Rendering the app's typed views server-side nests deeper than rustc's default limit.
+#![recursion_limit = "256"]
 
 pub mod auth;
 pub mod cli;
@@ -7,6 +9,7 @@ pub mod config;
 mod csrf;
 mod keys;
 mod sessions;
+pub mod store;
 pub mod telemetry;
 
 use std::sync::Arc;
@@ -18,14 +21,11 @@ use axum::extract::{FromRef, MatchedPath, Request};
 use axum::routing::get;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use tower_http::trace::TraceLayer;
-use tower_sessions::ExpiredDeletion;
-use tower_sessions_sqlx_store::SqliteStore;
 use zoho::crm::CrmClient;
 use zoho::oauth::{ClientConfig, OAuthClient};
 use zoho::refresh::{Coordinator, Settings};
-use zoho::vault::{Vault, VaultError, sqlite::SqliteRepo};
+use zoho::vault::{Vault, VaultError};
 use zoho::{ClientId, DcTable, Secret};
 
 use crate::config::{Config, ZohoTarget};
@@ -36,7 +36,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub config: Arc<Config>,
     pub ctx: ServerContext,
-    pub sessions: SqliteStore,
+    pub sessions: store::Sessions,
     pub vault: Vault,
     pub oauth: OAuthClient,
     /// The HTTP client for Zoho's API (no redirects, timeouts).
@@ -84,12 +84,7 @@ impl AppState {
             path: config.data_dir.display().to_string(),
             source,
         })?;
-        let pool = open_sqlite(&config.database_url).await?;
-        let sessions = SqliteStore::new(pool.clone());
-        sessions
-            .migrate()
-            .await
-            .map_err(|e| StartError::SessionStore(e.to_string()))?;
+        let store = store::open(&config.database_url).await?;
         let dcs = Arc::new(match &config.zoho {
             ZohoTarget::Zoho { .. } => DcTable::zoho(&config.dcs)?,
             ZohoTarget::Emulator { url, .. } => DcTable::emulator(url.as_str(), &config.dcs)?,
@@ -98,7 +93,7 @@ impl AppState {
             }
         });
         let cipher = keys::load_cipher(&config)?;
-        let vault = Vault::new(Arc::new(SqliteRepo::new(pool).await?), Arc::new(cipher));
+        let vault = Vault::new(store.connections, Arc::new(cipher));
         let http = zoho::oauth::http_client(config.zoho_timeout);
         let oauth = OAuthClient::new(client_config(&config)?, dcs.clone(), http.clone());
         let coordinator = Coordinator::new(
@@ -116,10 +111,11 @@ impl AppState {
                 dcs,
                 vault: vault.clone(),
                 crm: crm.clone(),
+                saves: Arc::default(),
             },
             crm,
             config: Arc::new(config),
-            sessions,
+            sessions: store.sessions,
             vault,
             oauth,
             http,
@@ -149,19 +145,6 @@ fn client_config(config: &Config) -> Result<ClientConfig, StartError> {
         redirect_uri: config.redirect_uri(),
         scopes: config.scopes.clone(),
     })
-}
-
-/// SQLite in WAL mode with a busy timeout, created if missing.
-async fn open_sqlite(url: &str) -> Result<SqlitePool, sqlx::Error> {
-    let options: SqliteConnectOptions = url.parse()?;
-    let options = options
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .busy_timeout(Duration::from_secs(5));
-    SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
-        .await
 }
 
 /// The whole HTTP surface of zportal, ready for `axum::serve` or `oneshot` in tests.
@@ -251,12 +234,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         _ => None,
     };
     let state = AppState::new(config, leptos_options).await?;
-    let deletion = tokio::spawn(
-        state
-            .sessions
-            .clone()
-            .continuously_delete_expired(Duration::from_secs(300)),
-    );
+    let deletion = state
+        .sessions
+        .clone()
+        .spawn_cleanup(Duration::from_secs(300));
     let router = build_router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("zportal listening on http://{}", listener.local_addr()?);

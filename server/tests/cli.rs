@@ -7,6 +7,12 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
+mod common;
+
+/// The store every CLI run of this test uses: SQLite in the data directory, or on the PostgreSQL
+/// run a fresh schema (with the token key every process must share).
+static STORE: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+
 fn server(
     data_dir: &std::path::Path,
     emulator: &str,
@@ -18,6 +24,7 @@ fn server(
         .env("ZPORTAL_DATA_DIR", data_dir)
         .env("ZOHO_EMULATOR_URL", emulator)
         .env("RUST_LOG", "warn")
+        .envs(STORE.get().into_iter().flatten().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -47,6 +54,17 @@ async fn import_list_and_revoke_round_trip_without_printing_a_secret() {
     .expect("emulator");
     let base = emu.base_url.clone();
     let dir = tempfile::tempdir().expect("dir");
+    let store = match common::postgres_url().await {
+        Some(url) => vec![
+            ("DATABASE_URL".to_owned(), url),
+            (
+                "ZPORTAL_TOKEN_KEY".to_owned(),
+                zoho::vault::TokenCipher::generate_key_list(),
+            ),
+        ],
+        None => Vec::new(),
+    };
+    let _ = STORE.set(store);
     let http = reqwest::Client::new();
     let grant: Value = http
         .post(format!("{base}/__emulator/self-client"))

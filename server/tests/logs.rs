@@ -85,7 +85,10 @@ fn a_full_sign_in_refresh_and_disconnect_log_no_secret() {
             .await;
         assert_eq!(res.status(), 303);
 
-        let key = std::fs::read_to_string(stack.dir.path().join("token.key")).expect("key file");
+        let key = match &stack.token_key {
+            Some(key) => key.clone(),
+            None => std::fs::read_to_string(stack.dir.path().join("token.key")).expect("key file"),
+        };
         let mut secrets = vec![
             ("state", state),
             ("grant code", code),

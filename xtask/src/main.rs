@@ -2,6 +2,7 @@
 //! saying what and why), then runs: `dev` serves zportal on the embedded emulator and rebuilds on
 //! change; `test` runs every check CI runs.
 
+mod postgres;
 mod tools;
 
 use std::path::{Path, PathBuf};
@@ -164,7 +165,17 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
     // leave a page's stream waiting forever. A real server runs one app, and renders it
     // concurrently without trouble.
     tests.args(SERVER_PACKAGES).args(["--", "--test-threads=1"]);
-    run("Rust tests", &mut tests)?;
+    run("Rust tests (SQLite store)", &mut tests)?;
+
+    // The suites that touch storage, again on PostgreSQL (every test in a fresh schema), plus
+    // the tests that need several server processes sharing one database.
+    let database = postgres::provision(ws)?;
+    let mut on_postgres = ws.cargo(&["test", "--locked", "-p", "zoho", "-p", "server"]);
+    on_postgres
+        .env("ZPORTAL_TEST_POSTGRES_URL", &database.url)
+        .args(["--", "--test-threads=1"]);
+    run("Rust tests (PostgreSQL store)", &mut on_postgres)?;
+    drop(database);
 
     if browser {
         run(

@@ -188,7 +188,7 @@ fn find_chromium() -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -199,7 +199,7 @@ fn can_apt() -> bool {
     is_root() && Path::new("/usr/bin/apt-get").exists()
 }
 
-fn apt_install(ws: &Workspace, packages: &[&str]) -> Result<()> {
+pub(crate) fn apt_install(ws: &Workspace, packages: &[&str]) -> Result<()> {
     if !can_apt() {
         bail!("please install {packages:?} (apt-get as root is not available here)");
     }

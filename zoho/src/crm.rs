@@ -64,6 +64,71 @@ pub struct Org {
     pub name: String,
 }
 
+/// A request to `{api_domain}/crm/v8/{path}`: its method and JSON body, if any.
+#[derive(Clone, Copy, Debug)]
+pub struct Call<'a> {
+    pub method: &'a reqwest::Method,
+    pub path: &'a str,
+    pub body: Option<&'a serde_json::Value>,
+}
+
+/// Sends `call` and returns the status and body of any answer that is not an authorization or
+/// rate-limit refusal: those become errors here, so the token layer can act on them.
+async fn send(
+    http: &reqwest::Client,
+    api_domain: &str,
+    call: Call<'_>,
+    token: &Secret,
+) -> Result<(u16, bytes::Bytes), CrmError> {
+    let mut req = http
+        .request(
+            call.method.clone(),
+            format!("{api_domain}/crm/v8/{}", call.path),
+        )
+        .header(
+            "Authorization",
+            format!("Zoho-oauthtoken {}", token.expose()),
+        );
+    if let Some(body) = call.body {
+        req = req.json(body);
+    }
+    let res = req.send().await?;
+    let status = res.status().as_u16();
+    let body = res.bytes().await?;
+    if status == 401 || status == 429 {
+        return Err(api_error(status, &body).into());
+    }
+    Ok((status, body))
+}
+
+/// Zoho's error for a failed answer, from its status and `code`.
+pub(crate) fn api_error(status: u16, body: &[u8]) -> ApiError {
+    let code = serde_json::from_slice::<ErrorBody>(body)
+        .ok()
+        .and_then(|b| b.code)
+        .unwrap_or_default();
+    match (status, code.as_str()) {
+        (401, "INVALID_TOKEN") => ApiError::InvalidToken,
+        (401, "OAUTH_SCOPE_MISMATCH") => ApiError::ScopeMismatch,
+        (429, _) => ApiError::TooManyRequests,
+        _ => ApiError::Other {
+            status,
+            code: code.chars().take(64).collect(),
+        },
+    }
+}
+
+/// Reads a successful answer's JSON body; 204 is [`ApiError::NoContent`].
+fn json_body<T: DeserializeOwned>((status, body): (u16, bytes::Bytes)) -> Result<T, CrmError> {
+    if status == 204 {
+        return Err(ApiError::NoContent.into());
+    }
+    if !(200..300).contains(&status) {
+        return Err(api_error(status, &body).into());
+    }
+    serde_json::from_slice(&body).map_err(|_| OAuthError::Malformed("CRM response").into())
+}
+
 /// Sends a GET to `{api_domain}/crm/v8/{path}` and reads the JSON body, mapping Zoho's errors.
 async fn get_json<T: DeserializeOwned>(
     http: &reqwest::Client,
@@ -71,36 +136,12 @@ async fn get_json<T: DeserializeOwned>(
     path: &str,
     token: &Secret,
 ) -> Result<T, CrmError> {
-    let res = http
-        .get(format!("{api_domain}/crm/v8/{path}"))
-        .header(
-            "Authorization",
-            format!("Zoho-oauthtoken {}", token.expose()),
-        )
-        .send()
-        .await?;
-    let status = res.status().as_u16();
-    if status == 204 {
-        return Err(ApiError::NoContent.into());
-    }
-    let body = res.bytes().await?;
-    if !(200..300).contains(&status) {
-        let code = serde_json::from_slice::<ErrorBody>(&body)
-            .ok()
-            .and_then(|b| b.code)
-            .unwrap_or_default();
-        return Err(match (status, code.as_str()) {
-            (401, "INVALID_TOKEN") => ApiError::InvalidToken,
-            (401, "OAUTH_SCOPE_MISMATCH") => ApiError::ScopeMismatch,
-            (429, _) => ApiError::TooManyRequests,
-            _ => ApiError::Other {
-                status,
-                code: code.chars().take(64).collect(),
-            },
-        }
-        .into());
-    }
-    serde_json::from_slice(&body).map_err(|_| OAuthError::Malformed("CRM response").into())
+    let call = Call {
+        method: &reqwest::Method::GET,
+        path,
+        body: None,
+    };
+    json_body(send(http, api_domain, call, token).await?)
 }
 
 #[derive(Deserialize)]
@@ -178,11 +219,26 @@ impl CrmClient {
         id: &ConnectionId,
         path: &str,
     ) -> Result<T, CrmError> {
+        let call = Call {
+            method: &reqwest::Method::GET,
+            path,
+            body: None,
+        };
+        json_body(self.call(id, call).await?)
+    }
+
+    /// Sends `call` for connection `id`; the answer's status and body, whatever the status,
+    /// unless the token was refused twice or Zoho is limiting requests.
+    pub async fn call(
+        &self,
+        id: &ConnectionId,
+        call: Call<'_>,
+    ) -> Result<(u16, bytes::Bytes), CrmError> {
         let t = self.tokens.access_token(id).await?;
-        match get_json(&self.http, &t.api_domain, path, &t.token).await {
+        match send(&self.http, &t.api_domain, call, &t.token).await {
             Err(CrmError::Api(ApiError::InvalidToken)) => {
                 let t = self.tokens.after_unauthorized(id, t.generation).await?;
-                get_json(&self.http, &t.api_domain, path, &t.token).await
+                send(&self.http, &t.api_domain, call, &t.token).await
             }
             other => other,
         }

@@ -19,3 +19,8 @@ pub use secret::Secret;
 pub fn random_token(bytes: usize) -> String {
     random::token(bytes)
 }
+
+/// A fresh random value as lowercase hex: `bytes` random bytes, twice as many characters.
+pub fn random_hex(bytes: usize) -> String {
+    random::hex(bytes)
+}

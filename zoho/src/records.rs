@@ -5,8 +5,9 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::crm::{ApiError, CrmClient, CrmError};
+use crate::crm::{ApiError, Call, CrmClient, CrmError};
 use crate::ids::ConnectionId;
+use crate::oauth::OAuthError;
 
 /// A module's API name (`Leads`, `Sales_Orders`): letters, digits and underscores only, so it can
 /// never smuggle a path or a query into a URL.
@@ -81,8 +82,9 @@ pub struct ListQuery {
     pub page: PageRef,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum SortBy {
+    #[default]
     Id,
     CreatedTime,
     ModifiedTime,
@@ -214,9 +216,15 @@ pub enum Search {
     Word(String),
     Email(String),
     Phone(String),
-    /// All of these conditions (`and`).
-    Criteria(Vec<Criterion>),
+    /// Conditions joined with `and` (every one must hold) or `or` (any one may).
+    Criteria {
+        conditions: Vec<Criterion>,
+        any: bool,
+    },
 }
+
+/// The most conditions one Zoho search takes.
+pub const MAX_CONDITIONS: usize = 10;
 
 impl Search {
     fn param(&self) -> Option<String> {
@@ -224,13 +232,17 @@ impl Search {
             Search::Word(w) => format!("word={}", encode(w)),
             Search::Email(e) => format!("email={}", encode(e)),
             Search::Phone(p) => format!("phone={}", encode(p)),
-            Search::Criteria(list) => {
-                let parts: Option<Vec<String>> = list.iter().map(Criterion::render).collect();
+            Search::Criteria { conditions, any } => {
+                if conditions.len() > MAX_CONDITIONS {
+                    return None;
+                }
+                let parts: Option<Vec<String>> = conditions.iter().map(Criterion::render).collect();
                 let parts = parts?;
+                let joiner = if *any { "or" } else { "and" };
                 let joined = match parts.len() {
                     0 => return None,
                     1 => parts[0].clone(),
-                    _ => format!("({})", parts.join("and")),
+                    _ => format!("({})", parts.join(joiner)),
                 };
                 format!("criteria={}", encode(&joined))
             }
@@ -238,7 +250,176 @@ impl Search {
     }
 }
 
+/// What Zoho said about one record of a write it did not accept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordError {
+    /// Zoho's code: `MANDATORY_NOT_FOUND`, `INVALID_DATA`, `DUPLICATE_DATA`, …
+    pub code: String,
+    pub message: String,
+    /// The field it names (`details.api_name`), when it names one.
+    pub field: Option<String>,
+}
+
+impl std::fmt::Display for RecordError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "{} ({}: {})", self.message, self.code, field),
+            None => write!(f, "{} ({})", self.message, self.code),
+        }
+    }
+}
+
+/// Zoho's answer for one record of a write.
+#[derive(Deserialize)]
+struct WriteItem {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    details: Map<String, Value>,
+}
+
+impl WriteItem {
+    fn into_result(self) -> Result<Option<String>, RecordError> {
+        let text = |k: &str| {
+            self.details
+                .get(k)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        if self.status == "success" {
+            return Ok(text("id"));
+        }
+        // `json_path` is `$.data[0].Last_Name`; `api_name` says the same more simply.
+        let field = text("api_name")
+            .or_else(|| text("json_path").and_then(|p| p.rsplit('.').next().map(str::to_owned)));
+        Err(RecordError {
+            code: self.code.chars().take(64).collect(),
+            message: self.message.chars().take(300).collect(),
+            field: field.filter(|f| ModuleName::parse(f).is_some()),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct WriteBody {
+    data: Vec<WriteItem>,
+}
+
+/// The per-record results of a write, in the order sent. Zoho answers 200, 201 or 207 with
+/// them, and 400 too when every record failed; any other answer is an error of the call.
+fn write_results(
+    (status, body): (u16, bytes::Bytes),
+) -> Result<Vec<Result<Option<String>, RecordError>>, CrmError> {
+    match serde_json::from_slice::<WriteBody>(&body) {
+        Ok(w) if matches!(status, 200 | 201 | 207 | 400) && !w.data.is_empty() => {
+            Ok(w.data.into_iter().map(WriteItem::into_result).collect())
+        }
+        _ if (200..300).contains(&status) => {
+            Err(OAuthError::Malformed("CRM write response").into())
+        }
+        _ => Err(crate::crm::api_error(status, &body).into()),
+    }
+}
+
+/// The most records one Zoho write or delete takes.
+pub const MAX_PER_CALL: usize = 100;
+
+/// A record id: digits only, so it can go into a path or a query as it is.
+fn is_record_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
 impl CrmClient {
+    /// Creates one record; its new id, or what Zoho said was wrong with it.
+    pub async fn insert(
+        &self,
+        id: &ConnectionId,
+        module: &ModuleName,
+        fields: Map<String, Value>,
+    ) -> Result<Result<String, RecordError>, CrmError> {
+        let body = serde_json::json!({ "data": [fields] });
+        let call = Call {
+            method: &reqwest::Method::POST,
+            path: module.as_str(),
+            body: Some(&body),
+        };
+        let mut results = write_results(self.call(id, call).await?)?;
+        Ok(match results.swap_remove(0) {
+            Ok(Some(new_id)) => Ok(new_id),
+            Ok(None) => return Err(OAuthError::Malformed("insert result without id").into()),
+            Err(e) => Err(e),
+        })
+    }
+
+    /// Changes the given fields of one record, or says what Zoho found wrong.
+    pub async fn update(
+        &self,
+        id: &ConnectionId,
+        module: &ModuleName,
+        record_id: &str,
+        fields: Map<String, Value>,
+    ) -> Result<Result<(), RecordError>, CrmError> {
+        if !is_record_id(record_id) {
+            return Ok(Err(RecordError {
+                code: "INVALID_DATA".into(),
+                message: "invalid record id".into(),
+                field: None,
+            }));
+        }
+        let body = serde_json::json!({ "data": [fields] });
+        let path = format!("{}/{record_id}", module.as_str());
+        let call = Call {
+            method: &reqwest::Method::PUT,
+            path: &path,
+            body: Some(&body),
+        };
+        let mut results = write_results(self.call(id, call).await?)?;
+        Ok(results.swap_remove(0).map(|_| ()))
+    }
+
+    /// Deletes records, [`MAX_PER_CALL`] per call; each id with its result, in order.
+    pub async fn delete(
+        &self,
+        id: &ConnectionId,
+        module: &ModuleName,
+        ids: &[String],
+    ) -> Result<Vec<(String, Result<(), RecordError>)>, CrmError> {
+        let mut out = Vec::with_capacity(ids.len());
+        let (good, bad): (Vec<&String>, Vec<&String>) = ids.iter().partition(|i| is_record_id(i));
+        for chunk in good.chunks(MAX_PER_CALL) {
+            let list: Vec<&str> = chunk.iter().map(|s| s.as_str()).collect();
+            let path = format!("{}?ids={}", module.as_str(), list.join(","));
+            let call = Call {
+                method: &reqwest::Method::DELETE,
+                path: &path,
+                body: None,
+            };
+            let results = write_results(self.call(id, call).await?)?;
+            if results.len() != chunk.len() {
+                return Err(OAuthError::Malformed("delete results").into());
+            }
+            out.extend(
+                chunk
+                    .iter()
+                    .zip(results)
+                    .map(|(i, r)| ((*i).clone(), r.map(|_| ()))),
+            );
+        }
+        out.extend(bad.into_iter().map(|i| {
+            let e = RecordError {
+                code: "INVALID_DATA".into(),
+                message: "invalid record id".into(),
+                field: None,
+            };
+            (i.clone(), Err(e))
+        }));
+        Ok(out)
+    }
+
     /// The modules the API serves to this user.
     pub async fn modules(&self, id: &ConnectionId) -> Result<Vec<ModuleInfo>, CrmError> {
         let body: ModulesBody = self.get(id, "settings/modules").await?;
@@ -369,11 +550,23 @@ mod tests {
             value: "v".into(),
         };
         assert_eq!(bad.render(), None);
-        let two = Search::Criteria(vec![c.clone(), c]);
-        assert!(
-            two.param()
-                .is_some_and(|p| p.starts_with("criteria=%28%28"))
-        );
-        assert_eq!(Search::Criteria(vec![]).param(), None);
+        let two = |any| Search::Criteria {
+            conditions: vec![c.clone(), c.clone()],
+            any,
+        };
+        let all = two(false).param().unwrap_or_default();
+        assert!(all.starts_with("criteria=%28%28"), "{all}");
+        assert!(all.contains("and"), "{all}");
+        assert!(two(true).param().is_some_and(|p| p.contains("%29or%28")));
+        let none = Search::Criteria {
+            conditions: vec![],
+            any: false,
+        };
+        assert_eq!(none.param(), None);
+        let eleven = Search::Criteria {
+            conditions: vec![c; MAX_CONDITIONS + 1],
+            any: false,
+        };
+        assert_eq!(eleven.param(), None, "Zoho takes at most ten conditions");
     }
 }

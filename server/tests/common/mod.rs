@@ -13,6 +13,10 @@ use server::config::Config;
 
 pub struct Stack {
     pub emulator: emulator::Running,
+    /// The PostgreSQL schema URL on the PostgreSQL run; `None` on SQLite (the data directory).
+    pub postgres: Option<String>,
+    /// The token key given in the environment (PostgreSQL run); else it is in the data directory.
+    pub token_key: Option<String>,
     pub base: String,
     pub state: server::AppState,
     pub dir: tempfile::TempDir,
@@ -50,6 +54,14 @@ pub async fn stack_with(vars: &[(&str, &str)], tweak: impl FnOnce(&mut Config)) 
         ("LEPTOS_SITE_ADDR".into(), addr.to_string()),
         ("ZOHO_EMULATOR_URL".into(), emulator.base_url.clone()),
     ];
+    let postgres = postgres_url().await;
+    let mut token_key = None;
+    if let Some(url) = &postgres {
+        let key = zoho::vault::TokenCipher::generate_key_list();
+        all.push(("DATABASE_URL".into(), url.clone()));
+        all.push(("ZPORTAL_TOKEN_KEY".into(), key.clone()));
+        token_key = Some(key);
+    }
     all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let mut config = Config::from_lookup(|k| {
         all.iter()
@@ -68,12 +80,27 @@ pub async fn stack_with(vars: &[(&str, &str)], tweak: impl FnOnce(&mut Config)) 
         let _ = axum::serve(listener, router).await;
     });
     Stack {
+        postgres,
+        token_key,
         base: format!("http://{addr}"),
         emulator,
         state,
         dir,
         server,
     }
+}
+
+/// With `ZPORTAL_TEST_POSTGRES_URL` set (as `cargo xtask test` does on its PostgreSQL run), a URL
+/// of a fresh schema in that database: the whole suite then runs on PostgreSQL.
+pub async fn postgres_url() -> Option<String> {
+    let url = std::env::var("ZPORTAL_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    Some(
+        zoho::vault::postgres::fresh_schema(&url)
+            .await
+            .expect("test PostgreSQL"),
+    )
 }
 
 /// A browser: keeps cookies, follows no redirect by itself.
@@ -221,6 +248,44 @@ pub fn query_of(url: &str) -> HashMap<String, String> {
 }
 
 impl Stack {
+    /// Everything the store holds, as text: the SQLite files of the data directory, or every
+    /// row of the PostgreSQL schema and session table.
+    pub async fn stored_text(&self) -> Vec<(String, String)> {
+        match &self.postgres {
+            None => std::fs::read_dir(self.dir.path())
+                .expect("data dir")
+                .map(|e| {
+                    let path = e.expect("entry").path();
+                    let bytes = std::fs::read(&path).expect("read");
+                    (
+                        path.display().to_string(),
+                        String::from_utf8_lossy(&bytes).into_owned(),
+                    )
+                })
+                .collect(),
+            Some(url) => {
+                let pool = sqlx::PgPool::connect(url).await.expect("pool");
+                let mut out = Vec::new();
+                for (what, sql) in [
+                    (
+                        "connections",
+                        "SELECT row_to_json(c)::text FROM connections c",
+                    ),
+                    (
+                        "sessions",
+                        "SELECT encode(data, 'escape') FROM tower_sessions.session",
+                    ),
+                ] {
+                    let rows: Vec<(String,)> =
+                        sqlx::query_as(sql).fetch_all(&pool).await.expect(what);
+                    let text = rows.into_iter().map(|r| r.0).collect::<Vec<_>>().join("\n");
+                    out.push((what.to_owned(), text));
+                }
+                out
+            }
+        }
+    }
+
     pub fn emulator_base(&self) -> &str {
         &self.emulator.base_url
     }

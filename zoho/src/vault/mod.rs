@@ -3,7 +3,11 @@
 //! way in and decrypts on the way out, so plaintext tokens exist only in memory.
 
 pub mod cipher;
+pub mod postgres;
+mod sql;
 pub mod sqlite;
+#[cfg(test)]
+mod suite;
 
 use std::sync::Arc;
 

@@ -1,5 +1,5 @@
 //! An emulator on 127.0.0.1 and "processes" (vault + coordinator + CRM client) sharing one SQLite
-//! file, with ada's connection imported the way the CLI does it.
+//! file (or one PostgreSQL schema, on the PostgreSQL run), with ada's connection imported the way the CLI does it.
 
 #![allow(dead_code)]
 
@@ -11,15 +11,30 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use zoho::crm::CrmClient;
 use zoho::oauth::{ClientConfig, OAuthClient, http_client};
 use zoho::refresh::{Coordinator, Settings};
+use zoho::vault::postgres::PgRepo;
 use zoho::vault::sqlite::SqliteRepo;
-use zoho::vault::{ConnectionKey, NewConnection, TokenCipher, Vault};
+use zoho::vault::{ConnectionKey, ConnectionRepo, NewConnection, TokenCipher, Vault};
 use zoho::{ClientId, ConnectionId, DataCenter, DcTable, Secret};
 
 pub struct World {
     pub emulator: emulator::Running,
     _dir: tempfile::TempDir,
     db: std::path::PathBuf,
+    /// With `ZPORTAL_TEST_POSTGRES_URL` set: a fresh schema there, shared by every "process".
+    postgres: Option<String>,
     key: String,
+}
+
+/// A URL of a fresh schema in the test PostgreSQL database, if the run has one.
+async fn postgres_schema() -> Option<String> {
+    let url = std::env::var("ZPORTAL_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    Some(
+        zoho::vault::postgres::fresh_schema(&url)
+            .await
+            .expect("test PostgreSQL"),
+    )
 }
 
 pub fn settings() -> Settings {
@@ -44,6 +59,7 @@ impl World {
             emulator,
             db: dir.path().join("zportal.db"),
             _dir: dir,
+            postgres: postgres_schema().await,
             key: TokenCipher::generate_key_list(),
         }
     }
@@ -69,8 +85,23 @@ impl World {
             .expect("json")
     }
 
-    /// A separate "process": its own pool on the shared file, its own vault and coordinator.
+    /// A separate "process": its own pool on the shared database, its own vault and coordinator.
     pub async fn process(&self) -> (Vault, CrmClient, OAuthClient) {
+        let repo: Arc<dyn ConnectionRepo> = match &self.postgres {
+            Some(url) => {
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(4)
+                    .connect(url)
+                    .await
+                    .expect("pool");
+                Arc::new(PgRepo::new(pool).await.expect("migrated"))
+            }
+            None => self.sqlite().await,
+        };
+        self.process_on(repo)
+    }
+
+    async fn sqlite(&self) -> Arc<dyn ConnectionRepo> {
         let options = SqliteConnectOptions::new()
             .filename(&self.db)
             .create_if_missing(true)
@@ -81,9 +112,12 @@ impl World {
             .connect_with(options)
             .await
             .expect("pool");
-        let repo = SqliteRepo::new(pool).await.expect("migrated");
+        Arc::new(SqliteRepo::new(pool).await.expect("migrated"))
+    }
+
+    fn process_on(&self, repo: Arc<dyn ConnectionRepo>) -> (Vault, CrmClient, OAuthClient) {
         let vault = Vault::new(
-            Arc::new(repo),
+            repo,
             Arc::new(TokenCipher::from_key_list(&self.key).expect("key")),
         );
         let dcs =

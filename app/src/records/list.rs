@@ -1,0 +1,741 @@
+//! `/m/{Module}`: a module's records as a table. Columns come from Zoho's field metadata and are
+//! the user's to choose (kept in this browser per connection and module); the list sorts, pages
+//! through everything with Zoho's page tokens, and searches by text or by conditions. While a
+//! page loads the last one stays on screen, marked busy, so a slow Zoho never freezes the page.
+
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use super::{
+    Column, Condition, ConditionOp, LAST_MODULE, ListArgs, MAX_COLUMNS, MAX_CONDITIONS, ModuleMeta,
+    Problem, RecordsPage, SortKey, describe_module, list_records,
+};
+use super::{ModuleDto, delete_records};
+use crate::AppError;
+use crate::stash;
+use leptos::task::spawn_local;
+
+/// Which page to show: its number, and Zoho's token for it once past the first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Cursor {
+    page: u32,
+    token: Option<String>,
+}
+
+impl Cursor {
+    fn first() -> Self {
+        Cursor {
+            page: 1,
+            token: None,
+        }
+    }
+}
+
+/// The search applied to the list: a text, or conditions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Query {
+    text: Option<String>,
+    conditions: Vec<Condition>,
+    match_any: bool,
+}
+
+impl Query {
+    fn is_active(&self) -> bool {
+        self.text.is_some() || !self.conditions.is_empty()
+    }
+}
+
+/// The stash key of a module's column choice.
+fn columns_key(module: &str) -> String {
+    format!("columns.{module}")
+}
+
+/// The list of the module in the URL; a new module gets a fresh list (its own columns, page and
+/// search), while the same module keeps its state.
+#[component]
+pub fn ModulePage() -> impl IntoView {
+    let params = use_params_map();
+    let module = Memo::new(move |_| params.read().get("module").unwrap_or_default());
+    move || view! { <ModuleRecords module=module.get() /> }
+}
+
+#[component]
+fn ModuleRecords(module: String) -> impl IntoView {
+    let meta = Resource::new(
+        {
+            let module = module.clone();
+            move || module.clone()
+        },
+        describe_module,
+    );
+    let columns = RwSignal::new(Vec::<String>::new());
+    let sort = RwSignal::new(SortKey::Id);
+    let ascending = RwSignal::new(false);
+    let per_page = RwSignal::new(50u32);
+    let cursor = RwSignal::new(Cursor::first());
+    let history = RwSignal::new(Vec::<Cursor>::new());
+    let query = RwSignal::new(Query::default());
+    let selected = RwSignal::new(Vec::<String>::new());
+    // What the last bulk delete did; kept here, as the listing is rebuilt when the page reloads.
+    let report = RwSignal::new(None::<Result<String, AppError>>);
+    let restart = Callback::new(move |()| {
+        history.set(Vec::new());
+        cursor.set(Cursor::first());
+        selected.set(Vec::new());
+    });
+
+    // A visit by client-side navigation has no server HTML to agree with: the stored columns
+    // apply at once, so the first list fetched is already the right one.
+    #[cfg(feature = "hydrate")]
+    {
+        let hydrating = Owner::current_shared_context().is_some_and(|c| c.during_hydration());
+        if !hydrating
+            && let Some(conn) = stash::active_connection_untracked()
+            && let Some(saved) = stash::load::<Vec<String>>(&conn, &columns_key(&module))
+        {
+            columns.set(saved);
+        }
+    }
+    // After hydration: remember this module as the last one, and bring back its columns.
+    Effect::new({
+        let module = module.clone();
+        move |_| {
+            if let Some(conn) = stash::active_connection() {
+                stash::save(&conn, LAST_MODULE, &module);
+                if let Some(saved) = stash::load::<Vec<String>>(&conn, &columns_key(&module))
+                    && saved != columns.get_untracked()
+                {
+                    columns.set(saved);
+                }
+            }
+        }
+    });
+
+    let page = Resource::new(
+        {
+            let module = module.clone();
+            move || {
+                let q = query.get();
+                let c = cursor.get();
+                ListArgs {
+                    module: module.clone(),
+                    columns: columns.get(),
+                    sort: sort.get(),
+                    ascending: ascending.get(),
+                    per_page: per_page.get(),
+                    page: c.page,
+                    page_token: c.token,
+                    text: q.text,
+                    conditions: q.conditions,
+                    match_any: q.match_any,
+                }
+            }
+        },
+        list_records,
+    );
+    let pending = RwSignal::new(false);
+    let reload = Callback::new(move |()| {
+        selected.set(Vec::new());
+        page.refetch();
+    });
+
+    view! {
+        <section class="records">
+            <Suspense fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+                {move || {
+                    meta.get()
+                        .map(|r| match r {
+                            Ok(meta) => {
+                                let ModuleMeta { module: info, fields, default_columns } = meta;
+                                let first_field = default_columns.first().cloned().unwrap_or_default();
+                                view! {
+                                    <header class="records-head">
+                                        <h1>{info.plural.clone()}</h1>
+                                        <super::GoButton href=format!("/m/{}/new", info.api_name) label="New" class="primary" />
+                                    </header>
+                                    <SearchBox query restart />
+                                    <Filter fields=fields.clone() first_field query restart />
+                                    <div class="toolbar">
+                                        <ColumnPicker
+                                            fields
+                                            defaults=default_columns
+                                            columns
+                                            module=info.api_name.clone()
+                                            restart
+                                        />
+                                        <SortControls sort ascending per_page query restart />
+                                    </div>
+                                    <Transition
+                                        fallback=|| view! { <p aria-busy="true">"Loading records…"</p> }
+                                        set_pending=pending
+                                    >
+                                        {move || {
+                                            page.get()
+                                                .map(|r| match r {
+                                                    Ok(p) => {
+                                                        Either::Left(view! { <Listing p cursor history pending selected reload report /> })
+                                                    }
+                                                    Err(e) => Either::Right(view! { <Problem error=e /> }),
+                                                })
+                                        }}
+                                    </Transition>
+                                }
+                                    .into_any()
+                            }
+                            Err(e) => view! { <Problem error=e /> }.into_any(),
+                        })
+                }}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The searchbox "Search": a word, an email or a phone number.
+#[component]
+fn SearchBox(query: RwSignal<Query>, restart: Callback<()>) -> impl IntoView {
+    let typed = RwSignal::new(String::new());
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = typed.get_untracked();
+        let text = text.trim();
+        query.set(Query {
+            text: (!text.is_empty()).then(|| text.to_owned()),
+            ..Query::default()
+        });
+        restart.run(());
+    };
+    let clear = move |_| {
+        typed.set(String::new());
+        query.set(Query::default());
+        restart.run(());
+    };
+    view! {
+        <form role="search" class="search" on:submit=on_submit>
+            <input
+                type="search"
+                aria-label="Search"
+                placeholder="Search by word, email or phone"
+                maxlength="200"
+                prop:value=move || typed.get()
+                on:input=move |ev| typed.set(event_target_value(&ev))
+            />
+            <button type="submit">"Find"</button>
+            <Show when=move || query.read().is_active()>
+                <button type="button" on:click=clear>
+                    "Clear search"
+                </button>
+            </Show>
+        </form>
+    }
+}
+
+/// One condition as it is being edited.
+#[derive(Clone, Copy)]
+struct ConditionRow {
+    key: usize,
+    field: RwSignal<String>,
+    op: RwSignal<ConditionOp>,
+    value: RwSignal<String>,
+}
+
+impl ConditionRow {
+    fn new(key: usize, field: String) -> Self {
+        ConditionRow {
+            key,
+            field: RwSignal::new(field),
+            op: RwSignal::new(ConditionOp::Equals),
+            value: RwSignal::new(String::new()),
+        }
+    }
+}
+
+/// The criteria builder: up to ten conditions (field, operator, value), all or any of them.
+#[component]
+fn Filter(
+    fields: Vec<Column>,
+    first_field: String,
+    query: RwSignal<Query>,
+    restart: Callback<()>,
+) -> impl IntoView {
+    let fields = StoredValue::new(fields);
+    let next_key = StoredValue::new(1usize);
+    let rows = RwSignal::new(vec![ConditionRow::new(0, first_field.clone())]);
+    let any = RwSignal::new(false);
+    let add = move |_| {
+        let key = next_key.get_value();
+        next_key.set_value(key + 1);
+        rows.write()
+            .push(ConditionRow::new(key, first_field.clone()));
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let conditions = rows
+            .get_untracked()
+            .iter()
+            .map(|r| Condition {
+                field: r.field.get_untracked(),
+                operator: r.op.get_untracked(),
+                value: r.value.get_untracked(),
+            })
+            .filter(|c| !c.value.trim().is_empty())
+            .collect();
+        query.set(Query {
+            text: None,
+            conditions,
+            match_any: any.get_untracked(),
+        });
+        restart.run(());
+    };
+    let many = move || rows.read().len() > 1;
+    view! {
+        <form class="filter" on:submit=on_submit aria-label="Filter">
+            <For each=move || rows.get() key=|r| r.key let:row>
+                <ConditionFields row rows fields />
+            </For>
+            <div class="filter-actions">
+                <Show when=many>
+                    <label for="match">"Match"</label>
+                    <select id="match" on:change=move |ev| any.set(event_target_value(&ev) == "any")>
+                        <option value="all" selected=move || !any.get()>
+                            "all conditions"
+                        </option>
+                        <option value="any" selected=move || any.get()>
+                            "any condition"
+                        </option>
+                    </select>
+                </Show>
+                <button
+                    type="button"
+                    class="ghost"
+                    disabled=move || { rows.read().len() >= MAX_CONDITIONS }
+                    on:click=add
+                >
+                    "Add condition"
+                </button>
+                <button type="submit">"Filter"</button>
+            </div>
+        </form>
+    }
+}
+
+/// One condition's field, operator and value, in a group named "Condition N".
+#[component]
+fn ConditionFields(
+    row: ConditionRow,
+    rows: RwSignal<Vec<ConditionRow>>,
+    fields: StoredValue<Vec<Column>>,
+) -> impl IntoView {
+    let position = move || {
+        rows.read()
+            .iter()
+            .position(|r| r.key == row.key)
+            .map_or(0, |p| p + 1)
+    };
+    let id = |what: &str| format!("cond-{}-{what}", row.key);
+    let remove = move |_| rows.write().retain(|r| r.key != row.key);
+    view! {
+        <fieldset class="condition">
+            <legend class="sr-only">{move || format!("Condition {}", position())}</legend>
+            <label for=id("field")>"Field"</label>
+            <select id=id("field") on:change=move |ev| row.field.set(event_target_value(&ev))>
+                {fields
+                    .get_value()
+                    .into_iter()
+                    .map(|c| {
+                        let api = c.api_name.clone();
+                        view! {
+                            <option value=c.api_name selected=move || row.field.get() == api>
+                                {c.label}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+            <label for=id("op")>"Operator"</label>
+            <select
+                id=id("op")
+                on:change=move |ev| {
+                    if let Some(op) = ConditionOp::parse(&event_target_value(&ev)) {
+                        row.op.set(op);
+                    }
+                }
+            >
+                {ConditionOp::ALL
+                    .into_iter()
+                    .map(|op| {
+                        view! {
+                            <option value=op.as_str() selected=move || row.op.get() == op>
+                                {op.words()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+            <label for=id("value")>"Value"</label>
+            <input
+                id=id("value")
+                maxlength="255"
+                prop:value=move || row.value.get()
+                on:input=move |ev| row.value.set(event_target_value(&ev))
+            />
+            <Show when=move || { rows.read().len() > 1 }>
+                <button
+                    type="button"
+                    class="ghost"
+                    aria-label=move || format!("Remove condition {}", position())
+                    on:click=remove
+                >
+                    "Remove"
+                </button>
+            </Show>
+        </fieldset>
+    }
+}
+
+/// Which fields are the columns: a checkbox per field, kept per connection and module.
+#[component]
+fn ColumnPicker(
+    fields: Vec<Column>,
+    defaults: Vec<String>,
+    columns: RwSignal<Vec<String>>,
+    module: String,
+    restart: Callback<()>,
+) -> impl IntoView {
+    let defaults = StoredValue::new(defaults);
+    let module = StoredValue::new(module);
+    let shown = move || {
+        let chosen = columns.get();
+        if chosen.is_empty() {
+            defaults.get_value()
+        } else {
+            chosen
+        }
+    };
+    let choose = move |list: Vec<String>| {
+        if let Some(conn) = stash::active_connection() {
+            let key = columns_key(&module.get_value());
+            if list.is_empty() {
+                stash::remove(&conn, &key);
+            } else {
+                stash::save(&conn, &key, &list);
+            }
+        }
+        columns.set(list);
+        restart.run(());
+    };
+    view! {
+        <details class="picker">
+            <summary>"Columns"</summary>
+            <fieldset>
+                <legend class="sr-only">"Columns shown"</legend>
+                {fields
+                    .into_iter()
+                    .map(|c| {
+                        let api = StoredValue::new(c.api_name.clone());
+                        let checked = move || shown().contains(&api.get_value());
+                        let toggle = move |ev: leptos::ev::Event| {
+                            let mut list = shown();
+                            let api = api.get_value();
+                            if event_target_checked(&ev) {
+                                if !list.contains(&api) {
+                                    list.push(api);
+                                }
+                            } else {
+                                list.retain(|a| *a != api);
+                            }
+                            choose(list);
+                        };
+                        let id = format!("col-{}", c.api_name);
+                        view! {
+                            <div class="check">
+                                <input
+                                    type="checkbox"
+                                    id=id.clone()
+                                    prop:checked=checked
+                                    disabled=move || {
+                                        let n = shown().len();
+                                        (checked() && n == 1) || (!checked() && n >= MAX_COLUMNS)
+                                    }
+                                    on:change=toggle
+                                />
+                                <label for=id>{c.label}</label>
+                            </div>
+                        }
+                    })
+                    .collect_view()}
+            </fieldset>
+            <button type="button" class="ghost" on:click=move |_| choose(Vec::new())>
+                "Reset columns"
+            </button>
+        </details>
+    }
+}
+
+/// Order and page size. Zoho's search has no order, so the order waits while a search is on.
+#[component]
+fn SortControls(
+    sort: RwSignal<SortKey>,
+    ascending: RwSignal<bool>,
+    per_page: RwSignal<u32>,
+    query: RwSignal<Query>,
+    restart: Callback<()>,
+) -> impl IntoView {
+    let searching = move || query.read().is_active();
+    view! {
+        <label for="sort-by">"Sort by"</label>
+        <select
+            id="sort-by"
+            disabled=searching
+            on:change=move |ev| {
+                if let Some(key) = SortKey::parse(&event_target_value(&ev)) {
+                    sort.set(key);
+                    restart.run(());
+                }
+            }
+        >
+            {SortKey::ALL
+                .into_iter()
+                .map(|k| view! { <option value=k.as_str() selected=move || sort.get() == k>{k.label()}</option> })
+                .collect_view()}
+        </select>
+        <button
+            type="button"
+            disabled=searching
+            on:click=move |_| {
+                ascending.update(|a| *a = !*a);
+                restart.run(());
+            }
+        >
+            {move || if ascending.get() { "Oldest first" } else { "Newest first" }}
+        </button>
+        <label for="per-page">"Rows per page"</label>
+        <select
+            id="per-page"
+            on:change=move |ev| {
+                if let Ok(n) = event_target_value(&ev).parse() {
+                    per_page.set(n);
+                    restart.run(());
+                }
+            }
+        >
+            {[20u32, 50, 100, 200]
+                .into_iter()
+                .map(|n| {
+                    view! { <option value=n.to_string() selected=move || per_page.get() == n>{n.to_string()}</option> }
+                })
+                .collect_view()}
+        </select>
+    }
+}
+
+/// A page of records and the way to the pages around it.
+#[component]
+fn Listing(
+    p: RecordsPage,
+    cursor: RwSignal<Cursor>,
+    history: RwSignal<Vec<Cursor>>,
+    pending: RwSignal<bool>,
+    selected: RwSignal<Vec<String>>,
+    reload: Callback<()>,
+    report: RwSignal<Option<Result<String, AppError>>>,
+) -> impl IntoView {
+    let next = Cursor {
+        page: cursor.get_untracked().page + 1,
+        token: if p.searched {
+            None
+        } else {
+            p.next_token.clone()
+        },
+    };
+    let has_next = p.more;
+    let module = p.module.clone();
+    view! {
+        <p class="loading" role="status">
+            {move || if pending.get() { "Loading…" } else { "" }}
+        </p>
+        <BulkDelete module=module.clone() selected reload report />
+        <div class="table-wrap" aria-busy=move || pending.get().to_string()>
+            <RecordsTable page=p module=module.api_name selected />
+        </div>
+        <nav class="pager" aria-label="Pages">
+            <button
+                type="button"
+                disabled=move || history.read().is_empty()
+                on:click=move |_| {
+                    if let Some(prev) = history.write().pop() {
+                        selected.set(Vec::new());
+                        cursor.set(prev);
+                    }
+                }
+            >
+                "Previous page"
+            </button>
+            <span class="page-no">{move || format!("Page {}", cursor.get().page)}</span>
+            <button
+                type="button"
+                disabled=!has_next
+                on:click=move |_| {
+                    history.write().push(cursor.get_untracked());
+                    selected.set(Vec::new());
+                    cursor.set(next.clone());
+                }
+            >
+                "Next page"
+            </button>
+        </nav>
+    }
+}
+
+/// The selection's actions: "Delete selected", which asks first, then deletes in Zoho's
+/// batches and says how it went.
+#[component]
+fn BulkDelete(
+    module: ModuleDto,
+    selected: RwSignal<Vec<String>>,
+    reload: Callback<()>,
+    report: RwSignal<Option<Result<String, AppError>>>,
+) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let plural = StoredValue::new(module.plural.clone());
+    let api = StoredValue::new(module.api_name.clone());
+    let delete = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        let ids = selected.get_untracked();
+        spawn_local(async move {
+            let result = delete_records(api.get_value(), ids).await;
+            busy.set(false);
+            confirming.set(false);
+            report.set(Some(result.map(|out| {
+                let mut words = format!("Deleted {} {}.", out.deleted.len(), plural.get_value());
+                for p in out.failed {
+                    words.push(' ');
+                    words.push_str(&p.message);
+                }
+                words
+            })));
+            reload.run(());
+        });
+    };
+    view! {
+        <Show when=move || !selected.read().is_empty()>
+            <div class="bulk" role="region" aria-label="Selected records">
+                <span>{move || format!("{} selected", selected.read().len())}</span>
+                <Show
+                    when=move || confirming.get()
+                    fallback=move || {
+                        view! {
+                            <button type="button" class="danger" on:click=move |_| confirming.set(true)>
+                                "Delete selected"
+                            </button>
+                        }
+                    }
+                >
+                    <span role="alertdialog" aria-label="Confirm deletion" class="confirm">
+                        {move || format!("Delete {} {}?", selected.read().len(), plural.get_value())}
+                        <button type="button" class="danger" disabled=move || busy.get() on:click=delete>
+                            "Yes, delete them"
+                        </button>
+                        <button type="button" on:click=move |_| confirming.set(false)>
+                            "Keep them"
+                        </button>
+                    </span>
+                </Show>
+            </div>
+        </Show>
+        {move || {
+            report
+                .get()
+                .map(|r| match r {
+                    Ok(words) => Either::Left(view! { <p class="done" role="status">{words}</p> }),
+                    Err(e) => Either::Right(view! { <Problem error=e /> }),
+                })
+        }}
+    }
+}
+
+#[component]
+fn RecordsTable(
+    page: RecordsPage,
+    module: String,
+    selected: RwSignal<Vec<String>>,
+) -> impl IntoView {
+    if page.rows.is_empty() {
+        let words = if page.searched {
+            format!("No {} match this search.", page.module.plural)
+        } else {
+            format!("No {} yet.", page.module.plural)
+        };
+        return Either::Left(view! { <p class="empty">{words}</p> });
+    }
+    let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
+    let all_ids = StoredValue::new(ids);
+    let all_checked = move || {
+        let sel = selected.read();
+        all_ids.with_value(|ids| !ids.is_empty() && ids.iter().all(|i| sel.contains(i)))
+    };
+    Either::Right(view! {
+        <table>
+            <thead>
+                <tr>
+                    <th scope="col" class="select">
+                        <input
+                            type="checkbox"
+                            aria-label="Select all on this page"
+                            prop:checked=all_checked
+                            on:change=move |ev| {
+                                if event_target_checked(&ev) {
+                                    selected.set(all_ids.get_value());
+                                } else {
+                                    selected.set(Vec::new());
+                                }
+                            }
+                        />
+                    </th>
+                    {page.columns.iter().map(|c| view! { <th scope="col">{c.label.clone()}</th> }).collect_view()}
+                </tr>
+            </thead>
+            <tbody>
+                {page
+                    .rows
+                    .into_iter()
+                    .map(|row| {
+                        let href = format!("/m/{module}/{}", row.id);
+                        let mut cells = row.cells.into_iter();
+                        let first = cells.next().unwrap_or_default();
+                        let label = if first.is_empty() { row.id.clone() } else { first };
+                        let id = StoredValue::new(row.id.clone());
+                        view! {
+                            <tr>
+                                <td class="select">
+                                    <input
+                                        type="checkbox"
+                                        aria-label=format!("Select {label}")
+                                        prop:checked=move || selected.read().contains(&id.get_value())
+                                        on:change=move |ev| {
+                                            let id = id.get_value();
+                                            selected.update(|s| {
+                                                s.retain(|x| *x != id);
+                                                if event_target_checked(&ev) {
+                                                    s.push(id);
+                                                }
+                                            });
+                                        }
+                                    />
+                                </td>
+                                <td>
+                                    <a href=href>{label}</a>
+                                </td>
+                                {cells.map(|c| view! { <td>{c}</td> }).collect_view()}
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    })
+}

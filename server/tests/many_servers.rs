@@ -1,0 +1,325 @@
+//! Several server processes, one PostgreSQL: two real `server` binaries share a database and an
+//! emulator. A session made on one is good on the other; 200 concurrent calls across both after
+//! the access token expired cost exactly one refresh; a process killed while holding the refresh
+//! lease does not wedge the connection. Needs `ZPORTAL_TEST_POSTGRES_URL` (the xtask's PostgreSQL
+//! run provides it; the SQLite run has nothing to share between processes and skips this file).
+
+mod common;
+mod runtime;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use serde_json::{Value, json};
+
+/// One `server` process.
+struct Process {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts a server on a free port with the shared database, key and emulator.
+async fn process(database_url: &str, key: &str, emulator: &str, data: &std::path::Path) -> Process {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("DATABASE_URL", database_url)
+        .env("ZPORTAL_TOKEN_KEY", key)
+        .env("ZOHO_EMULATOR_URL", emulator)
+        .env("ZPORTAL_DATA_DIR", data)
+        .env("ZPORTAL_LEASE_TTL", "2s")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("server binary");
+    let process = Process { child, base };
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(res) = http.get(format!("{}/healthz", process.base)).send().await
+            && res.status().is_success()
+        {
+            return process;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server {} did not start", process.base);
+}
+
+struct Cluster {
+    emulator: emulator::Running,
+    database_url: String,
+    a: Process,
+    b: Process,
+    _dir: tempfile::TempDir,
+}
+
+async fn cluster() -> Option<Cluster> {
+    let Some(database_url) = postgres_url().await else {
+        eprintln!("ZPORTAL_TEST_POSTGRES_URL is not set: the many-servers tests need PostgreSQL");
+        return None;
+    };
+    let emulator = emulator::start(emulator::Options {
+        addr: "127.0.0.1:0".parse().expect("addr"),
+        state_file: None,
+    })
+    .await
+    .expect("emulator");
+    let key = zoho::vault::TokenCipher::generate_key_list();
+    let dir = tempfile::tempdir().expect("dir");
+    let a = process(
+        &database_url,
+        &key,
+        &emulator.base_url,
+        &dir.path().join("a"),
+    )
+    .await;
+    let b = process(
+        &database_url,
+        &key,
+        &emulator.base_url,
+        &dir.path().join("b"),
+    )
+    .await;
+    Some(Cluster {
+        database_url,
+        emulator,
+        a,
+        b,
+        _dir: dir,
+    })
+}
+
+impl Cluster {
+    async fn control(&self, path: &str, body: Value) -> Value {
+        let res = reqwest::Client::new()
+            .post(format!("{}/__emulator/{path}", self.emulator.base_url))
+            .json(&body)
+            .send()
+            .await
+            .expect("control");
+        assert!(res.status().is_success(), "{path}");
+        res.json().await.expect("json")
+    }
+
+    async fn refreshes(&self) -> (u64, usize) {
+        let stats: Value = reqwest::get(format!("{}/__emulator/stats", self.emulator.base_url))
+            .await
+            .expect("stats")
+            .json()
+            .await
+            .expect("json");
+        let log: Value = reqwest::get(format!("{}/__emulator/requests", self.emulator.base_url))
+            .await
+            .expect("requests")
+            .json()
+            .await
+            .expect("json");
+        let reached = log["requests"].as_array().map_or(0, |r| {
+            r.iter().filter(|r| r["endpoint"] == "refresh").count()
+        });
+        (stats["total"]["refreshes"].as_u64().unwrap_or(0), reached)
+    }
+
+    /// Signs ada in through process A, the way a browser does; returns the session cookie.
+    async fn sign_in_on_a(&self) -> String {
+        let browser = Browser::new();
+        let res = browser
+            .get(&format!("{}/auth/zoho/start", self.a.base))
+            .await;
+        let auth = location(&res);
+        let back = browser
+            .at_zoho(&auth, "ada@us.zportal.test", "accept")
+            .await;
+        let mut next = browser.callback(&back).await;
+        if next.contains("/oauth/v2/auth") {
+            let back = browser
+                .at_zoho(&next, "ada@us.zportal.test", "accept")
+                .await;
+            next = browser.callback(&back).await;
+        }
+        assert!(!next.starts_with("/auth/error"), "{next}");
+        browser
+            .session_cookie(&self.a.base)
+            .expect("session cookie")
+    }
+}
+
+/// A client of its own that presents `cookie`, as a load balancer would forward it.
+fn client_with(cookie: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::COOKIE,
+        format!("zportal_session={cookie}").parse().expect("header"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+async fn who(client: &reqwest::Client, base: &str) -> Value {
+    let res = client
+        .get(format!("{base}/api/session/me"))
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(res.status(), 200);
+    res.json().await.expect("json")
+}
+
+/// 200 concurrent calls that need the access token, spread over `bases`.
+async fn storm(cookie: &str, bases: &[&str]) -> Vec<(u16, String)> {
+    let client = client_with(cookie);
+    let calls = (0..200).map(|i| {
+        let url = format!("{}/api/records/modules", bases[i % bases.len()]);
+        let client = client.clone();
+        async move {
+            match client.get(&url).send().await {
+                Ok(res) => {
+                    let status = res.status().as_u16();
+                    (status, res.text().await.unwrap_or_default())
+                }
+                Err(e) => (0, e.to_string()),
+            }
+        }
+    });
+    futures::future::join_all(calls).await
+}
+
+#[test]
+fn a_session_made_on_one_process_is_good_on_the_other_and_ends_on_both() {
+    runtime::block_on(async {
+        let Some(cluster) = cluster().await else {
+            return;
+        };
+        let cookie = cluster.sign_in_on_a().await;
+        // Separate clients, one per process, the same cookie.
+        let (on_a, on_b) = (client_with(&cookie), client_with(&cookie));
+        assert_eq!(
+            who(&on_a, &cluster.a.base).await["active"]["email"],
+            "ada@us.zportal.test"
+        );
+        assert_eq!(
+            who(&on_b, &cluster.b.base).await["active"]["email"],
+            "ada@us.zportal.test"
+        );
+
+        let res = on_b
+            .post(format!("{}/auth/signout", cluster.b.base))
+            .header("sec-fetch-site", "same-origin")
+            .send()
+            .await
+            .expect("sign out");
+        assert_eq!(res.status(), 303);
+        assert_eq!(
+            who(&on_a, &cluster.a.base).await,
+            Value::Null,
+            "signed out on A too"
+        );
+        assert_eq!(who(&on_b, &cluster.b.base).await, Value::Null);
+    })
+}
+
+#[test]
+fn two_hundred_calls_across_two_processes_after_expiry_cost_one_refresh() {
+    runtime::block_on(async {
+        let Some(cluster) = cluster().await else {
+            return;
+        };
+        let cookie = cluster.sign_in_on_a().await;
+        cluster
+            .control("clock/advance", json!({ "seconds": 3700 }))
+            .await;
+        let (before, _) = cluster.refreshes().await;
+
+        let results = storm(&cookie, &[&cluster.a.base, &cluster.b.base]).await;
+        let failed: Vec<_> = results.iter().filter(|(s, _)| *s != 200).collect();
+        assert!(
+            failed.is_empty(),
+            "{} failed, e.g. {:?}",
+            failed.len(),
+            failed.first()
+        );
+        let (after, _) = cluster.refreshes().await;
+        assert_eq!(
+            after - before,
+            1,
+            "exactly one refresh for 200 calls on two processes"
+        );
+    })
+}
+
+#[test]
+fn a_process_killed_while_holding_the_lease_does_not_wedge_the_connection() {
+    runtime::block_on(async {
+        let Some(mut cluster) = cluster().await else {
+            return;
+        };
+        let cookie = cluster.sign_in_on_a().await;
+        cluster
+            .control("clock/advance", json!({ "seconds": 3700 }))
+            .await;
+        let (before, reached_before) = cluster.refreshes().await;
+        // A's refresh hangs at Zoho; A dies holding the lease.
+        cluster
+            .control(
+                "faults",
+                json!({ "kind": "delay", "endpoint": "refresh", "count": 1, "delay_ms": 8000 }),
+            )
+            .await;
+        let on_a = client_with(&cookie);
+        let url = format!("{}/api/records/modules", cluster.a.base);
+        let stuck = tokio::spawn(async move { on_a.get(url).send().await.map(|r| r.status()) });
+        // Wait until A holds the lease (its refresh is then waiting at Zoho).
+        let db = sqlx::PgPool::connect(&cluster.database_url)
+            .await
+            .expect("pool");
+        let mut held = false;
+        for _ in 0..100 {
+            let (holders,): (i64,) =
+                sqlx::query_as("SELECT count(*) FROM connections WHERE lease_holder IS NOT NULL")
+                    .fetch_one(&db)
+                    .await
+                    .expect("lease");
+            if holders == 1 {
+                held = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(held, "A took the lease and started its refresh");
+        cluster.a.child.kill().expect("kill A");
+        let _ = cluster.a.child.wait();
+        assert!(stuck.await.expect("task").is_err(), "A died mid-call");
+
+        let results = storm(&cookie, &[&cluster.b.base]).await;
+        let failed: Vec<_> = results.iter().filter(|(s, _)| *s != 200).collect();
+        assert!(
+            failed.is_empty(),
+            "{} failed, e.g. {:?}",
+            failed.len(),
+            failed.first()
+        );
+        let (after, reached_after) = cluster.refreshes().await;
+        assert_eq!(after - before, 1, "one refresh completed");
+        assert!(
+            reached_after - reached_before <= 2,
+            "at most two reached Zoho"
+        );
+    })
+}

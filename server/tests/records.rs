@@ -1,0 +1,232 @@
+//! The records server functions over HTTP on 127.0.0.1, through zportal's real router to the real
+//! emulator: the list's columns and conditions as the page sends them, saves that report Zoho's
+//! refusal by field, one record per form however often "Save" arrives, deletes, and the CSRF guard
+//! in front of every write.
+
+mod common;
+mod runtime;
+
+use common::*;
+use serde_json::{Value, json};
+
+/// `GET /api/records/list` with the query the page's `ListArgs` encodes to.
+async fn list(browser: &Browser, stack: &Stack, query: &[(&str, &str)]) -> (u16, Value) {
+    let url = reqwest::Url::parse_with_params(
+        &format!("{}/api/records/list", stack.base),
+        query.iter().map(|(k, v)| (format!("args[{k}]"), *v)),
+    )
+    .expect("url");
+    let res = browser.get(url.as_str()).await;
+    (res.status().as_u16(), res.json().await.expect("json"))
+}
+
+async fn post_json(browser: &Browser, url: &str, body: Value, site: &str) -> (u16, Value) {
+    let res = browser
+        .http
+        .post(url)
+        .header("sec-fetch-site", site)
+        .json(&body)
+        .send()
+        .await
+        .expect("POST");
+    let status = res.status().as_u16();
+    let text = res.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn inserts(stack: &Stack) -> u64 {
+    let stats = stack.control_get("stats").await;
+    stats["by_module"]["Leads"]["POST"].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn the_list_takes_chosen_columns_and_any_of_several_conditions() {
+    runtime::block_on(async {
+        let stack = stack(&[]).await;
+        let browser = Browser::new();
+        browser.sign_in(&stack, "ada@us.zportal.test").await;
+
+        let (status, page) = list(
+            &browser,
+            &stack,
+            &[
+                ("module", "Leads"),
+                ("per_page", "5"),
+                ("columns][0", "Phone"),
+                ("columns][1", "No_Such_Field"),
+                ("columns][2", "Full_Name"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        let labels: Vec<&str> = page["columns"]
+            .as_array()
+            .expect("columns")
+            .iter()
+            .filter_map(|c| c["label"].as_str())
+            .collect();
+        assert_eq!(
+            labels,
+            ["Phone", "Lead Name"],
+            "a field the module lacks is dropped"
+        );
+        assert_eq!(
+            page["rows"][0]["cells"],
+            json!(["+1 555 2500", "Lead 2500"])
+        );
+
+        let (status, page) = list(
+            &browser,
+            &stack,
+            &[
+                ("module", "Leads"),
+                ("per_page", "50"),
+                ("match_any", "true"),
+                ("conditions][0][field", "Last_Name"),
+                ("conditions][0][operator", "equals"),
+                ("conditions][0][value", "Lead 0001"),
+                ("conditions][1][field", "Last_Name"),
+                ("conditions][1][operator", "equals"),
+                ("conditions][1][value", "Lead 0002"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["searched"], true);
+        assert_eq!(page["rows"].as_array().map(Vec::len), Some(2));
+
+        let (status, err) = list(
+            &browser,
+            &stack,
+            &[
+                ("module", "Leads"),
+                ("conditions][0][field", "Secret_Field"),
+                ("conditions][0][operator", "equals"),
+                ("conditions][0][value", "x"),
+            ],
+        )
+        .await;
+        assert_ne!(status, 200);
+        assert!(err.to_string().contains("does not have"), "{err}");
+    })
+}
+
+#[test]
+fn a_save_reports_zohos_refusal_by_field_and_creates_once_per_form() {
+    runtime::block_on(async {
+        let stack = stack(&[]).await;
+        let browser = Browser::new();
+        browser.sign_in(&stack, "ada@us.zportal.test").await;
+        let form = browser
+            .get(&format!("{}/api/records/form?module=Leads", stack.base))
+            .await
+            .json::<Value>()
+            .await
+            .expect("form");
+        let token = form["save_token"].as_str().expect("token").to_owned();
+        let last_name = form["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .find(|f| f["api_name"] == "Last_Name")
+            .cloned()
+            .expect("Last Name");
+        assert_eq!(
+            last_name["required"], true,
+            "mandatory from Zoho's metadata"
+        );
+        assert!(
+            form["fields"]
+                .as_array()
+                .is_some_and(|f| !f.iter().any(|f| f["api_name"] == "Full_Name")),
+            "read-only fields are not on the form"
+        );
+
+        let save = |values: Value, token: &str| json!({ "module": "Leads", "id": null, "values": values, "save_token": token });
+        let url = format!("{}/api/records/save", stack.base);
+        let company = json!({ "Company": { "kind": "Text", "value": "Acme" } });
+        let (status, out) =
+            post_json(&browser, &url, save(company.clone(), &token), "same-origin").await;
+        assert_eq!(status, 200, "{out}");
+        assert_eq!(out["Refused"]["problems"][0]["field"], "Last_Name");
+        assert_eq!(
+            out["Refused"]["problems"][0]["message"],
+            "Last Name is required."
+        );
+
+        let before = inserts(&stack).await;
+        let values = json!({
+            "Last_Name": { "kind": "Text", "value": "Once" },
+            "Company": { "kind": "Text", "value": "Acme" },
+        });
+        // A cross-site POST is refused before it reaches Zoho.
+        let (status, _) =
+            post_json(&browser, &url, save(values.clone(), &token), "cross-site").await;
+        assert_eq!(status, 403);
+        assert_eq!(inserts(&stack).await, before);
+
+        let first = post_json(&browser, &url, save(values.clone(), &token), "same-origin");
+        let second = post_json(&browser, &url, save(values.clone(), &token), "same-origin");
+        let ((s1, a), (s2, b)) = tokio::join!(first, second);
+        assert_eq!((s1, s2), (200, 200), "{a} {b}");
+        assert!(a["Saved"]["id"].is_string(), "{a}");
+        assert_eq!(a, b, "the same record, twice told");
+        assert_eq!(inserts(&stack).await, before + 1, "one insert reached Zoho");
+
+        // Another form is another record.
+        let (_, other) = post_json(
+            &browser,
+            &url,
+            save(values, &"ab".repeat(16)),
+            "same-origin",
+        )
+        .await;
+        assert_ne!(other["Saved"]["id"], a["Saved"]["id"]);
+
+        let bad = json!({ "Owner": { "kind": "Text", "value": "someone" } });
+        let (status, out) =
+            post_json(&browser, &url, save(bad, &"cd".repeat(16)), "same-origin").await;
+        assert_eq!(status, 200);
+        assert!(
+            out["Refused"]["problems"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("Owner"))
+        );
+
+        let ids = [a["Saved"]["id"].clone(), other["Saved"]["id"].clone()];
+        let del = format!("{}/api/records/delete", stack.base);
+        let res = browser
+            .http
+            .post(&del)
+            .header("sec-fetch-site", "same-site")
+            .form(&[
+                ("module", "Leads"),
+                ("ids[0]", ids[0].as_str().unwrap_or_default()),
+            ])
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(res.status(), 403, "delete is guarded too");
+        let mut form: Vec<(String, String)> = vec![("module".into(), "Leads".into())];
+        for (i, id) in ids.iter().enumerate() {
+            form.push((
+                format!("ids[{i}]"),
+                id.as_str().unwrap_or_default().to_owned(),
+            ));
+        }
+        let res = browser
+            .http
+            .post(&del)
+            .header("sec-fetch-site", "same-origin")
+            .form(&form)
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(res.status(), 200);
+        let out: Value = res.json().await.expect("json");
+        assert_eq!(out["deleted"].as_array().map(Vec::len), Some(2), "{out}");
+    })
+}

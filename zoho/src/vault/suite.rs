@@ -1,0 +1,270 @@
+//! The storage test suite, run against every store: SQLite always, and PostgreSQL when
+//! `ZPORTAL_TEST_POSTGRES_URL` names a database (`cargo xtask test` always provides one, on this
+//! machine's server or a private one it starts). Each PostgreSQL test works in a fresh schema.
+
+use std::sync::Arc;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::SqlitePool;
+
+use super::postgres::PgRepo;
+use super::sqlite::SqliteRepo;
+use super::{ConnectionKey, ConnectionRepo, NewConnection, TokenCipher, Vault, VaultError};
+use crate::dc::DataCenter;
+use crate::ids::{ClientId, OrgId, UserId};
+use crate::secret::Secret;
+
+/// One store under test, with raw access for the checks a vault cannot make.
+enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Db {
+    async fn exec(&self, sql: &str, id: &str) {
+        match self {
+            Db::Sqlite(p) => sqlx::query(sql).bind(id).execute(p).await.map(drop),
+            Db::Postgres(p) => sqlx::query(sql).bind(id).execute(p).await.map(drop),
+        }
+        .expect("raw statement");
+    }
+
+    /// Every stored token column, as the database holds it.
+    async fn raw_tokens(&self) -> String {
+        let sql = "SELECT refresh_token, access_token FROM connections";
+        let rows: Vec<(Option<String>, Option<String>)> = match self {
+            Db::Sqlite(p) => sqlx::query_as(sql).fetch_all(p).await,
+            Db::Postgres(p) => sqlx::query_as(sql).fetch_all(p).await,
+        }
+        .expect("raw rows");
+        format!("{rows:?}")
+    }
+
+    /// A second repository on the same database, as another server process would have.
+    async fn another_process(&self) -> Arc<dyn ConnectionRepo> {
+        match self {
+            Db::Sqlite(p) => Arc::new(SqliteRepo::new(p.clone()).await.expect("repo")),
+            Db::Postgres(p) => Arc::new(PgRepo::new(p.clone()).await.expect("repo")),
+        }
+    }
+}
+
+/// A pool on a fresh schema of the test PostgreSQL database, if there is one.
+async fn postgres_schema() -> Option<PgPool> {
+    let url = std::env::var("ZPORTAL_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let url = super::postgres::fresh_schema(&url)
+        .await
+        .expect("test PostgreSQL");
+    Some(
+        PgPoolOptions::new()
+            .max_connections(4)
+            .connect(&url)
+            .await
+            .expect("pool in schema"),
+    )
+}
+
+/// Every store this run can test, each with a fresh vault.
+async fn stores() -> Vec<(&'static str, Vault, Db)> {
+    let cipher =
+        Arc::new(TokenCipher::from_key_list(&TokenCipher::generate_key_list()).expect("key"));
+    let sqlite = SqlitePool::connect("sqlite::memory:")
+        .await
+        .expect("memory db");
+    let repo = SqliteRepo::new(sqlite.clone()).await.expect("migrated");
+    let mut out = vec![(
+        "sqlite",
+        Vault::new(Arc::new(repo), cipher.clone()),
+        Db::Sqlite(sqlite),
+    )];
+    match postgres_schema().await {
+        Some(pool) => {
+            let repo = PgRepo::new(pool.clone()).await.expect("migrated");
+            out.push((
+                "postgres",
+                Vault::new(Arc::new(repo), cipher),
+                Db::Postgres(pool),
+            ));
+        }
+        None => {
+            eprintln!("ZPORTAL_TEST_POSTGRES_URL is not set: PostgreSQL not tested in this run")
+        }
+    }
+    out
+}
+
+fn sign_in(refresh: Option<&str>, access: &str) -> NewConnection {
+    NewConnection {
+        key: ConnectionKey {
+            client_id: ClientId::new("1000.ZPORTALDEV"),
+            dc: DataCenter::Eu,
+            org: OrgId::new("70002"),
+            user: UserId::new("60000003"),
+        },
+        email: "eva@eu.zportal.test".into(),
+        org_name: "Euro GmbH".into(),
+        scopes: vec!["ZohoCRM.modules.ALL".into(), "ZohoCRM.org.READ".into()],
+        refresh_token: refresh.map(Secret::new),
+        access_token: Secret::new(access),
+        access_expires_at: 1_900_000_000,
+    }
+}
+
+#[tokio::test]
+async fn tokens_are_stored_encrypted_and_read_back() {
+    for (store, vault, db) in stores().await {
+        let c = vault
+            .save_sign_in(sign_in(Some("1000.refresh.secret"), "1000.access.secret"))
+            .await
+            .expect("saved");
+        assert_eq!(
+            c.refresh_token.as_ref().map(Secret::expose),
+            Some("1000.refresh.secret")
+        );
+        assert_eq!(c.scopes.len(), 2);
+        let dump = db.raw_tokens().await;
+        assert!(
+            !dump.contains("refresh.secret") && !dump.contains("access.secret"),
+            "{store}: {dump}"
+        );
+        let again = vault.get(&c.id).await.expect("read").expect("found");
+        assert_eq!(
+            again.access_token.as_ref().map(Secret::expose),
+            Some("1000.access.secret"),
+            "{store}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_returning_sign_in_updates_the_same_row_and_keeps_the_refresh_token() {
+    for (store, vault, _) in stores().await {
+        let first = vault
+            .save_sign_in(sign_in(Some("1000.rt"), "1000.at1"))
+            .await
+            .expect("first");
+        let second = vault
+            .save_sign_in(sign_in(None, "1000.at2"))
+            .await
+            .expect("second");
+        assert_eq!(first.id, second.id, "{store}");
+        assert_eq!(
+            second.refresh_token.as_ref().map(Secret::expose),
+            Some("1000.rt")
+        );
+        assert_eq!(
+            second.access_token.as_ref().map(Secret::expose),
+            Some("1000.at2")
+        );
+        assert_eq!(second.generation, first.generation + 1, "{store}");
+        assert_eq!(vault.all().await.expect("all").len(), 1);
+        assert!(vault.delete(&first.id).await.expect("delete"));
+        assert!(vault.get(&first.id).await.expect("read").is_none());
+    }
+}
+
+#[tokio::test]
+async fn a_row_moved_to_another_connection_does_not_decrypt() {
+    for (store, vault, db) in stores().await {
+        let c = vault
+            .save_sign_in(sign_in(Some("1000.rt"), "1000.at"))
+            .await
+            .expect("saved");
+        // Someone with database access copies the ciphertext onto another identity.
+        db.exec(
+            "UPDATE connections SET user_zuid = '99999999' WHERE id = $1",
+            c.id.as_str(),
+        )
+        .await;
+        assert!(
+            matches!(vault.get(&c.id).await, Err(VaultError::Cipher(_))),
+            "{store}"
+        );
+        // And swapping the refresh and access ciphertexts fails too.
+        db.exec(
+            "UPDATE connections SET user_zuid = '60000003', refresh_token = access_token WHERE id = $1",
+            c.id.as_str(),
+        )
+        .await;
+        assert!(
+            matches!(vault.get(&c.id).await, Err(VaultError::Cipher(_))),
+            "{store}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn one_lease_at_a_time_across_processes_and_a_dead_holders_lease_expires() {
+    for (store, vault, db) in stores().await {
+        let c = vault
+            .save_sign_in(sign_in(Some("1000.rt"), "1000.at"))
+            .await
+            .expect("saved");
+        let id = c.id.as_str();
+        // Twenty "processes" race for the lease at the same second: exactly one gets it.
+        let mut repos = Vec::new();
+        for _ in 0..20 {
+            repos.push(db.another_process().await);
+        }
+        let now = 1_000;
+        let attempts = repos.iter().enumerate().map(|(i, r)| {
+            let holder = format!("p{i}");
+            async move { r.try_lease(id, &holder, now, now + 10).await }
+        });
+        let won: Vec<bool> = futures::future::join_all(attempts)
+            .await
+            .into_iter()
+            .map(|r| r.expect("lease"))
+            .collect();
+        assert_eq!(won.iter().filter(|w| **w).count(), 1, "{store}: {won:?}");
+        let winner = format!("p{}", won.iter().position(|w| *w).unwrap_or(0));
+
+        let other = &repos[0];
+        assert!(
+            !other
+                .try_lease(id, "late", now + 5, now + 15)
+                .await
+                .expect("lease")
+        );
+        // Only the holder can give it back.
+        other.release_lease(id, "impostor").await.expect("release");
+        assert!(
+            !other
+                .try_lease(id, "late", now + 5, now + 15)
+                .await
+                .expect("lease")
+        );
+        // Its holder died without releasing: once it expires, someone else takes it.
+        assert!(
+            other
+                .try_lease(id, "heir", now + 11, now + 21)
+                .await
+                .expect("lease"),
+            "{store}"
+        );
+        // The dead holder's late result is not stored over the heir's lease.
+        let stale = super::StoredRefresh {
+            access: "k1:stale".into(),
+            expires_at: now + 3600,
+            now: now + 12,
+            window_start: now,
+            window_count: 1,
+        };
+        assert!(
+            !other
+                .store_refresh(id, &winner, &stale)
+                .await
+                .expect("store"),
+            "{store}"
+        );
+        other.release_lease(id, "heir").await.expect("release");
+        assert!(
+            other
+                .try_lease(id, "next", now + 12, now + 22)
+                .await
+                .expect("lease")
+        );
+    }
+}
