@@ -201,6 +201,17 @@ async fn storm(cookie: &str, bases: &[&str]) -> Vec<(u16, String)> {
     futures::future::join_all(calls).await
 }
 
+/// Every call of a storm answered 200.
+fn all_succeed(results: Vec<(u16, String)>) {
+    let failed: Vec<_> = results.iter().filter(|(s, _)| *s != 200).collect();
+    assert!(
+        failed.is_empty(),
+        "{} failed, e.g. {:?}",
+        failed.len(),
+        failed.first()
+    );
+}
+
 #[test]
 fn a_session_made_on_one_process_is_good_on_the_other_and_ends_on_both() {
     runtime::block_on(async {
@@ -247,14 +258,7 @@ fn two_hundred_calls_across_two_processes_after_expiry_cost_one_refresh() {
             .await;
         let (before, _) = cluster.refreshes().await;
 
-        let results = storm(&cookie, &[&cluster.a.base, &cluster.b.base]).await;
-        let failed: Vec<_> = results.iter().filter(|(s, _)| *s != 200).collect();
-        assert!(
-            failed.is_empty(),
-            "{} failed, e.g. {:?}",
-            failed.len(),
-            failed.first()
-        );
+        all_succeed(storm(&cookie, &[&cluster.a.base, &cluster.b.base]).await);
         let (after, _) = cluster.refreshes().await;
         assert_eq!(
             after - before,
@@ -307,14 +311,7 @@ fn a_process_killed_while_holding_the_lease_does_not_wedge_the_connection() {
         let _ = cluster.a.child.wait();
         assert!(stuck.await.expect("task").is_err(), "A died mid-call");
 
-        let results = storm(&cookie, &[&cluster.b.base]).await;
-        let failed: Vec<_> = results.iter().filter(|(s, _)| *s != 200).collect();
-        assert!(
-            failed.is_empty(),
-            "{} failed, e.g. {:?}",
-            failed.len(),
-            failed.first()
-        );
+        all_succeed(storm(&cookie, &[&cluster.b.base]).await);
         let (after, reached_after) = cluster.refreshes().await;
         assert_eq!(after - before, 1, "one refresh completed");
         assert!(
