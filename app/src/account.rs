@@ -7,6 +7,7 @@ use leptos::server_fn::codec::GetUrl;
 use serde::{Deserialize, Serialize};
 
 use crate::AppError;
+use crate::wire::Json;
 
 /// One Zoho account this browser is signed in with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,7 +29,7 @@ pub struct SignedIn {
 }
 
 /// Who is signed in here, or `None` when nobody is.
-#[server(endpoint = "session/me", input = GetUrl)]
+#[server(endpoint = "session/me", input = GetUrl, output = Json)]
 pub async fn who_is_signed_in() -> Result<Option<SignedIn>, AppError> {
     use crate::ssr;
     use zoho::ConnectionId;

@@ -1,12 +1,12 @@
 //! `/connection`: the active Zoho connection's health — data center, org, user, scopes, the last
 //! refresh and the access token's expiry (times only, never a token) — and its status.
 
-use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use serde::{Deserialize, Serialize};
 
 use crate::AppError;
+use crate::wire::Json;
 
 /// What the Connection page shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,7 +27,7 @@ pub struct ConnectionHealth {
 }
 
 /// The active connection's health; `Unauthenticated` when this browser has none.
-#[server(endpoint = "connection/health", input = GetUrl)]
+#[server(endpoint = "connection/health", input = GetUrl, output = Json)]
 pub async fn get_connection_health() -> Result<ConnectionHealth, AppError> {
     use crate::ssr;
     use zoho::vault::ConnectionStatus;
@@ -75,14 +75,14 @@ pub fn ConnectionPage() -> impl IntoView {
                     health
                         .get()
                         .map(|result| match result {
-                            Ok(h) => EitherOf3::A(view! { <HealthTable h /> }),
+                            Ok(h) => view! { <HealthTable h /> }.into_any(),
                             Err(AppError::Unauthenticated) => {
-                                EitherOf3::B(view! {
+                                view! {
                                     <p role="alert">"You are not signed in."</p>
                                     <crate::sign_in::SignInPanel />
-                                })
+                                }.into_any()
                             }
-                            Err(e) => EitherOf3::C(view! { <p class="error" role="alert">{e.to_string()}</p> }),
+                            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                         })
                 }}
             </Suspense>
@@ -98,8 +98,8 @@ fn HealthTable(h: ConnectionHealth) -> impl IntoView {
         "Connected"
     };
     let when = |t: Option<i64>| match t {
-        Some(secs) => Either::Left(view! { <LocalTime iso=iso(secs) fallback=utc(secs) /> }),
-        None => Either::Right("never"),
+        Some(secs) => view! { <LocalTime iso=iso(secs) fallback=utc(secs) /> }.into_any(),
+        None => "never".into_any(),
     };
     let reconnect = h.needs_reconnect.then(|| {
         view! {

@@ -1,7 +1,6 @@
 //! The small, closed set of errors a server function can return to the page. Each says what went
 //! wrong in words a person can act on; internal causes are logged on the server, never sent.
 
-use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
@@ -31,7 +30,7 @@ pub enum AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = crate::wire::JsonText;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {

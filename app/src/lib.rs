@@ -11,8 +11,8 @@ pub mod sign_in;
 pub mod ssr;
 pub mod stash;
 pub mod time;
+pub mod wire;
 
-use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
@@ -126,10 +126,10 @@ fn HomePage() -> impl IntoView {
             {move || {
                 me.get()
                     .map(|result| match result {
-                        Ok(Some(me)) => EitherOf3::A(view! { <account::SignedInHome me /> }),
-                        Ok(None) => EitherOf3::B(view! { <SignedOutHome /> }),
+                        Ok(Some(me)) => view! { <account::SignedInHome me /> }.into_any(),
+                        Ok(None) => view! { <SignedOutHome /> }.into_any(),
                         Err(e) => {
-                            EitherOf3::C(view! { <p class="error" role="alert">{e.to_string()}</p> })
+                            view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any()
                         }
                     })
             }}

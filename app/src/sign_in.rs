@@ -1,13 +1,13 @@
 //! The signed-out side of the app: choosing a data center, the "Sign in with Zoho" button, and the
 //! page a failed sign-in lands on.
 
-use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::AppError;
+use crate::wire::Json;
 
 /// One data center the user may sign in at.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,7 +35,7 @@ pub struct DcChosen {
 const PREFERRED_DC: &str = "preferred_dc";
 
 /// Lists the enabled data centers, preselecting the one this browser chose before.
-#[server(endpoint = "auth/data-centers", input = GetUrl)]
+#[server(endpoint = "auth/data-centers", input = GetUrl, output = Json)]
 pub async fn data_centers() -> Result<DcChoices, AppError> {
     use crate::ssr;
     let ctx = ssr::server_context()?;
@@ -59,7 +59,7 @@ pub async fn data_centers() -> Result<DcChoices, AppError> {
 }
 
 /// Remembers this browser's data center in its session, so the next visit starts there.
-#[server(endpoint = "auth/data-center")]
+#[server(endpoint = "auth/data-center", output = Json)]
 pub async fn choose_data_center(location: String) -> Result<DcChosen, AppError> {
     use crate::ssr;
     let ctx = ssr::server_context()?;
@@ -115,7 +115,7 @@ pub fn SignInPanel() -> impl IntoView {
                     match choices.await {
                         Ok(c) => {
                             let selected = c.selected;
-                            Either::Left(view! {
+                            view! {
                                 <select id="dc" name="dc" on:change=on_change>
                                     {c
                                         .options
@@ -130,9 +130,9 @@ pub fn SignInPanel() -> impl IntoView {
                                         })
                                         .collect_view()}
                                 </select>
-                            })
+                            }.into_any()
                         }
-                        Err(e) => Either::Right(view! { <p class="error" role="alert">{e.to_string()}</p> }),
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                     }
                 })}
             </Suspense>

@@ -296,8 +296,8 @@ async fn complete(state: &AppState, session: &Session, query: &str) -> Result<Re
         .oauth
         .exchange(dc, &code, &Secret::new(pending.verifier.clone()))
         .await?;
-    let user = crm::current_user(&state.http, &grant.api_domain, &grant.access_token).await?;
-    let org = crm::org(&state.http, &grant.api_domain, &grant.access_token).await?;
+    let user = crm::current_user(&state.http, grant.api(dc), &grant.access_token).await?;
+    let org = crm::org(&state.http, grant.api(dc), &grant.access_token).await?;
     let key = ConnectionKey {
         client_id: state.oauth.config.client_id.clone(),
         dc,

@@ -84,9 +84,9 @@ pub async fn run(state: AppState, command: ConnectionsCommand) -> Result<()> {
             if grant.refresh_token.is_none() {
                 bail!("Zoho gave no refresh token for that code: create it with offline access");
             }
-            let user = zoho::crm::current_user(&state.http, &grant.api_domain, &grant.access_token)
-                .await?;
-            let org = zoho::crm::org(&state.http, &grant.api_domain, &grant.access_token).await?;
+            let user =
+                zoho::crm::current_user(&state.http, grant.api(dc), &grant.access_token).await?;
+            let org = zoho::crm::org(&state.http, grant.api(dc), &grant.access_token).await?;
             let key = ConnectionKey {
                 client_id: state.oauth.config.client_id.clone(),
                 dc,

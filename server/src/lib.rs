@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 mod csrf;
 mod keys;
+pub mod ops;
 mod sessions;
 pub mod store;
 pub mod telemetry;
@@ -18,9 +19,10 @@ use std::time::Duration;
 use app::ssr::ServerContext;
 use axum::Router;
 use axum::extract::{FromRef, MatchedPath, Request};
-use axum::routing::get;
+use axum::serve::ListenerExt;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use zoho::crm::CrmClient;
 use zoho::oauth::{ClientConfig, OAuthClient};
@@ -149,13 +151,14 @@ fn client_config(config: &Config) -> Result<ClientConfig, StartError> {
 
 /// The whole HTTP surface of zportal, ready for `axum::serve` or `oneshot` in tests.
 pub fn build_router(state: AppState) -> Router {
+    ops::install();
     let routes = route_list();
     let ctx = state.ctx.clone();
     let leptos_options = state.leptos_options.clone();
     let origin = csrf::PublicOrigin(state.config.public_origin().into());
 
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .merge(ops::router())
         .merge(auth::router())
         .leptos_routes_with_context(
             &state,
@@ -168,11 +171,17 @@ pub fn build_router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(origin, csrf::guard))
         .layer(axum::middleware::from_fn_with_state(
-            sessions::MaxAge(state.config.session_max),
-            sessions::absolute_timeout,
+            sessions::Timeouts {
+                max: state.config.session_max,
+                idle: state.config.session_idle,
+            },
+            sessions::timeouts,
         ))
         .layer(sessions::layer(state.sessions.clone(), &state.config))
+        .layer(axum::middleware::from_fn(ops::track))
+        .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }
 
@@ -190,7 +199,14 @@ fn request_span(req: &Request) -> tracing::Span {
         .get::<MatchedPath>()
         .map(MatchedPath::as_str)
         .unwrap_or("unmatched");
-    tracing::info_span!("request", method = %req.method(), route)
+    // zportal's own request ids are UUIDs; one a client sent is kept only if it looks like one.
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .unwrap_or("-");
+    tracing::info_span!("request", id, method = %req.method(), route)
 }
 
 /// Runs a `connections` subcommand against the configured store and Zoho.
@@ -241,6 +257,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let router = build_router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("zportal listening on http://{}", listener.local_addr()?);
+    // Pages stream in several writes: without TCP_NODELAY, Nagle's algorithm holds the last
+    // one back until the client's delayed ACK (~40 ms per page).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, router)
         .with_graceful_shutdown(telemetry::shutdown_signal())
         .await?;

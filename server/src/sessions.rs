@@ -17,28 +17,86 @@ pub fn layer(store: Sessions, config: &Config) -> SessionManagerLayer<Sessions> 
         .with_same_site(SameSite::Lax)
         .with_secure(config.is_https())
         .with_path("/")
+        // Saved when changed; `timeouts` changes it often enough for the idle timeout to roll.
         .with_expiry(Expiry::OnInactivity(idle))
-        // Saving on every request is what makes the idle timeout roll with activity.
-        .with_always_save(true)
 }
 
-/// The absolute session lifetime (`ZPORTAL_SESSION_MAX`).
+/// The session's timeouts: the absolute lifetime (`ZPORTAL_SESSION_MAX`) and the idle timeout
+/// (`ZPORTAL_SESSION_IDLE`).
 #[derive(Clone, Copy, Debug)]
-pub struct MaxAge(pub std::time::Duration);
+pub struct Timeouts {
+    pub max: std::time::Duration,
+    pub idle: std::time::Duration,
+}
 
-/// Ends a session whose sign-in is older than the absolute limit, however active it has been.
-pub async fn absolute_timeout(
-    axum::extract::State(max): axum::extract::State<MaxAge>,
+impl Timeouts {
+    /// How stale the stored expiry may get before a request moves it: a tenth of the idle
+    /// timeout, at most a minute. Writing the session on every request instead made every page
+    /// and server-function call a database write.
+    fn touch_every(self) -> std::time::Duration {
+        (self.idle / 10).min(std::time::Duration::from_secs(60))
+    }
+}
+
+/// When the session's idle expiry was last moved (Unix milliseconds).
+const TOUCHED: &str = "touched_ms";
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Ends a session whose sign-in is older than the absolute limit, however active it has been;
+/// otherwise rolls a signed-in session's idle expiry forward, at most every
+/// [`Timeouts::touch_every`] (so a session can end up to that much before the full idle time).
+pub async fn timeouts(
+    axum::extract::State(limits): axum::extract::State<Timeouts>,
     session: tower_sessions::Session,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     if let Ok(Some(accounts)) = session.get::<app::ssr::Accounts>(app::ssr::ACCOUNTS).await {
         let age = crate::auth::now() - accounts.signed_in_at;
-        if age > max.0.as_secs() as i64 {
+        if age > limits.max.as_secs() as i64 {
             tracing::info!("session reached its absolute lifetime; signing out");
             let _ = session.flush().await;
+        } else {
+            let touched = session
+                .get::<i64>(TOUCHED)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(0);
+            let now = now_ms();
+            if now - touched >= limits.touch_every().as_millis() as i64 {
+                // A change makes tower-sessions save the record with a fresh expiry.
+                let _ = session.insert(TOUCHED, now).await;
+            }
         }
     }
     next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::Timeouts;
+
+    #[test]
+    fn the_idle_expiry_moves_at_most_every_tenth_of_the_idle_time_and_minute() {
+        let t = |idle| Timeouts {
+            max: Duration::from_secs(86_400),
+            idle,
+        };
+        assert_eq!(
+            t(Duration::from_secs(2)).touch_every(),
+            Duration::from_millis(200)
+        );
+        assert_eq!(
+            t(Duration::from_secs(7200)).touch_every(),
+            Duration::from_secs(60)
+        );
+    }
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::PgPoolOptions;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
@@ -41,8 +41,8 @@ pub async fn open(url: &str) -> Result<Store, StartError> {
         let sessions = PostgresStore::new(pool.clone());
         sessions.migrate().await.map_err(session_error)?;
         Ok(Store {
-            connections: Arc::new(PgRepo::new(pool).await?),
-            sessions: Sessions::Postgres(sessions),
+            connections: Arc::new(PgRepo::new(pool.clone()).await?),
+            sessions: Sessions::Postgres(sessions, pool),
         })
     } else {
         // WAL mode with a busy timeout, created if missing.
@@ -58,51 +58,73 @@ pub async fn open(url: &str) -> Result<Store, StartError> {
         let sessions = SqliteStore::new(pool.clone());
         sessions.migrate().await.map_err(session_error)?;
         Ok(Store {
-            connections: Arc::new(SqliteRepo::new(pool).await?),
-            sessions: Sessions::Sqlite(sessions),
+            connections: Arc::new(SqliteRepo::new(pool.clone()).await?),
+            sessions: Sessions::Sqlite(sessions, pool),
         })
     }
 }
 
-/// The session store of either database.
+/// The session store of either database (with its pool, for counting).
 #[derive(Clone, Debug)]
 pub enum Sessions {
-    Sqlite(SqliteStore),
-    Postgres(PostgresStore),
+    Sqlite(SqliteStore, SqlitePool),
+    Postgres(PostgresStore, PgPool),
 }
 
 #[async_trait]
 impl SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match self {
-            Sessions::Sqlite(s) => s.create(record).await,
-            Sessions::Postgres(s) => s.create(record).await,
+            Sessions::Sqlite(s, _) => s.create(record).await,
+            Sessions::Postgres(s, _) => s.create(record).await,
         }
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         match self {
-            Sessions::Sqlite(s) => s.save(record).await,
-            Sessions::Postgres(s) => s.save(record).await,
+            Sessions::Sqlite(s, _) => s.save(record).await,
+            Sessions::Postgres(s, _) => s.save(record).await,
         }
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self {
-            Sessions::Sqlite(s) => s.load(id).await,
-            Sessions::Postgres(s) => s.load(id).await,
+            Sessions::Sqlite(s, _) => s.load(id).await,
+            Sessions::Postgres(s, _) => s.load(id).await,
         }
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match self {
-            Sessions::Sqlite(s) => s.delete(id).await,
-            Sessions::Postgres(s) => s.delete(id).await,
+            Sessions::Sqlite(s, _) => s.delete(id).await,
+            Sessions::Postgres(s, _) => s.delete(id).await,
         }
     }
 }
 
 impl Sessions {
+    /// Sessions that have not expired (signed in or in the middle of a sign-in).
+    pub async fn count_live(&self) -> Result<i64, sqlx::Error> {
+        match self {
+            // The store writes expiry dates as text; it compares them the same way.
+            Sessions::Sqlite(_, pool) => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM tower_sessions WHERE datetime(expiry_date) >= datetime('now')",
+                )
+                .fetch_one(pool)
+                .await
+            }
+            Sessions::Postgres(_, pool) => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM tower_sessions.session \
+                     WHERE expiry_date >= (now() AT TIME ZONE 'utc')",
+                )
+                .fetch_one(pool)
+                .await
+            }
+        }
+    }
+
     /// Deletes expired sessions every `period`, for as long as the server runs.
     pub fn spawn_cleanup(self, period: Duration) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
@@ -110,8 +132,8 @@ impl Sessions {
             loop {
                 tick.tick().await;
                 let done = match &self {
-                    Sessions::Sqlite(s) => s.delete_expired().await,
-                    Sessions::Postgres(s) => s.delete_expired().await,
+                    Sessions::Sqlite(s, _) => s.delete_expired().await,
+                    Sessions::Postgres(s, _) => s.delete_expired().await,
                 };
                 if let Err(e) = done {
                     tracing::warn!(error = %e, "could not delete expired sessions");

@@ -2,16 +2,28 @@
 //! signal that lets in-flight requests finish.
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
 
 use crate::config::LogFormat;
 
 /// Installs the global subscriber; `RUST_LOG` defaults to `info`.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    init_with(format, filter, std::io::stderr);
+}
+
+/// Installs the global subscriber writing `format` to `writer` (tests capture it this way).
+/// JSON lines carry the request span (`id`, `method`, `route`) with every event.
+pub fn init_with<W>(format: LogFormat, filter: EnvFilter, writer: W)
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Json => builder.json().with_current_span(true).try_init(),
     };
 }
 

@@ -39,12 +39,13 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
 #[test]
 fn a_full_sign_in_refresh_and_disconnect_log_no_secret() {
     let logs = Captured::default();
-    tracing_subscriber::fmt()
+    // The JSON format operators switch on with `ZPORTAL_LOG_FORMAT=json`, at `debug`.
+    server::telemetry::init_with(
+        server::config::LogFormat::Json,
         // `cookie_store` is only the test's own browser, which logs the cookies it receives.
-        .with_env_filter(tracing_subscriber::EnvFilter::new("debug,cookie_store=off"))
-        .with_writer(logs.clone())
-        .with_ansi(false)
-        .init();
+        tracing_subscriber::EnvFilter::new("debug,cookie_store=off"),
+        logs.clone(),
+    );
 
     runtime::block_on(async {
         let stack = stack(&[]).await;
@@ -111,6 +112,19 @@ fn a_full_sign_in_refresh_and_disconnect_log_no_secret() {
             "the capture saw the run:\n{text}"
         );
         assert!(text.contains("access token refreshed"));
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect();
+        let in_requests: Vec<&serde_json::Value> = lines
+            .iter()
+            .filter(|l| l["span"]["name"] == "request")
+            .collect();
+        assert!(!in_requests.is_empty(), "events carry their request span");
+        for l in &in_requests {
+            let id = l["span"]["id"].as_str().unwrap_or_default();
+            assert_eq!(id.len(), 36, "a request id (UUID) in {l}");
+        }
         for (what, secret) in secrets {
             assert!(!secret.is_empty(), "{what}");
             let leaks: Vec<&str> = text

@@ -498,6 +498,28 @@ fn cross_site_posts_to_the_auth_routes_are_refused() {
 }
 
 #[test]
+fn activity_keeps_a_session_past_its_idle_time_and_idleness_ends_it() {
+    runtime::block_on(async {
+        let stack = stack(&[("ZPORTAL_SESSION_IDLE", "2s")]).await;
+        let browser = Browser::new();
+        browser.sign_in(&stack, "ada@us.zportal.test").await;
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        assert!(browser.signed_in(&stack).await.is_object(), "active");
+        tokio::time::sleep(Duration::from_millis(1400)).await;
+        assert!(
+            browser.signed_in(&stack).await.is_object(),
+            "2.6 s after sign-in, kept alive by the call at 1.2 s"
+        );
+        tokio::time::sleep(Duration::from_millis(2600)).await;
+        assert_eq!(
+            browser.signed_in(&stack).await,
+            Value::Null,
+            "idle for longer than 2 s"
+        );
+    })
+}
+
+#[test]
 fn a_session_past_its_absolute_lifetime_is_signed_out() {
     runtime::block_on(async {
         let stack = stack(&[

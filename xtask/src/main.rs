@@ -1,6 +1,6 @@
-//! `cargo xtask`: the two commands README gives users. Each installs what is missing (pinned, and
+//! `cargo xtask`: the commands README gives users. Each installs what is missing (pinned, and
 //! saying what and why), then runs: `dev` serves zportal on the embedded emulator and rebuilds on
-//! change; `test` runs every check CI runs.
+//! change; `test` runs every check CI runs; `bench` measures a release build.
 
 mod postgres;
 mod tools;
@@ -28,6 +28,18 @@ enum Cmd {
         #[arg(long)]
         no_browser: bool,
     },
+    /// Measure a release build against the emulator; writes target/bench/report.{md,json}.
+    Bench {
+        /// Print each figure's change against bench/baseline.json.
+        #[arg(long)]
+        compare: bool,
+        /// Seconds per load run.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Live sessions to create before measuring memory.
+        #[arg(long, default_value_t = 10_000)]
+        sessions: usize,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -35,6 +47,11 @@ fn main() -> std::process::ExitCode {
     let result = Workspace::locate().and_then(|ws| match cli.command {
         Cmd::Dev => dev(&ws),
         Cmd::Test { no_browser } => test(&ws, !no_browser),
+        Cmd::Bench {
+            compare,
+            seconds,
+            sessions,
+        } => bench(&ws, compare, seconds, sessions),
     });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -123,9 +140,53 @@ fn dev(ws: &Workspace) -> Result<()> {
     )
 }
 
+/// Builds the release site, server, emulator and bench, then runs the bench on loopback.
+fn bench(ws: &Workspace, compare: bool, seconds: u64, sessions: usize) -> Result<()> {
+    tools::ensure_build_tools(ws)?;
+    tools::ensure_node_packages(ws)?;
+    tools::ensure_wrk(ws)?;
+    run(
+        "cargo leptos build --release (the site and server under test)",
+        &mut ws.cargo(&["leptos", "build", "--release"]),
+    )?;
+    run(
+        "cargo build --release -p emulator -p bench",
+        ws.cargo(&[
+            "build",
+            "--locked",
+            "--release",
+            "-p",
+            "emulator",
+            "-p",
+            "bench",
+        ])
+        // The flags cargo-leptos builds the server with, so the two builds share dependencies.
+        .env("RUSTFLAGS", "--cfg erase_components"),
+    )?;
+    let release = ws.target.join("release");
+    let mut cmd = ws.cmd(&release.join("bench").to_string_lossy());
+    cmd.arg("--server")
+        .arg(release.join("server"))
+        .arg("--emulator")
+        .arg(release.join("emulator"))
+        .arg("--site-root")
+        .arg(ws.root.join("target/site"))
+        .arg("--out")
+        .arg(ws.root.join("target/bench"))
+        .arg("--seconds")
+        .arg(seconds.to_string())
+        .arg("--sessions")
+        .arg(sessions.to_string());
+    if compare {
+        cmd.arg("--compare")
+            .arg(ws.root.join("bench/baseline.json"));
+    }
+    run("bench", &mut cmd)
+}
+
 /// Packages built for the server side, in one cargo call so `app` gets `ssr` only.
 const SERVER_PACKAGES: &[&str] = &[
-    "-p", "app", "-p", "zoho", "-p", "emulator", "-p", "server", "-p", "xtask",
+    "-p", "app", "-p", "zoho", "-p", "emulator", "-p", "server", "-p", "xtask", "-p", "bench",
 ];
 
 fn test(ws: &Workspace, browser: bool) -> Result<()> {

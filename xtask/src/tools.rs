@@ -125,6 +125,43 @@ fn locked_version(root: &Path, name: &str) -> Result<String> {
 /// The browser side of the tests: Node's packages (Playwright, and binaryen's wasm-opt for the
 /// release build) from the committed lockfile, and a Chromium to drive.
 pub fn ensure_browser_tools(ws: &Workspace) -> Result<()> {
+    ensure_node_packages(ws)?;
+    if find_chromium().is_none() {
+        if can_apt() {
+            step(
+                "Chromium (Debian package)",
+                "the browser tests run in it, headless",
+            );
+            apt_install(ws, &["chromium"])?;
+        } else {
+            println!(
+                "\n==> no system Chromium and no apt-get as root: falling back to \
+                 `npx playwright install chromium` (a download that needs the internet)"
+            );
+            run(
+                "npx playwright install chromium",
+                ws.cmd("npx").current_dir(ws.root.join("end2end")).args([
+                    "playwright",
+                    "install",
+                    "chromium",
+                ]),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The bench's load generator: wrk, from Debian.
+pub fn ensure_wrk(ws: &Workspace) -> Result<()> {
+    if ws.cmd("wrk").arg("--version").output().is_err() {
+        step("wrk (Debian package)", "the bench's load generator");
+        apt_install(ws, &["wrk"])?;
+    }
+    Ok(())
+}
+
+/// Node's packages from the committed lockfile: Playwright, and binaryen's wasm-opt.
+pub fn ensure_node_packages(ws: &Workspace) -> Result<()> {
     if version_of(ws, "npm", &["--version"]).is_none() {
         step("Node.js and npm", "Playwright runs on Node");
         apt_install(ws, &["nodejs", "npm"])?;
@@ -146,27 +183,6 @@ pub fn ensure_browser_tools(ws: &Workspace) -> Result<()> {
                 .args(["ci", "--no-audit", "--no-fund"]),
         )?;
         std::fs::write(&stamp, &lock)?;
-    }
-
-    if find_chromium().is_none() {
-        if can_apt() {
-            step(
-                "Chromium (Debian package)",
-                "the browser tests run in it, headless",
-            );
-            apt_install(ws, &["chromium"])?;
-        } else {
-            println!(
-                "\n==> no system Chromium and no apt-get as root: falling back to \
-                 `npx playwright install chromium` (a download that needs the internet)"
-            );
-            run(
-                "npx playwright install chromium",
-                ws.cmd("npx")
-                    .current_dir(&e2e)
-                    .args(["playwright", "install", "chromium"]),
-            )?;
-        }
     }
     Ok(())
 }

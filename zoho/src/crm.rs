@@ -7,8 +7,11 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
+use crate::dc::DataCenter;
 use crate::ids::{ConnectionId, OrgId, UserId};
+use crate::meter::{Endpoint, Outcome, Timer};
 use crate::oauth::OAuthError;
+use crate::records::Metadata;
 use crate::refresh::{Coordinator, RefreshError};
 use crate::secret::Secret;
 
@@ -64,6 +67,13 @@ pub struct Org {
     pub name: String,
 }
 
+/// Where a connection's API calls go: its data center and the `api_domain` Zoho gave it.
+#[derive(Clone, Copy, Debug)]
+pub struct Api<'a> {
+    pub dc: DataCenter,
+    pub domain: &'a str,
+}
+
 /// A request to `{api_domain}/crm/v8/{path}`: its method and JSON body, if any.
 #[derive(Clone, Copy, Debug)]
 pub struct Call<'a> {
@@ -75,6 +85,26 @@ pub struct Call<'a> {
 /// Sends `call` and returns the status and body of any answer that is not an authorization or
 /// rate-limit refusal: those become errors here, so the token layer can act on them.
 async fn send(
+    http: &reqwest::Client,
+    api: Api<'_>,
+    call: Call<'_>,
+    token: &Secret,
+) -> Result<(u16, bytes::Bytes), CrmError> {
+    let timer = Timer::start(api.dc, Endpoint::of_crm_path(call.path));
+    let answer = send_untimed(http, api.domain, call, token).await;
+    timer.done(match &answer {
+        Ok((status, _)) => Outcome::of_status(*status),
+        Err(CrmError::Api(ApiError::InvalidToken | ApiError::ScopeMismatch)) => {
+            Outcome::Unauthorized
+        }
+        Err(CrmError::Api(ApiError::TooManyRequests)) => Outcome::Throttled,
+        Err(CrmError::Api(ApiError::Other { status, .. })) => Outcome::of_status(*status),
+        Err(_) => Outcome::Transport,
+    });
+    answer
+}
+
+async fn send_untimed(
     http: &reqwest::Client,
     api_domain: &str,
     call: Call<'_>,
@@ -132,7 +162,7 @@ fn json_body<T: DeserializeOwned>((status, body): (u16, bytes::Bytes)) -> Result
 /// Sends a GET to `{api_domain}/crm/v8/{path}` and reads the JSON body, mapping Zoho's errors.
 async fn get_json<T: DeserializeOwned>(
     http: &reqwest::Client,
-    api_domain: &str,
+    api: Api<'_>,
     path: &str,
     token: &Secret,
 ) -> Result<T, CrmError> {
@@ -141,7 +171,7 @@ async fn get_json<T: DeserializeOwned>(
         path,
         body: None,
     };
-    json_body(send(http, api_domain, call, token).await?)
+    json_body(send(http, api, call, token).await?)
 }
 
 #[derive(Deserialize)]
@@ -170,10 +200,10 @@ struct OrgEntry {
 /// `GET users?type=CurrentUser`: the email is `users[0].email`, the identity `users[0].zuid`.
 pub async fn current_user(
     http: &reqwest::Client,
-    api_domain: &str,
+    api: Api<'_>,
     token: &Secret,
 ) -> Result<CurrentUser, CrmError> {
-    let body: UsersBody = get_json(http, api_domain, "users?type=CurrentUser", token).await?;
+    let body: UsersBody = get_json(http, api, "users?type=CurrentUser", token).await?;
     let user = body.users.into_iter().next().ok_or(ApiError::NoContent)?;
     Ok(CurrentUser {
         zuid: UserId::new(user.zuid),
@@ -183,12 +213,8 @@ pub async fn current_user(
 }
 
 /// `GET org`: the identity is `org[0].zgid` (as the SDK keys it), not `org[0].id`.
-pub async fn org(
-    http: &reqwest::Client,
-    api_domain: &str,
-    token: &Secret,
-) -> Result<Org, CrmError> {
-    let body: OrgBody = get_json(http, api_domain, "org", token).await?;
+pub async fn org(http: &reqwest::Client, api: Api<'_>, token: &Secret) -> Result<Org, CrmError> {
+    let body: OrgBody = get_json(http, api, "org", token).await?;
     let org = body.org.into_iter().next().ok_or(ApiError::NoContent)?;
     Ok(Org {
         zgid: OrgId::new(org.zgid),
@@ -202,11 +228,20 @@ pub async fn org(
 pub struct CrmClient {
     http: reqwest::Client,
     tokens: Arc<Coordinator>,
+    metadata: Arc<Metadata>,
 }
 
 impl CrmClient {
     pub fn new(http: reqwest::Client, tokens: Arc<Coordinator>) -> Self {
-        CrmClient { http, tokens }
+        CrmClient {
+            http,
+            tokens,
+            metadata: Arc::default(),
+        }
+    }
+
+    pub(crate) fn metadata(&self) -> &Metadata {
+        &self.metadata
     }
 
     pub fn tokens(&self) -> &Coordinator {
@@ -235,10 +270,10 @@ impl CrmClient {
         call: Call<'_>,
     ) -> Result<(u16, bytes::Bytes), CrmError> {
         let t = self.tokens.access_token(id).await?;
-        match send(&self.http, &t.api_domain, call, &t.token).await {
+        match send(&self.http, t.api(), call, &t.token).await {
             Err(CrmError::Api(ApiError::InvalidToken)) => {
                 let t = self.tokens.after_unauthorized(id, t.generation).await?;
-                send(&self.http, &t.api_domain, call, &t.token).await
+                send(&self.http, t.api(), call, &t.token).await
             }
             other => other,
         }

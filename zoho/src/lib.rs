@@ -4,6 +4,8 @@
 pub mod crm;
 pub mod dc;
 pub mod ids;
+pub mod metadata;
+pub mod meter;
 pub mod oauth;
 mod random;
 pub mod records;

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::dc::{DataCenter, DcError, DcTable};
 use crate::ids::ClientId;
+use crate::meter::{Endpoint, Outcome, Timer};
 use crate::random;
 use crate::secret::Secret;
 
@@ -89,6 +90,16 @@ pub struct TokenGrant {
     pub expires_in: i64,
     pub api_domain: String,
     pub scopes: Vec<String>,
+}
+
+impl TokenGrant {
+    /// Where calls with this grant's token go, for a grant obtained at `dc`.
+    pub fn api(&self, dc: DataCenter) -> crate::crm::Api<'_> {
+        crate::crm::Api {
+            dc,
+            domain: &self.api_domain,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -207,21 +218,27 @@ impl OAuthClient {
     async fn token_call(
         &self,
         dc: DataCenter,
+        endpoint: Endpoint,
         form: &[(&str, &str)],
     ) -> Result<TokenGrant, OAuthError> {
         let endpoints = self.dcs.endpoints(dc)?;
-        let res = self
-            .http
-            .post(format!("{}/oauth/v2/token", endpoints.accounts_server))
-            .form(form)
-            .send()
-            .await?;
-        let status = res.status();
-        if !status.is_success() {
-            return Err(OAuthError::Status(status.as_u16()));
+        let timer = Timer::start(dc, endpoint);
+        let answer = async {
+            let res = self
+                .http
+                .post(format!("{}/oauth/v2/token", endpoints.accounts_server))
+                .form(form)
+                .send()
+                .await?;
+            let status = res.status();
+            if !status.is_success() {
+                return Err(OAuthError::Status(status.as_u16()));
+            }
+            parse_token_response(&res.bytes().await?)
         }
-        let body = res.bytes().await?;
-        let grant = parse_token_response(&body)?;
+        .await;
+        timer.done(outcome(&answer));
+        let grant = answer?;
         self.dcs.verify_api_domain(dc, &grant.api_domain)?;
         Ok(grant)
     }
@@ -235,6 +252,7 @@ impl OAuthClient {
     ) -> Result<TokenGrant, OAuthError> {
         self.token_call(
             dc,
+            Endpoint::Exchange,
             &[
                 ("grant_type", "authorization_code"),
                 ("client_id", self.config.client_id.as_str()),
@@ -255,6 +273,7 @@ impl OAuthClient {
     ) -> Result<TokenGrant, OAuthError> {
         self.token_call(
             dc,
+            Endpoint::Exchange,
             &[
                 ("grant_type", "authorization_code"),
                 ("client_id", self.config.client_id.as_str()),
@@ -273,6 +292,7 @@ impl OAuthClient {
     ) -> Result<TokenGrant, OAuthError> {
         self.token_call(
             dc,
+            Endpoint::Refresh,
             &[
                 ("grant_type", "refresh_token"),
                 ("client_id", self.config.client_id.as_str()),
@@ -286,21 +306,39 @@ impl OAuthClient {
     /// Revokes a refresh token (and with it every access token minted from it).
     pub async fn revoke(&self, dc: DataCenter, token: &Secret) -> Result<(), OAuthError> {
         let endpoints = self.dcs.endpoints(dc)?;
-        let res = self
-            .http
-            .post(format!(
-                "{}/oauth/v2/token/revoke",
-                endpoints.accounts_server
-            ))
-            .form(&[("token", token.expose())])
-            .send()
-            .await?;
-        match res.status().as_u16() {
-            200 => Ok(()),
-            // Already gone at Zoho: what we wanted.
-            400 => Ok(()),
-            s => Err(OAuthError::Status(s)),
+        let timer = Timer::start(dc, Endpoint::Revoke);
+        let answer = async {
+            let res = self
+                .http
+                .post(format!(
+                    "{}/oauth/v2/token/revoke",
+                    endpoints.accounts_server
+                ))
+                .form(&[("token", token.expose())])
+                .send()
+                .await?;
+            match res.status().as_u16() {
+                200 => Ok(()),
+                // Already gone at Zoho: what we wanted.
+                400 => Ok(()),
+                s => Err(OAuthError::Status(s)),
+            }
         }
+        .await;
+        timer.done(outcome(&answer));
+        answer
+    }
+}
+
+/// How an OAuth call ended, for the metrics.
+fn outcome<T>(answer: &Result<T, OAuthError>) -> Outcome {
+    match answer {
+        Ok(_) => Outcome::Ok,
+        Err(OAuthError::Token(TokenError::Throttled)) => Outcome::Throttled,
+        Err(OAuthError::Token(_)) => Outcome::Refused,
+        Err(OAuthError::Status(status)) => Outcome::of_status(*status),
+        Err(OAuthError::Timeout | OAuthError::Transport(_)) => Outcome::Transport,
+        Err(OAuthError::Malformed(_) | OAuthError::DataCenter(_)) => Outcome::ServerError,
     }
 }
 

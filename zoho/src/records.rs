@@ -2,11 +2,14 @@
 //! fields, a page of records (by page number, or by `page_token` past Zoho's first 2,000), one
 //! record, and search — with search criteria built safely by [`Criterion`].
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::crm::{ApiError, Call, CrmClient, CrmError};
 use crate::ids::ConnectionId;
+use crate::metadata::{self, Expiring};
 use crate::oauth::OAuthError;
 
 /// A module's API name (`Leads`, `Sales_Orders`): letters, digits and underscores only, so it can
@@ -25,6 +28,22 @@ impl ModuleName {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// Every connection's module and field metadata, fresh for [`metadata::TTL`].
+#[derive(Debug)]
+pub struct Metadata {
+    modules: Expiring<Vec<ModuleInfo>>,
+    fields: Expiring<Vec<FieldInfo>>,
+}
+
+impl Default for Metadata {
+    fn default() -> Self {
+        Metadata {
+            modules: Expiring::new(metadata::TTL),
+            fields: Expiring::new(metadata::TTL),
+        }
     }
 }
 
@@ -421,13 +440,17 @@ impl CrmClient {
     }
 
     /// The modules the API serves to this user.
-    pub async fn modules(&self, id: &ConnectionId) -> Result<Vec<ModuleInfo>, CrmError> {
+    pub async fn modules(&self, id: &ConnectionId) -> Result<Arc<Vec<ModuleInfo>>, CrmError> {
+        if let Some(known) = self.metadata().modules.get(id.as_str()) {
+            return Ok(known);
+        }
         let body: ModulesBody = self.get(id, "settings/modules").await?;
-        Ok(body
+        let modules = body
             .modules
             .into_iter()
             .filter(|m| m.api_supported)
-            .collect())
+            .collect();
+        Ok(self.metadata().modules.put(id.as_str().to_owned(), modules))
     }
 
     /// A module's fields.
@@ -435,11 +458,15 @@ impl CrmClient {
         &self,
         id: &ConnectionId,
         module: &ModuleName,
-    ) -> Result<Vec<FieldInfo>, CrmError> {
+    ) -> Result<Arc<Vec<FieldInfo>>, CrmError> {
+        let key = format!("{} {}", id.as_str(), module.as_str());
+        if let Some(known) = self.metadata().fields.get(&key) {
+            return Ok(known);
+        }
         let body: FieldsBody = self
             .get(id, &format!("settings/fields?module={}", module.as_str()))
             .await?;
-        Ok(body.fields)
+        Ok(self.metadata().fields.put(key, body.fields))
     }
 
     /// A page of a module's records.

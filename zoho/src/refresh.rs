@@ -10,8 +10,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::crm::Api;
 use crate::dc::DataCenter;
 use crate::ids::ConnectionId;
+use crate::meter;
 use crate::oauth::{OAuthClient, OAuthError, TokenError};
 use crate::secret::Secret;
 use crate::vault::{Connection, ConnectionStatus, Vault, now};
@@ -42,6 +44,16 @@ pub struct AccessToken {
     pub expires_at: i64,
     /// When it was obtained: the margin before expiry is at most half its life.
     pub obtained_at: i64,
+}
+
+impl AccessToken {
+    /// Where calls with this token go.
+    pub fn api(&self) -> Api<'_> {
+        Api {
+            dc: self.dc,
+            domain: &self.api_domain,
+        }
+    }
 }
 
 /// Tuning; the defaults suit real Zoho.
@@ -284,6 +296,7 @@ impl Coordinator {
                 if !stored {
                     tracing::warn!("the refresh lease expired before the new token was stored");
                 }
+                meter::refresh("ok");
                 tracing::info!(dc = %c.key.dc, "access token refreshed");
                 let t = AccessToken {
                     token: grant.access_token,
@@ -297,6 +310,7 @@ impl Coordinator {
                 Ok(t)
             }
             Err(OAuthError::Token(TokenError::InvalidCode)) => {
+                meter::refresh("refused");
                 tracing::warn!(dc = %c.key.dc, "Zoho refused the refresh token: connection needs reconnect");
                 self.vault
                     .set_status(&c.id, ConnectionStatus::NeedsReconnect)
@@ -307,6 +321,7 @@ impl Coordinator {
                 Err(RefreshError::NeedsReconnect)
             }
             Err(OAuthError::Token(TokenError::Throttled)) => {
+                meter::refresh("throttled");
                 let retry_at = now() + self.settings.throttle_backoff.as_secs().max(1) as i64;
                 tracing::warn!(dc = %c.key.dc, retry_at, "Zoho is limiting refreshes; backing off");
                 guard(&self.throttled).insert(c.id.as_str().to_owned(), retry_at);
@@ -314,6 +329,7 @@ impl Coordinator {
                 Err(RefreshError::Throttled { retry_at })
             }
             Err(e) => {
+                meter::refresh("unavailable");
                 tracing::warn!(error = %e, "refresh failed");
                 release().await;
                 Err(RefreshError::Unavailable)

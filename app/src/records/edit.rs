@@ -7,11 +7,12 @@
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
-use leptos::server_fn::codec::{GetUrl, Json};
+use leptos::server_fn::codec::GetUrl;
 use serde::{Deserialize, Serialize};
 
 use super::{FieldValue, ModuleDto};
 use crate::AppError;
+use crate::wire::Json;
 
 /// The control a field gets, from its Zoho `data_type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -534,7 +535,7 @@ pub(crate) mod ssr {
 }
 
 /// The form for a new record of `module` (`id` = `None`) or for editing record `id`.
-#[server(endpoint = "records/form", input = GetUrl)]
+#[server(endpoint = "records/form", input = GetUrl, output = Json)]
 pub async fn record_form(module: String, id: Option<String>) -> Result<FormSpec, AppError> {
     let (crm, conn) = super::ssr::connection().await?;
     let name = super::ssr::module_name(&module)?;
@@ -590,7 +591,7 @@ pub async fn record_form(module: String, id: Option<String>) -> Result<FormSpec,
 }
 
 /// Saves the form: creates a record (`id` = `None`) or updates record `id`.
-#[server(endpoint = "records/save", input = Json)]
+#[server(endpoint = "records/save", input = Json, output = Json)]
 pub async fn save_record(
     module: String,
     id: Option<String>,
@@ -648,7 +649,7 @@ pub async fn save_record(
 }
 
 /// Deletes records of `module`; which went, and why any did not.
-#[server(endpoint = "records/delete")]
+#[server(endpoint = "records/delete", output = Json)]
 pub async fn delete_records(module: String, ids: Vec<String>) -> Result<DeleteOutcome, AppError> {
     if ids.is_empty() || ids.len() > MAX_DELETE {
         return Err(AppError::BadRequest(format!(
@@ -678,7 +679,7 @@ pub async fn delete_records(module: String, ids: Vec<String>) -> Result<DeleteOu
 }
 
 /// Records of `module` whose name matches `text`, for a lookup field.
-#[server(endpoint = "records/lookup", input = GetUrl)]
+#[server(endpoint = "records/lookup", input = GetUrl, output = Json)]
 pub async fn find_lookup(module: String, text: String) -> Result<Vec<LookupRef>, AppError> {
     use zoho::records::Search;
     let text = text.trim();

@@ -2,7 +2,6 @@
 //! draft in this browser (per connection, module and record) and offered back after a reload;
 //! "Save" sends once, keeps the input when Zoho refuses it, and shows why beside the field.
 
-use leptos::either::{Either, EitherOf3, EitherOf5};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -29,8 +28,8 @@ pub fn RecordFormPage() -> impl IntoView {
                 {move || {
                     spec.get()
                         .map(|r| match r {
-                            Ok(spec) => Either::Left(view! { <RecordForm spec /> }),
-                            Err(e) => Either::Right(view! { <Problem error=e /> }),
+                            Ok(spec) => view! { <RecordForm spec /> }.into_any(),
+                            Err(e) => view! { <Problem error=e /> }.into_any(),
                         })
                 }}
             </Suspense>
@@ -266,7 +265,7 @@ fn FieldControl(
         _ => None,
     };
     let control = match field.control {
-        Control::TextArea => EitherOf5::A(view! {
+        Control::TextArea => view! {
             <textarea
                 id=id.clone()
                 required=required
@@ -277,8 +276,8 @@ fn FieldControl(
                 prop:value=text
                 on:input=on_text
             ></textarea>
-        }),
-        Control::Boolean => EitherOf5::B(view! {
+        }.into_any(),
+        Control::Boolean => view! {
             <input
                 type="checkbox"
                 id=id.clone()
@@ -286,10 +285,10 @@ fn FieldControl(
                 prop:checked=move || matches!(values.read().get(&api.get_value()), Some(Input::Flag(true)))
                 on:change=move |ev| set(Input::Flag(event_target_checked(&ev)))
             />
-        }),
+        }.into_any(),
         Control::Picklist => {
             let choices = field.choices.clone();
-            EitherOf5::C(view! {
+            view! {
                 <select
                     id=id.clone()
                     required=required
@@ -312,15 +311,15 @@ fn FieldControl(
                         })
                         .collect_view()}
                 </select>
-            })
+            }.into_any()
         }
         Control::MultiSelect => {
-            return EitherOf3::A(view! { <MultiSelect field values set /> });
+            return view! { <MultiSelect field values set /> }.into_any();
         }
         Control::Lookup => {
-            return EitherOf3::B(view! { <LookupControl field values set problem /> });
+            return view! { <LookupControl field values set problem /> }.into_any();
         }
-        Control::DateTime => EitherOf5::D(view! {
+        Control::DateTime => view! {
             <input
                 type="datetime-local"
                 id=id.clone()
@@ -330,8 +329,8 @@ fn FieldControl(
                 prop:value=move || crate::time::to_local_input(&text())
                 on:input=move |ev| set(Input::Text(crate::time::from_local_input(&event_target_value(&ev))))
             />
-        }),
-        _ => EitherOf5::E(view! {
+        }.into_any(),
+        _ => view! {
             <input
                 type=input_type
                 id=id.clone()
@@ -343,9 +342,9 @@ fn FieldControl(
                 prop:value=text
                 on:input=on_text
             />
-        }),
+        }.into_any(),
     };
-    EitherOf3::C(view! {
+    view! {
         <div class="field" class:wide=field.control == Control::TextArea>
             <div class="field-label">
                 <label for=id>{field.label}</label>
@@ -356,7 +355,8 @@ fn FieldControl(
                 {problem}
             </p>
         </div>
-    })
+    }
+    .into_any()
 }
 
 /// A multi-select picklist as a group of checkboxes named by the field's label.

@@ -3,7 +3,6 @@
 //! through everything with Zoho's page tokens, and searches by text or by conditions. While a
 //! page loads the last one stays on screen, marked busy, so a slow Zoho never freezes the page.
 
-use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -174,9 +173,9 @@ fn ModuleRecords(module: String) -> impl IntoView {
                                             page.get()
                                                 .map(|r| match r {
                                                     Ok(p) => {
-                                                        Either::Left(view! { <Listing p cursor history pending selected reload report /> })
+                                                        view! { <Listing p cursor history pending selected reload report /> }.into_any()
                                                     }
-                                                    Err(e) => Either::Right(view! { <Problem error=e /> }),
+                                                    Err(e) => view! { <Problem error=e /> }.into_any(),
                                                 })
                                         }}
                                     </Transition>
@@ -651,8 +650,8 @@ fn BulkDelete(
             report
                 .get()
                 .map(|r| match r {
-                    Ok(words) => Either::Left(view! { <p class="done" role="status">{words}</p> }),
-                    Err(e) => Either::Right(view! { <Problem error=e /> }),
+                    Ok(words) => view! { <p class="done" role="status">{words}</p> }.into_any(),
+                    Err(e) => view! { <Problem error=e /> }.into_any(),
                 })
         }}
     }
@@ -670,7 +669,7 @@ fn RecordsTable(
         } else {
             format!("No {} yet.", page.module.plural)
         };
-        return Either::Left(view! { <p class="empty">{words}</p> });
+        return view! { <p class="empty">{words}</p> }.into_any();
     }
     let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
     let all_ids = StoredValue::new(ids);
@@ -678,7 +677,7 @@ fn RecordsTable(
         let sel = selected.read();
         all_ids.with_value(|ids| !ids.is_empty() && ids.iter().all(|i| sel.contains(i)))
     };
-    Either::Right(view! {
+    view! {
         <table>
             <thead>
                 <tr>
@@ -737,5 +736,5 @@ fn RecordsTable(
                     .collect_view()}
             </tbody>
         </table>
-    })
+    }.into_any()
 }

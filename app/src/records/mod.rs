@@ -17,12 +17,12 @@ pub use form::RecordFormPage;
 pub use list::ModulePage;
 pub use record::RecordPage;
 
-use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use serde::{Deserialize, Serialize};
 
 use crate::AppError;
+use crate::wire::Json;
 
 /// The most columns a list shows at once.
 pub const MAX_COLUMNS: usize = 12;
@@ -203,9 +203,11 @@ pub struct RecordView {
 
 #[cfg(feature = "ssr")]
 mod ssr {
+    use std::sync::Arc;
+
     use serde_json::Value;
     use zoho::ConnectionId;
-    use zoho::records::{Criterion, FieldInfo, ModuleName, Operator, Search, SortBy};
+    use zoho::records::{Criterion, FieldInfo, ModuleInfo, ModuleName, Operator, Search, SortBy};
 
     use super::{Column, ConditionOp, ListArgs, MAX_COLUMNS, MAX_CONDITIONS, ModuleDto, SortKey};
     use crate::AppError;
@@ -226,23 +228,27 @@ mod ssr {
         AppError::BadRequest("There is no such module.".into())
     }
 
+    pub fn module_dto(m: &ModuleInfo) -> ModuleDto {
+        ModuleDto {
+            api_name: m.api_name.clone(),
+            plural: m.plural_label.clone(),
+            singular: m.singular_label.clone(),
+        }
+    }
+
     /// The module's description and fields, or a clear error when Zoho has no such module.
     pub async fn module(
         crm: &zoho::crm::CrmClient,
         id: &ConnectionId,
         name: &ModuleName,
-    ) -> Result<(ModuleDto, Vec<FieldInfo>), AppError> {
+    ) -> Result<(ModuleDto, Arc<Vec<FieldInfo>>), AppError> {
         let info = crm
             .modules(id)
             .await
             .map_err(app_ssr::crm_error)?
-            .into_iter()
+            .iter()
             .find(|m| m.api_name == name.as_str())
-            .map(|m| ModuleDto {
-                api_name: m.api_name,
-                plural: m.plural_label,
-                singular: m.singular_label,
-            })
+            .map(module_dto)
             .ok_or_else(no_such_module)?;
         let fields = crm.fields(id, name).await.map_err(app_ssr::crm_error)?;
         Ok((info, fields))
@@ -520,24 +526,20 @@ mod ssr {
 }
 
 /// The modules the signed-in user can open.
-#[server(endpoint = "records/modules", input = GetUrl)]
+#[server(endpoint = "records/modules", input = GetUrl, output = Json)]
 pub async fn list_modules() -> Result<Vec<ModuleDto>, AppError> {
     let (crm, id) = ssr::connection().await?;
     Ok(crm
         .modules(&id)
         .await
         .map_err(crate::ssr::crm_error)?
-        .into_iter()
-        .map(|m| ModuleDto {
-            api_name: m.api_name,
-            plural: m.plural_label,
-            singular: m.singular_label,
-        })
+        .iter()
+        .map(ssr::module_dto)
         .collect())
 }
 
 /// A module's name, the fields its list can show or test, and its default columns.
-#[server(endpoint = "records/meta", input = GetUrl)]
+#[server(endpoint = "records/meta", input = GetUrl, output = Json)]
 pub async fn describe_module(module: String) -> Result<ModuleMeta, AppError> {
     let (crm, id) = ssr::connection().await?;
     let name = ssr::module_name(&module)?;
@@ -553,7 +555,7 @@ pub async fn describe_module(module: String) -> Result<ModuleMeta, AppError> {
 }
 
 /// A page of a module's records, or of a search in it.
-#[server(endpoint = "records/list", input = GetUrl)]
+#[server(endpoint = "records/list", input = GetUrl, output = Json)]
 pub async fn list_records(args: ListArgs) -> Result<RecordsPage, AppError> {
     use zoho::records::{ListQuery, PageRef};
     let (crm, id) = ssr::connection().await?;
@@ -603,7 +605,7 @@ pub async fn list_records(args: ListArgs) -> Result<RecordsPage, AppError> {
 }
 
 /// One record of `module`, every field labelled.
-#[server(endpoint = "records/get", input = GetUrl)]
+#[server(endpoint = "records/get", input = GetUrl, output = Json)]
 pub async fn get_record(module: String, id: String) -> Result<RecordView, AppError> {
     let (crm, conn) = ssr::connection().await?;
     let name = ssr::module_name(&module)?;
@@ -663,17 +665,17 @@ pub fn GoButton(
 #[component]
 pub fn Problem(error: AppError) -> impl IntoView {
     let hint = match error {
-        AppError::NeedsReconnect => Some(EitherOf3::A(
-            view! { <a href="/connection">"Go to the Connection page"</a> },
-        )),
-        AppError::Unauthenticated => Some(EitherOf3::B(view! { <a href="/">"Sign in"</a> })),
-        AppError::Throttled { retry_at } => Some(EitherOf3::C(view! {
+        AppError::NeedsReconnect => Some(
+            view! { <a href="/connection">"Go to the Connection page"</a> }.into_any(),
+        ),
+        AppError::Unauthenticated => Some(view! { <a href="/">"Sign in"</a> }.into_any()),
+        AppError::Throttled { retry_at } => Some(view! {
             <span>
                 "Try again after "
                 <crate::time::LocalTime iso=crate::time::iso(retry_at) fallback=crate::time::utc(retry_at) />
                 "."
             </span>
-        })),
+        }.into_any()),
         _ => None,
     };
     view! {
@@ -718,7 +720,7 @@ pub fn ModuleNav() -> impl IntoView {
                                             </p>
                                         }
                                     });
-                                Either::Left(view! {
+                                view! {
                                     {resume}
                                     <ul>
                                         {list
@@ -732,9 +734,9 @@ pub fn ModuleNav() -> impl IntoView {
                                             })
                                             .collect_view()}
                                     </ul>
-                                })
+                                }.into_any()
                             }
-                            Err(e) => Either::Right(view! { <Problem error=e /> }),
+                            Err(e) => view! { <Problem error=e /> }.into_any(),
                         })
                 }}
             </Suspense>

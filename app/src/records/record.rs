@@ -1,7 +1,6 @@
 //! `/m/{Module}/{id}`: one record, every field with Zoho's label; instants in the reader's time
 //! zone, lookups as links to the record they name.
 
-use leptos::either::{Either, EitherOf4};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -33,7 +32,7 @@ pub fn RecordPage() -> impl IntoView {
                         .map(|r| match r {
                             Ok(v) => {
                                 let id = params.read_untracked().get("id").unwrap_or_default();
-                                Either::Left(view! {
+                                view! {
                                     <p class="crumbs">
                                         <a href=format!("/m/{}", v.module.api_name)>{v.module.plural.clone()}</a>
                                     </p>
@@ -44,9 +43,9 @@ pub fn RecordPage() -> impl IntoView {
                                     <dl class="facts">
                                         {v.fields.into_iter().map(|f| view! { <Fact f /> }).collect_view()}
                                     </dl>
-                                })
+                                }.into_any()
                             }
-                            Err(e) => Either::Right(view! { <Problem error=e /> }),
+                            Err(e) => view! { <Problem error=e /> }.into_any(),
                         })
                 }}
             </Suspense>
@@ -58,12 +57,12 @@ pub fn RecordPage() -> impl IntoView {
 #[component]
 fn Fact(f: FieldValue) -> impl IntoView {
     let value = match (f.instant, f.link) {
-        _ if f.value.is_empty() => EitherOf4::A(view! { <span class="none">"—"</span> }),
+        _ if f.value.is_empty() => view! { <span class="none">"—"</span> }.into_any(),
         (true, _) => {
-            EitherOf4::B(view! { <crate::time::LocalTime iso=f.value.clone() fallback=f.value /> })
+            view! { <crate::time::LocalTime iso=f.value.clone() fallback=f.value /> }.into_any()
         }
-        (false, Some(href)) => EitherOf4::C(view! { <a href=href>{f.value}</a> }),
-        (false, None) => EitherOf4::D(f.value),
+        (false, Some(href)) => view! { <a href=href>{f.value}</a> }.into_any(),
+        (false, None) => f.value.into_any(),
     };
     view! {
         <dt>{f.label}</dt>

@@ -238,6 +238,10 @@ pub trait ConnectionRepo: Send + Sync {
     ) -> Result<bool, VaultError>;
     /// Marks the connection as needing a new sign-in (its refresh token was refused).
     async fn set_status(&self, id: &str, status: &str, now: i64) -> Result<(), VaultError>;
+    /// How many connections are in each status.
+    async fn count_by_status(&self) -> Result<Vec<(String, i64)>, VaultError>;
+    /// Proves the database answers.
+    async fn ping(&self) -> Result<(), VaultError>;
 }
 
 /// The current Unix time in seconds.
@@ -267,6 +271,17 @@ impl Vault {
     /// Stores what a sign-in learned: a new connection, or the existing one for the same key
     /// updated (its refresh token kept when none came).
     pub async fn save_sign_in(&self, new: NewConnection) -> Result<Connection, VaultError> {
+        match self.save_sign_in_once(&new).await {
+            // The same account's first sign-in, finishing at the same moment in another tab or
+            // process, inserted the row first: this one is now a returning sign-in.
+            Err(VaultError::Store(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+                self.save_sign_in_once(&new).await
+            }
+            other => other,
+        }
+    }
+
+    async fn save_sign_in_once(&self, new: &NewConnection) -> Result<Connection, VaultError> {
         let k = &new.key;
         let existing = self
             .repo
@@ -351,6 +366,22 @@ impl Vault {
 
     pub async fn delete(&self, id: &ConnectionId) -> Result<bool, VaultError> {
         self.repo.delete(id.as_str()).await
+    }
+
+    /// How many connections are in each status (statuses with none are left out).
+    pub async fn count_by_status(&self) -> Result<Vec<(ConnectionStatus, i64)>, VaultError> {
+        Ok(self
+            .repo
+            .count_by_status()
+            .await?
+            .into_iter()
+            .map(|(status, n)| (ConnectionStatus::parse(&status), n))
+            .collect())
+    }
+
+    /// Proves the database answers (for readiness checks).
+    pub async fn ping(&self) -> Result<(), VaultError> {
+        self.repo.ping().await
     }
 
     pub async fn all(&self) -> Result<Vec<Connection>, VaultError> {

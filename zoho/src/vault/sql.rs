@@ -197,6 +197,19 @@ macro_rules! connection_repo {
                     .await?;
                 Ok(())
             }
+
+            async fn count_by_status(&self) -> Result<Vec<(String, i64)>, VaultError> {
+                Ok(sqlx::query_as(
+                    "SELECT status, COUNT(*) FROM connections GROUP BY status ORDER BY status",
+                )
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn ping(&self) -> Result<(), VaultError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
         }
     };
 }

@@ -9,7 +9,9 @@ use sqlx::sqlite::SqlitePool;
 
 use super::postgres::PgRepo;
 use super::sqlite::SqliteRepo;
-use super::{ConnectionKey, ConnectionRepo, NewConnection, TokenCipher, Vault, VaultError};
+use super::{
+    ConnectionKey, ConnectionRepo, ConnectionStatus, NewConnection, TokenCipher, Vault, VaultError,
+};
 use crate::dc::DataCenter;
 use crate::ids::{ClientId, OrgId, UserId};
 use crate::secret::Secret;
@@ -266,5 +268,60 @@ async fn one_lease_at_a_time_across_processes_and_a_dead_holders_lease_expires()
                 .await
                 .expect("lease")
         );
+    }
+}
+
+#[tokio::test]
+async fn connections_are_counted_by_status_for_the_operators_view() {
+    for (store, vault, _) in stores().await {
+        vault.ping().await.expect("the database answers");
+        assert!(
+            vault.count_by_status().await.expect("counts").is_empty(),
+            "{store}"
+        );
+        let c = vault
+            .save_sign_in(sign_in(Some("1000.rt"), "1000.at"))
+            .await
+            .expect("saved");
+        assert_eq!(
+            vault.count_by_status().await.expect("counts"),
+            vec![(ConnectionStatus::Active, 1)],
+            "{store}"
+        );
+        vault
+            .set_status(&c.id, ConnectionStatus::NeedsReconnect)
+            .await
+            .expect("marked");
+        assert_eq!(
+            vault.count_by_status().await.expect("counts"),
+            vec![(ConnectionStatus::NeedsReconnect, 1)],
+            "{store}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_same_accounts_first_sign_in_in_many_tabs_at_once_makes_one_connection() {
+    for (store, vault, _) in stores().await {
+        let tabs = (0..8).map(|i| {
+            let vault = vault.clone();
+            async move {
+                vault
+                    .save_sign_in(sign_in(Some("1000.rt"), &format!("1000.at{i}")))
+                    .await
+            }
+        });
+        let saved = futures::future::join_all(tabs).await;
+        let ids: std::collections::HashSet<String> = saved
+            .into_iter()
+            .map(|r| {
+                r.expect("every tab's sign-in is saved")
+                    .id
+                    .as_str()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(ids.len(), 1, "{store}: one connection for one account");
+        assert_eq!(vault.all().await.expect("all").len(), 1, "{store}");
     }
 }

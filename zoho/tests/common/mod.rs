@@ -151,10 +151,10 @@ impl World {
             .await
             .expect("exchange");
         let http = http_client(Duration::from_secs(5));
-        let user = zoho::crm::current_user(&http, &tokens.api_domain, &tokens.access_token)
+        let user = zoho::crm::current_user(&http, tokens.api(DataCenter::Us), &tokens.access_token)
             .await
             .expect("user");
-        let org = zoho::crm::org(&http, &tokens.api_domain, &tokens.access_token)
+        let org = zoho::crm::org(&http, tokens.api(DataCenter::Us), &tokens.access_token)
             .await
             .expect("org");
         let c = vault

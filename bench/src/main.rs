@@ -1,0 +1,293 @@
+//! `bench`: measures a release zportal against the emulator in one run and writes
+//! `report.md`, `report.json` and `throughput.svg`. Started by `cargo xtask bench`, which builds
+//! the binaries first. Figures are reported (and compared with a baseline), never asserted.
+
+mod report;
+mod stack;
+mod wrk;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use futures::future::join_all;
+use serde_json::json;
+
+use report::{CLIENTS, Figures, STORMS};
+use stack::{Binaries, Browser, Stack};
+use wrk::Wrk;
+
+#[derive(Parser)]
+#[command(name = "bench", about = "Measure zportal against its emulator")]
+struct Cli {
+    /// The release `server` binary.
+    #[arg(long)]
+    server: PathBuf,
+    /// The release `emulator` binary.
+    #[arg(long)]
+    emulator: PathBuf,
+    /// The built site (`target/site`), served by the server and measured for its WASM size.
+    #[arg(long)]
+    site_root: PathBuf,
+    /// Where the report goes.
+    #[arg(long)]
+    out: PathBuf,
+    /// A baseline `report.json` to compare every figure with.
+    #[arg(long)]
+    compare: Option<PathBuf>,
+    /// Seconds per load run.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Live sessions to create (by complete sign-ins) before measuring memory.
+    #[arg(long, default_value_t = 10_000)]
+    sessions: usize,
+}
+
+/// The seeded users, one or more per data center: sign-ins spread over all of them.
+const USERS: [&str; 10] = [
+    "ada@us.zportal.test",
+    "ben@us.zportal.test",
+    "eva@eu.zportal.test",
+    "ish@in.zportal.test",
+    "ava@au.zportal.test",
+    "jun@jp.zportal.test",
+    "cleo@ca.zportal.test",
+    "sami@sa.zportal.test",
+    "chen@cn.zportal.test",
+    "uma@uk.zportal.test",
+];
+
+/// Browsers signing in at once.
+const SIGN_IN_CONCURRENCY: usize = 8;
+
+/// The list both sides serve: Leads, the default columns, newest first, 20 rows.
+const LIST_QUERY: &str = "args[module]=Leads&args[sort]=id&args[ascending]=false&args[per_page]=20&args[page]=1&args[match_any]=false";
+const DIRECT_QUERY: &str =
+    "fields=Full_Name,Company,Email,Lead_Status&sort_by=id&sort_order=desc&per_page=20&page=1";
+
+fn step(what: &str) {
+    println!("bench: {what}");
+    let _ = std::io::stdout().flush();
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let started = Instant::now();
+    // A thousand concurrent calls need a thousand sockets here and in the server (a child
+    // inherits the limit).
+    rlimit::increase_nofile_limit(65_536).context("raising RLIMIT_NOFILE")?;
+    std::fs::create_dir_all(&cli.out)?;
+    let work = tempdir()?;
+    let wrk = Wrk::new(&work)?;
+    let stack = Stack::start(
+        &Binaries {
+            server: &cli.server,
+            emulator: &cli.emulator,
+            site_root: &cli.site_root,
+        },
+        &work,
+    )
+    .await?;
+    let time = Duration::from_secs(cli.seconds);
+    let mut f = Figures::default();
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    f.set("memory.idle_rss_mb", stack.server.rss_mb()?);
+
+    // Sessions first, so their memory is measured before the load runs grow the heap.
+    stack.allow_many_sign_ins().await?;
+    step(&format!(
+        "{} sign-ins, {SIGN_IN_CONCURRENCY} at a time",
+        cli.sessions
+    ));
+    let (done, elapsed) = sign_in_many(&stack.server.base, cli.sessions).await?;
+    f.set("sign_in.per_second", done as f64 / elapsed.as_secs_f64());
+    f.set("sign_in.concurrency", SIGN_IN_CONCURRENCY as f64);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    f.set("memory.sessions_rss_mb", stack.server.rss_mb()?);
+    f.set("memory.live_sessions", live_sessions(&stack).await?);
+
+    step("signing in ada");
+    let ada = Browser::new()?;
+    ada.sign_in(&stack.server.base, USERS[0]).await?;
+    let cookie = format!("Cookie: {}", ada.cookie_header(&stack.server.base)?);
+    let via_zportal = format!("{}/api/records/list?{LIST_QUERY}", stack.server.base);
+    // One call first: it fills zportal's caches (the access token, Leads' metadata).
+    let first = ada.http.get(&via_zportal).send().await?;
+    if !first.status().is_success() {
+        bail!(
+            "records/list through zportal: HTTP {}: {}",
+            first.status(),
+            first.text().await.unwrap_or_default()
+        );
+    }
+    let token = stack.stored_access_token(USERS[0]).await?;
+    let direct = format!(
+        "{}/crm/v8/Leads?{DIRECT_QUERY}",
+        stack.api_domain("us").await?
+    );
+    let auth = format!("Authorization: Zoho-oauthtoken {token}");
+
+    for c in CLIENTS {
+        step(&format!("proxy overhead at {c} clients"));
+        let z = wrk.run(&via_zportal, c, time, std::slice::from_ref(&cookie))?;
+        let d = wrk.run(&direct, c, time, std::slice::from_ref(&auth))?;
+        let p = format!("proxy.c{c}");
+        f.set(format!("{p}.zportal_rps"), z.rps());
+        f.set(format!("{p}.direct_rps"), d.rps());
+        f.set(format!("{p}.ratio"), z.rps() / d.rps());
+        f.set(format!("{p}.zportal_p50_ms"), z.p50_ms());
+        f.set(format!("{p}.zportal_p99_ms"), z.p99_ms());
+        f.set(format!("{p}.direct_p50_ms"), d.p50_ms());
+        f.set(format!("{p}.direct_p99_ms"), d.p99_ms());
+        f.set(format!("{p}.added_p50_ms"), z.p50_ms() - d.p50_ms());
+        f.set(format!("{p}.added_p99_ms"), z.p99_ms() - d.p99_ms());
+    }
+
+    step("server-side rendering of the Leads page");
+    let page = format!("{}/m/Leads", stack.server.base);
+    let ssr = wrk.run(&page, 1, time, std::slice::from_ref(&cookie))?;
+    f.set("ssr.records_page.p50_ms", ssr.p50_ms());
+    f.set("ssr.records_page.p99_ms", ssr.p99_ms());
+    f.set("ssr.records_page.rps", ssr.rps());
+
+    let client = Arc::new(
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .timeout(Duration::from_secs(120))
+            .build()?,
+    );
+    let cookie_value = ada.cookie_header(&stack.server.base)?;
+    for n in STORMS {
+        step(&format!("refresh storm of {n}"));
+        stack
+            .control("tokens/expire", Some(json!({"email": USERS[0]})))
+            .await?;
+        let before = stack.token_requests().await?;
+        let calls = (0..n).map(|_| {
+            let client = client.clone();
+            let url = via_zportal.clone();
+            let cookie = cookie_value.clone();
+            async move {
+                let t = Instant::now();
+                let ok = client
+                    .get(url)
+                    .header("cookie", cookie)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success());
+                (ok, t.elapsed())
+            }
+        });
+        let results = join_all(calls).await;
+        let after = stack.token_requests().await?;
+        let p = format!("refresh_storm.n{n}");
+        f.set(format!("{p}.token_requests"), (after - before) as f64);
+        f.set(
+            format!("{p}.failed"),
+            results.iter().filter(|(ok, _)| !ok).count() as f64,
+        );
+        let slowest = results.iter().map(|(_, t)| *t).max().unwrap_or_default();
+        f.set(format!("{p}.slowest_ms"), slowest.as_secs_f64() * 1000.0);
+    }
+
+    let wasm = std::fs::read(cli.site_root.join("pkg/zportal.wasm"))
+        .context("the release WASM (target/site/pkg/zportal.wasm)")?;
+    f.set("wasm.raw_kb", wasm.len() as f64 / 1024.0);
+    f.set("wasm.gzip_kb", gzip_len(&wasm)? as f64 / 1024.0);
+
+    let machine = json!({
+        "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
+        "os": std::env::consts::OS,
+        "seconds_per_run": cli.seconds,
+        "bench_seconds": started.elapsed().as_secs(),
+    });
+    std::fs::write(
+        cli.out.join("report.json"),
+        serde_json::to_string_pretty(&f.to_json(&machine))?,
+    )?;
+    std::fs::write(
+        cli.out.join("report.md"),
+        report::markdown(&f, &machine, cli.sessions),
+    )?;
+    std::fs::write(cli.out.join("throughput.svg"), report::throughput_svg(&f))?;
+    drop(stack);
+    let _ = std::fs::remove_dir_all(&work);
+
+    println!("\n{}", report::markdown(&f, &machine, cli.sessions));
+    if let Some(baseline) = &cli.compare {
+        println!(
+            "\n## Against {}\n\n{}",
+            baseline.display(),
+            f.compare(&Figures::read(baseline)?)
+        );
+    }
+    println!(
+        "bench: report in {} ({} s)",
+        cli.out.display(),
+        started.elapsed().as_secs()
+    );
+    Ok(())
+}
+
+/// `total` complete sign-ins spread over the seeded users, [`SIGN_IN_CONCURRENCY`] at a time;
+/// each leaves a live session behind. Returns how many finished and how long they took.
+async fn sign_in_many(server: &str, total: usize) -> Result<(usize, Duration)> {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers = (0..SIGN_IN_CONCURRENCY).map(|_| {
+        let next = next.clone();
+        let server = server.to_owned();
+        tokio::spawn(async move {
+            let mut done = 0;
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= total {
+                    return Ok::<usize, anyhow::Error>(done);
+                }
+                let browser = Browser::new()?;
+                browser.sign_in(&server, USERS[i % USERS.len()]).await?;
+                done += 1;
+            }
+        })
+    });
+    let mut done = 0;
+    for worker in join_all(workers).await {
+        done += worker??;
+    }
+    Ok((done, started.elapsed()))
+}
+
+/// The server's own count of live sessions, from `/metrics`.
+async fn live_sessions(stack: &Stack) -> Result<f64> {
+    let text = stack
+        .http
+        .get(format!("{}/metrics", stack.server.base))
+        .send()
+        .await?
+        .text()
+        .await?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("zportal_live_sessions "))
+        .and_then(|v| v.trim().parse().ok())
+        .context("zportal_live_sessions in /metrics")
+}
+
+fn gzip_len(bytes: &[u8]) -> Result<usize> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes)?;
+    Ok(gz.finish()?.len())
+}
+
+/// A fresh directory for the server's data and wrk's script.
+fn tempdir() -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("zportal-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}

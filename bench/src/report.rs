@@ -1,0 +1,245 @@
+//! The bench's results: one flat set of named figures (`proxy.c16.ratio`), written as
+//! `report.json`, a Markdown report, an SVG chart of throughput, and compared with a baseline.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+
+/// Figures by name, in name order.
+#[derive(Default)]
+pub struct Figures(pub BTreeMap<String, f64>);
+
+impl Figures {
+    pub fn set(&mut self, name: impl Into<String>, value: f64) {
+        self.0
+            .insert(name.into(), (value * 1000.0).round() / 1000.0);
+    }
+
+    pub fn get(&self, name: &str) -> f64 {
+        self.0.get(name).copied().unwrap_or(f64::NAN)
+    }
+
+    pub fn to_json(&self, machine: &Value) -> Value {
+        json!({ "machine": machine, "figures": self.0 })
+    }
+
+    /// Reads the figures of a `report.json` (or a baseline in the same shape).
+    pub fn read(path: &Path) -> Result<Figures> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let json: Value = serde_json::from_str(&text)?;
+        let figures = json["figures"]
+            .as_object()
+            .context("no \"figures\" object")?
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_f64()?)))
+            .collect();
+        Ok(Figures(figures))
+    }
+
+    /// Each figure beside the baseline's, with the change in percent.
+    pub fn compare(&self, baseline: &Figures) -> String {
+        let mut out = String::from("| figure | baseline | now | change |\n|---|---:|---:|---:|\n");
+        for (name, now) in &self.0 {
+            let (base, change) = match baseline.0.get(name) {
+                Some(base) if *base != 0.0 => (
+                    format!("{base}"),
+                    format!("{:+.1}%", (now - base) / base.abs() * 100.0),
+                ),
+                Some(base) => (format!("{base}"), "—".to_owned()),
+                None => ("—".to_owned(), "new".to_owned()),
+            };
+            let _ = writeln!(out, "| {name} | {base} | {now} | {change} |");
+        }
+        out
+    }
+}
+
+pub const CLIENTS: [u32; 3] = [1, 16, 64];
+pub const STORMS: [usize; 3] = [10, 100, 1000];
+
+/// The Markdown report.
+pub fn markdown(f: &Figures, machine: &Value, sessions: usize) -> String {
+    let mut md = String::from("# zportal bench\n\n");
+    let _ = writeln!(
+        md,
+        "Machine: {} cores, {}. Everything below was measured in one run, on loopback, against \
+         the emulator.\n",
+        machine["cores"], machine["os"]
+    );
+    md.push_str(
+        "## Proxy overhead\n\nAuthenticated record lists (Leads, 20 rows) through zportal's \
+         `records/list` server function vs the same list straight from the emulator with the same \
+         access token.\n\n\
+         | clients | zportal req/s | direct req/s | ratio | zportal p50 / p99 ms | direct p50 / p99 ms | added p50 / p99 ms |\n\
+         |---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for c in CLIENTS {
+        let p = format!("proxy.c{c}");
+        let _ = writeln!(
+            md,
+            "| {c} | {:.0} | {:.0} | {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} / {:.2} |",
+            f.get(&format!("{p}.zportal_rps")),
+            f.get(&format!("{p}.direct_rps")),
+            f.get(&format!("{p}.ratio")),
+            f.get(&format!("{p}.zportal_p50_ms")),
+            f.get(&format!("{p}.zportal_p99_ms")),
+            f.get(&format!("{p}.direct_p50_ms")),
+            f.get(&format!("{p}.direct_p99_ms")),
+            f.get(&format!("{p}.added_p50_ms")),
+            f.get(&format!("{p}.added_p99_ms")),
+        );
+    }
+    md.push_str("\n![throughput](throughput.svg)\n");
+    md.push_str(
+        "\n## Refresh storm\n\nN concurrent record lists arriving after Zoho expired the access \
+         token.\n\n| N | token requests at Zoho | failed calls | slowest call ms |\n|---:|---:|---:|---:|\n",
+    );
+    for n in STORMS {
+        let p = format!("refresh_storm.n{n}");
+        let _ = writeln!(
+            md,
+            "| {n} | {} | {} | {:.1} |",
+            f.get(&format!("{p}.token_requests")),
+            f.get(&format!("{p}.failed")),
+            f.get(&format!("{p}.slowest_ms")),
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\n## Sign-in\n\n{:.1} complete sign-ins per second (start → consent → callback → first \
+         page), {} sign-ins by {} browsers at a time.\n",
+        f.get("sign_in.per_second"),
+        sessions,
+        f.get("sign_in.concurrency"),
+    );
+    let _ = writeln!(
+        md,
+        "## Server-side rendering\n\nThe Leads page (`/m/Leads`, signed in, one client): p50 {:.2} ms, \
+         p99 {:.2} ms ({:.0} pages/s).\n",
+        f.get("ssr.records_page.p50_ms"),
+        f.get("ssr.records_page.p99_ms"),
+        f.get("ssr.records_page.rps"),
+    );
+    let _ = writeln!(
+        md,
+        "## Memory\n\nServer RSS idle: {:.1} MB; with {} live sessions: {:.1} MB.\n",
+        f.get("memory.idle_rss_mb"),
+        f.get("memory.live_sessions"),
+        f.get("memory.sessions_rss_mb"),
+    );
+    let _ = writeln!(
+        md,
+        "## WASM\n\nRelease bundle: {:.0} KB raw, {:.0} KB gzip.",
+        f.get("wasm.raw_kb"),
+        f.get("wasm.gzip_kb"),
+    );
+    md
+}
+
+/// Grouped bars: requests/s through zportal and direct, per client count.
+pub fn throughput_svg(f: &Figures) -> String {
+    let series = [
+        ("zportal", "zportal_rps", "#3b6fd8"),
+        ("direct", "direct_rps", "#9aa5b1"),
+    ];
+    let max = CLIENTS
+        .iter()
+        .flat_map(|c| {
+            series
+                .iter()
+                .map(move |s| f.get(&format!("proxy.c{c}.{}", s.1)))
+        })
+        .filter(|v| v.is_finite())
+        .fold(1.0_f64, f64::max);
+    let (width, height, top, bottom, left) = (560.0, 300.0, 44.0, 40.0, 60.0);
+    let plot = height - top - bottom;
+    let group = (width - left - 20.0) / CLIENTS.len() as f64;
+    let bar = group / 3.0;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
+         font-family=\"sans-serif\" font-size=\"12\">\n\
+         <text x=\"{left}\" y=\"18\" font-size=\"14\">Record lists per second (higher is better)</text>\n"
+    );
+    for (i, c) in CLIENTS.iter().enumerate() {
+        let x0 = left + i as f64 * group + bar / 2.0;
+        for (j, (name, key, color)) in series.iter().enumerate() {
+            let v = f.get(&format!("proxy.c{c}.{key}"));
+            let v = if v.is_finite() { v } else { 0.0 };
+            let h = v / max * plot;
+            let x = x0 + j as f64 * bar;
+            let y = top + plot - h;
+            let _ = writeln!(
+                svg,
+                "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{color}\">\
+                 <title>{name}: {v:.0}/s</title></rect>\n\
+                 <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{v:.0}</text>",
+                bar - 4.0,
+                x + (bar - 4.0) / 2.0,
+                y - 4.0
+            );
+        }
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{c} client{}</text>",
+            x0 + bar,
+            height - bottom + 18.0,
+            if *c == 1 { "" } else { "s" }
+        );
+    }
+    for (j, (name, _, color)) in series.iter().enumerate() {
+        let x = width - 150.0 + j as f64 * 70.0;
+        let _ = writeln!(
+            svg,
+            "<rect x=\"{x}\" y=\"8\" width=\"10\" height=\"10\" fill=\"{color}\"/>\
+             <text x=\"{}\" y=\"17\">{name}</text>",
+            x + 14.0
+        );
+    }
+    let _ = writeln!(
+        svg,
+        "<line x1=\"{left}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#333\"/>\n</svg>",
+        top + plot,
+        width - 20.0,
+        top + plot
+    );
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comparison_shows_change_against_the_baseline_and_new_figures() {
+        let mut base = Figures::default();
+        base.set("proxy.c1.zportal_rps", 1000.0);
+        let mut now = Figures::default();
+        now.set("proxy.c1.zportal_rps", 1100.0);
+        now.set("wasm.gzip_kb", 396.0);
+        let table = now.compare(&base);
+        assert!(
+            table.contains("| proxy.c1.zportal_rps | 1000 | 1100 | +10.0% |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| wasm.gzip_kb | — | 396 | new |"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn the_chart_has_a_bar_per_series_and_client_count() {
+        let mut f = Figures::default();
+        for c in CLIENTS {
+            f.set(format!("proxy.c{c}.zportal_rps"), 100.0 * c as f64);
+            f.set(format!("proxy.c{c}.direct_rps"), 120.0 * c as f64);
+        }
+        let svg = throughput_svg(&f);
+        assert_eq!(svg.matches("<rect").count(), 2 * CLIENTS.len() + 2);
+        assert!(svg.contains("<title>direct: 7680/s</title>"), "{svg}");
+    }
+}

@@ -1,0 +1,182 @@
+//! The operator's endpoints against a real zportal and emulator: `/metrics` scraped before and
+//! after calls (the counters move by what was done), `/readyz` answering for the database and
+//! Zoho, and a request id on every answer.
+
+mod common;
+mod runtime;
+
+use common::*;
+use serde_json::json;
+
+/// The value of the sample `name{labels}` in Prometheus text, 0 when absent. `labels` are
+/// `key="value"` pairs that must all appear in the sample's label set.
+fn sample(text: &str, name: &str, labels: &[&str]) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
+            (metric == name && labels.iter().all(|want| rest.contains(want)))
+                .then(|| value.parse::<f64>().ok())
+                .flatten()
+        })
+        .sum()
+}
+
+async fn scrape(browser: &Browser, stack: &Stack) -> String {
+    let res = browser.get(&format!("{}/metrics", stack.base)).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/plain")
+    );
+    res.text().await.expect("text")
+}
+
+#[test]
+fn metrics_count_requests_zoho_calls_refreshes_sessions_and_connections() {
+    runtime::block_on(async {
+        let stack = stack(&[]).await;
+        let browser = Browser::new();
+        browser.sign_in(&stack, "ada@us.zportal.test").await;
+        let before = scrape(&browser, &stack).await;
+
+        let list = format!(
+            "{}/api/records/list?args[module]=Leads&args[per_page]=5",
+            stack.base
+        );
+        for _ in 0..3 {
+            assert_eq!(browser.get(&list).await.status(), 200);
+        }
+        // Zoho drops the access token; the next call refreshes once.
+        stack
+            .control("tokens/expire", json!({"email": "ada@us.zportal.test"}))
+            .await;
+        assert_eq!(browser.get(&list).await.status(), 200);
+        let after = scrape(&browser, &stack).await;
+
+        let moved = |name: &str, labels: &[&str]| {
+            sample(&after, name, labels) - sample(&before, name, labels)
+        };
+        assert_eq!(
+            moved(
+                "zportal_http_requests_total",
+                &[r#"route="/api/records/list""#, r#"status="200""#]
+            ),
+            4.0,
+            "{after}"
+        );
+        // Three lists plus the one retried after the 401 (metadata is cached after the first).
+        assert_eq!(
+            moved(
+                "zoho_calls_total",
+                &[r#"dc="us""#, r#"endpoint="records""#, r#"outcome="ok""#]
+            ),
+            4.0,
+            "{after}"
+        );
+        assert_eq!(
+            moved(
+                "zoho_calls_total",
+                &[r#"endpoint="records""#, r#"outcome="unauthorized""#]
+            ),
+            1.0
+        );
+        assert_eq!(
+            moved("zoho_calls_total", &[r#"endpoint="settings""#]),
+            2.0,
+            "settings/modules and settings/fields once each, then from the cache"
+        );
+        assert_eq!(moved("zportal_refreshes_total", &[r#"outcome="ok""#]), 1.0);
+        assert!(
+            after.contains("zoho_call_duration_seconds_bucket{"),
+            "a latency histogram"
+        );
+        assert!(sample(&after, "zportal_live_sessions", &[]) >= 1.0);
+        assert_eq!(
+            sample(&after, "zportal_connections", &[r#"status="active""#]),
+            1.0
+        );
+        assert_eq!(
+            sample(
+                &after,
+                "zportal_connections",
+                &[r#"status="needs_reconnect""#]
+            ),
+            0.0
+        );
+
+        // Zoho revokes the refresh token: the connection needs a reconnect, and /metrics says so.
+        stack
+            .control("tokens/revoke", json!({"email": "ada@us.zportal.test"}))
+            .await;
+        assert_ne!(browser.get(&list).await.status(), 200);
+        let revoked = scrape(&browser, &stack).await;
+        assert_eq!(
+            sample(
+                &revoked,
+                "zportal_connections",
+                &[r#"status="needs_reconnect""#]
+            ),
+            1.0,
+            "{revoked}"
+        );
+        assert_eq!(
+            sample(
+                &revoked,
+                "zportal_refreshes_total",
+                &[r#"outcome="refused""#]
+            ) - sample(&after, "zportal_refreshes_total", &[r#"outcome="refused""#]),
+            1.0
+        );
+        for secret_word in ["zportal-dev-secret", "ada@", "Zoho-oauthtoken"] {
+            assert!(!revoked.contains(secret_word), "{secret_word} in /metrics");
+        }
+    });
+}
+
+#[test]
+fn readiness_names_what_does_not_answer_and_every_answer_has_a_request_id() {
+    runtime::block_on(async {
+        let stack = stack(&[]).await;
+        let browser = Browser::new();
+        let res = browser.get(&format!("{}/readyz", stack.base)).await;
+        assert_eq!(res.status(), 200);
+        let id = res.headers()["x-request-id"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert_eq!(id.len(), 36, "a UUID: {id}");
+        let body: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(body, json!({"ready": true, "database": "ok", "zoho": "ok"}));
+        assert_eq!(
+            browser
+                .get(&format!("{}/healthz", stack.base))
+                .await
+                .status(),
+            200
+        );
+
+        // A zportal whose Zoho is gone: up, but not ready.
+        let dead = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a port nobody listens on");
+        let orphan = stack_with(&[("ZOHO_EMULATOR_URL", &format!("http://{dead}"))], |_| {}).await;
+        let res = browser.get(&format!("{}/readyz", orphan.base)).await;
+        assert_eq!(res.status(), 503);
+        let body: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(
+            body,
+            json!({"ready": false, "database": "ok", "zoho": "unavailable"})
+        );
+        assert_eq!(
+            browser
+                .get(&format!("{}/healthz", orphan.base))
+                .await
+                .status(),
+            200
+        );
+    });
+}

@@ -1,0 +1,161 @@
+//! What zoho counts, through the `metrics` facade (the server installs the exporter): every call
+//! to Zoho by data center, endpoint and outcome with its latency, and every refresh by outcome.
+//! Labels are small closed sets — never a path, query, token or id.
+
+use std::time::Instant;
+
+use crate::dc::DataCenter;
+
+/// `zoho_calls_total{dc,endpoint,outcome}`.
+pub const CALLS: &str = "zoho_calls_total";
+/// `zoho_call_duration_seconds{dc,endpoint}`.
+pub const CALL_SECONDS: &str = "zoho_call_duration_seconds";
+/// `zportal_refreshes_total{outcome}`: refreshes this process made at Zoho.
+pub const REFRESHES: &str = "zportal_refreshes_total";
+
+/// Which of Zoho's endpoints a call went to (the emulator's fault names use the same words).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    Exchange,
+    Refresh,
+    Revoke,
+    Users,
+    Org,
+    Settings,
+    Records,
+    Search,
+}
+
+impl Endpoint {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::Exchange => "exchange",
+            Endpoint::Refresh => "refresh",
+            Endpoint::Revoke => "revoke",
+            Endpoint::Users => "users",
+            Endpoint::Org => "org",
+            Endpoint::Settings => "settings",
+            Endpoint::Records => "records",
+            Endpoint::Search => "search",
+        }
+    }
+
+    /// The endpoint of a CRM path (`Leads/search?…` is a search, `settings/fields?…` settings).
+    pub fn of_crm_path(path: &str) -> Self {
+        let path = path.split('?').next().unwrap_or_default();
+        let first = path.split('/').next().unwrap_or_default();
+        match first {
+            "users" => Endpoint::Users,
+            "org" => Endpoint::Org,
+            "settings" => Endpoint::Settings,
+            _ if path.ends_with("/search") => Endpoint::Search,
+            _ => Endpoint::Records,
+        }
+    }
+}
+
+/// How a call to Zoho ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    /// 401: the token was refused.
+    Unauthorized,
+    /// 429, or OAuth's "Access Denied" throttling.
+    Throttled,
+    /// Another 4xx.
+    Refused,
+    /// 5xx.
+    ServerError,
+    /// No answer: connect error, timeout, broken body.
+    Transport,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Unauthorized => "unauthorized",
+            Outcome::Throttled => "throttled",
+            Outcome::Refused => "refused",
+            Outcome::ServerError => "server_error",
+            Outcome::Transport => "transport",
+        }
+    }
+
+    pub fn of_status(status: u16) -> Self {
+        match status {
+            200..=399 => Outcome::Ok,
+            401 => Outcome::Unauthorized,
+            429 => Outcome::Throttled,
+            400..=499 => Outcome::Refused,
+            _ => Outcome::ServerError,
+        }
+    }
+}
+
+/// A call to Zoho being timed; [`Timer::done`] records it.
+pub(crate) struct Timer {
+    dc: DataCenter,
+    endpoint: Endpoint,
+    started: Instant,
+}
+
+impl Timer {
+    pub(crate) fn start(dc: DataCenter, endpoint: Endpoint) -> Self {
+        Timer {
+            dc,
+            endpoint,
+            started: Instant::now(),
+        }
+    }
+
+    pub(crate) fn done(self, outcome: Outcome) {
+        let dc = self.dc.location();
+        let endpoint = self.endpoint.as_str();
+        metrics::counter!(CALLS, "dc" => dc, "endpoint" => endpoint, "outcome" => outcome.as_str())
+            .increment(1);
+        metrics::histogram!(CALL_SECONDS, "dc" => dc, "endpoint" => endpoint)
+            .record(self.started.elapsed().as_secs_f64());
+    }
+}
+
+/// Counts one refresh this process attempted at Zoho, by how it ended.
+pub(crate) fn refresh(outcome: &'static str) {
+    metrics::counter!(REFRESHES, "outcome" => outcome).increment(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crm_paths_map_to_zohos_endpoints() {
+        assert_eq!(
+            Endpoint::of_crm_path("users?type=CurrentUser"),
+            Endpoint::Users
+        );
+        assert_eq!(Endpoint::of_crm_path("org"), Endpoint::Org);
+        assert_eq!(
+            Endpoint::of_crm_path("settings/fields?module=Leads"),
+            Endpoint::Settings
+        );
+        assert_eq!(
+            Endpoint::of_crm_path("Leads/search?word=x"),
+            Endpoint::Search
+        );
+        assert_eq!(
+            Endpoint::of_crm_path("Leads?fields=Last_Name"),
+            Endpoint::Records
+        );
+        assert_eq!(Endpoint::of_crm_path("Leads/123"), Endpoint::Records);
+    }
+
+    #[test]
+    fn statuses_map_to_outcomes() {
+        assert_eq!(Outcome::of_status(204), Outcome::Ok);
+        assert_eq!(Outcome::of_status(401), Outcome::Unauthorized);
+        assert_eq!(Outcome::of_status(429), Outcome::Throttled);
+        assert_eq!(Outcome::of_status(400), Outcome::Refused);
+        assert_eq!(Outcome::of_status(503), Outcome::ServerError);
+    }
+}
