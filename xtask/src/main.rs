@@ -294,7 +294,10 @@ fn check_wasm_dependencies(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
-/// Prints the release bundle's size, raw and gzipped.
+/// What a first visit may download for the app's code, gzipped.
+const WASM_BUDGET_KB: usize = 400;
+
+/// Prints the release bundle's size, raw and gzipped, and fails past the budget.
 fn report_wasm_size(ws: &Workspace) -> Result<()> {
     use std::io::Write;
     let wasm = ws.root.join("target/site/pkg/zportal.wasm");
@@ -303,11 +306,14 @@ fn report_wasm_size(ws: &Workspace) -> Result<()> {
     gz.write_all(&bytes)?;
     let gzipped = gz.finish()?.len();
     println!(
-        "\nrelease WASM: {} KB raw, {} KB gzip ({})",
+        "\nrelease WASM: {} KB raw, {} KB gzip ({}; budget {WASM_BUDGET_KB} KB gzip)",
         bytes.len() / 1024,
         gzipped / 1024,
         wasm.display()
     );
+    if gzipped > WASM_BUDGET_KB * 1024 {
+        bail!("the release WASM is over its budget of {WASM_BUDGET_KB} KB gzip");
+    }
     Ok(())
 }
 
