@@ -29,6 +29,21 @@ pub enum AppError {
     Transport(String),
 }
 
+impl AppError {
+    /// The HTTP status a server function answers with when it fails this way (the page reads
+    /// the body; the status is for everything else: logs, metrics, proxies, scripts).
+    pub fn http_status(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated => 401,
+            AppError::BadRequest(_) => 400,
+            AppError::NeedsReconnect => 409,
+            AppError::Throttled { .. } => 429,
+            AppError::ZohoUnavailable | AppError::Transport(_) => 502,
+            AppError::Internal => 500,
+        }
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = crate::wire::JsonText;
 
@@ -37,11 +52,35 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
                 AppError::BadRequest(format!("Invalid request: {msg}"))
             }
+            // On the server, what fails to deserialize is the request's body.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(msg) => {
+                AppError::BadRequest(format!("Invalid request: {msg}"))
+            }
             ServerFnErrorErr::ServerError(_)
             | ServerFnErrorErr::MiddlewareError(_)
             | ServerFnErrorErr::Response(_)
             | ServerFnErrorErr::Registration(_) => AppError::Internal,
             other => AppError::Transport(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    #[test]
+    fn each_error_has_its_own_status_and_only_ours_is_a_500() {
+        let all = [
+            AppError::Unauthenticated,
+            AppError::BadRequest("x".into()),
+            AppError::NeedsReconnect,
+            AppError::Throttled { retry_at: 1 },
+            AppError::ZohoUnavailable,
+            AppError::Internal,
+        ];
+        let statuses: Vec<u16> = all.iter().map(AppError::http_status).collect();
+        assert_eq!(statuses, [401, 400, 409, 429, 502, 500]);
     }
 }

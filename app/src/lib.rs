@@ -27,6 +27,8 @@ pub const PRODUCT: &str = "zportal";
 
 /// The HTML document the server renders around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    ssr::provide_csp_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">

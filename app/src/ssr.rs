@@ -22,6 +22,20 @@ pub struct ServerContext {
     pub saves: Arc<crate::records::Saves>,
 }
 
+/// The nonce the server minted for this response's Content-Security-Policy header.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+/// Puts this response's CSP nonce where Leptos' inline scripts (hydration, streamed resources)
+/// look for it; without it the browser would refuse to run them.
+pub fn provide_csp_nonce() {
+    if let Some(parts) = use_context::<http::request::Parts>()
+        && let Some(CspNonce(nonce)) = parts.extensions.get::<CspNonce>()
+    {
+        provide_context(leptos::nonce::Nonce::from_value(nonce.as_str()));
+    }
+}
+
 /// The session key of [`Accounts`].
 pub const ACCOUNTS: &str = "accounts";
 /// The session key of [`PendingSignIn`].

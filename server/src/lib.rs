@@ -7,6 +7,8 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 mod csrf;
+mod fn_errors;
+pub mod headers;
 mod keys;
 pub mod ops;
 mod sessions;
@@ -22,6 +24,7 @@ use axum::extract::{FromRef, MatchedPath, Request};
 use axum::serve::ListenerExt;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use zoho::crm::CrmClient;
@@ -169,6 +172,7 @@ pub fn build_router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
+        .layer(axum::middleware::from_fn(fn_errors::status))
         .layer(axum::middleware::from_fn_with_state(origin, csrf::guard))
         .layer(axum::middleware::from_fn_with_state(
             sessions::Timeouts {
@@ -178,11 +182,35 @@ pub fn build_router(state: AppState) -> Router {
             sessions::timeouts,
         ))
         .layer(sessions::layer(state.sessions.clone(), &state.config))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            csp_policy(&state),
+            headers::set,
+        ))
         .layer(axum::middleware::from_fn(ops::track))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The largest request body zportal reads (a record form is a few KB); larger gets 413.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// The Content-Security-Policy's inputs: the enabled data centers' accounts servers (sign-in
+/// forms redirect there) and, under `cargo leptos watch`, the live-reload socket.
+fn csp_policy(state: &AppState) -> headers::Policy {
+    let dcs = &state.ctx.dcs;
+    let accounts: Vec<&str> = dcs
+        .enabled()
+        .filter_map(|dc| dcs.endpoints(dc).ok())
+        .map(|e| e.accounts_server.as_str())
+        .collect();
+    let live_reload = std::env::var_os("LEPTOS_WATCH").map(|_| {
+        let opts = &state.leptos_options;
+        format!("ws://{}:{}", opts.site_addr.ip(), opts.reload_port)
+    });
+    headers::Policy::new(accounts, live_reload, state.config.is_https())
 }
 
 /// The app's routes, computed once per process (generating them renders the whole app).

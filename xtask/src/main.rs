@@ -28,6 +28,11 @@ enum Cmd {
         #[arg(long)]
         no_browser: bool,
     },
+    /// Fuzz every target in fuzz/ for N seconds each (nightly toolchain, cargo-fuzz).
+    Fuzz {
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
     /// Measure a release build against the emulator; writes target/bench/report.{md,json}.
     Bench {
         /// Print each figure's change against bench/baseline.json.
@@ -47,6 +52,7 @@ fn main() -> std::process::ExitCode {
     let result = Workspace::locate().and_then(|ws| match cli.command {
         Cmd::Dev => dev(&ws),
         Cmd::Test { no_browser } => test(&ws, !no_browser),
+        Cmd::Fuzz { seconds } => fuzz(&ws, seconds),
         Cmd::Bench {
             compare,
             seconds,
@@ -140,6 +146,46 @@ fn dev(ws: &Workspace) -> Result<()> {
     )
 }
 
+/// The fuzz targets, each for `seconds`; fails on the first crash (its input is kept under
+/// fuzz/artifacts/).
+fn fuzz(ws: &Workspace, seconds: u64) -> Result<()> {
+    tools::ensure_fuzz_tools(ws)?;
+    let out = ws
+        .cargo(&["+nightly", "fuzz", "list"])
+        .output()
+        .context("cargo fuzz list")?;
+    let list = String::from_utf8_lossy(&out.stdout);
+    let targets: Vec<&str> = list
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if !out.status.success() || targets.is_empty() {
+        bail!(
+            "cargo fuzz list found no targets: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for target in &targets {
+        run(
+            &format!("fuzz {target} for {seconds} s"),
+            &mut ws.cargo(&[
+                "+nightly",
+                "fuzz",
+                "run",
+                target,
+                "--",
+                &format!("-max_total_time={seconds}"),
+            ]),
+        )?;
+    }
+    println!(
+        "\nxtask: {} fuzz targets ran {seconds} s each; nothing found",
+        targets.len()
+    );
+    Ok(())
+}
+
 /// Builds the release site, server, emulator and bench, then runs the bench on loopback.
 fn bench(ws: &Workspace, compare: bool, seconds: u64, sessions: usize) -> Result<()> {
     tools::ensure_build_tools(ws)?;
@@ -227,6 +273,14 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
     // concurrently without trouble.
     tests.args(SERVER_PACKAGES).args(["--", "--test-threads=1"]);
     run("Rust tests (SQLite store)", &mut tests)?;
+    let hostile = ws.target.join("tmp/hostile-summary.txt");
+    match std::fs::read_to_string(&hostile) {
+        Ok(summary) => println!("\n{summary}"),
+        Err(_) => bail!(
+            "the hostile-input suite left no summary at {}",
+            hostile.display()
+        ),
+    }
 
     // The suites that touch storage, again on PostgreSQL (every test in a fresh schema), plus
     // the tests that need several server processes sharing one database.

@@ -151,6 +151,37 @@ pub fn ensure_browser_tools(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
+/// The fuzzers: the nightly toolchain (cargo-fuzz needs it) and cargo-fuzz itself.
+pub fn ensure_fuzz_tools(ws: &Workspace) -> Result<()> {
+    let toolchains = ws
+        .cmd("rustup")
+        .args(["toolchain", "list"])
+        .output()
+        .context("rustup is needed for the nightly toolchain")?;
+    if !String::from_utf8_lossy(&toolchains.stdout).contains("nightly") {
+        step(
+            "the nightly toolchain",
+            "cargo-fuzz builds with sanitizers only on nightly",
+        );
+        run(
+            "rustup toolchain install nightly",
+            ws.cmd("rustup")
+                .args(["toolchain", "install", "nightly", "--profile", "minimal"]),
+        )?;
+    }
+    if version_of(ws, "cargo", &["fuzz", "--version"]).is_none() {
+        step(
+            "cargo-fuzz",
+            "it builds and runs the libFuzzer targets in fuzz/",
+        );
+        run(
+            "cargo install cargo-fuzz",
+            ws.cmd("cargo").args(["install", "cargo-fuzz", "--locked"]),
+        )?;
+    }
+    Ok(())
+}
+
 /// The bench's load generator: wrk, from Debian.
 pub fn ensure_wrk(ws: &Workspace) -> Result<()> {
     if ws.cmd("wrk").arg("--version").output().is_err() {

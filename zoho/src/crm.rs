@@ -149,7 +149,9 @@ pub(crate) fn api_error(status: u16, body: &[u8]) -> ApiError {
 }
 
 /// Reads a successful answer's JSON body; 204 is [`ApiError::NoContent`].
-fn json_body<T: DeserializeOwned>((status, body): (u16, bytes::Bytes)) -> Result<T, CrmError> {
+pub(crate) fn json_body<T: DeserializeOwned>(
+    (status, body): (u16, bytes::Bytes),
+) -> Result<T, CrmError> {
     if status == 204 {
         return Err(ApiError::NoContent.into());
     }

@@ -3,6 +3,8 @@
 
 pub mod crm;
 pub mod dc;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod ids;
 pub mod metadata;
 pub mod meter;

@@ -330,6 +330,45 @@ impl OAuthClient {
     }
 }
 
+/// What Zoho's redirect to the callback carries; anything else in the query is ignored.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallbackQuery {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub location: Option<String>,
+    pub accounts_server: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A callback query with a parameter twice (which one would we trust?) or one over 4 KB.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the callback's query repeats a parameter or carries an oversized one")]
+pub struct MalformedCallback;
+
+impl CallbackQuery {
+    /// The longest value any of the parameters may have.
+    pub const MAX_VALUE: usize = 4096;
+
+    pub fn parse(query: &str) -> Result<Self, MalformedCallback> {
+        let mut p = CallbackQuery::default();
+        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+            let slot = match k.as_ref() {
+                "code" => &mut p.code,
+                "state" => &mut p.state,
+                "location" => &mut p.location,
+                "accounts-server" => &mut p.accounts_server,
+                "error" => &mut p.error,
+                _ => continue,
+            };
+            if slot.is_some() || v.len() > Self::MAX_VALUE {
+                return Err(MalformedCallback);
+            }
+            *slot = Some(v.into_owned());
+        }
+        Ok(p)
+    }
+}
+
 /// How an OAuth call ended, for the metrics.
 fn outcome<T>(answer: &Result<T, OAuthError>) -> Outcome {
     match answer {
@@ -345,6 +384,20 @@ fn outcome<T>(answer: &Result<T, OAuthError>) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn callback_parameters_must_not_repeat_or_be_huge() {
+        let q = CallbackQuery::parse("code=a&state=b&location=us&accounts-server=x&other=1")
+            .expect("ok");
+        assert_eq!(q.code.as_deref(), Some("a"));
+        assert_eq!(q.accounts_server.as_deref(), Some("x"));
+        assert_eq!(
+            CallbackQuery::parse("state=a&state=b"),
+            Err(MalformedCallback)
+        );
+        let huge = format!("code={}", "x".repeat(5000));
+        assert_eq!(CallbackQuery::parse(&huge), Err(MalformedCallback));
+    }
 
     #[test]
     fn zoho_error_bodies_become_typed_errors() {

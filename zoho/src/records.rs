@@ -139,7 +139,7 @@ struct Info {
 }
 
 #[derive(Deserialize)]
-struct DataBody {
+pub(crate) struct DataBody {
     data: Vec<Map<String, Value>>,
     info: Option<Info>,
 }
@@ -159,7 +159,7 @@ fn encode(s: &str) -> String {
 }
 
 /// Zoho answers an empty list or search with 204: an empty page, not an error.
-fn page_or_empty(result: Result<DataBody, CrmError>) -> Result<Page, CrmError> {
+pub(crate) fn page_or_empty(result: Result<DataBody, CrmError>) -> Result<Page, CrmError> {
     match result {
         Ok(body) => {
             let info = body.info;
@@ -330,7 +330,7 @@ struct WriteBody {
 
 /// The per-record results of a write, in the order sent. Zoho answers 200, 201 or 207 with
 /// them, and 400 too when every record failed; any other answer is an error of the call.
-fn write_results(
+pub(crate) fn write_results(
     (status, body): (u16, bytes::Bytes),
 ) -> Result<Vec<Result<Option<String>, RecordError>>, CrmError> {
     match serde_json::from_slice::<WriteBody>(&body) {
