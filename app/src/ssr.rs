@@ -146,7 +146,9 @@ pub fn crm_error(e: zoho::crm::CrmError) -> AppError {
         CrmError::Api(ApiError::TooManyRequests) => AppError::Throttled {
             retry_at: zoho::vault::unix_now() + 60,
         },
-        CrmError::Token(RefreshError::Unavailable) | CrmError::Http(_) => {
+        CrmError::Token(RefreshError::Unavailable)
+        | CrmError::Http(_)
+        | CrmError::Api(ApiError::Other { status: 500.., .. }) => {
             tracing::warn!(error = %e, "Zoho call failed");
             AppError::ZohoUnavailable
         }

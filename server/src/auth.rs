@@ -113,6 +113,10 @@ impl From<CrmError> for Refusal {
     fn from(e: CrmError) -> Self {
         match e {
             CrmError::Http(e) => e.into(),
+            CrmError::Api(crm::ApiError::Other { status: 500.., .. }) => {
+                tracing::warn!("Zoho's identity call failed on its side");
+                Refusal::Unavailable
+            }
             CrmError::Api(e) => {
                 tracing::warn!(error = %e, "Zoho identity call failed");
                 Refusal::BadResponse

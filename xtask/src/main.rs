@@ -272,14 +272,17 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
     // leave a page's stream waiting forever. A real server runs one app, and renders it
     // concurrently without trouble.
     tests.args(SERVER_PACKAGES).args(["--", "--test-threads=1"]);
+    // The suites write their summaries afresh; an old one must not stand in for a run.
+    for suite in ["hostile", "faults"] {
+        let _ = std::fs::remove_file(ws.target.join(format!("tmp/{suite}-summary.txt")));
+    }
     run("Rust tests (SQLite store)", &mut tests)?;
-    let hostile = ws.target.join("tmp/hostile-summary.txt");
-    match std::fs::read_to_string(&hostile) {
-        Ok(summary) => println!("\n{summary}"),
-        Err(_) => bail!(
-            "the hostile-input suite left no summary at {}",
-            hostile.display()
-        ),
+    for suite in ["hostile", "faults"] {
+        let file = ws.target.join(format!("tmp/{suite}-summary.txt"));
+        match std::fs::read_to_string(&file) {
+            Ok(summary) => println!("\n{summary}"),
+            Err(_) => bail!("the {suite} suite left no summary at {}", file.display()),
+        }
     }
 
     // The suites that touch storage, again on PostgreSQL (every test in a fresh schema), plus

@@ -224,6 +224,12 @@ pub async fn org(http: &reqwest::Client, api: Api<'_>, token: &Secret) -> Result
     })
 }
 
+/// The pauses before a failed CRM read is tried again (two retries in all).
+pub const READ_RETRIES: [std::time::Duration; 2] = [
+    std::time::Duration::from_millis(100),
+    std::time::Duration::from_millis(400),
+];
+
 /// CRM calls made for a stored connection: the token comes from the [`Coordinator`], and a 401
 /// `INVALID_TOKEN` gets one refresh (unless another call already replaced the token) and one retry.
 #[derive(Debug, Clone)]
@@ -266,7 +272,33 @@ impl CrmClient {
 
     /// Sends `call` for connection `id`; the answer's status and body, whatever the status,
     /// unless the token was refused twice or Zoho is limiting requests.
+    ///
+    /// A read (`GET`) that Zoho answers with a 5xx, or not at all, is tried again after each of
+    /// [`READ_RETRIES`]; a write never is: Zoho may have applied one whose answer was lost.
     pub async fn call(
+        &self,
+        id: &ConnectionId,
+        call: Call<'_>,
+    ) -> Result<(u16, bytes::Bytes), CrmError> {
+        let mut backoff = READ_RETRIES.iter();
+        loop {
+            let answer = self.call_once(id, call).await;
+            let transient = match &answer {
+                Ok((status, _)) => *status >= 500,
+                Err(CrmError::Http(OAuthError::Timeout | OAuthError::Transport(_))) => true,
+                Err(_) => false,
+            };
+            match backoff.next() {
+                Some(pause) if transient && *call.method == reqwest::Method::GET => {
+                    tracing::debug!(path = call.path.split('?').next(), "retrying a CRM read");
+                    tokio::time::sleep(*pause).await;
+                }
+                _ => return answer,
+            }
+        }
+    }
+
+    async fn call_once(
         &self,
         id: &ConnectionId,
         call: Call<'_>,

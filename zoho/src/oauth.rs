@@ -231,10 +231,15 @@ impl OAuthClient {
                 .send()
                 .await?;
             let status = res.status();
+            let body = res.bytes().await?;
             if !status.is_success() {
-                return Err(OAuthError::Status(status.as_u16()));
+                // A 4xx may still name Zoho's error (`invalid_code`, …): that is what it means.
+                return Err(match parse_token_response(&body) {
+                    Err(OAuthError::Token(e)) => OAuthError::Token(e),
+                    _ => OAuthError::Status(status.as_u16()),
+                });
             }
-            parse_token_response(&res.bytes().await?)
+            parse_token_response(&body)
         }
         .await;
         timer.done(outcome(&answer));
