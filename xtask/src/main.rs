@@ -5,7 +5,7 @@
 mod postgres;
 mod tools;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -76,7 +76,13 @@ pub struct Workspace {
 
 impl Workspace {
     fn locate() -> Result<Self> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        // `cargo run` says at run time which checkout it ran from. The compile-time value can be
+        // another checkout's: one target directory shared by two clones with the same xtask
+        // sources reuses the binary built for the first.
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+        let root = manifest_dir
             .parent()
             .context("xtask lives one level below the workspace root")?
             .to_path_buf();
