@@ -176,8 +176,20 @@ impl Browser {
 
     /// A whole sign-in: start, accept at Zoho, callback (and a consent round if zportal asks).
     pub async fn sign_in(&self, stack: &Stack, email: &str) -> String {
-        let auth = self.start(stack, "").await;
-        let back = self.at_zoho(&auth, email, "accept").await;
+        self.sign_in_at(&stack.base, email).await
+    }
+
+    /// [`Browser::sign_in`] against the zportal at `base` (a separate process, say).
+    pub async fn sign_in_at(&self, base: &str, email: &str) -> String {
+        let res = self.get(&format!("{base}/auth/zoho/start")).await;
+        assert_eq!(res.status(), 303, "start redirects");
+        self.accept_and_return(&location(&res), email).await
+    }
+
+    /// From Zoho's sign-in page at `auth_url`: accept as `email`, follow the callback, and go
+    /// round once more if zportal asks for consent. Where zportal sends the browser in the end.
+    pub async fn accept_and_return(&self, auth_url: &str, email: &str) -> String {
+        let back = self.at_zoho(auth_url, email, "accept").await;
         let mut next = self.callback(&back).await;
         if next.contains("/oauth/v2/auth") {
             let back = self.at_zoho(&next, email, "accept").await;
