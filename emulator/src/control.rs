@@ -25,7 +25,10 @@ pub fn router() -> Router<Emulator> {
         .route("/clock/advance", post(advance_clock))
         .route("/tokens/revoke", post(revoke_tokens))
         .route("/tokens/expire", post(expire_tokens))
-        .route("/faults", post(add_fault).delete(clear_faults))
+        .route(
+            "/faults",
+            get(list_faults).post(add_fault).delete(clear_faults),
+        )
         .route("/config", get(get_config).post(set_config))
         .route("/stats", get(stats))
         .route("/requests", get(requests))
@@ -350,6 +353,12 @@ async fn add_fault(State(emu): State<Emulator>, body: axum::body::Bytes) -> Answ
     }
     let id = emu.faults().add(fault);
     Ok(Json(json!({ "id": id })).into_response())
+}
+
+/// The armed rules: a test arms a delay, then waits until its request is inside it (the rule has
+/// fired and left the list) before doing what must happen meanwhile.
+async fn list_faults(State(emu): State<Emulator>) -> Json<Value> {
+    Json(json!({ "faults": emu.faults().armed() }))
 }
 
 async fn clear_faults(State(emu): State<Emulator>) -> Json<Value> {

@@ -100,6 +100,11 @@ impl Faults {
         self.next_id
     }
 
+    /// The rules still armed, each with the shots it has left.
+    pub fn armed(&self) -> &[Fault] {
+        &self.rules
+    }
+
     /// Removes every rule; returns how many there were.
     pub fn clear(&mut self) -> usize {
         std::mem::take(&mut self.rules).len()

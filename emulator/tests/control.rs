@@ -307,6 +307,9 @@ async fn each_fault_kind_fires_once_per_count() {
     )
     .await;
     assert_eq!(emu.api_get("us", "org", &at).await.0, 200);
+    let armed = emu.get("faults").await;
+    assert_eq!(armed["faults"][0]["dc"], "eu");
+    assert_eq!(armed["faults"][0]["count"], 5, "shots left: none fired");
     let cleared = emu
         .control(reqwest::Method::DELETE, "faults", json!({}))
         .await;

@@ -7,62 +7,34 @@
 mod common;
 mod runtime;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::process::{ServerProcess, client_with};
 use common::*;
 use serde_json::{Value, json};
 
-/// One `server` process.
-struct Process {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Starts a server on a free port with the shared database, key and emulator.
-async fn process(database_url: &str, key: &str, emulator: &str, data: &std::path::Path) -> Process {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("DATABASE_URL", database_url)
-        .env("ZPORTAL_TOKEN_KEY", key)
-        .env("ZOHO_EMULATOR_URL", emulator)
-        .env("ZPORTAL_DATA_DIR", data)
-        .env("ZPORTAL_LEASE_TTL", "2s")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("server binary");
-    let process = Process { child, base };
-    let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if let Ok(res) = http.get(format!("{}/healthz", process.base)).send().await
-            && res.status().is_success()
-        {
-            return process;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("server {} did not start", process.base);
+async fn process(
+    database_url: &str,
+    key: &str,
+    emulator: &str,
+    data: &std::path::Path,
+) -> ServerProcess {
+    ServerProcess::start(&[
+        ("DATABASE_URL", database_url),
+        ("ZPORTAL_TOKEN_KEY", key),
+        ("ZOHO_EMULATOR_URL", emulator),
+        ("ZPORTAL_DATA_DIR", &data.to_string_lossy()),
+        ("ZPORTAL_LEASE_TTL", "2s"),
+    ])
+    .await
 }
 
 struct Cluster {
     emulator: emulator::Running,
     database_url: String,
-    a: Process,
-    b: Process,
+    a: ServerProcess,
+    b: ServerProcess,
     _dir: tempfile::TempDir,
 }
 
@@ -144,21 +116,6 @@ impl Cluster {
             .session_cookie(&self.a.base)
             .expect("session cookie")
     }
-}
-
-/// A client of its own that presents `cookie`, as a load balancer would forward it.
-fn client_with(cookie: &str) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::COOKIE,
-        format!("zportal_session={cookie}").parse().expect("header"),
-    );
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client")
 }
 
 async fn who(client: &reqwest::Client, base: &str) -> Value {
@@ -296,8 +253,7 @@ fn a_process_killed_while_holding_the_lease_does_not_wedge_the_connection() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert!(held, "A took the lease and started its refresh");
-        cluster.a.child.kill().expect("kill A");
-        let _ = cluster.a.child.wait();
+        cluster.a.kill();
         assert!(stuck.await.expect("task").is_err(), "A died mid-call");
 
         all_succeed(storm(&cookie, &[&cluster.b.base]).await);

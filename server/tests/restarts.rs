@@ -1,30 +1,52 @@
-//! The real `server` binary, stopped the ways production stops it: SIGTERM lets the request in
-//! flight finish before the process exits; SIGKILL loses nothing that was stored — after a
-//! restart on the same data directory the browser's session and its connection still work.
+//! The real `server` binary, stopped the ways production stops it. SIGTERM lets the request in
+//! flight finish before the process exits. SIGKILL — at rest, in the middle of a sign-in, of a
+//! refresh and of a save — loses nothing that was stored and half-writes nothing: after a restart
+//! on the same store the browser's session and connection still work, no refresh lease stays
+//! taken, and the user carries on. Each restart survived is counted for `cargo xtask test`.
 
 mod common;
 mod runtime;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
+use common::process::ServerProcess;
 use common::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
-/// One `server` process against an in-process emulator, with its own data directory and port —
-/// which a restart keeps.
+/// One `server` process in front of an emulator of its own (reached through
+/// `ZOHO_EMULATOR_URL`, so it outlives every kill), with a store and port a restart keeps: the
+/// data directory's SQLite, or a fresh PostgreSQL schema on the PostgreSQL run.
 struct Solo {
     emulator: emulator::Running,
     dir: tempfile::TempDir,
-    port: u16,
+    postgres: Option<String>,
+    server: ServerProcess,
     base: String,
-    child: Child,
 }
 
-impl Drop for Solo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// The store the server writes, read behind its back.
+enum Store {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Store {
+    async fn count(&self, sql: &str) -> i64 {
+        match self {
+            Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+        }
+        .expect(sql)
+    }
+
+    async fn leases_taken(&self) -> i64 {
+        self.count("SELECT count(*) FROM connections WHERE lease_holder IS NOT NULL")
+            .await
+    }
+
+    async fn connections(&self) -> i64 {
+        self.count("SELECT count(*) FROM connections").await
     }
 }
 
@@ -37,59 +59,49 @@ impl Solo {
         .await
         .expect("emulator");
         let dir = tempfile::tempdir().expect("dir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = Self::spawn(port, dir.path(), &emulator.base_url);
-        let solo = Solo {
-            base: format!("http://127.0.0.1:{port}"),
+        let data = dir.path().to_string_lossy().into_owned();
+        let mut env = vec![
+            ("ZOHO_EMULATOR_URL", emulator.base_url.clone()),
+            ("ZPORTAL_DATA_DIR", data),
+            // A lease whose holder died is free again after two seconds.
+            ("ZPORTAL_LEASE_TTL", "2s".to_owned()),
+        ];
+        let postgres = postgres_url().await;
+        if let Some(url) = &postgres {
+            env.push(("DATABASE_URL", url.clone()));
+            env.push((
+                "ZPORTAL_TOKEN_KEY",
+                zoho::vault::TokenCipher::generate_key_list(),
+            ));
+        }
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let server = ServerProcess::start(&env).await;
+        Solo {
+            base: server.base.clone(),
+            server,
             emulator,
             dir,
-            port,
-            child,
-        };
-        solo.wait_up().await;
-        solo
-    }
-
-    fn spawn(port: u16, data: &std::path::Path, emulator: &str) -> Child {
-        Command::new(env!("CARGO_BIN_EXE_server"))
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("ZOHO_EMULATOR_URL", emulator)
-            .env("ZPORTAL_DATA_DIR", data)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("server binary")
-    }
-
-    async fn wait_up(&self) {
-        let http = reqwest::Client::new();
-        for _ in 0..200 {
-            if http
-                .get(format!("{}/healthz", self.base))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            postgres,
         }
-        panic!("server at {} did not start", self.base);
     }
 
-    /// SIGKILL, then the same binary on the same port, data and emulator.
+    /// SIGKILL, then the same binary on the same port, store and emulator.
     async fn kill_and_restart(&mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
-        self.child = Self::spawn(self.port, self.dir.path(), &self.emulator.base_url);
-        self.wait_up().await;
+        self.server.kill_and_restart().await;
     }
 
-    async fn control(&self, path: &str, body: serde_json::Value) {
+    async fn store(&self) -> Store {
+        match &self.postgres {
+            Some(url) => Store::Postgres(sqlx::PgPool::connect(url).await.expect("pool")),
+            None => {
+                let file = self.dir.path().join("zportal.db");
+                let url = format!("sqlite://{}?mode=ro", file.display());
+                Store::Sqlite(sqlx::SqlitePool::connect(&url).await.expect("pool"))
+            }
+        }
+    }
+
+    async fn control(&self, path: &str, body: Value) -> Value {
         let res = reqwest::Client::new()
             .post(format!("{}/__emulator/{path}", self.emulator.base_url))
             .json(&body)
@@ -97,6 +109,58 @@ impl Solo {
             .await
             .expect("control");
         assert!(res.status().is_success(), "{path}");
+        res.json().await.expect("json")
+    }
+
+    async fn control_get(&self, path: &str) -> Value {
+        reqwest::get(format!("{}/__emulator/{path}", self.emulator.base_url))
+            .await
+            .expect("control")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    /// Makes the next call to Zoho's `endpoint` hang for ten seconds.
+    async fn hang_next(&self, endpoint: &str) {
+        self.control(
+            "faults",
+            json!({"kind": "delay", "endpoint": endpoint, "count": 1, "delay_ms": 10_000}),
+        )
+        .await;
+    }
+
+    /// Waits until the hanging call has reached Zoho (its fault fired), so a kill lands while
+    /// zportal is waiting for the answer.
+    async fn until_hanging(&self) {
+        for _ in 0..400 {
+            if self.control_get("faults").await["faults"]
+                .as_array()
+                .is_some_and(Vec::is_empty)
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the call never reached the emulator");
+    }
+
+    /// The emulator's totals (`stats.total`).
+    async fn totals(&self) -> Value {
+        self.control_get("stats").await["total"].clone()
+    }
+}
+
+/// Counts a restart survived, for the summary `cargo xtask test` prints.
+fn survived(what: &str) {
+    use std::io::Write;
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("restarts-summary.txt");
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+    {
+        let _ = writeln!(f, "{what}");
     }
 }
 
@@ -135,9 +199,9 @@ fn sigterm_finishes_the_request_in_flight_then_exits() {
             let list = list.clone();
             async move { http.get(list).send().await.map(|r| r.status().as_u16()) }
         });
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        solo.until_hanging().await;
         let term = Command::new("kill")
-            .args(["-TERM", &solo.child.id().to_string()])
+            .args(["-TERM", &solo.server.pid().to_string()])
             .status()
             .expect("kill");
         assert!(term.success());
@@ -146,15 +210,11 @@ fn sigterm_finishes_the_request_in_flight_then_exits() {
             200,
             "the request in flight finished"
         );
-        let mut exited = None;
-        for _ in 0..100 {
-            if let Some(status) = solo.child.try_wait().expect("wait") {
-                exited = Some(status);
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let status = exited.expect("the server exits after SIGTERM");
+        let status = solo
+            .server
+            .exit_status()
+            .await
+            .expect("the server exits after SIGTERM");
         assert!(status.success(), "a clean exit: {status}");
         assert!(
             reqwest::Client::new()
@@ -164,6 +224,7 @@ fn sigterm_finishes_the_request_in_flight_then_exits() {
                 .is_err(),
             "nothing listens any more"
         );
+        survived("SIGTERM with a request in flight");
     });
 }
 
@@ -194,5 +255,144 @@ fn after_sigkill_and_a_restart_the_session_and_connection_carry_on() {
             ))
             .await;
         assert_eq!(res.status(), 200);
+        survived("SIGKILL at rest");
+    });
+}
+
+fn list_url(base: &str) -> String {
+    format!("{base}/api/records/list?args[module]=Leads&args[per_page]=5")
+}
+
+#[test]
+fn sigkill_in_the_middle_of_a_sign_in_half_writes_nothing_and_signing_in_again_works() {
+    runtime::block_on(async {
+        let mut solo = Solo::start().await;
+        let base = solo.base.clone();
+        let browser = Browser::new();
+        let res = browser.get(&format!("{base}/auth/zoho/start")).await;
+        let back = browser
+            .at_zoho(&location(&res), "ava@au.zportal.test", "accept")
+            .await;
+        // The code is exchanged and the user known; zportal waits for the org when it dies.
+        solo.hang_next("org").await;
+        let callback = tokio::spawn({
+            let http = browser.http.clone();
+            let back = back.clone();
+            async move { http.get(back).send().await.map(|r| r.status()) }
+        });
+        solo.until_hanging().await;
+        solo.kill_and_restart().await;
+        assert!(callback.await.expect("task").is_err(), "died mid-callback");
+
+        let store = solo.store().await;
+        assert_eq!(store.connections().await, 0, "no half-made connection");
+        assert_eq!(signed_in_email(&browser, &base).await, None);
+        // The browser retries the callback: the code is spent, and the user is told so.
+        let retried = browser.get(&back).await;
+        assert_eq!(retried.status(), 303);
+        assert!(
+            location(&retried).starts_with("/auth/error?reason="),
+            "{}",
+            location(&retried)
+        );
+        // And signs in again.
+        browser.sign_in_at(&base, "ava@au.zportal.test").await;
+        assert_eq!(
+            signed_in_email(&browser, &base).await.as_deref(),
+            Some("ava@au.zportal.test")
+        );
+        assert_eq!(store.connections().await, 1);
+        assert_eq!(browser.get(&list_url(&base)).await.status(), 200);
+        assert_eq!(store.leases_taken().await, 0);
+        survived("SIGKILL during a sign-in");
+    });
+}
+
+#[test]
+fn sigkill_in_the_middle_of_a_refresh_leaves_no_lease_taken() {
+    runtime::block_on(async {
+        let mut solo = Solo::start().await;
+        let base = solo.base.clone();
+        let browser = Browser::new();
+        browser.sign_in_at(&base, "jun@jp.zportal.test").await;
+        let store = solo.store().await;
+        solo.control("tokens/expire", json!({"email": "jun@jp.zportal.test"}))
+            .await;
+        let before = solo.totals().await["refreshes"].as_u64().unwrap_or(0);
+
+        // The refresh hangs at Zoho; the process dies holding the lease.
+        solo.hang_next("refresh").await;
+        let stuck = tokio::spawn({
+            let http = browser.http.clone();
+            let url = list_url(&base);
+            async move { http.get(url).send().await.map(|r| r.status()) }
+        });
+        solo.until_hanging().await;
+        assert_eq!(store.leases_taken().await, 1, "the lease is held");
+        solo.kill_and_restart().await;
+        assert!(stuck.await.expect("task").is_err(), "died mid-refresh");
+
+        // The user carries on: the restarted process waits out the dead holder's lease,
+        // refreshes once and answers.
+        let res = browser.get(&list_url(&base)).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(store.leases_taken().await, 0, "no lease stays taken");
+        let after = solo.totals().await["refreshes"].as_u64().unwrap_or(0);
+        assert_eq!(after - before, 1, "the interrupted refresh never completed");
+        assert_eq!(
+            signed_in_email(&browser, &base).await.as_deref(),
+            Some("jun@jp.zportal.test")
+        );
+        survived("SIGKILL during a refresh");
+    });
+}
+
+#[test]
+fn sigkill_in_the_middle_of_a_save_loses_nothing_and_the_save_goes_through_once() {
+    runtime::block_on(async {
+        let mut solo = Solo::start().await;
+        let base = solo.base.clone();
+        let browser = Browser::new();
+        browser.sign_in_at(&base, "cleo@ca.zportal.test").await;
+        let form: Value = browser
+            .get(&format!("{base}/api/records/form?module=Leads"))
+            .await
+            .json()
+            .await
+            .expect("form");
+        let save = json!({"module": "Leads", "id": null, "save_token": form["save_token"],
+            "values": {"Last_Name": {"kind": "Text", "value": "Survivor"}}});
+        let post = |body: Value| {
+            browser
+                .http
+                .post(format!("{base}/api/records/save"))
+                .header("sec-fetch-site", "same-origin")
+                .json(&body)
+                .send()
+        };
+        let search = format!(
+            "{base}/api/records/list?args[module]=Leads&args[text]=Survivor&args[per_page]=50"
+        );
+
+        // The insert hangs at Zoho; the process dies waiting for it.
+        solo.hang_next("records").await;
+        let stuck = tokio::spawn(post(save.clone()));
+        solo.until_hanging().await;
+        solo.kill_and_restart().await;
+        assert!(stuck.await.expect("task").is_err(), "died mid-save");
+        let found: Value = browser.get(&search).await.json().await.expect("json");
+        assert_eq!(found["rows"], json!([]), "the hung insert never landed");
+
+        // The user presses Save again with the same form.
+        let res = post(save.clone()).await.expect("save");
+        assert_eq!(res.status(), 200);
+        let saved: Value = res.json().await.expect("json");
+        let id = saved["Saved"]["id"].as_str().expect("saved").to_owned();
+        let found: Value = browser.get(&search).await.json().await.expect("json");
+        let rows = found["rows"].as_array().cloned().unwrap_or_default();
+        assert_eq!(rows.len(), 1, "exactly one record: {found}");
+        assert_eq!(rows[0]["id"], json!(id));
+        assert_eq!(solo.store().await.leases_taken().await, 0);
+        survived("SIGKILL during a save");
     });
 }

@@ -28,6 +28,12 @@ enum Cmd {
         #[arg(long)]
         no_browser: bool,
     },
+    /// Drive 54 users through two server processes on PostgreSQL for N seconds, checking that
+    /// every answer is the asker's (`server/tests/load.rs`; `test` runs it for 20 s).
+    Load {
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
     /// Fuzz every target in fuzz/ for N seconds each (nightly toolchain, cargo-fuzz).
     Fuzz {
         #[arg(long, default_value_t = 60)]
@@ -52,6 +58,7 @@ fn main() -> std::process::ExitCode {
     let result = Workspace::locate().and_then(|ws| match cli.command {
         Cmd::Dev => dev(&ws),
         Cmd::Test { no_browser } => test(&ws, !no_browser),
+        Cmd::Load { seconds } => load(&ws, seconds),
         Cmd::Fuzz { seconds } => fuzz(&ws, seconds),
         Cmd::Bench {
             compare,
@@ -279,27 +286,45 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
     // concurrently without trouble.
     tests.args(SERVER_PACKAGES).args(["--", "--test-threads=1"]);
     // The suites write their summaries afresh; an old one must not stand in for a run.
-    for suite in ["hostile", "faults"] {
-        let _ = std::fs::remove_file(ws.target.join(format!("tmp/{suite}-summary.txt")));
-    }
+    clear_summaries(ws);
     run("Rust tests (SQLite store)", &mut tests)?;
-    for suite in ["hostile", "faults"] {
-        let file = ws.target.join(format!("tmp/{suite}-summary.txt"));
-        match std::fs::read_to_string(&file) {
-            Ok(summary) => println!("\n{summary}"),
-            Err(_) => bail!("the {suite} suite left no summary at {}", file.display()),
-        }
-    }
+    let hostile = summary(ws, "hostile")?;
+    let faults = summary(ws, "faults")?;
+    let restarts_sqlite = summary(ws, "restarts")?.lines().count();
 
     // The suites that touch storage, again on PostgreSQL (every test in a fresh schema), plus
-    // the tests that need several server processes sharing one database.
+    // the tests that need several server processes sharing one database: among them the load
+    // test, for 20 seconds here.
+    clear_summaries(ws);
     let database = postgres::provision(ws)?;
     let mut on_postgres = ws.cargo(&["test", "--locked", "-p", "zoho", "-p", "server"]);
     on_postgres
         .env("ZPORTAL_TEST_POSTGRES_URL", &database.url)
+        .env("ZPORTAL_LOAD_SECONDS", "20")
         .args(["--", "--test-threads=1"]);
     run("Rust tests (PostgreSQL store)", &mut on_postgres)?;
     drop(database);
+    let restarts_postgres = summary(ws, "restarts")?.lines().count();
+    let load = summary(ws, "load")?;
+
+    println!("\n{hostile}");
+    println!("\n==> Faults, restarts and load");
+    let mut rows = vec![
+        ("suite".to_owned(), "result".to_owned()),
+        ("---".to_owned(), "---".to_owned()),
+    ];
+    rows.extend(figures(&faults));
+    rows.push((
+        "restarts survived".to_owned(),
+        format!(
+            "{} ({restarts_sqlite} on SQLite, {restarts_postgres} on PostgreSQL)",
+            restarts_sqlite + restarts_postgres
+        ),
+    ));
+    rows.extend(figures(&load));
+    for (figure, value) in rows {
+        println!("| {figure} | {value} |");
+    }
 
     if browser {
         run(
@@ -311,6 +336,49 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
         end_to_end(ws)?;
     }
     println!("\nxtask: every check passed");
+    Ok(())
+}
+
+/// Suites that leave a summary in the test target's tmp directory for the xtask to print.
+const SUMMARIES: &[&str] = &["hostile", "faults", "restarts", "load"];
+
+fn clear_summaries(ws: &Workspace) {
+    for suite in SUMMARIES {
+        let _ = std::fs::remove_file(ws.target.join(format!("tmp/{suite}-summary.txt")));
+    }
+}
+
+/// The summary a suite wrote on its last run; missing means the suite did not run.
+fn summary(ws: &Workspace, suite: &str) -> Result<String> {
+    let file = ws.target.join(format!("tmp/{suite}-summary.txt"));
+    std::fs::read_to_string(&file)
+        .with_context(|| format!("the {suite} suite left no summary at {}", file.display()))
+}
+
+/// The `figure: value` lines of a summary.
+fn figures(summary: &str) -> Vec<(String, String)> {
+    summary
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// The load test alone, for `seconds`, on PostgreSQL.
+fn load(ws: &Workspace, seconds: u64) -> Result<()> {
+    let database = postgres::provision(ws)?;
+    let _ = std::fs::remove_file(ws.target.join("tmp/load-summary.txt"));
+    run(
+        &format!("load test ({seconds} s)"),
+        ws.cargo(&["test", "--locked", "-p", "server", "--test", "load"])
+            .env("ZPORTAL_TEST_POSTGRES_URL", &database.url)
+            .env("ZPORTAL_LOAD_SECONDS", seconds.to_string())
+            .args(["--", "--nocapture"]),
+    )?;
+    drop(database);
+    for (figure, value) in figures(&summary(ws, "load")?) {
+        println!("| {figure} | {value} |");
+    }
     Ok(())
 }
 

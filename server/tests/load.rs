@@ -1,0 +1,467 @@
+//! Load with isolation. 54 users — added through the emulator's `POST users`, three to an org,
+//! two orgs in each of the nine data centers, each signed in through the emulator's sign-in POST —
+//! drive two `server` processes sharing one PostgreSQL for `ZPORTAL_LOAD_SECONDS` (20 unless
+//! told; `cargo xtask load --seconds N` runs it longer). Each user has two workers, one starting
+//! on each process and alternating, doing what people do: who am I, list, open, create, edit,
+//! delete. Every few seconds Zoho forgets every access token. Every answer is checked to belong to
+//! the session's own user and org (each record carries its org's zgid in its name); the run
+//! prints requests, errors by kind, refreshes per connection per expiry and cross-user answers,
+//! and fails unless there were no errors, no cross-user answers and exactly one refresh per
+//! connection per expiry. Needs `ZPORTAL_TEST_POSTGRES_URL`; the SQLite run skips it.
+
+mod common;
+mod runtime;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use common::process::{ServerProcess, client_with};
+use common::*;
+use futures::StreamExt;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+
+const DCS: [&str; 9] = ["us", "eu", "in", "au", "jp", "ca", "sa", "cn", "uk"];
+const ORGS_PER_DC: usize = 2;
+const USERS_PER_ORG: usize = 3;
+
+/// One person taking part, signed in.
+#[derive(Clone)]
+struct Person {
+    email: String,
+    org_zgid: String,
+    org_name: String,
+    cookie: String,
+}
+
+/// What the workers saw.
+#[derive(Default)]
+struct Tally {
+    requests: u64,
+    by_process: BTreeMap<String, u64>,
+    errors: BTreeMap<String, u64>,
+    cross_user: u64,
+    cross_user_examples: Vec<String>,
+}
+
+impl Tally {
+    fn merge(&mut self, other: Tally) {
+        self.requests += other.requests;
+        for (k, v) in other.by_process {
+            *self.by_process.entry(k).or_default() += v;
+        }
+        for (k, v) in other.errors {
+            *self.errors.entry(k).or_default() += v;
+        }
+        self.cross_user += other.cross_user;
+        self.cross_user_examples
+            .extend(other.cross_user_examples.into_iter().take(3));
+    }
+
+    fn error(&mut self, kind: String) {
+        *self.errors.entry(kind).or_default() += 1;
+    }
+
+    /// An answer that was not this person's: counted, and kept as an example.
+    fn foreign(&mut self, person: &Person, what: &str, answer: &Value) {
+        self.cross_user += 1;
+        if self.cross_user_examples.len() < 3 {
+            let answer = answer.to_string();
+            let answer = answer.get(..300).unwrap_or(&answer);
+            self.cross_user_examples
+                .push(format!("{} asked {what}, got {answer}", person.email));
+        }
+    }
+}
+
+fn seconds() -> u64 {
+    std::env::var("ZPORTAL_LOAD_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20)
+        .max(1)
+}
+
+async fn control(emulator: &str, path: &str, body: Value) -> Value {
+    let res = reqwest::Client::new()
+        .post(format!("{emulator}/__emulator/{path}"))
+        .json(&body)
+        .send()
+        .await
+        .expect("control");
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+    res.json().await.expect("json")
+}
+
+/// The users, added through the emulator's control API: the first of each org creates it.
+async fn add_people(emulator: &str) -> Vec<(String, String, String)> {
+    let mut people = Vec::new();
+    for dc in DCS {
+        for o in 0..ORGS_PER_DC {
+            let org_name = format!("Load {dc} {o}");
+            let mut zgid: Option<String> = None;
+            for u in 0..USERS_PER_ORG {
+                let email = format!("u{u}.o{o}@{dc}.load.zportal.test");
+                let mut body = json!({"email": email, "dc": dc, "org_name": org_name});
+                if let Some(zgid) = &zgid {
+                    body["org_zgid"] = json!(zgid);
+                }
+                let user = control(emulator, "users", body).await;
+                let org = user["org"]["zgid"].as_str().expect("zgid").to_owned();
+                zgid.get_or_insert(org.clone());
+                people.push((email, org, org_name.clone()));
+            }
+        }
+    }
+    people
+}
+
+/// The outcome of one call: its answer, or an error kind.
+async fn call(req: reqwest::RequestBuilder, op: &str) -> Result<Value, String> {
+    let res = req.send().await.map_err(|e| {
+        let why = if e.is_timeout() {
+            "timed out"
+        } else if e.is_connect() {
+            "could not connect"
+        } else {
+            "transport error"
+        };
+        format!("{op}: {why}")
+    })?;
+    let status = res.status();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        let what = match &body {
+            Value::Object(o) => o.keys().next().cloned().unwrap_or_default(),
+            Value::String(s) => s.clone(),
+            _ => String::new(),
+        };
+        return Err(format!("{op}: HTTP {} {what}", status.as_u16()));
+    }
+    Ok(body)
+}
+
+/// One worker of one person until `deadline`, alternating between the processes.
+async fn work(person: Person, bases: [String; 2], seed: u64, deadline: Instant) -> Tally {
+    let client = client_with(&person.cookie);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut tally = Tally::default();
+    let mut mine: Vec<String> = Vec::new();
+    let mut made = 0u64;
+    let mut turn = (seed % 2) as usize;
+    let tag = format!("{}:", person.org_zgid);
+    while Instant::now() < deadline {
+        let base = &bases[turn];
+        turn = 1 - turn;
+        tally.requests += 1;
+        *tally.by_process.entry(base.clone()).or_default() += 1;
+        let roll = rng.random_range(0..100);
+        let name = |made: u64| format!("{tag}{}:{made}", person.email);
+        let result = match roll {
+            0..15 => call(client.get(format!("{base}/api/session/me")), "who am I")
+                .await
+                .map(|me| {
+                    let ok = me["active"]["email"] == json!(person.email)
+                        && me["active"]["org_name"] == json!(person.org_name)
+                        && me["accounts"].as_array().map(Vec::len) == Some(1);
+                    if !ok {
+                        tally.foreign(&person, "who am I", &me);
+                    }
+                }),
+            15..50 => call(
+                client.get(format!(
+                    "{base}/api/records/list?args[module]=Leads&args[per_page]=20\
+                     &args[columns][0]=Last_Name"
+                )),
+                "list",
+            )
+            .await
+            .map(|page| {
+                let rows = page["rows"].as_array().cloned().unwrap_or_default();
+                let ours = rows.iter().all(|r| {
+                    r["cells"][0]
+                        .as_str()
+                        .is_some_and(|name| name.starts_with(&tag))
+                });
+                if !ours || page["columns"][0]["api_name"] != "Last_Name" {
+                    tally.foreign(&person, "the list", &page);
+                }
+            }),
+            50..65 if !mine.is_empty() => {
+                let id = mine[rng.random_range(0..mine.len())].clone();
+                call(
+                    client.get(format!("{base}/api/records/get?module=Leads&id={id}")),
+                    "open",
+                )
+                .await
+                .map(|record| {
+                    let name = record["fields"].as_array().and_then(|f| {
+                        f.iter()
+                            .find(|f| f["label"] == "Last Name")
+                            .and_then(|f| f["value"].as_str())
+                    });
+                    if !name.is_some_and(|n| n.starts_with(&tag)) {
+                        tally.foreign(&person, "a record", &record);
+                    }
+                })
+            }
+            65..95 => {
+                // Edit one of mine, or make a new one (always, until there is one to edit).
+                let edit = roll >= 80 && !mine.is_empty();
+                let (id, token) = if edit {
+                    let id = mine[rng.random_range(0..mine.len())].clone();
+                    (Some(id), "0".repeat(32))
+                } else {
+                    match call(
+                        client.get(format!("{base}/api/records/form?module=Leads")),
+                        "new form",
+                    )
+                    .await
+                    {
+                        Ok(form) => (None, form["save_token"].as_str().unwrap_or("").to_owned()),
+                        Err(kind) => {
+                            tally.error(kind);
+                            continue;
+                        }
+                    }
+                };
+                made += 1;
+                let body = json!({"module": "Leads", "id": id, "save_token": token,
+                    "values": {"Last_Name": {"kind": "Text", "value": name(made)},
+                               "Company": {"kind": "Text", "value": person.org_name}}});
+                let op = if edit { "edit" } else { "create" };
+                call(
+                    client
+                        .post(format!("{base}/api/records/save"))
+                        .header("sec-fetch-site", "same-origin")
+                        .json(&body),
+                    op,
+                )
+                .await
+                .and_then(|out| match out["Saved"]["id"].as_str() {
+                    Some(saved) => {
+                        if !edit {
+                            mine.push(saved.to_owned());
+                        }
+                        Ok(())
+                    }
+                    None => Err(format!("{op}: refused")),
+                })
+            }
+            _ if !mine.is_empty() => {
+                let id = mine.swap_remove(rng.random_range(0..mine.len()));
+                call(
+                    client
+                        .post(format!("{base}/api/records/delete"))
+                        .header("sec-fetch-site", "same-origin")
+                        .form(&[("module", "Leads"), ("ids[0]", id.as_str())]),
+                    "delete",
+                )
+                .await
+                .and_then(|out| {
+                    if out["deleted"] == json!([id]) {
+                        Ok(())
+                    } else {
+                        Err("delete: not deleted".to_owned())
+                    }
+                })
+            }
+            _ => {
+                // Nothing of mine to open or delete yet: the request was not made.
+                tally.requests -= 1;
+                *tally.by_process.entry(base.clone()).or_default() -= 1;
+                continue;
+            }
+        };
+        if let Err(kind) = result {
+            tally.error(kind);
+        }
+    }
+    tally
+}
+
+/// Refreshes the emulator granted to each person so far.
+async fn refreshes(emulator: &str, people: &[Person]) -> Vec<u64> {
+    let stats: Value = reqwest::get(format!("{emulator}/__emulator/stats"))
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("json");
+    people
+        .iter()
+        .map(|p| {
+            stats["by_user"][&p.email]["refreshes"]
+                .as_u64()
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
+#[test]
+fn many_users_on_two_processes_see_only_their_own_data_and_refresh_once_per_expiry() {
+    runtime::block_on(async {
+        let Some(database_url) = postgres_url().await else {
+            eprintln!("ZPORTAL_TEST_POSTGRES_URL is not set: the load test needs PostgreSQL");
+            return;
+        };
+        // Over a hundred workers, two servers and an emulator: more sockets than the default.
+        rlimit::increase_nofile_limit(65_536).expect("raising RLIMIT_NOFILE");
+        let seconds = seconds();
+        let emulator = emulator::start(emulator::Options {
+            addr: "127.0.0.1:0".parse().expect("addr"),
+            state_file: None,
+        })
+        .await
+        .expect("emulator");
+        let emu = emulator.base_url.clone();
+        // Fifty-four sign-ins in a minute is past Zoho's grant-code limit for one client.
+        control(
+            &emu,
+            "config",
+            json!({"limits": {"codes_per_client": 1_000_000}}),
+        )
+        .await;
+        let key = zoho::vault::TokenCipher::generate_key_list();
+        let dir = tempfile::tempdir().expect("dir");
+        let mut processes = Vec::new();
+        for name in ["a", "b"] {
+            let data = dir.path().join(name).to_string_lossy().into_owned();
+            processes.push(
+                ServerProcess::start(&[
+                    ("DATABASE_URL", &database_url),
+                    ("ZPORTAL_TOKEN_KEY", &key),
+                    ("ZOHO_EMULATOR_URL", &emu),
+                    ("ZPORTAL_DATA_DIR", &data),
+                ])
+                .await,
+            );
+        }
+        let bases = [processes[0].base.clone(), processes[1].base.clone()];
+
+        let added = add_people(&emu).await;
+        let people: Vec<Person> = futures::stream::iter(added.into_iter().enumerate())
+            .map(|(i, (email, org_zgid, org_name))| {
+                let base = bases[i % 2].clone();
+                async move {
+                    let browser = Browser::new();
+                    let next = browser.sign_in_at(&base, &email).await;
+                    assert!(!next.starts_with("/auth/error"), "{email}: {next}");
+                    let cookie = browser.session_cookie(&base).expect("session cookie");
+                    Person {
+                        email,
+                        org_zgid,
+                        org_name,
+                        cookie,
+                    }
+                }
+            })
+            .buffer_unordered(8)
+            .collect()
+            .await;
+        let before = refreshes(&emu, &people).await;
+
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(seconds);
+        let workers: Vec<_> = people
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| {
+                let bases = bases.clone();
+                (0..2u64).map(move |w| {
+                    tokio::spawn(work(p.clone(), bases.clone(), i as u64 * 2 + w, deadline))
+                })
+            })
+            .collect();
+
+        // Zoho forgets every access token at even intervals — few enough to stay inside its
+        // budget of ten refreshes per ten minutes.
+        let expiries = (seconds / 8).clamp(2, 8);
+        let period = Duration::from_secs_f64(seconds as f64 / (expiries + 1) as f64);
+        for round in 1..=expiries {
+            tokio::time::sleep_until((started + period * round as u32).into()).await;
+            futures::future::join_all(
+                people
+                    .iter()
+                    .map(|p| control(&emu, "tokens/expire", json!({"email": p.email}))),
+            )
+            .await;
+        }
+        let mut tally = Tally::default();
+        for worker in workers {
+            tally.merge(worker.await.expect("worker"));
+        }
+        // Everyone once more through Zoho, so each expiry surely met a request.
+        for (i, p) in people.iter().enumerate() {
+            tally.requests += 1;
+            let list = format!("{}/api/records/list?args[module]=Leads", bases[i % 2]);
+            if let Err(kind) = call(client_with(&p.cookie).get(list), "list").await {
+                tally.error(kind);
+            }
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let after = refreshes(&emu, &people).await;
+        let per_expiry: Vec<f64> = before
+            .iter()
+            .zip(&after)
+            .map(|(b, a)| (a - b) as f64 / expiries as f64)
+            .collect();
+        let min = per_expiry.iter().cloned().fold(f64::INFINITY, f64::min);
+        let max = per_expiry.iter().cloned().fold(0.0, f64::max);
+
+        let errors = tally.errors.values().sum::<u64>();
+        let error_kinds = if tally.errors.is_empty() {
+            "none".to_owned()
+        } else {
+            tally
+                .errors
+                .iter()
+                .map(|(k, v)| format!("{k} ×{v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let summary = format!(
+            "load: {} users in {} orgs over {} data centers, 2 processes on PostgreSQL, {seconds} s, \
+             {expiries} forced expiries\n\
+             requests served: {} ({:.0}/s; {})\n\
+             errors: {errors} ({error_kinds})\n\
+             cross-user answers: {}\n\
+             refreshes per connection per expiry: {} (min {min}, max {max})",
+            people.len(),
+            DCS.len() * ORGS_PER_DC,
+            DCS.len(),
+            tally.requests,
+            tally.requests as f64 / elapsed,
+            tally
+                .by_process
+                .values()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(" + "),
+            tally.cross_user,
+            if min == max {
+                min.to_string()
+            } else {
+                "uneven".into()
+            },
+        );
+        println!("{summary}");
+        let _ = std::fs::write(
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("load-summary.txt"),
+            &summary,
+        );
+        assert_eq!(
+            tally.cross_user, 0,
+            "answers that were not the asker's: {:?}",
+            tally.cross_user_examples
+        );
+        assert_eq!(errors, 0, "errors: {error_kinds}");
+        assert_eq!(
+            (min, max),
+            (1.0, 1.0),
+            "refreshes per connection per expiry"
+        );
+        drop(processes);
+    });
+}
