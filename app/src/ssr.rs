@@ -18,8 +18,9 @@ pub struct ServerContext {
     pub dcs: Arc<DcTable>,
     pub vault: Vault,
     pub crm: zoho::crm::CrmClient,
-    /// New records already created per form, so a repeated "Save" creates one.
-    pub saves: Arc<crate::records::Saves>,
+    /// How long a press of Save may hold its form's claim in the save ledger: longer than the
+    /// Zoho calls one save can make (a refresh and the insert tried again, each with a timeout).
+    pub save_hold: std::time::Duration,
 }
 
 /// The nonce the server minted for this response's Content-Security-Policy header.

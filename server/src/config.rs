@@ -67,7 +67,7 @@ pub struct Config {
     pub lease_ttl: Duration,
     /// How long a started sign-in may take (not configurable from the environment).
     pub sign_in_ttl: Duration,
-    /// The longest any single call to Zoho may take (not configurable from the environment).
+    /// The longest any single call to Zoho may take (`ZPORTAL_ZOHO_TIMEOUT`).
     pub zoho_timeout: Duration,
 }
 
@@ -159,6 +159,8 @@ impl Config {
         }
 
         let lease_ttl = parse_duration("ZPORTAL_LEASE_TTL", var("ZPORTAL_LEASE_TTL"), "10s")?;
+        let zoho_timeout =
+            parse_duration("ZPORTAL_ZOHO_TIMEOUT", var("ZPORTAL_ZOHO_TIMEOUT"), "10s")?;
 
         let log_format = match var("ZPORTAL_LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
@@ -225,7 +227,7 @@ impl Config {
             token_key,
             lease_ttl,
             sign_in_ttl: Duration::from_secs(600),
-            zoho_timeout: Duration::from_secs(10),
+            zoho_timeout,
         })
     }
 
@@ -384,6 +386,7 @@ mod tests {
             ),
             (&[("ZPORTAL_LOG_FORMAT", "xml")], "ZPORTAL_LOG_FORMAT"),
             (&[("ZPORTAL_LEASE_TTL", "0s")], "ZPORTAL_LEASE_TTL"),
+            (&[("ZPORTAL_ZOHO_TIMEOUT", "ten")], "ZPORTAL_ZOHO_TIMEOUT"),
             (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
             (
                 &[("DATABASE_URL", "postgres://127.0.0.1/zportal")],

@@ -116,7 +116,7 @@ impl AppState {
                 dcs,
                 vault: vault.clone(),
                 crm: crm.clone(),
-                saves: Arc::default(),
+                save_hold: config.zoho_timeout * 3 + std::time::Duration::from_secs(1),
             },
             crm,
             config: Arc::new(config),
@@ -281,7 +281,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let deletion = state
         .sessions
         .clone()
-        .spawn_cleanup(Duration::from_secs(300));
+        .spawn_cleanup(state.vault.clone(), Duration::from_secs(300));
     let router = build_router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("zportal listening on http://{}", listener.local_addr()?);

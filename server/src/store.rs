@@ -125,12 +125,20 @@ impl Sessions {
         }
     }
 
-    /// Deletes expired sessions every `period`, for as long as the server runs.
-    pub fn spawn_cleanup(self, period: Duration) -> tokio::task::JoinHandle<()> {
+    /// Deletes expired sessions and the save ledger's day-old entries every `period`, for as
+    /// long as the server runs.
+    pub fn spawn_cleanup(
+        self,
+        vault: zoho::vault::Vault,
+        period: Duration,
+    ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(period);
             loop {
                 tick.tick().await;
+                if let Err(e) = vault.prune_saves().await {
+                    tracing::warn!(error = %e, "could not prune the save ledger");
+                }
                 let done = match &self {
                     Sessions::Sqlite(s, _) => s.delete_expired().await,
                     Sessions::Postgres(s, _) => s.delete_expired().await,

@@ -265,3 +265,59 @@ fn a_process_killed_while_holding_the_lease_does_not_wedge_the_connection() {
         );
     })
 }
+
+#[test]
+fn the_same_form_saved_on_both_processes_at_once_creates_one_record() {
+    runtime::block_on(async {
+        let Some(cluster) = cluster().await else {
+            return;
+        };
+        let cookie = cluster.sign_in_on_a().await;
+        let client = client_with(&cookie);
+        let form: Value = client
+            .get(format!("{}/api/records/form?module=Leads", cluster.a.base))
+            .send()
+            .await
+            .expect("form")
+            .json()
+            .await
+            .expect("json");
+        let body = json!({"module": "Leads", "id": null, "save_token": form["save_token"],
+            "values": {"Last_Name": {"kind": "Text", "value": "Twice Pressed"}}});
+        let inserts = || async {
+            let stats: Value =
+                reqwest::get(format!("{}/__emulator/stats", cluster.emulator.base_url))
+                    .await
+                    .expect("stats")
+                    .json()
+                    .await
+                    .expect("json");
+            stats["by_module"]["Leads"]["POST"].as_u64().unwrap_or(0)
+        };
+        let before = inserts().await;
+        // A double click that a load balancer splits across the two processes.
+        let presses = [
+            &cluster.a.base,
+            &cluster.b.base,
+            &cluster.a.base,
+            &cluster.b.base,
+        ]
+        .map(|base| {
+            client
+                .post(format!("{base}/api/records/save"))
+                .header("sec-fetch-site", "same-origin")
+                .json(&body)
+                .send()
+        });
+        let mut ids = Vec::new();
+        for res in futures::future::join_all(presses).await {
+            let res = res.expect("save");
+            assert_eq!(res.status(), 200);
+            let out: Value = res.json().await.expect("json");
+            ids.push(out["Saved"]["id"].as_str().expect("saved").to_owned());
+        }
+        ids.dedup();
+        assert_eq!(ids.len(), 1, "every press answers with the same record");
+        assert_eq!(inserts().await, before + 1, "one insert reached Zoho");
+    })
+}

@@ -137,8 +137,6 @@ pub const MAX_DELETE: usize = 200;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
 
     use serde_json::{Map, Value};
@@ -146,6 +144,7 @@ pub(crate) mod ssr {
     use zoho::records::{FieldInfo, RecordError};
 
     use super::{Control, FieldProblem, FormField, Input, LookupRef, SaveOutcome, Values};
+    use crate::AppError;
 
     /// The form's fields: every field people may edit, in Zoho's order.
     pub fn form_fields(fields: &[FieldInfo]) -> Vec<FormField> {
@@ -399,30 +398,54 @@ pub(crate) mod ssr {
         FieldProblem { field, message }
     }
 
-    /// One form's save: empty until a new record was created, then its outcome.
-    pub type Slot = Arc<tokio::sync::Mutex<Option<SaveOutcome>>>;
+    /// How often a second press of Save looks whether the first one has finished.
+    const POLL: Duration = Duration::from_millis(150);
+    /// How much longer than a claim's hold a second press waits for the first.
+    const PATIENCE: Duration = Duration::from_secs(2);
 
-    /// New records already created for a form, by its save token: a second "Save" of the same
-    /// form (a double click, a retried request) gets the first one's answer instead of a second
-    /// record. Entries last ten minutes; a save in progress holds its entry's lock.
-    #[derive(Default)]
-    pub struct Saves {
-        entries: Mutex<HashMap<(ConnectionId, String), (Instant, Slot)>>,
-    }
-
-    const KEEP: Duration = Duration::from_secs(600);
-
-    impl Saves {
-        /// The slot of this form's save; lock it for the duration of the save.
-        pub fn slot(&self, conn: &ConnectionId, token: &str) -> Slot {
-            let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            map.retain(|_, (at, _)| now.duration_since(*at) < KEEP);
-            map.entry((conn.clone(), token.to_owned()))
-                .or_insert_with(|| (now, Arc::default()))
-                .1
-                .clone()
+    /// Creates the record of form `token` at most once, whichever process gets the press and
+    /// however often it comes (a double click, a retried request, a press after a restart): the
+    /// first press claims the form in the store's save ledger and asks Zoho; later ones wait for
+    /// its outcome and answer with the same record. A press whose Zoho call failed or was refused
+    /// gives the claim back, so the form can be saved again; so does a claim whose holder died
+    /// (it lapses after `hold`).
+    pub async fn create_once(
+        ctx: &crate::ssr::ServerContext,
+        conn: &ConnectionId,
+        token: &str,
+        create: impl AsyncFnOnce() -> Result<SaveOutcome, AppError>,
+    ) -> Result<SaveOutcome, AppError> {
+        use zoho::vault::SaveClaim;
+        let vault = &ctx.vault;
+        let waited_since = Instant::now();
+        loop {
+            match vault
+                .claim_save(conn, token, ctx.save_hold)
+                .await
+                .map_err(crate::ssr::vault_error)?
+            {
+                SaveClaim::Claimed => break,
+                SaveClaim::Done(id) => return Ok(SaveOutcome::Saved { id }),
+                // Long enough for a claim made just before this press to lapse.
+                SaveClaim::Busy if waited_since.elapsed() > ctx.save_hold + PATIENCE => {
+                    return Err(AppError::BadRequest(
+                        "This form is still being saved. Wait a moment, then press Save again."
+                            .into(),
+                    ));
+                }
+                SaveClaim::Busy => tokio::time::sleep(POLL).await,
+            }
         }
+        let outcome = create().await;
+        let kept = match &outcome {
+            Ok(SaveOutcome::Saved { id }) => vault.finish_save(conn, token, id).await,
+            _ => vault.release_save(conn, token).await,
+        };
+        if let Err(e) = kept {
+            // The answer stands (Zoho has or has not made the record); the claim lapses.
+            tracing::error!(error = %e, "save ledger write failed");
+        }
+        outcome
     }
 
     #[cfg(test)]
@@ -627,23 +650,19 @@ pub async fn save_record(
                 ));
             }
             let ctx = crate::ssr::server_context()?;
-            let slot = ctx.saves.slot(&conn, &save_token);
-            let mut done = slot.lock().await;
-            if let Some(outcome) = done.as_ref() {
-                return Ok(outcome.clone());
-            }
-            let outcome = match crm
-                .insert(&conn, &name, body)
-                .await
-                .map_err(crate::ssr::crm_error)?
-            {
-                Ok(new_id) => SaveOutcome::Saved { id: new_id },
-                Err(e) => refused(e),
-            };
-            if matches!(outcome, SaveOutcome::Saved { .. }) {
-                *done = Some(outcome.clone());
-            }
-            Ok(outcome)
+            ssr::create_once(&ctx, &conn, &save_token, async || {
+                Ok(
+                    match crm
+                        .insert(&conn, &name, body)
+                        .await
+                        .map_err(crate::ssr::crm_error)?
+                    {
+                        Ok(new_id) => SaveOutcome::Saved { id: new_id },
+                        Err(e) => refused(e),
+                    },
+                )
+            })
+            .await
         }
     }
 }

@@ -7,8 +7,6 @@ mod form;
 mod list;
 mod record;
 
-#[cfg(feature = "ssr")]
-pub use edit::ssr::Saves;
 pub use edit::{
     Control, DeleteOutcome, FieldProblem, FormField, FormSpec, Input, LookupRef, MAX_DELETE,
     SaveOutcome, Values, delete_records, find_lookup, record_form, save_record,

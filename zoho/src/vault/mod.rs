@@ -242,6 +242,37 @@ pub trait ConnectionRepo: Send + Sync {
     async fn count_by_status(&self) -> Result<Vec<(String, i64)>, VaultError>;
     /// Proves the database answers.
     async fn ping(&self) -> Result<(), VaultError>;
+    /// Claims the save of form `token` until `until`: a new row, or one whose claim lapsed
+    /// without a record (its holder died). Otherwise says what the row holds.
+    async fn claim_save(
+        &self,
+        connection: &str,
+        token: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<SaveClaim, VaultError>;
+    /// Records the id the claimed save created.
+    async fn finish_save(
+        &self,
+        connection: &str,
+        token: &str,
+        record_id: &str,
+    ) -> Result<(), VaultError>;
+    /// Gives a claim back when nothing was created, so the form can be saved again.
+    async fn release_save(&self, connection: &str, token: &str) -> Result<(), VaultError>;
+    /// Forgets saves made before `before` (forms are long gone by then).
+    async fn prune_saves(&self, before: i64) -> Result<u64, VaultError>;
+}
+
+/// What [`Vault::claim_save`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SaveClaim {
+    /// This caller asks Zoho, then calls `finish_save` or `release_save`.
+    Claimed,
+    /// An earlier press of Save created this record.
+    Done(String),
+    /// Another request is asking Zoho right now.
+    Busy,
 }
 
 /// The current Unix time in seconds.
@@ -391,6 +422,44 @@ impl Vault {
             .into_iter()
             .map(|r| self.decrypt(r))
             .collect()
+    }
+
+    /// Claims the save of the form `token` on `connection` for `hold`; see [`SaveClaim`].
+    pub async fn claim_save(
+        &self,
+        connection: &ConnectionId,
+        token: &str,
+        hold: std::time::Duration,
+    ) -> Result<SaveClaim, VaultError> {
+        let now = now();
+        let until = now + hold.as_secs().max(1) as i64;
+        self.repo
+            .claim_save(connection.as_str(), token, now, until)
+            .await
+    }
+
+    pub async fn finish_save(
+        &self,
+        connection: &ConnectionId,
+        token: &str,
+        record_id: &str,
+    ) -> Result<(), VaultError> {
+        self.repo
+            .finish_save(connection.as_str(), token, record_id)
+            .await
+    }
+
+    pub async fn release_save(
+        &self,
+        connection: &ConnectionId,
+        token: &str,
+    ) -> Result<(), VaultError> {
+        self.repo.release_save(connection.as_str(), token).await
+    }
+
+    /// Forgets saves older than a day; returns how many.
+    pub async fn prune_saves(&self) -> Result<u64, VaultError> {
+        self.repo.prune_saves(now() - 86_400).await
     }
 
     /// Takes the cross-process refresh lease for `ttl_secs`.

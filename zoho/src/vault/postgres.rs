@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::postgres::PgPool;
 
-use super::{ConnectionRepo, ConnectionRow, StoredRefresh, VaultError};
+use super::{ConnectionRepo, ConnectionRow, SaveClaim, StoredRefresh, VaultError};
 
 /// Connections in a PostgreSQL database.
 #[derive(Clone, Debug)]

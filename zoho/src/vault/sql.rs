@@ -210,6 +210,87 @@ macro_rules! connection_repo {
                 sqlx::query("SELECT 1").execute(&self.pool).await?;
                 Ok(())
             }
+
+            async fn claim_save(
+                &self,
+                connection: &str,
+                token: &str,
+                now: i64,
+                until: i64,
+            ) -> Result<SaveClaim, VaultError> {
+                let new = sqlx::query(
+                    "INSERT INTO saves (connection_id, token, record_id, claimed_until, created_at) \
+                     VALUES ($1, $2, NULL, $3, $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(connection)
+                .bind(token)
+                .bind(until)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                if new.rows_affected() == 1 {
+                    return Ok(SaveClaim::Claimed);
+                }
+                let lapsed = sqlx::query(
+                    "UPDATE saves SET claimed_until = $1 WHERE connection_id = $2 AND token = $3 \
+                     AND record_id IS NULL AND claimed_until < $4",
+                )
+                .bind(until)
+                .bind(connection)
+                .bind(token)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                if lapsed.rows_affected() == 1 {
+                    return Ok(SaveClaim::Claimed);
+                }
+                let row: Option<(Option<String>,)> = sqlx::query_as(
+                    "SELECT record_id FROM saves WHERE connection_id = $1 AND token = $2",
+                )
+                .bind(connection)
+                .bind(token)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(match row {
+                    Some((Some(id),)) => SaveClaim::Done(id),
+                    // Claimed by someone else — or released a moment ago: asking again decides.
+                    _ => SaveClaim::Busy,
+                })
+            }
+
+            async fn finish_save(
+                &self,
+                connection: &str,
+                token: &str,
+                record_id: &str,
+            ) -> Result<(), VaultError> {
+                sqlx::query("UPDATE saves SET record_id = $1 WHERE connection_id = $2 AND token = $3")
+                    .bind(record_id)
+                    .bind(connection)
+                    .bind(token)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn release_save(&self, connection: &str, token: &str) -> Result<(), VaultError> {
+                sqlx::query(
+                    "DELETE FROM saves WHERE connection_id = $1 AND token = $2 AND record_id IS NULL",
+                )
+                .bind(connection)
+                .bind(token)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn prune_saves(&self, before: i64) -> Result<u64, VaultError> {
+                let done = sqlx::query("DELETE FROM saves WHERE created_at < $1")
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
         }
     };
 }

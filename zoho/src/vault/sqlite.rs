@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::sqlite::SqlitePool;
 
-use super::{ConnectionRepo, ConnectionRow, StoredRefresh, VaultError};
+use super::{ConnectionRepo, ConnectionRow, SaveClaim, StoredRefresh, VaultError};
 
 /// Connections in a SQLite database (WAL mode, busy timeout: see the server's pool setup).
 #[derive(Clone, Debug)]

@@ -272,6 +272,70 @@ async fn one_lease_at_a_time_across_processes_and_a_dead_holders_lease_expires()
 }
 
 #[tokio::test]
+async fn a_form_creates_once_across_processes_and_a_dead_claim_lapses() {
+    use super::SaveClaim::{Busy, Claimed, Done};
+    for (store, _, db) in stores().await {
+        let (a, b) = (db.another_process().await, db.another_process().await);
+        let now = 1_000;
+        // Ten presses of Save on ten "processes" at once: one asks Zoho.
+        let presses = (0..10).map(|_| db.another_process());
+        let repos = futures::future::join_all(presses).await;
+        let claims = futures::future::join_all(
+            repos
+                .iter()
+                .map(|r| r.claim_save("conn-1", "form-1", now, now + 30)),
+        )
+        .await;
+        let claimed = claims.iter().filter(|c| matches!(c, Ok(Claimed))).count();
+        assert_eq!(claimed, 1, "{store}: {claims:?}");
+        assert!(
+            claims.iter().all(|c| matches!(c, Ok(Claimed | Busy))),
+            "{store}"
+        );
+        // Its record is what every later press gets.
+        a.finish_save("conn-1", "form-1", "5001")
+            .await
+            .expect("finish");
+        let again = b.claim_save("conn-1", "form-1", now + 1, now + 31).await;
+        assert_eq!(again.expect("claim"), Done("5001".into()), "{store}");
+        // A finished save is not released, nor does it lapse.
+        b.release_save("conn-1", "form-1").await.expect("release");
+        let later = b
+            .claim_save("conn-1", "form-1", now + 999, now + 1_029)
+            .await;
+        assert_eq!(later.expect("claim"), Done("5001".into()), "{store}");
+        // The same token of another connection is another form.
+        let other = a.claim_save("conn-2", "form-1", now, now + 30).await;
+        assert_eq!(other.expect("claim"), Claimed, "{store}");
+
+        // Nothing created (Zoho refused): given back, the form can be saved again.
+        assert_eq!(
+            a.claim_save("conn-1", "form-2", now, now + 30)
+                .await
+                .expect("claim"),
+            Claimed
+        );
+        a.release_save("conn-1", "form-2").await.expect("release");
+        assert_eq!(
+            b.claim_save("conn-1", "form-2", now, now + 30)
+                .await
+                .expect("claim"),
+            Claimed
+        );
+        // Its holder died: busy until the claim lapses, then someone else takes it.
+        let early = a.claim_save("conn-1", "form-2", now + 29, now + 59).await;
+        assert_eq!(early.expect("claim"), Busy, "{store}");
+        let lapsed = a.claim_save("conn-1", "form-2", now + 31, now + 61).await;
+        assert_eq!(lapsed.expect("claim"), Claimed, "{store}");
+
+        // A day on, the ledger forgets.
+        assert_eq!(a.prune_saves(now + 1).await.expect("prune"), 3, "{store}");
+        let fresh = b.claim_save("conn-1", "form-1", now + 2, now + 32).await;
+        assert_eq!(fresh.expect("claim"), Claimed, "{store}");
+    }
+}
+
+#[tokio::test]
 async fn connections_are_counted_by_status_for_the_operators_view() {
     for (store, vault, _) in stores().await {
         vault.ping().await.expect("the database answers");
