@@ -157,6 +157,7 @@ pub fn build_router(state: AppState) -> Router {
     ops::install();
     let routes = route_list();
     let ctx = state.ctx.clone();
+    let fallback_ctx = state.ctx.clone();
     let leptos_options = state.leptos_options.clone();
     let origin = csrf::PublicOrigin(state.config.public_origin().into());
 
@@ -169,8 +170,12 @@ pub fn build_router(state: AppState) -> Router {
             move || provide_context(ctx.clone()),
             move || app::shell(leptos_options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
+        // Unknown paths render the app's 404 page, which needs the same context as any page.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
+            move || provide_context(fallback_ctx.clone()), app::shell
         ))
         .layer(axum::middleware::from_fn(fn_errors::status))
         .layer(axum::middleware::from_fn_with_state(origin, csrf::guard))

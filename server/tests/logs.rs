@@ -81,6 +81,11 @@ fn a_full_sign_in_refresh_and_disconnect_log_no_secret() {
         let after = stack.state.vault.all().await.expect("all")[0].clone();
         assert!(after.generation > before.generation, "a refresh happened");
 
+        // A mistyped address: the app's 404 page, which is no error of ours.
+        let res = browser.get(&format!("{}/no/such/page", stack.base)).await;
+        assert_eq!(res.status(), 404);
+        assert!(res.text().await.expect("page").contains("Page not found"));
+
         let res = browser
             .post_form(&format!("{}/auth/disconnect", stack.base), &[])
             .await;
@@ -121,6 +126,9 @@ fn a_full_sign_in_refresh_and_disconnect_log_no_secret() {
             .filter(|l| l["span"]["name"] == "request")
             .collect();
         assert!(!in_requests.is_empty(), "events carry their request span");
+        let errors: Vec<&serde_json::Value> =
+            lines.iter().filter(|l| l["level"] == "ERROR").collect();
+        assert!(errors.is_empty(), "a normal run logs no error: {errors:#?}");
         for l in &in_requests {
             let id = l["span"]["id"].as_str().unwrap_or_default();
             assert_eq!(id.len(), 36, "a request id (UUID) in {l}");
