@@ -1,8 +1,10 @@
 //! Zoho failing at each step, injected through the emulator's fault API: at code exchange, user
-//! and org discovery, refresh, revoke and CRM calls — 5xx, answers slower than the timeout,
-//! "Access Denied", `INVALID_TOKEN` on a good token, `invalid_code`. Each case checks the answer
-//! the user gets, the connection's state afterwards, and that nothing was half-written; reads are
-//! retried, writes never. The count is written for `cargo xtask test` to print.
+//! and org discovery, refresh, revoke and every CRM call (list, search, open, describe, create,
+//! edit, delete) — 5xx, answers slower than the timeout, "Access Denied", `INVALID_TOKEN` on a
+//! good token (injected, and for real: evicted by Zoho's cap of 15 live tokens), `invalid_code`.
+//! Each case checks the answer the user gets, the connection's state afterwards, and that nothing
+//! was half-written; reads are retried, writes never. The counts are written for `cargo xtask
+//! test` to print.
 
 mod common;
 mod runtime;
@@ -222,13 +224,293 @@ fn zoho_failing_at_each_step_leaves_the_right_state_and_a_clear_answer() {
                 .status(),
             200
         );
-        let summary = format!(
-            "faults injected and survived: {survived} (sign-in, CRM reads and writes, refresh, revoke)"
+        tell(
+            survived,
+            "at sign-in, a CRM read and write, refresh and revoke",
         );
-        println!("{summary}");
-        let _ = std::fs::write(
-            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("faults-summary.txt"),
-            summary,
+    });
+}
+
+#[test]
+fn a_token_evicted_by_zohos_cap_of_fifteen_costs_one_refresh_and_nobody_notices() {
+    runtime::block_on(async {
+        let stack = stack(&[]).await;
+        let browser = Browser::new();
+        browser.sign_in(&stack, "jun@jp.zportal.test").await;
+        assert_eq!(list(&browser, &stack).await.0, 200);
+        let refresh = stack.state.vault.all().await.expect("all")[0]
+            .refresh_token
+            .clone()
+            .expect("refresh token");
+        // Another holder of the same refresh token mints fifteen access tokens, in two windows
+        // of Zoho's budget of ten per ten minutes: zportal's, the oldest, is evicted.
+        let token_url = format!("{}/jp/accounts/oauth/v2/token", stack.emulator_base());
+        for i in 0..15 {
+            if i == 8 {
+                stack
+                    .control("clock/advance", json!({"seconds": 601}))
+                    .await;
+            }
+            let minted: Value = reqwest::Client::new()
+                .post(&token_url)
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("client_id", "1000.ZPORTALDEV"),
+                    ("client_secret", "zportal-dev-secret"),
+                    ("refresh_token", refresh.expose()),
+                ])
+                .send()
+                .await
+                .expect("refresh")
+                .json()
+                .await
+                .expect("json");
+            assert!(minted["access_token"].is_string(), "{minted}");
+        }
+        let before = refreshes(&stack).await;
+        let unauthorized = stack.control_get("stats").await["total"]["unauthorized"].clone();
+        assert_eq!(
+            list(&browser, &stack).await.0,
+            200,
+            "the user never sees it"
+        );
+        assert_eq!(refreshes(&stack).await - before, 1, "one refresh");
+        assert_ne!(
+            stack.control_get("stats").await["total"]["unauthorized"],
+            unauthorized,
+            "zportal's token really was evicted"
+        );
+        tell(1, "a token evicted by Zoho's cap of 15");
+    });
+}
+
+/// Adds `survived` faults to the summary `cargo xtask test` prints (one line per test).
+fn tell(survived: u32, what: &str) {
+    use std::io::Write;
+    println!("faults injected and survived: {survived} ({what})");
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("faults-summary.txt");
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+    {
+        let _ = writeln!(f, "{survived} {what}");
+    }
+}
+
+async fn refreshes(stack: &Stack) -> u64 {
+    stack.control_get("stats").await["total"]["refreshes"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// A Lead's name as zportal shows it, or `None` when it does not exist.
+async fn lead_name(browser: &Browser, stack: &Stack, id: &str) -> Option<String> {
+    let res = browser
+        .get(&format!(
+            "{}/api/records/get?module=Leads&id={id}",
+            stack.base
+        ))
+        .await;
+    let record: Value = res.json().await.ok()?;
+    record["fields"]
+        .as_array()?
+        .iter()
+        .find(|f| f["label"] == "Last Name")
+        .and_then(|f| f["value"].as_str())
+        .map(str::to_owned)
+}
+
+/// How many Leads zportal finds by `text`.
+async fn found(browser: &Browser, stack: &Stack, text: &str) -> usize {
+    let page: Value = browser
+        .get(&format!(
+            "{}/api/records/list?args[module]=Leads&args[text]={text}",
+            stack.base
+        ))
+        .await
+        .json()
+        .await
+        .unwrap_or(Value::Null);
+    page["rows"].as_array().map_or(0, Vec::len)
+}
+
+/// Waits until the emulator logged a request at `endpoint` since `seq` that its caller hung up
+/// on (status 499): the emulator then dropped it unanswered, so it changed nothing.
+async fn until_abandoned(stack: &Stack, seq: u64, endpoint: &str) {
+    for _ in 0..100 {
+        let log = stack.control_get(&format!("requests?since={seq}")).await;
+        if log["requests"].as_array().is_some_and(|r| {
+            r.iter()
+                .any(|r| r["endpoint"] == endpoint && r["status"] == 499)
+        }) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    panic!("no abandoned {endpoint} call in the emulator's log");
+}
+
+#[test]
+fn every_crm_call_under_every_fault_answers_clearly_and_changes_nothing_it_should_not() {
+    runtime::block_on(async {
+        let mut survived = 0;
+        let stack = impatient_stack().await;
+        let browser = Browser::new();
+        browser.sign_in(&stack, "eva@eu.zportal.test").await;
+        let (status, page) = list(&browser, &stack).await;
+        assert_eq!(status, 200);
+        let lead = page["rows"][0]["id"].as_str().expect("a Lead").to_owned();
+        let search = format!(
+            "{}/api/records/list?args[module]=Leads&args[text]=Lead",
+            stack.base
+        );
+        let open = format!("{}/api/records/get?module=Leads&id={lead}", stack.base);
+
+        // Reads: one 5xx or one answer too slow is retried unseen; 5xx on every try is "Zoho
+        // unavailable"; Zoho limiting requests is "throttled"; a token Zoho dropped costs one
+        // refresh. Metadata is cached, so each of its cases asks for a module not yet described.
+        let cases: [(&str, u32, Option<u16>); 5] = [
+            ("http_500", 1, None),
+            ("delay", 1, None),
+            ("http_503", 3, Some(502)),
+            ("access_denied", 1, Some(429)),
+            ("invalid_token", 1, None),
+        ];
+        let unread = ["Contacts", "Accounts", "Deals", "Tasks", "Products"];
+        for (call, endpoint) in [
+            ("list", "records"),
+            ("search", "search"),
+            ("open", "records"),
+            ("describe", "settings"),
+        ] {
+            for (i, (kind, count, fails)) in cases.iter().enumerate() {
+                let url = match call {
+                    "list" => list_url(&stack),
+                    "search" => search.clone(),
+                    "open" => open.clone(),
+                    _ => format!("{}/api/records/meta?module={}", stack.base, unread[i]),
+                };
+                let before = refreshes(&stack).await;
+                fault(&stack, kind, endpoint, *count, Some(2500)).await;
+                let res = browser.get(&url).await;
+                let status = res.status().as_u16();
+                let body: Value = res.json().await.unwrap_or(Value::Null);
+                match fails {
+                    None => assert_eq!(status, 200, "{call} under {kind}: {body}"),
+                    Some(502) => assert_eq!(
+                        (status, body),
+                        (502, json!("ZohoUnavailable")),
+                        "{call} under {kind}"
+                    ),
+                    Some(_) => {
+                        assert_eq!(status, 429, "{call} under {kind}: {body}");
+                        assert!(body["Throttled"]["retry_at"].is_i64(), "{body}");
+                    }
+                }
+                let spent = refreshes(&stack).await - before;
+                let expected = u64::from(*kind == "invalid_token");
+                assert_eq!(spent, expected, "{call} under {kind}: refreshes");
+                assert_eq!(status_of(&stack).await, ["Active"], "{call} under {kind}");
+                clear_faults(&stack).await;
+                survived += 1;
+            }
+        }
+
+        // Writes: never retried; a refused or unanswered write changed nothing, and the one
+        // refused for a dropped token is made once after the refresh.
+        let save = |name: &str, id: Option<&str>, token: String| {
+            browser
+                .http
+                .post(format!("{}/api/records/save", stack.base))
+                .header("sec-fetch-site", "same-origin")
+                .json(&json!({"module": "Leads", "id": id, "save_token": token,
+                    "values": {"Last_Name": {"kind": "Text", "value": name}}}))
+                .send()
+        };
+        let delete = |id: String| {
+            browser
+                .http
+                .post(format!("{}/api/records/delete", stack.base))
+                .header("sec-fetch-site", "same-origin")
+                .form(&[("module", "Leads".to_owned()), ("ids[0]", id)])
+                .send()
+        };
+        let original = lead_name(&browser, &stack, &lead).await.expect("the Lead");
+        for (kind, answer) in [
+            ("http_500", 502),
+            ("delay", 502),
+            ("access_denied", 429),
+            ("invalid_token", 200),
+        ] {
+            let applies = answer == 200;
+            let token = zoho::random_hex(16);
+
+            // Create.
+            let name = format!("Made{}", kind.replace('_', ""));
+            let seq = stack.last_seq().await;
+            fault(&stack, kind, "records", 1, Some(2500)).await;
+            let res = save(&name, None, token).await.expect("save");
+            assert_eq!(res.status().as_u16(), answer, "create under {kind}");
+            if kind == "delay" {
+                until_abandoned(&stack, seq, "records").await;
+            }
+            let made = stack
+                .endpoints_since(seq)
+                .await
+                .iter()
+                .filter(|e| *e == "records")
+                .count();
+            assert_eq!(made, 1 + usize::from(applies), "create under {kind}: tries");
+            assert_eq!(
+                found(&browser, &stack, &name).await,
+                usize::from(applies),
+                "create under {kind}"
+            );
+            survived += 1;
+
+            // Edit.
+            let renamed = format!("Renamed{}", kind.replace('_', ""));
+            let seq = stack.last_seq().await;
+            fault(&stack, kind, "records", 1, Some(2500)).await;
+            let res = save(&renamed, Some(&lead), "0".repeat(32))
+                .await
+                .expect("save");
+            assert_eq!(res.status().as_u16(), answer, "edit under {kind}");
+            if kind == "delay" {
+                until_abandoned(&stack, seq, "records").await;
+            }
+            let now = lead_name(&browser, &stack, &lead).await;
+            let expected = if applies { &renamed } else { &original };
+            assert_eq!(now.as_ref(), Some(expected), "edit under {kind}");
+            survived += 1;
+
+            // Delete (the Lead just made, or a fresh one).
+            let victim = {
+                let res = save("Victim", None, zoho::random_hex(16))
+                    .await
+                    .expect("save");
+                let out: Value = res.json().await.expect("json");
+                out["Saved"]["id"].as_str().expect("saved").to_owned()
+            };
+            let seq = stack.last_seq().await;
+            fault(&stack, kind, "records", 1, Some(2500)).await;
+            let res = delete(victim.clone()).await.expect("delete");
+            assert_eq!(res.status().as_u16(), answer, "delete under {kind}");
+            if kind == "delay" {
+                until_abandoned(&stack, seq, "records").await;
+            }
+            assert_eq!(
+                lead_name(&browser, &stack, &victim).await.is_none(),
+                applies,
+                "delete under {kind}"
+            );
+            survived += 1;
+            assert_eq!(status_of(&stack).await, ["Active"]);
+        }
+        tell(
+            survived,
+            "at every CRM call: list, search, open, describe, create, edit, delete",
         );
     });
 }

@@ -313,7 +313,15 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
         ("suite".to_owned(), "result".to_owned()),
         ("---".to_owned(), "---".to_owned()),
     ];
-    rows.extend(figures(&faults));
+    let (mut total, mut parts) = (0, Vec::new());
+    for (n, what) in faults.lines().filter_map(|l| l.split_once(' ')) {
+        total += n.parse::<u32>().context("the faults summary counts")?;
+        parts.push(format!("{n} {what}"));
+    }
+    rows.push((
+        "faults injected and survived".to_owned(),
+        format!("{total} ({})", parts.join("; ")),
+    ));
     rows.push((
         "restarts survived".to_owned(),
         format!(
