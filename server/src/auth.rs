@@ -117,6 +117,15 @@ impl From<CrmError> for Refusal {
                 tracing::warn!("Zoho's identity call failed on its side");
                 Refusal::Unavailable
             }
+            CrmError::Api(crm::ApiError::TooManyRequests) => {
+                tracing::warn!("Zoho is limiting identity calls");
+                Refusal::Throttled
+            }
+            // The token Zoho just issued, refused (evicted already, say): signing in again helps.
+            CrmError::Api(crm::ApiError::InvalidToken) => {
+                tracing::warn!("Zoho refused the token it had just issued");
+                Refusal::ExchangeFailed
+            }
             CrmError::Api(e) => {
                 tracing::warn!(error = %e, "Zoho identity call failed");
                 Refusal::BadResponse

@@ -77,6 +77,10 @@ fn zoho_failing_at_each_step_leaves_the_right_state_and_a_clear_answer() {
             ("http_500", "users", "zoho_unavailable"),
             ("http_503", "org", "zoho_unavailable"),
             ("delay", "org", "zoho_unavailable"),
+            ("access_denied", "users", "zoho_throttled"),
+            ("invalid_token", "org", "exchange_failed"),
+            ("delay", "users", "zoho_unavailable"),
+            ("http_500", "org", "zoho_unavailable"),
         ] {
             let stack = impatient_stack().await;
             let browser = Browser::new();
@@ -208,14 +212,24 @@ fn zoho_failing_at_each_step_leaves_the_right_state_and_a_clear_answer() {
         assert_eq!(status_of(&other).await, ["NeedsReconnect"]);
         survived += 1;
 
-        // Revoke failing at disconnect: the user still gets out, and the connection is gone here.
-        fault(&other, "http_500", "revoke", 1, None).await;
-        let res = eva
-            .post_form(&format!("{}/auth/disconnect", other.base), &[])
-            .await;
-        assert_eq!(res.status(), 303);
-        assert!(other.state.vault.all().await.expect("all").is_empty());
-        survived += 1;
+        // Revoke failing at disconnect (down, too slow, limiting): the user still gets out, and
+        // the connection is gone here.
+        for kind in ["http_500", "delay", "access_denied"] {
+            if other.state.vault.all().await.expect("all").is_empty() {
+                eva.sign_in(&other, "eva@eu.zportal.test").await;
+            }
+            fault(&other, kind, "revoke", 1, Some(2500)).await;
+            let res = eva
+                .post_form(&format!("{}/auth/disconnect", other.base), &[])
+                .await;
+            assert_eq!(res.status(), 303, "revoke {kind}");
+            assert!(
+                other.state.vault.all().await.expect("all").is_empty(),
+                "revoke {kind}"
+            );
+            assert_eq!(eva.signed_in(&other).await, Value::Null, "revoke {kind}");
+            survived += 1;
+        }
 
         assert_eq!(
             browser
