@@ -117,8 +117,15 @@ async fn add_people(emulator: &str) -> Vec<(String, String, String)> {
     people
 }
 
-/// The outcome of one call: its answer, or an error kind.
-async fn call(req: reqwest::RequestBuilder, op: &str) -> Result<Value, String> {
+/// Makes one call to the server at `base`, counted in `tally`: its answer, or an error kind.
+async fn call(
+    tally: &mut Tally,
+    base: &str,
+    req: reqwest::RequestBuilder,
+    op: &str,
+) -> Result<Value, String> {
+    tally.requests += 1;
+    *tally.by_process.entry(base.to_owned()).or_default() += 1;
     let res = req.send().await.map_err(|e| {
         let why = if e.is_timeout() {
             "timed out"
@@ -154,22 +161,27 @@ async fn work(person: Person, bases: [String; 2], seed: u64, deadline: Instant) 
     while Instant::now() < deadline {
         let base = &bases[turn];
         turn = 1 - turn;
-        tally.requests += 1;
-        *tally.by_process.entry(base.clone()).or_default() += 1;
         let roll = rng.random_range(0..100);
         let name = |made: u64| format!("{tag}{}:{made}", person.email);
         let result = match roll {
-            0..15 => call(client.get(format!("{base}/api/session/me")), "who am I")
-                .await
-                .map(|me| {
-                    let ok = me["active"]["email"] == json!(person.email)
-                        && me["active"]["org_name"] == json!(person.org_name)
-                        && me["accounts"].as_array().map(Vec::len) == Some(1);
-                    if !ok {
-                        tally.foreign(&person, "who am I", &me);
-                    }
-                }),
+            0..15 => call(
+                &mut tally,
+                base,
+                client.get(format!("{base}/api/session/me")),
+                "who am I",
+            )
+            .await
+            .map(|me| {
+                let ok = me["active"]["email"] == json!(person.email)
+                    && me["active"]["org_name"] == json!(person.org_name)
+                    && me["accounts"].as_array().map(Vec::len) == Some(1);
+                if !ok {
+                    tally.foreign(&person, "who am I", &me);
+                }
+            }),
             15..50 => call(
+                &mut tally,
+                base,
                 client.get(format!(
                     "{base}/api/records/list?args[module]=Leads&args[per_page]=20\
                      &args[columns][0]=Last_Name"
@@ -191,6 +203,8 @@ async fn work(person: Person, bases: [String; 2], seed: u64, deadline: Instant) 
             50..65 if !mine.is_empty() => {
                 let id = mine[rng.random_range(0..mine.len())].clone();
                 call(
+                    &mut tally,
+                    base,
                     client.get(format!("{base}/api/records/get?module=Leads&id={id}")),
                     "open",
                 )
@@ -214,6 +228,8 @@ async fn work(person: Person, bases: [String; 2], seed: u64, deadline: Instant) 
                     (Some(id), "0".repeat(32))
                 } else {
                     match call(
+                        &mut tally,
+                        base,
                         client.get(format!("{base}/api/records/form?module=Leads")),
                         "new form",
                     )
@@ -232,6 +248,8 @@ async fn work(person: Person, bases: [String; 2], seed: u64, deadline: Instant) 
                                "Company": {"kind": "Text", "value": person.org_name}}});
                 let op = if edit { "edit" } else { "create" };
                 call(
+                    &mut tally,
+                    base,
                     client
                         .post(format!("{base}/api/records/save"))
                         .header("sec-fetch-site", "same-origin")
@@ -252,6 +270,8 @@ async fn work(person: Person, bases: [String; 2], seed: u64, deadline: Instant) 
             _ if !mine.is_empty() => {
                 let id = mine.swap_remove(rng.random_range(0..mine.len()));
                 call(
+                    &mut tally,
+                    base,
                     client
                         .post(format!("{base}/api/records/delete"))
                         .header("sec-fetch-site", "same-origin")
@@ -267,12 +287,8 @@ async fn work(person: Person, bases: [String; 2], seed: u64, deadline: Instant) 
                     }
                 })
             }
-            _ => {
-                // Nothing of mine to open or delete yet: the request was not made.
-                tally.requests -= 1;
-                *tally.by_process.entry(base.clone()).or_default() -= 1;
-                continue;
-            }
+            // Nothing of mine to open or delete yet: the next turn does something else.
+            _ => continue,
         };
         if let Err(kind) = result {
             tally.error(kind);
@@ -394,9 +410,10 @@ fn many_users_on_two_processes_see_only_their_own_data_and_refresh_once_per_expi
         }
         // Everyone once more through Zoho, so each expiry surely met a request.
         for (i, p) in people.iter().enumerate() {
-            tally.requests += 1;
-            let list = format!("{}/api/records/list?args[module]=Leads", bases[i % 2]);
-            if let Err(kind) = call(client_with(&p.cookie).get(list), "list").await {
+            let base = &bases[i % 2];
+            let list =
+                client_with(&p.cookie).get(format!("{base}/api/records/list?args[module]=Leads"));
+            if let Err(kind) = call(&mut tally, base, list, "list").await {
                 tally.error(kind);
             }
         }

@@ -310,7 +310,7 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
     println!("\n{hostile}");
     println!("\n==> Faults, restarts and load");
     let mut rows = vec![
-        ("suite".to_owned(), "result".to_owned()),
+        ("figure".to_owned(), "value".to_owned()),
         ("---".to_owned(), "---".to_owned()),
     ];
     let (mut total, mut parts) = (0, Vec::new());
