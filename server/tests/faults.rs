@@ -300,16 +300,8 @@ fn a_token_evicted_by_zohos_cap_of_fifteen_costs_one_refresh_and_nobody_notices(
 
 /// Adds `survived` faults to the summary `cargo xtask test` prints (one line per test).
 fn tell(survived: u32, what: &str) {
-    use std::io::Write;
     println!("faults injected and survived: {survived} ({what})");
-    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("faults-summary.txt");
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(file)
-    {
-        let _ = writeln!(f, "{survived} {what}");
-    }
+    add_to_summary("faults", &format!("{survived} {what}"));
 }
 
 async fn refreshes(stack: &Stack) -> u64 {

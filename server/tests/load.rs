@@ -83,17 +83,6 @@ fn seconds() -> u64 {
         .max(1)
 }
 
-async fn control(emulator: &str, path: &str, body: Value) -> Value {
-    let res = reqwest::Client::new()
-        .post(format!("{emulator}/__emulator/{path}"))
-        .json(&body)
-        .send()
-        .await
-        .expect("control");
-    assert!(res.status().is_success(), "{path}: {}", res.status());
-    res.json().await.expect("json")
-}
-
 /// The users, added through the emulator's control API: the first of each org creates it.
 async fn add_people(emulator: &str) -> Vec<(String, String, String)> {
     let mut people = Vec::new();
@@ -107,7 +96,7 @@ async fn add_people(emulator: &str) -> Vec<(String, String, String)> {
                 if let Some(zgid) = &zgid {
                     body["org_zgid"] = json!(zgid);
                 }
-                let user = control(emulator, "users", body).await;
+                let user = emulator_post(emulator, "users", body).await;
                 let org = user["org"]["zgid"].as_str().expect("zgid").to_owned();
                 zgid.get_or_insert(org.clone());
                 people.push((email, org, org_name.clone()));
@@ -299,12 +288,7 @@ async fn work(person: Person, bases: [String; 2], seed: u64, deadline: Instant) 
 
 /// Refreshes the emulator granted to each person so far.
 async fn refreshes(emulator: &str, people: &[Person]) -> Vec<u64> {
-    let stats: Value = reqwest::get(format!("{emulator}/__emulator/stats"))
-        .await
-        .expect("stats")
-        .json()
-        .await
-        .expect("json");
+    let stats = emulator_get(emulator, "stats").await;
     people
         .iter()
         .map(|p| {
@@ -333,7 +317,7 @@ fn many_users_on_two_processes_see_only_their_own_data_and_refresh_once_per_expi
         .expect("emulator");
         let emu = emulator.base_url.clone();
         // Fifty-four sign-ins in a minute is past Zoho's grant-code limit for one client.
-        control(
+        emulator_post(
             &emu,
             "config",
             json!({"limits": {"codes_per_client": 1_000_000}}),
@@ -400,7 +384,7 @@ fn many_users_on_two_processes_see_only_their_own_data_and_refresh_once_per_expi
             futures::future::join_all(
                 people
                     .iter()
-                    .map(|p| control(&emu, "tokens/expire", json!({"email": p.email}))),
+                    .map(|p| emulator_post(&emu, "tokens/expire", json!({"email": p.email}))),
             )
             .await;
         }
@@ -464,10 +448,7 @@ fn many_users_on_two_processes_see_only_their_own_data_and_refresh_once_per_expi
             },
         );
         println!("{summary}");
-        let _ = std::fs::write(
-            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("load-summary.txt"),
-            &summary,
-        );
+        add_to_summary("load", &summary);
         assert_eq!(
             tally.cross_user, 0,
             "answers that were not the asker's: {:?}",

@@ -76,29 +76,12 @@ async fn cluster() -> Option<Cluster> {
 
 impl Cluster {
     async fn control(&self, path: &str, body: Value) -> Value {
-        let res = reqwest::Client::new()
-            .post(format!("{}/__emulator/{path}", self.emulator.base_url))
-            .json(&body)
-            .send()
-            .await
-            .expect("control");
-        assert!(res.status().is_success(), "{path}");
-        res.json().await.expect("json")
+        emulator_post(&self.emulator.base_url, path, body).await
     }
 
     async fn refreshes(&self) -> (u64, usize) {
-        let stats: Value = reqwest::get(format!("{}/__emulator/stats", self.emulator.base_url))
-            .await
-            .expect("stats")
-            .json()
-            .await
-            .expect("json");
-        let log: Value = reqwest::get(format!("{}/__emulator/requests", self.emulator.base_url))
-            .await
-            .expect("requests")
-            .json()
-            .await
-            .expect("json");
+        let stats = emulator_get(&self.emulator.base_url, "stats").await;
+        let log = emulator_get(&self.emulator.base_url, "requests").await;
         let reached = log["requests"].as_array().map_or(0, |r| {
             r.iter().filter(|r| r["endpoint"] == "refresh").count()
         });
@@ -285,13 +268,7 @@ fn the_same_form_saved_on_both_processes_at_once_creates_one_record() {
         let body = json!({"module": "Leads", "id": null, "save_token": form["save_token"],
             "values": {"Last_Name": {"kind": "Text", "value": "Twice Pressed"}}});
         let inserts = || async {
-            let stats: Value =
-                reqwest::get(format!("{}/__emulator/stats", cluster.emulator.base_url))
-                    .await
-                    .expect("stats")
-                    .json()
-                    .await
-                    .expect("json");
+            let stats = emulator_get(&cluster.emulator.base_url, "stats").await;
             stats["by_module"]["Leads"]["POST"].as_u64().unwrap_or(0)
         };
         let before = inserts().await;

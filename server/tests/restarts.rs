@@ -22,7 +22,6 @@ struct Solo {
     dir: tempfile::TempDir,
     postgres: Option<String>,
     server: ServerProcess,
-    base: String,
 }
 
 /// The store the server writes, read behind its back.
@@ -79,7 +78,6 @@ impl Solo {
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let server = ServerProcess::start(&env).await;
         Solo {
-            base: server.base.clone(),
             server,
             emulator,
             dir,
@@ -104,23 +102,11 @@ impl Solo {
     }
 
     async fn control(&self, path: &str, body: Value) -> Value {
-        let res = reqwest::Client::new()
-            .post(format!("{}/__emulator/{path}", self.emulator.base_url))
-            .json(&body)
-            .send()
-            .await
-            .expect("control");
-        assert!(res.status().is_success(), "{path}");
-        res.json().await.expect("json")
+        emulator_post(&self.emulator.base_url, path, body).await
     }
 
     async fn control_get(&self, path: &str) -> Value {
-        reqwest::get(format!("{}/__emulator/{path}", self.emulator.base_url))
-            .await
-            .expect("control")
-            .json()
-            .await
-            .expect("json")
+        emulator_get(&self.emulator.base_url, path).await
     }
 
     /// Makes the next call to Zoho's `endpoint` hang for ten seconds.
@@ -155,15 +141,7 @@ impl Solo {
 
 /// Counts a restart survived, for the summary `cargo xtask test` prints.
 fn survived(what: &str) {
-    use std::io::Write;
-    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("restarts-summary.txt");
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(file)
-    {
-        let _ = writeln!(f, "{what}");
-    }
+    add_to_summary("restarts", what);
 }
 
 async fn signed_in_email(browser: &Browser, base: &str) -> Option<String> {
@@ -180,7 +158,7 @@ async fn signed_in_email(browser: &Browser, base: &str) -> Option<String> {
 fn sigterm_finishes_the_request_in_flight_then_exits() {
     runtime::block_on(async {
         let mut solo = Solo::start().await;
-        let base = solo.base.clone();
+        let base = solo.server.base.clone();
         let browser = Browser::new();
         browser.sign_in_at(&base, "ada@us.zportal.test").await;
         let list = format!("{base}/api/records/list?args[module]=Leads&args[per_page]=5");
@@ -234,7 +212,7 @@ fn sigterm_finishes_the_request_in_flight_then_exits() {
 fn after_sigkill_and_a_restart_the_session_and_connection_carry_on() {
     runtime::block_on(async {
         let mut solo = Solo::start().await;
-        let base = solo.base.clone();
+        let base = solo.server.base.clone();
         let browser = Browser::new();
         browser.sign_in_at(&base, "eva@eu.zportal.test").await;
         assert_eq!(
@@ -269,7 +247,7 @@ fn list_url(base: &str) -> String {
 fn sigkill_in_the_middle_of_a_sign_in_half_writes_nothing_and_signing_in_again_works() {
     runtime::block_on(async {
         let mut solo = Solo::start().await;
-        let base = solo.base.clone();
+        let base = solo.server.base.clone();
         let browser = Browser::new();
         let res = browser.get(&format!("{base}/auth/zoho/start")).await;
         let back = browser
@@ -314,7 +292,7 @@ fn sigkill_in_the_middle_of_a_sign_in_half_writes_nothing_and_signing_in_again_w
 fn sigkill_in_the_middle_of_a_refresh_leaves_no_lease_taken() {
     runtime::block_on(async {
         let mut solo = Solo::start().await;
-        let base = solo.base.clone();
+        let base = solo.server.base.clone();
         let browser = Browser::new();
         browser.sign_in_at(&base, "jun@jp.zportal.test").await;
         let store = solo.store().await;
@@ -353,7 +331,7 @@ fn sigkill_in_the_middle_of_a_refresh_leaves_no_lease_taken() {
 fn sigkill_in_the_middle_of_a_save_loses_nothing_and_the_save_goes_through_once() {
     runtime::block_on(async {
         let mut solo = Solo::start().await;
-        let base = solo.base.clone();
+        let base = solo.server.base.clone();
         let browser = Browser::new();
         browser.sign_in_at(&base, "cleo@ca.zportal.test").await;
         let form: Value = browser

@@ -218,6 +218,43 @@ impl Browser {
     }
 }
 
+/// `POST {emulator}/__emulator/{path}` with `body`; the answer, which must be a success.
+pub async fn emulator_post(emulator: &str, path: &str, body: Value) -> Value {
+    let res = reqwest::Client::new()
+        .post(format!("{emulator}/__emulator/{path}"))
+        .json(&body)
+        .send()
+        .await
+        .expect("control");
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+    res.json().await.expect("json")
+}
+
+/// `GET {emulator}/__emulator/{path}`.
+pub async fn emulator_get(emulator: &str, path: &str) -> Value {
+    reqwest::get(format!("{emulator}/__emulator/{path}"))
+        .await
+        .expect("control")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// Adds `line` to the summary of `suite` (`<suite>-summary.txt` in the test target's tmp
+/// directory), which `cargo xtask test` clears before a run and prints after it.
+pub fn add_to_summary(suite: &str, line: &str) {
+    use std::io::Write;
+    let file =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{suite}-summary.txt"));
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+    {
+        let _ = writeln!(f, "{line}");
+    }
+}
+
 pub fn location(res: &reqwest::Response) -> String {
     res.headers()
         .get("location")
@@ -305,23 +342,11 @@ impl Stack {
     }
 
     pub async fn control(&self, path: &str, body: Value) -> Value {
-        let res = reqwest::Client::new()
-            .post(format!("{}/__emulator/{path}", self.emulator_base()))
-            .json(&body)
-            .send()
-            .await
-            .expect("control");
-        assert!(res.status().is_success(), "{path}: {}", res.status());
-        res.json().await.expect("json")
+        emulator_post(self.emulator_base(), path, body).await
     }
 
     pub async fn control_get(&self, path: &str) -> Value {
-        reqwest::get(format!("{}/__emulator/{path}", self.emulator_base()))
-            .await
-            .expect("control")
-            .json()
-            .await
-            .expect("json")
+        emulator_get(self.emulator_base(), path).await
     }
 
     /// The emulator's newest request number.
