@@ -1,0 +1,193 @@
+//! CRM v8 records and metadata endpoints, as Zoho serves them: `settings/modules` and
+//! `settings/fields` ([`settings`]); list (with `fields`, paging, `page_token`, sorting), get and
+//! search ([`read`]); insert, update, upsert and delete ([`write`]), each record checked against
+//! the field metadata ([`validate`]) — with Zoho's status rules (201/200/207/400, 204 when
+//! empty) and its per-record error bodies. Every handler reads its request through
+//! [`CrmRequest`].
+
+mod read;
+mod settings;
+mod validate;
+mod write;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use super::meta::{self, Module};
+use crate::accounts::{DcPath, Params};
+use crate::api::authorize;
+use crate::dc::Dc;
+use crate::faults::{Endpoint, FaultKind};
+use crate::model::{User, World};
+use crate::reply::Reply;
+use crate::{Call, Emulator};
+
+pub fn router() -> Router<Emulator> {
+    Router::new()
+        .route("/{dc}/api/crm/v8/settings/modules", get(settings::modules))
+        .route("/{dc}/api/crm/v8/settings/fields", get(settings::fields))
+        .route(
+            "/{dc}/api/crm/v8/{module}",
+            get(read::list)
+                .post(write::write)
+                .put(write::write)
+                .delete(write::delete),
+        )
+        .route("/{dc}/api/crm/v8/{module}/search", get(read::search))
+        .route("/{dc}/api/crm/v8/{module}/upsert", post(write::write))
+        .route(
+            "/{dc}/api/crm/v8/{module}/{id}",
+            get(read::get_one).put(write::write).delete(write::delete),
+        )
+}
+
+const MAX_PER_PAGE: usize = 200;
+const MAX_FIELDS: usize = 50;
+const MAX_RECORDS: usize = 100;
+const DISCRETE_LIMIT: usize = 2000;
+const TOKEN_LIMIT: usize = 100_000;
+const PAGE_TOKEN_TTL: i64 = 86_400;
+
+fn bad(code: &str, message: &str, details: Value) -> Reply {
+    Reply::api_error(StatusCode::BAD_REQUEST, code, message, details)
+}
+
+fn invalid_module() -> Reply {
+    bad(
+        "INVALID_MODULE",
+        "the module name given seems to be invalid",
+        json!({ "resource_path_index": 0 }),
+    )
+}
+
+/// The module by API name (case-insensitive, as Zoho is), or Zoho's `INVALID_MODULE`.
+fn find_module(name: &str) -> Result<Module, Reply> {
+    meta::modules()
+        .into_iter()
+        .find(|m| m.api_name.eq_ignore_ascii_case(name))
+        .ok_or_else(invalid_module)
+}
+
+/// Parses a record id from the path: digits only, or Zoho's `INVALID_DATA`.
+fn parse_id(raw: &str) -> Result<u64, Reply> {
+    raw.parse::<u64>()
+        .ok()
+        .filter(|_| raw.len() <= 20)
+        .ok_or_else(|| {
+            bad(
+                "INVALID_DATA",
+                "the related id given seems to be invalid",
+                json!({ "resource_path_index": 1 }),
+            )
+        })
+}
+
+/// What every CRM handler reads of its request: the data center, the module and record id the
+/// path names, the query's parameters, the method and the headers (the token is among them).
+pub(crate) struct CrmRequest {
+    dc: Dc,
+    module: String,
+    id: Option<String>,
+    params: Params,
+    method: Method,
+    /// Whether the path is `{module}/upsert`.
+    upsert: bool,
+    headers: HeaderMap,
+}
+
+impl FromRequestParts<Emulator> for CrmRequest {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Emulator) -> Result<Self, Response> {
+        let DcPath(dc) = DcPath::from_request_parts(parts, state).await?;
+        let Path(mut path) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(CrmRequest {
+            dc,
+            module: path.remove("module").unwrap_or_default(),
+            id: path.remove("id"),
+            params: Params::from_parts(parts.uri.query(), &HeaderMap::new(), &[]),
+            method: parts.method.clone(),
+            upsert: parts.uri.path().ends_with("/upsert"),
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
+impl CrmRequest {
+    /// Runs the request as the emulator runs every call (faults, the log), answering with what
+    /// `handler` returns, refusals included: `path` is how the log names the route.
+    async fn run(
+        &self,
+        emu: &Emulator,
+        endpoint: Endpoint,
+        path: &str,
+        handler: impl FnOnce(&mut World, Option<FaultKind>) -> Result<Reply, Reply>,
+    ) -> Response {
+        let call = Call {
+            dc: self.dc,
+            endpoint,
+            method: method_name(&self.method),
+            path: format!("/{}/api/crm/v8/{path}", self.dc),
+            client_id: None,
+            secret_present: false,
+        };
+        emu.run(call, |world, _, fault| {
+            handler(world, fault).unwrap_or_else(|refusal| refusal)
+        })
+        .await
+    }
+
+    /// Authorizes the token for `scope` and counts the call against `counted` and the method.
+    fn authorize(
+        &self,
+        world: &mut World,
+        fault: Option<FaultKind>,
+        scope: &str,
+        counted: &str,
+    ) -> Result<User, Reply> {
+        let (_, user) = authorize(world, self.dc, &self.headers, scope, fault)?;
+        *world
+            .stats
+            .by_module
+            .entry(counted.to_owned())
+            .or_default()
+            .entry(method_name(&self.method).to_owned())
+            .or_default() += 1;
+        Ok(user)
+    }
+
+    /// The path's module, with the user the token belongs to, authorized for `op` on it
+    /// (`READ`, `CREATE`, `UPDATE`, `DELETE`).
+    fn enter(
+        &self,
+        world: &mut World,
+        fault: Option<FaultKind>,
+        op: &str,
+    ) -> Result<(Module, User), Reply> {
+        let m = find_module(&self.module)?;
+        let scope = format!("ZohoCRM.modules.{}.{op}", m.api_name.to_ascii_lowercase());
+        let user = self.authorize(world, fault, &scope, m.api_name)?;
+        Ok((m, user))
+    }
+}
+
+fn method_name(method: &Method) -> &'static str {
+    match *method {
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        _ => "GET",
+    }
+}
+
+/// The emulator, as every handler here takes it.
+type Emu = State<Emulator>;

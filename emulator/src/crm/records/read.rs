@@ -1,0 +1,517 @@
+//! Reading: a page of a module's records (sorted, projected to the fields asked for, paged by
+//! number up to 2,000 and by `page_token` beyond), one record, and search by criteria, email,
+//! phone or word.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value, json};
+
+use super::{
+    CrmRequest, DISCRETE_LIMIT, Emu, MAX_FIELDS, MAX_PER_PAGE, PAGE_TOKEN_TTL, TOKEN_LIMIT, bad,
+    parse_id,
+};
+use crate::accounts::Params;
+use crate::crm::meta::{Kind, Module};
+use crate::crm::{Record, criteria, iso};
+use crate::faults::Endpoint;
+use crate::reply::Reply;
+
+pub(super) async fn list(emu: Emu, req: CrmRequest) -> Response {
+    let path = req.module.clone();
+    req.run(&emu, Endpoint::Records, &path, |world, fault| {
+        let (m, user) = req.enter(world, fault, "READ")?;
+        let p = &req.params;
+        let fields = requested_fields(p, &m, true)?;
+        let (sort_by, desc) = sort_params(p)?;
+        let now = world.now();
+        let sort_key = format!("{sort_by}:{}", if desc { "desc" } else { "asc" });
+        let pg = paging(p, m.api_name, &sort_key, now)?;
+        let empty = Default::default();
+        let records = world
+            .crm
+            .module(&user.org_zgid, m.api_name)
+            .unwrap_or(&empty);
+        let ordered = sorted(records.iter(), &sort_by, desc);
+        let total = ordered.len();
+        let page: Vec<Value> = ordered
+            .iter()
+            .skip(pg.offset)
+            .take(pg.per_page)
+            .map(|(_, r)| project(r, &fields))
+            .collect();
+        Ok(page_reply(
+            page,
+            total,
+            &pg,
+            &Listing {
+                sort_by: &sort_by,
+                desc,
+                module: m.api_name,
+                now,
+                tokens: true,
+            },
+        ))
+    })
+    .await
+}
+
+pub(super) async fn get_one(emu: Emu, req: CrmRequest) -> Response {
+    let path = format!("{}/{{id}}", req.module);
+    req.run(&emu, Endpoint::Records, &path, |world, fault| {
+        let (m, user) = req.enter(world, fault, "READ")?;
+        let fields = requested_fields(&req.params, &m, false)?;
+        let id = parse_id(req.id.as_deref().unwrap_or_default())?;
+        let record = world
+            .crm
+            .module(&user.org_zgid, m.api_name)
+            .and_then(|records| records.get(&id))
+            .ok_or_else(|| {
+                bad(
+                    "INVALID_DATA",
+                    "the related id given seems to be invalid",
+                    json!({ "resource_path_index": 1 }),
+                )
+            })?;
+        Ok(Reply::Json(
+            StatusCode::OK,
+            json!({ "data": [project(record, &fields)] }),
+        ))
+    })
+    .await
+}
+
+pub(super) async fn search(emu: Emu, req: CrmRequest) -> Response {
+    let path = format!("{}/search", req.module);
+    req.run(&emu, Endpoint::Search, &path, |world, fault| {
+        let (m, user) = req.enter(world, fault, "READ")?;
+        let p = &req.params;
+        let matcher = matcher(p, &m)?;
+        let fields = requested_fields(p, &m, false)?;
+        let now = world.now();
+        let pg = paging(p, m.api_name, "id:asc", now)?;
+        let empty = Default::default();
+        let records = world
+            .crm
+            .module(&user.org_zgid, m.api_name)
+            .unwrap_or(&empty);
+        let hits: Vec<&Record> = records
+            .values()
+            .filter(|r| matcher(r))
+            .take(DISCRETE_LIMIT)
+            .collect();
+        let total = hits.len();
+        let page: Vec<Value> = hits
+            .iter()
+            .skip(pg.offset)
+            .take(pg.per_page)
+            .map(|r| project(r, &fields))
+            .collect();
+        Ok(page_reply(
+            page,
+            total,
+            &pg,
+            &Listing {
+                sort_by: "id",
+                desc: false,
+                module: m.api_name,
+                now,
+                tokens: false,
+            },
+        ))
+    })
+    .await
+}
+
+/// A record test.
+type Matcher<'a> = Box<dyn Fn(&Record) -> bool + 'a>;
+
+/// Which records a search asks for: exactly one of `criteria`, `email`, `phone` and `word`.
+fn matcher<'a>(p: &'a Params, m: &'a Module) -> Result<Matcher<'a>, Reply> {
+    let given: Vec<&str> = ["criteria", "email", "phone", "word"]
+        .into_iter()
+        .filter(|k| p.get(k).is_some())
+        .collect();
+    let matcher: Matcher<'a> = match given.as_slice() {
+        [] => {
+            return Err(bad(
+                "REQUIRED_PARAM_MISSING",
+                "One of the expected parameter is missing",
+                json!({ "param_name": "criteria/email/phone/word" }),
+            ));
+        }
+        ["criteria"] => {
+            let c = criteria::parse(p.get("criteria").unwrap_or_default()).map_err(|e| {
+                bad(
+                    "INVALID_QUERY",
+                    &format!("invalid criteria: {e}"),
+                    json!({ "param_name": "criteria" }),
+                )
+            })?;
+            if let Some(unknown) = c
+                .fields()
+                .into_iter()
+                .find(|f| *f != "id" && m.field(f).is_none())
+            {
+                return Err(bad(
+                    "INVALID_QUERY",
+                    "invalid field in criteria",
+                    json!({ "api_name": unknown, "param_name": "criteria" }),
+                ));
+            }
+            Box::new(move |r| c.matches(r))
+        }
+        ["email"] => {
+            let wanted = p.get("email").unwrap_or_default().to_lowercase();
+            let fields: Vec<&str> = m
+                .fields
+                .iter()
+                .filter(|f| f.kind == Kind::Email)
+                .map(|f| f.api_name)
+                .collect();
+            Box::new(move |r| {
+                fields.iter().any(|f| {
+                    r.get(*f)
+                        .and_then(Value::as_str)
+                        .is_some_and(|v| v.to_lowercase() == wanted)
+                })
+            })
+        }
+        ["phone"] => {
+            let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+            let wanted = digits(p.get("phone").unwrap_or_default());
+            let fields: Vec<&str> = m
+                .fields
+                .iter()
+                .filter(|f| f.kind == Kind::Phone)
+                .map(|f| f.api_name)
+                .collect();
+            Box::new(move |r| {
+                !wanted.is_empty()
+                    && fields.iter().any(|f| {
+                        r.get(*f)
+                            .and_then(Value::as_str)
+                            .is_some_and(|v| digits(v).contains(&wanted))
+                    })
+            })
+        }
+        ["word"] => {
+            let wanted = p.get("word").unwrap_or_default().to_lowercase();
+            let fields: Vec<&str> = m
+                .fields
+                .iter()
+                .filter(|f| {
+                    matches!(
+                        f.kind,
+                        Kind::Text(_)
+                            | Kind::TextArea(_)
+                            | Kind::Email
+                            | Kind::Phone
+                            | Kind::Website
+                    )
+                })
+                .map(|f| f.api_name)
+                .collect();
+            Box::new(move |r| {
+                fields.iter().any(|f| {
+                    r.get(*f)
+                        .and_then(Value::as_str)
+                        .is_some_and(|v| v.to_lowercase().contains(&wanted))
+                })
+            })
+        }
+        _ => {
+            return Err(bad(
+                "INVALID_QUERY",
+                "give only one of criteria, email, phone and word",
+                json!({ "param_names": given }),
+            ));
+        }
+    };
+    Ok(matcher)
+}
+
+/// A list request's paging, after validation.
+struct Paging {
+    page: usize,
+    per_page: usize,
+    offset: usize,
+}
+
+/// What a page token carries (opaque to clients): module, order, offset and expiry.
+fn encode_token(module: &str, sort: &str, offset: usize, expires: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{module}|{sort}|{offset}|{expires}"))
+}
+
+fn decode_token(token: &str) -> Option<(String, String, usize, i64)> {
+    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
+    let mut parts = raw.split('|');
+    let module = parts.next()?.to_owned();
+    let sort = parts.next()?.to_owned();
+    let offset = parts.next()?.parse().ok()?;
+    let expires = parts.next()?.parse().ok()?;
+    Some((module, sort, offset, expires))
+}
+
+fn paging(p: &Params, module: &str, sort: &str, now: i64) -> Result<Paging, Reply> {
+    let per_page = match p.get("per_page") {
+        None => MAX_PER_PAGE,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=MAX_PER_PAGE).contains(&n) => n,
+            _ => {
+                return Err(bad(
+                    "INVALID_DATA",
+                    "invalid data",
+                    json!({ "param_name": "per_page", "maximum_length": MAX_PER_PAGE }),
+                ));
+            }
+        },
+    };
+    if let Some(token) = p.get("page_token") {
+        if p.get("page").is_some() {
+            return Err(bad(
+                "INVALID_REQUEST",
+                "page and page_token cannot be used together",
+                json!({ "param_names": ["page", "page_token"] }),
+            ));
+        }
+        let Some((t_module, t_sort, offset, expires)) = decode_token(token) else {
+            return Err(bad(
+                "INVALID_DATA",
+                "invalid page token",
+                json!({ "param_name": "page_token" }),
+            ));
+        };
+        if expires < now {
+            return Err(bad(
+                "TOKEN_EXPIRED",
+                "the page token has expired",
+                json!({ "param_name": "page_token" }),
+            ));
+        }
+        if t_module != module || t_sort != sort {
+            return Err(bad(
+                "INVALID_DATA",
+                "the page token belongs to another listing",
+                json!({ "param_name": "page_token" }),
+            ));
+        }
+        if offset + per_page > TOKEN_LIMIT {
+            return Err(bad(
+                "PAGINATION_LIMIT_EXCEEDED",
+                "You can only get 100000 records using page_token",
+                json!({ "limit": TOKEN_LIMIT }),
+            ));
+        }
+        return Ok(Paging {
+            page: offset / per_page + 1,
+            per_page,
+            offset,
+        });
+    }
+    let page = match p.get("page") {
+        None => 1,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if n >= 1 => n,
+            _ => {
+                return Err(bad(
+                    "INVALID_DATA",
+                    "invalid data",
+                    json!({ "param_name": "page" }),
+                ));
+            }
+        },
+    };
+    if page * per_page > DISCRETE_LIMIT {
+        return Err(bad(
+            "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
+            "You can only get the first 2000 records without using page_token param",
+            json!({ "limit": DISCRETE_LIMIT }),
+        ));
+    }
+    Ok(Paging {
+        page,
+        per_page,
+        offset: (page - 1) * per_page,
+    })
+}
+
+/// The `fields` parameter: required, at most 50, each a field of the module.
+fn requested_fields(p: &Params, m: &Module, required: bool) -> Result<Option<Vec<String>>, Reply> {
+    let Some(raw) = p.get("fields") else {
+        return if required {
+            Err(bad(
+                "REQUIRED_PARAM_MISSING",
+                "required param is missing",
+                json!({ "param_name": "fields" }),
+            ))
+        } else {
+            Ok(None)
+        };
+    };
+    let names: Vec<String> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if names.len() > MAX_FIELDS {
+        return Err(bad(
+            "LIMIT_EXCEEDED",
+            "the limit has been exceeded",
+            json!({ "limit": MAX_FIELDS, "param_name": "fields" }),
+        ));
+    }
+    for name in &names {
+        if name != "id" && m.field(name).is_none() {
+            return Err(bad(
+                "INVALID_DATA",
+                "the field api name given seems to be invalid",
+                json!({ "api_name": name, "param_name": "fields" }),
+            ));
+        }
+    }
+    Ok(Some(names))
+}
+
+fn project(r: &Record, fields: &Option<Vec<String>>) -> Value {
+    match fields {
+        None => Value::Object(r.clone()),
+        Some(names) => {
+            let mut out = Map::new();
+            if let Some(id) = r.get("id") {
+                out.insert("id".into(), id.clone());
+            }
+            for n in names {
+                out.insert(n.clone(), r.get(n).cloned().unwrap_or(Value::Null));
+            }
+            Value::Object(out)
+        }
+    }
+}
+
+/// Sorts ids by `sort_by` (`id`, `Created_Time`, `Modified_Time`) and `sort_order`.
+fn sorted<'a>(
+    records: impl Iterator<Item = (&'a u64, &'a Record)>,
+    sort_by: &str,
+    desc: bool,
+) -> Vec<(&'a u64, &'a Record)> {
+    let mut v: Vec<_> = records.collect();
+    let key = |r: &Record| {
+        r.get(sort_by)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    if sort_by == "id" {
+        v.sort_by_key(|(id, _)| **id);
+    } else {
+        v.sort_by(|a, b| key(a.1).cmp(&key(b.1)).then(a.0.cmp(b.0)));
+    }
+    if desc {
+        v.reverse();
+    }
+    v
+}
+
+fn sort_params(p: &Params) -> Result<(String, bool), Reply> {
+    let sort_by = p.get("sort_by").unwrap_or("id");
+    if !matches!(sort_by, "id" | "Created_Time" | "Modified_Time") {
+        return Err(bad(
+            "INVALID_DATA",
+            "invalid data",
+            json!({ "param_name": "sort_by", "supported_values": ["id", "Created_Time", "Modified_Time"] }),
+        ));
+    }
+    let desc = match p.get("sort_order") {
+        None | Some("desc") => true,
+        Some("asc") => false,
+        Some(_) => {
+            return Err(bad(
+                "INVALID_DATA",
+                "invalid data",
+                json!({ "param_name": "sort_order", "supported_values": ["asc", "desc"] }),
+            ));
+        }
+    };
+    Ok((sort_by.to_owned(), desc))
+}
+
+/// One page of `matching` as Zoho answers it (204 when empty).
+/// How a page was ordered, and whether it may hand out page tokens.
+#[derive(Clone, Copy)]
+struct Listing<'a> {
+    sort_by: &'a str,
+    desc: bool,
+    module: &'a str,
+    now: i64,
+    tokens: bool,
+}
+
+fn page_reply(matching: Vec<Value>, total: usize, pg: &Paging, l: &Listing) -> Reply {
+    if matching.is_empty() {
+        return Reply::Empty(StatusCode::NO_CONTENT);
+    }
+    let Listing {
+        sort_by,
+        desc,
+        module,
+        now,
+        tokens,
+    } = *l;
+    let more = pg.offset + matching.len() < total;
+    let order = if desc { "desc" } else { "asc" };
+    let sort_key = format!("{sort_by}:{order}");
+    let next = (more && tokens).then(|| {
+        encode_token(
+            module,
+            &sort_key,
+            pg.offset + pg.per_page,
+            now + PAGE_TOKEN_TTL,
+        )
+    });
+    let previous = (tokens && pg.offset > 0).then(|| {
+        encode_token(
+            module,
+            &sort_key,
+            pg.offset.saturating_sub(pg.per_page),
+            now + PAGE_TOKEN_TTL,
+        )
+    });
+    let count = matching.len();
+    Reply::Json(
+        StatusCode::OK,
+        json!({
+            "data": matching,
+            "info": {
+                "per_page": pg.per_page,
+                "count": count,
+                "page": pg.page,
+                "sort_by": sort_by,
+                "sort_order": order,
+                "more_records": more,
+                "next_page_token": next,
+                "previous_page_token": previous,
+                "page_token_expiry": next.as_ref().map(|_| iso(now + PAGE_TOKEN_TTL)),
+                "call": false,
+                "email": false,
+            }
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_tokens_round_trip_and_reject_garbage() {
+        let t = encode_token("Leads", "id:asc", 2000, 99);
+        assert_eq!(
+            decode_token(&t),
+            Some(("Leads".into(), "id:asc".into(), 2000, 99))
+        );
+        assert_eq!(decode_token("not-a-token!"), None);
+    }
+}
