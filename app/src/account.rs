@@ -31,22 +31,17 @@ pub struct SignedIn {
 /// Who is signed in here, or `None` when nobody is.
 #[server(endpoint = "session/me", input = GetUrl, output = Json)]
 pub async fn who_is_signed_in() -> Result<Option<SignedIn>, AppError> {
-    use crate::ssr;
+    use crate::context;
     use zoho::ConnectionId;
     use zoho::vault::ConnectionStatus;
 
-    let ctx = ssr::server_context()?;
-    let session = ssr::session().await?;
-    let accounts = ssr::accounts(&session).await?;
+    let ctx = context::server_context()?;
+    let session = context::session().await?;
+    let accounts = context::accounts(&session).await?;
     let mut list = Vec::new();
     for id in &accounts.connections {
         // A connection disconnected from another browser is simply gone here.
-        let Some(c) = ctx
-            .vault
-            .get(&ConnectionId::new(id.clone()))
-            .await
-            .map_err(ssr::vault_error)?
-        else {
+        let Some(c) = ctx.zoho.vault.get(&ConnectionId::new(id.clone())).await? else {
             continue;
         };
         list.push(AccountDto {

@@ -29,15 +29,15 @@ pub struct ConnectionHealth {
 /// The active connection's health; `Unauthenticated` when this browser has none.
 #[server(endpoint = "connection/health", input = GetUrl, output = Json)]
 pub async fn get_connection_health() -> Result<ConnectionHealth, AppError> {
-    use crate::ssr;
+    use crate::context;
     use zoho::vault::ConnectionStatus;
-    let ctx = ssr::server_context()?;
-    let before = ssr::active_connection().await?;
+    let ctx = context::server_context()?;
+    let before = context::active_connection().await?;
     // A live call through the refresher: renews the access token when it is due and notices a
     // refresh token Zoho no longer accepts.
-    let notice = match ctx.crm.org(&before.id).await {
+    let notice = match ctx.zoho.crm.org(&before.id).await {
         Ok(_) => None,
-        Err(e) => match ssr::crm_error(e) {
+        Err(e) => match AppError::from(e) {
             AppError::NeedsReconnect => None,
             AppError::Throttled { retry_at } => Some(format!(
                 "Zoho is limiting requests right now; zportal will try again after {}.",
@@ -46,7 +46,7 @@ pub async fn get_connection_health() -> Result<ConnectionHealth, AppError> {
             other => Some(other.to_string()),
         },
     };
-    let c = ssr::active_connection().await?;
+    let c = context::active_connection().await?;
     Ok(ConnectionHealth {
         notice,
         dc: c.key.dc.location().to_owned(),

@@ -66,6 +66,67 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// The server's errors, each becoming the one the page is shown. This is where a cause meets the
+/// page, so it is logged here, once: what is sent has no cause in it.
+#[cfg(feature = "ssr")]
+mod from_server {
+    use zoho::crm::{ApiError, CrmError};
+    use zoho::refresh::RefreshError;
+
+    use super::AppError;
+
+    impl From<CrmError> for AppError {
+        fn from(e: CrmError) -> Self {
+            match e {
+                CrmError::Token(RefreshError::NeedsReconnect) => AppError::NeedsReconnect,
+                CrmError::Token(RefreshError::Throttled { retry_at }) => {
+                    AppError::Throttled { retry_at }
+                }
+                CrmError::Token(RefreshError::NotFound) => AppError::Unauthenticated,
+                CrmError::Api(ApiError::TooManyRequests) => AppError::Throttled {
+                    retry_at: zoho::clock::now() + 60,
+                },
+                CrmError::Token(RefreshError::Unavailable)
+                | CrmError::Http(_)
+                | CrmError::Api(ApiError::Other { status: 500.., .. }) => {
+                    tracing::warn!(error = %e, "Zoho call failed");
+                    AppError::ZohoUnavailable
+                }
+                other => {
+                    tracing::error!(error = %other, "Zoho call failed");
+                    AppError::Internal
+                }
+            }
+        }
+    }
+
+    impl From<zoho::vault::VaultError> for AppError {
+        fn from(e: zoho::vault::VaultError) -> Self {
+            tracing::error!(error = %e, "connection store failed");
+            AppError::Internal
+        }
+    }
+
+    impl From<tower_sessions::session::Error> for AppError {
+        fn from(e: tower_sessions::session::Error) -> Self {
+            tracing::error!(error = %e, "session store failed");
+            AppError::Internal
+        }
+    }
+
+    impl From<zoho::SaveError> for AppError {
+        fn from(e: zoho::SaveError) -> Self {
+            match e {
+                zoho::SaveError::Crm(e) => e.into(),
+                zoho::SaveError::Store(e) => e.into(),
+                zoho::SaveError::Busy => AppError::BadRequest(
+                    "This form is still being saved. Wait a moment, then press Save again.".into(),
+                ),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::AppError;

@@ -3,12 +3,12 @@
 
 pub mod account;
 pub mod connection;
+#[cfg(feature = "ssr")]
+pub mod context;
 pub mod error;
 pub mod prefs;
 pub mod records;
 pub mod sign_in;
-#[cfg(feature = "ssr")]
-pub mod ssr;
 pub mod stash;
 pub mod time;
 pub mod wire;
@@ -28,7 +28,7 @@ pub const PRODUCT: &str = "zportal";
 /// The HTML document the server renders around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    ssr::provide_csp_nonce();
+    context::provide_csp_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">

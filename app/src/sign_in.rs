@@ -37,17 +37,18 @@ const PREFERRED_DC: &str = "preferred_dc";
 /// Lists the enabled data centers, preselecting the one this browser chose before.
 #[server(endpoint = "auth/data-centers", input = GetUrl, output = Json)]
 pub async fn data_centers() -> Result<DcChoices, AppError> {
-    use crate::ssr;
-    let ctx = ssr::server_context()?;
-    let session = ssr::session().await?;
-    let stored: Option<String> = session.get(PREFERRED_DC).await.map_err(ssr::store_error)?;
+    use crate::context;
+    let ctx = context::server_context()?;
+    let session = context::session().await?;
+    let stored: Option<String> = session.get(PREFERRED_DC).await?;
     let selected = stored
         .and_then(|s| s.parse::<zoho::DataCenter>().ok())
-        .filter(|dc| ctx.dcs.endpoints(*dc).is_ok())
-        .unwrap_or_else(|| ctx.dcs.default_dc());
+        .filter(|dc| ctx.zoho.dcs().endpoints(*dc).is_ok())
+        .unwrap_or_else(|| ctx.zoho.dcs().default_dc());
     Ok(DcChoices {
         options: ctx
-            .dcs
+            .zoho
+            .dcs()
             .enabled()
             .map(|dc| DcOption {
                 location: dc.location().to_owned(),
@@ -61,19 +62,16 @@ pub async fn data_centers() -> Result<DcChoices, AppError> {
 /// Remembers this browser's data center in its session, so the next visit starts there.
 #[server(endpoint = "auth/data-center", output = Json)]
 pub async fn choose_data_center(location: String) -> Result<DcChosen, AppError> {
-    use crate::ssr;
-    let ctx = ssr::server_context()?;
+    use crate::context;
+    let ctx = context::server_context()?;
     let dc: zoho::DataCenter = location
         .parse()
         .map_err(|_| AppError::BadRequest("That data center is not one Zoho has.".into()))?;
-    let endpoints = ctx.dcs.endpoints(dc).map_err(|_| {
+    let endpoints = ctx.zoho.dcs().endpoints(dc).map_err(|_| {
         AppError::BadRequest(format!("{} is not enabled on this zportal.", dc.name()))
     })?;
-    let session = ssr::session().await?;
-    session
-        .insert(PREFERRED_DC, dc.location())
-        .await
-        .map_err(ssr::store_error)?;
+    let session = context::session().await?;
+    session.insert(PREFERRED_DC, dc.location()).await?;
     Ok(DcChosen {
         location: dc.location().to_owned(),
         name: dc.name().to_owned(),

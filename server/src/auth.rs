@@ -1,4 +1,4 @@
-//! Sign in with Zoho (design.md, "The flow"): `start` puts a single-use state and PKCE verifier in
+//! Sign in with Zoho (README, "Sign in with Zoho"): `start` puts a single-use state and PKCE verifier in
 //! the session and sends the browser to the data center's authorization page; `callback` takes
 //! them out again, checks everything Zoho sent back against the pinned table before any secret
 //! leaves the server, exchanges the code, learns the user and org, and stores the connection.
@@ -11,12 +11,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use tower_sessions::Session;
-use zoho::crm::{self, CrmError};
+use zoho::clock::now;
+use zoho::crm::{ApiError, CrmError};
+use zoho::http::HttpError;
 use zoho::oauth::{CallbackQuery, OAuthError, TokenError};
-use zoho::vault::{ConnectionKey, ConnectionStatus, NewConnection};
-use zoho::{ConnectionId, DataCenter, DcError, Secret};
+use zoho::vault::VaultError;
+use zoho::{ConnectionId, DataCenter, DcError, Secret, SignInError, SignedIn};
 
-use app::ssr::{ACCOUNTS, Accounts, PENDING_SIGN_IN, PendingSignIn};
+use app::context::{ACCOUNTS, Accounts, PENDING_SIGN_IN, PendingSignIn};
 
 use crate::AppState;
 
@@ -27,13 +29,6 @@ pub fn router() -> Router<AppState> {
         .route("/auth/signout", post(sign_out))
         .route("/auth/disconnect", post(disconnect))
         .route("/auth/switch", post(switch))
-}
-
-pub(crate) fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// A 303 that leaks nothing: no referrer to the next page, nothing cached.
@@ -50,7 +45,7 @@ fn see_other(location: &str) -> Response {
 
 /// Why a sign-in was refused; each becomes `/auth/error?reason=<code>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub enum Reason {
     UnknownDc,
     StateMissing,
     StateMismatch,
@@ -66,73 +61,129 @@ pub enum Refusal {
     ServerError,
 }
 
-impl Refusal {
+impl Reason {
     pub fn code(self) -> &'static str {
         match self {
-            Refusal::UnknownDc => "unknown_dc",
-            Refusal::StateMissing => "state_missing",
-            Refusal::StateMismatch => "state_mismatch",
-            Refusal::Expired => "expired",
-            Refusal::AccessDenied => "access_denied",
-            Refusal::DcNotAllowed => "dc_not_allowed",
-            Refusal::BadResponse => "bad_response",
-            Refusal::ExchangeFailed => "exchange_failed",
-            Refusal::ClientRejected => "client_rejected",
-            Refusal::Throttled => "zoho_throttled",
-            Refusal::Unavailable => "zoho_unavailable",
-            Refusal::NoRefreshToken => "no_refresh_token",
-            Refusal::ServerError => "server_error",
+            Reason::UnknownDc => "unknown_dc",
+            Reason::StateMissing => "state_missing",
+            Reason::StateMismatch => "state_mismatch",
+            Reason::Expired => "expired",
+            Reason::AccessDenied => "access_denied",
+            Reason::DcNotAllowed => "dc_not_allowed",
+            Reason::BadResponse => "bad_response",
+            Reason::ExchangeFailed => "exchange_failed",
+            Reason::ClientRejected => "client_rejected",
+            Reason::Throttled => "zoho_throttled",
+            Reason::Unavailable => "zoho_unavailable",
+            Reason::NoRefreshToken => "no_refresh_token",
+            Reason::ServerError => "server_error",
         }
     }
+}
 
-    fn page(self) -> Response {
-        tracing::info!(reason = self.code(), "sign-in refused");
-        see_other(&format!("/auth/error?reason={}", self.code()))
+/// A refused sign-in: the reason the browser is shown, and the cause, which only the log gets —
+/// once, when the refusal becomes the redirect to the error page.
+#[derive(Debug)]
+pub struct Refusal {
+    pub reason: Reason,
+    cause: Option<String>,
+}
+
+impl Refusal {
+    fn because(reason: Reason, cause: impl std::fmt::Display) -> Self {
+        Refusal {
+            reason,
+            cause: Some(cause.to_string()),
+        }
+    }
+}
+
+impl From<Reason> for Refusal {
+    fn from(reason: Reason) -> Self {
+        Refusal {
+            reason,
+            cause: None,
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let reason = self.reason.code();
+        let cause = self.cause.as_deref().unwrap_or("-");
+        match self.reason {
+            Reason::ServerError => tracing::error!(reason, cause, "sign-in failed"),
+            Reason::Unavailable
+            | Reason::Throttled
+            | Reason::BadResponse
+            | Reason::ExchangeFailed
+            | Reason::ClientRejected
+            | Reason::DcNotAllowed => {
+                tracing::warn!(reason, cause, "sign-in refused")
+            }
+            _ => tracing::info!(reason, cause, "sign-in refused"),
+        }
+        see_other(&format!("/auth/error?reason={reason}"))
     }
 }
 
 impl From<OAuthError> for Refusal {
     fn from(e: OAuthError) -> Self {
-        tracing::warn!(error = %e, "Zoho token call failed");
-        match e {
-            OAuthError::Token(TokenError::Throttled) => Refusal::Throttled,
+        let reason = match &e {
+            OAuthError::Token(TokenError::Throttled) => Reason::Throttled,
             OAuthError::Token(TokenError::InvalidClient | TokenError::InvalidClientSecret) => {
-                Refusal::ClientRejected
+                Reason::ClientRejected
             }
-            OAuthError::Token(_) => Refusal::ExchangeFailed,
-            OAuthError::Status(_) | OAuthError::Timeout | OAuthError::Transport(_) => {
-                Refusal::Unavailable
-            }
-            OAuthError::Malformed(_) => Refusal::BadResponse,
-            OAuthError::DataCenter(_) => Refusal::DcNotAllowed,
-        }
+            OAuthError::Token(_) => Reason::ExchangeFailed,
+            OAuthError::Http(HttpError::Malformed(_)) => Reason::BadResponse,
+            OAuthError::Http(_) => Reason::Unavailable,
+            OAuthError::DataCenter(_) => Reason::DcNotAllowed,
+        };
+        Refusal::because(reason, e)
     }
 }
 
 impl From<CrmError> for Refusal {
     fn from(e: CrmError) -> Self {
-        match e {
-            CrmError::Http(e) => e.into(),
-            CrmError::Api(crm::ApiError::Other { status: 500.., .. }) => {
-                tracing::warn!("Zoho's identity call failed on its side");
-                Refusal::Unavailable
-            }
-            CrmError::Api(crm::ApiError::TooManyRequests) => {
-                tracing::warn!("Zoho is limiting identity calls");
-                Refusal::Throttled
-            }
+        let reason = match &e {
+            CrmError::Http(HttpError::Malformed(_)) => Reason::BadResponse,
+            CrmError::Http(_) => Reason::Unavailable,
+            CrmError::Api(ApiError::Other { status: 500.., .. }) => Reason::Unavailable,
+            CrmError::Api(ApiError::TooManyRequests) => Reason::Throttled,
             // The token Zoho just issued, refused (evicted already, say): signing in again helps.
-            CrmError::Api(crm::ApiError::InvalidToken) => {
-                tracing::warn!("Zoho refused the token it had just issued");
-                Refusal::ExchangeFailed
-            }
-            CrmError::Api(e) => {
-                tracing::warn!(error = %e, "Zoho identity call failed");
-                Refusal::BadResponse
-            }
+            CrmError::Api(ApiError::InvalidToken) => Reason::ExchangeFailed,
+            CrmError::Api(_) => Reason::BadResponse,
             // Sign-in calls Zoho with the token it was just given, never through the refresher.
-            CrmError::Token(_) => Refusal::ServerError,
+            CrmError::Token(_) => Reason::ServerError,
+        };
+        Refusal::because(reason, e)
+    }
+}
+
+impl From<SignInError> for Refusal {
+    fn from(e: SignInError) -> Self {
+        match e {
+            SignInError::Identity(e) => e.into(),
+            SignInError::Store(e) => e.into(),
         }
+    }
+}
+
+impl From<VaultError> for Refusal {
+    fn from(e: VaultError) -> Self {
+        Refusal::because(Reason::ServerError, format!("connection store: {e}"))
+    }
+}
+
+impl From<tower_sessions::session::Error> for Refusal {
+    fn from(e: tower_sessions::session::Error) -> Self {
+        Refusal::because(Reason::ServerError, format!("session store: {e}"))
+    }
+}
+
+impl From<DcError> for Refusal {
+    fn from(e: DcError) -> Self {
+        Refusal::because(Reason::DcNotAllowed, e)
     }
 }
 
@@ -163,23 +214,17 @@ async fn start(
     State(state): State<AppState>,
     session: Session,
     Query(params): Query<StartParams>,
-) -> Response {
-    let dcs = &state.oauth.dcs;
+) -> Result<Response, Refusal> {
+    let dcs = state.zoho().dcs();
     let dc = match params.dc.as_deref() {
         Some(loc) => match loc.parse::<DataCenter>() {
             Ok(dc) if dcs.endpoints(dc).is_ok() => dc,
-            _ => return Refusal::UnknownDc.page(),
+            _ => return Err(Reason::UnknownDc.into()),
         },
         None => dcs.default_dc(),
     };
-    begin(
-        &state,
-        &session,
-        dc,
-        safe_return_to(params.return_to.as_deref()),
-        false,
-    )
-    .await
+    let return_to = safe_return_to(params.return_to.as_deref());
+    begin(&state, &session, dc, return_to, false).await
 }
 
 /// Stores a new pending sign-in and sends the browser to Zoho.
@@ -189,11 +234,8 @@ async fn begin(
     dc: DataCenter,
     return_to: String,
     consent: bool,
-) -> Response {
-    let started = match state.oauth.start(dc, consent) {
-        Ok(s) => s,
-        Err(e) => return Refusal::from(e).page(),
-    };
+) -> Result<Response, Refusal> {
+    let started = state.zoho().oauth.start(dc, consent)?;
     let pending = PendingSignIn {
         state: started.state.expose().to_owned(),
         verifier: started.verifier.expose().to_owned(),
@@ -202,11 +244,8 @@ async fn begin(
         consent,
         started_at: now(),
     };
-    if let Err(e) = session.insert(PENDING_SIGN_IN, pending).await {
-        tracing::error!(error = %e, "session store failed");
-        return Refusal::ServerError.page();
-    }
-    see_other(&started.url)
+    session.insert(PENDING_SIGN_IN, pending).await?;
+    Ok(see_other(&started.url))
 }
 
 /// Compares two secrets without an early exit on the first differing byte.
@@ -222,141 +261,74 @@ async fn callback(
     State(state): State<AppState>,
     session: Session,
     RawQuery(query): RawQuery,
-) -> Response {
-    match complete(&state, &session, query.as_deref().unwrap_or("")).await {
-        Ok(response) => response,
-        Err(refusal) => refusal.page(),
-    }
-}
-
-async fn complete(state: &AppState, session: &Session, query: &str) -> Result<Response, Refusal> {
+) -> Result<Response, Refusal> {
+    let query = query.as_deref().unwrap_or("");
     // Single use: the pending sign-in leaves the session before anything is compared.
     let pending: PendingSignIn = session
         .remove(PENDING_SIGN_IN)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "session store failed");
-            Refusal::ServerError
-        })?
-        .ok_or(Refusal::StateMissing)?;
-    let params = CallbackQuery::parse(query).map_err(|_| Refusal::BadResponse)?;
-    let sent_state = params.state.as_deref().ok_or(Refusal::StateMissing)?;
+        .await?
+        .ok_or(Reason::StateMissing)?;
+    let params =
+        CallbackQuery::parse(query).map_err(|e| Refusal::because(Reason::BadResponse, e))?;
+    let sent_state = params.state.as_deref().ok_or(Reason::StateMissing)?;
     if !same_secret(sent_state, &pending.state) {
-        return Err(Refusal::StateMismatch);
+        return Err(Reason::StateMismatch.into());
     }
     if now() - pending.started_at > state.config.sign_in_ttl.as_secs() as i64 {
-        return Err(Refusal::Expired);
+        return Err(Reason::Expired.into());
     }
     if let Some(error) = params.error.as_deref() {
         return Err(if error == "access_denied" {
-            Refusal::AccessDenied
+            Reason::AccessDenied.into()
         } else {
-            Refusal::BadResponse
+            Refusal::because(
+                Reason::BadResponse,
+                format!("Zoho's callback said {error:?}"),
+            )
         });
     }
     // Mix-up defence: the data center must be enabled and its accounts server the pinned one.
+    let location = params.location.as_deref().ok_or(Reason::BadResponse)?;
+    let accounts_server = params
+        .accounts_server
+        .as_deref()
+        .ok_or(Reason::BadResponse)?;
     let dc = state
-        .oauth
-        .dcs
-        .verify_callback(
-            params.location.as_deref().ok_or(Refusal::BadResponse)?,
-            params
-                .accounts_server
-                .as_deref()
-                .ok_or(Refusal::BadResponse)?,
-        )
-        .map_err(|e| {
-            tracing::warn!(error = %e, "callback data center refused");
-            match e {
-                DcError::UnknownLocation(_) | DcError::NotEnabled(_) => Refusal::DcNotAllowed,
-                _ => Refusal::DcNotAllowed,
-            }
-        })?;
-    let code = Secret::new(params.code.ok_or(Refusal::BadResponse)?);
+        .zoho()
+        .dcs()
+        .verify_callback(location, accounts_server)?;
+    let code = Secret::new(params.code.ok_or(Reason::BadResponse)?);
 
-    let grant = state
-        .oauth
-        .exchange(dc, &code, &Secret::new(pending.verifier.clone()))
-        .await?;
-    let user = crm::current_user(&state.http, grant.api(dc), &grant.access_token).await?;
-    let org = crm::org(&state.http, grant.api(dc), &grant.access_token).await?;
-    let key = ConnectionKey {
-        client_id: state.oauth.config.client_id.clone(),
-        dc,
-        org: org.zgid.clone(),
-        user: user.zuid.clone(),
+    let verifier = Secret::new(pending.verifier.clone());
+    let grant = state.zoho().oauth.exchange(dc, &code, &verifier).await?;
+    let connection = match state.zoho().complete_sign_in(dc, grant).await? {
+        SignedIn::Stored(connection) => connection,
+        SignedIn::NeedsConsent if pending.consent => return Err(Reason::NoRefreshToken.into()),
+        SignedIn::NeedsConsent => {
+            return begin(&state, &session, dc, pending.return_to, true).await;
+        }
     };
 
-    // Zoho keeps at most 20 refresh tokens per user and silently evicts the oldest, so a returning
-    // user is not asked for a new one; only when none came and none usable is stored do we go
-    // round once more with prompt=consent.
-    if grant.refresh_token.is_none() {
-        let stored = state.vault.find(&key).await.map_err(|e| {
-            tracing::error!(error = %e, "connection store failed");
-            Refusal::ServerError
-        })?;
-        let usable = stored
-            .is_some_and(|c| c.refresh_token.is_some() && c.status == ConnectionStatus::Active);
-        if !usable {
-            if pending.consent {
-                return Err(Refusal::NoRefreshToken);
-            }
-            return Ok(begin(state, session, dc, pending.return_to, true).await);
-        }
-    }
-
-    let connection = state
-        .vault
-        .save_sign_in(NewConnection::from_grant(
-            key,
-            grant,
-            user,
-            org,
-            &state.oauth.config.scopes,
-        ))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "connection store failed");
-            Refusal::ServerError
-        })?;
-    // This process may still hold the token of an earlier sign-in: the new one replaces it.
-    state.crm.tokens().forget(&connection.id);
-
-    let mut accounts = load_accounts(session).await?;
+    let mut accounts = load_accounts(&session).await?;
     if accounts.connections.is_empty() {
         accounts.signed_in_at = now();
     }
     accounts.add(connection.id.as_str());
-    let stored = async {
-        session.insert(ACCOUNTS, accounts).await?;
-        // A new session id at sign-in: a fixated or leaked pre-sign-in id is worth nothing.
-        session.cycle_id().await
-    };
-    stored.await.map_err(|e| {
-        tracing::error!(error = %e, "session store failed");
-        Refusal::ServerError
-    })?;
+    session.insert(ACCOUNTS, accounts).await?;
+    // A new session id at sign-in: a fixated or leaked pre-sign-in id is worth nothing.
+    session.cycle_id().await?;
     tracing::info!(dc = %dc, "signed in");
     Ok(see_other(&pending.return_to))
 }
 
 /// This session's accounts. A store failure is reported, never mistaken for "signed out".
 async fn load_accounts(session: &Session) -> Result<Accounts, Refusal> {
-    session
-        .get::<Accounts>(ACCOUNTS)
-        .await
-        .map(Option::unwrap_or_default)
-        .map_err(|e| {
-            tracing::error!(error = %e, "session store failed");
-            Refusal::ServerError
-        })
+    Ok(session.get::<Accounts>(ACCOUNTS).await?.unwrap_or_default())
 }
 
-async fn sign_out(session: Session) -> Response {
-    if let Err(e) = session.flush().await {
-        tracing::error!(error = %e, "session store failed");
-    }
-    see_other("/")
+async fn sign_out(session: Session) -> Result<Response, Refusal> {
+    session.flush().await?;
+    Ok(see_other("/"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -369,62 +341,42 @@ async fn disconnect(
     State(state): State<AppState>,
     session: Session,
     Form(form): Form<ConnectionForm>,
-) -> Response {
-    let mut accounts = match load_accounts(&session).await {
-        Ok(a) => a,
-        Err(refusal) => return refusal.page(),
-    };
+) -> Result<Response, Refusal> {
+    let mut accounts = load_accounts(&session).await?;
     let Some(id) = form.connection.or_else(|| accounts.active.clone()) else {
-        return see_other("/");
+        return Ok(see_other("/"));
     };
     // Only a connection this browser holds can be disconnected from it.
     if !accounts.contains(&id) {
-        return see_other("/");
+        return Ok(see_other("/"));
     }
+    let zoho = state.zoho();
     let connection_id = ConnectionId::new(id.clone());
-    match state.vault.get(&connection_id).await {
-        Ok(Some(c)) => {
-            if let Some(rt) = &c.refresh_token
-                && let Err(e) = state.oauth.revoke(c.key.dc, rt).await
-            {
-                tracing::warn!(error = %e, "revoking at Zoho failed; deleting the connection anyway");
-            }
-            state.crm.tokens().forget(&connection_id);
-            if let Err(e) = state.vault.delete(&connection_id).await {
-                tracing::error!(error = %e, "connection store failed");
-                return Refusal::ServerError.page();
-            }
+    if let Some(c) = zoho.vault.get(&connection_id).await? {
+        if let Some(rt) = &c.refresh_token
+            && let Err(e) = zoho.oauth.revoke(c.key.dc, rt).await
+        {
+            tracing::warn!(error = %e, "revoking at Zoho failed; deleting the connection anyway");
         }
-        Ok(None) => {}
-        Err(e) => {
-            tracing::error!(error = %e, "connection store failed");
-            return Refusal::ServerError.page();
-        }
+        zoho.crm.tokens().forget(&connection_id);
+        zoho.vault.delete(&connection_id).await?;
     }
     accounts.remove(&id);
-    let result = if accounts.connections.is_empty() {
-        session.flush().await
+    if accounts.connections.is_empty() {
+        session.flush().await?;
     } else {
-        session.insert(ACCOUNTS, accounts).await
-    };
-    if let Err(e) = result {
-        tracing::error!(error = %e, "session store failed");
+        session.insert(ACCOUNTS, accounts).await?;
     }
-    see_other("/")
+    Ok(see_other("/"))
 }
 
-async fn switch(session: Session, Form(form): Form<ConnectionForm>) -> Response {
-    let mut accounts = match load_accounts(&session).await {
-        Ok(a) => a,
-        Err(refusal) => return refusal.page(),
-    };
+async fn switch(session: Session, Form(form): Form<ConnectionForm>) -> Result<Response, Refusal> {
+    let mut accounts = load_accounts(&session).await?;
     if let Some(id) = form.connection.filter(|id| accounts.contains(id)) {
         accounts.active = Some(id);
-        if let Err(e) = session.insert(ACCOUNTS, accounts).await {
-            tracing::error!(error = %e, "session store failed");
-        }
+        session.insert(ACCOUNTS, accounts).await?;
     }
-    see_other(&safe_return_to(form.return_to.as_deref()))
+    Ok(see_other(&safe_return_to(form.return_to.as_deref())))
 }
 
 #[cfg(test)]

@@ -8,10 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use zoho::vault::{ConnectionKey, NewConnection};
-use zoho::{ConnectionId, DataCenter, Secret};
-
-use crate::AppState;
+use zoho::{ConnectionId, DataCenter, Secret, SignedIn, Zoho};
 
 #[derive(Debug, Subcommand)]
 pub enum ConnectionsCommand {
@@ -63,7 +60,7 @@ fn read_secret(file: Option<&PathBuf>) -> Result<Secret> {
     Ok(Secret::new(value))
 }
 
-pub async fn run(state: AppState, command: ConnectionsCommand) -> Result<()> {
+pub async fn run(zoho: &Zoho, command: ConnectionsCommand) -> Result<()> {
     match command {
         ConnectionsCommand::Import {
             dc,
@@ -71,45 +68,29 @@ pub async fn run(state: AppState, command: ConnectionsCommand) -> Result<()> {
             secret_file,
         } => {
             let dc: DataCenter = dc.parse()?;
-            state.oauth.dcs.endpoints(dc)?;
+            zoho.dcs().endpoints(dc)?;
             let secret = read_secret(secret_file.as_ref())?;
             let grant = match kind {
                 SecretKind::RefreshToken => {
-                    let mut g = state.oauth.refresh(dc, &secret).await?;
+                    let mut g = zoho.oauth.refresh(dc, &secret).await?;
                     g.refresh_token = Some(secret);
                     g
                 }
-                SecretKind::GrantCode => state.oauth.exchange_self_client(dc, &secret).await?,
+                SecretKind::GrantCode => zoho.oauth.exchange_self_client(dc, &secret).await?,
             };
             if grant.refresh_token.is_none() {
                 bail!("Zoho gave no refresh token for that code: create it with offline access");
             }
-            let user =
-                zoho::crm::current_user(&state.http, grant.api(dc), &grant.access_token).await?;
-            let org = zoho::crm::org(&state.http, grant.api(dc), &grant.access_token).await?;
-            let key = ConnectionKey {
-                client_id: state.oauth.config.client_id.clone(),
-                dc,
-                org: org.zgid.clone(),
-                user: user.zuid.clone(),
+            let SignedIn::Stored(c) = zoho.complete_sign_in(dc, grant).await? else {
+                bail!("Zoho gave no refresh token for that code: create it with offline access");
             };
-            let c = state
-                .vault
-                .save_sign_in(NewConnection::from_grant(
-                    key,
-                    grant,
-                    user,
-                    org,
-                    &state.oauth.config.scopes,
-                ))
-                .await?;
             println!(
                 "imported {} ({} at {}, {})",
                 c.id, c.email, c.org_name, c.key.dc
             );
         }
         ConnectionsCommand::List => {
-            let all = state.vault.all().await?;
+            let all = zoho.vault.all().await?;
             if all.is_empty() {
                 println!("no connections");
             }
@@ -128,13 +109,13 @@ pub async fn run(state: AppState, command: ConnectionsCommand) -> Result<()> {
         }
         ConnectionsCommand::Revoke { id } => {
             let id = ConnectionId::new(id);
-            let Some(c) = state.vault.get(&id).await? else {
+            let Some(c) = zoho.vault.get(&id).await? else {
                 bail!("no connection {id}");
             };
             if let Some(rt) = &c.refresh_token {
-                state.oauth.revoke(c.key.dc, rt).await?;
+                zoho.oauth.revoke(c.key.dc, rt).await?;
             }
-            state.vault.delete(&id).await?;
+            zoho.vault.delete(&id).await?;
             println!("revoked and deleted {id}");
         }
     }

@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use app::ssr::CspNonce;
+use app::context::CspNonce;
 
 /// What the policy is built from, computed once per server.
 #[derive(Clone, Debug)]

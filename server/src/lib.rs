@@ -18,7 +18,7 @@ pub mod telemetry;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::ssr::ServerContext;
+use app::context::ServerContext;
 use axum::Router;
 use axum::extract::{FromRef, MatchedPath, Request};
 use axum::serve::ListenerExt;
@@ -27,27 +27,21 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
-use zoho::crm::CrmClient;
 use zoho::oauth::{ClientConfig, OAuthClient};
-use zoho::refresh::{Coordinator, Settings};
+use zoho::refresh::Settings;
 use zoho::vault::{Vault, VaultError};
-use zoho::{ClientId, DcTable, Secret};
+use zoho::{ClientId, DcTable, Secret, Zoho};
 
 use crate::config::{Config, ZohoTarget};
 
-/// Everything a request handler may need.
+/// Everything a request handler may need; cloned per request, so every part is shared.
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub config: Arc<Config>,
+    /// What server functions get too: Zoho (the DC table, the vault, the CRM client).
     pub ctx: ServerContext,
     pub sessions: store::Sessions,
-    pub vault: Vault,
-    pub oauth: OAuthClient,
-    /// The HTTP client for Zoho's API (no redirects, timeouts).
-    pub http: reqwest::Client,
-    /// CRM calls through the refresh coordinator.
-    pub crm: CrmClient,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -85,47 +79,49 @@ pub enum StartError {
 impl AppState {
     /// Opens the store and builds the state for `config`.
     pub async fn new(config: Config, leptos_options: LeptosOptions) -> Result<Self, StartError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
-            path: config.data_dir.display().to_string(),
-            source,
-        })?;
-        let store = store::open(&config.database_url).await?;
-        let dcs = Arc::new(match &config.zoho {
-            ZohoTarget::Zoho { .. } => DcTable::zoho(&config.dcs)?,
-            ZohoTarget::Emulator { url, .. } => DcTable::emulator(url.as_str(), &config.dcs)?,
-            ZohoTarget::Embedded { addr } => {
-                DcTable::emulator(&format!("http://{addr}"), &config.dcs)?
-            }
-        });
-        let cipher = keys::load_cipher(&config)?;
-        let vault = Vault::new(store.connections, Arc::new(cipher));
-        let http = zoho::oauth::http_client(config.zoho_timeout);
-        let oauth = OAuthClient::new(client_config(&config)?, dcs.clone(), http.clone());
-        let coordinator = Coordinator::new(
-            vault.clone(),
-            oauth.clone(),
-            Settings {
-                lease_ttl: config.lease_ttl,
-                ..Settings::default()
-            },
-        );
-        let crm = CrmClient::new(http.clone(), Arc::new(coordinator));
+        let (zoho, sessions) = open_zoho(&config).await?;
         Ok(AppState {
             leptos_options,
             ctx: ServerContext {
-                dcs,
-                vault: vault.clone(),
-                crm: crm.clone(),
+                zoho,
                 save_hold: config.zoho_timeout * 3 + std::time::Duration::from_secs(1),
             },
-            crm,
             config: Arc::new(config),
-            sessions: store.sessions,
-            vault,
-            oauth,
-            http,
+            sessions,
         })
     }
+
+    pub fn zoho(&self) -> &Zoho {
+        &self.ctx.zoho
+    }
+}
+
+/// Opens the store and wires Zoho for `config`: what the CLI needs, and the web state's core.
+pub async fn open_zoho(config: &Config) -> Result<(Zoho, store::Sessions), StartError> {
+    create_data_dir(config)?;
+    let store = store::open(&config.database_url).await?;
+    let dcs = Arc::new(match &config.zoho {
+        ZohoTarget::Zoho { .. } => DcTable::zoho(&config.dcs)?,
+        ZohoTarget::Emulator { url, .. } => DcTable::emulator(url.as_str(), &config.dcs)?,
+        ZohoTarget::Embedded { addr } => DcTable::emulator(&format!("http://{addr}"), &config.dcs)?,
+    });
+    let cipher = keys::load_cipher(config)?;
+    let vault = Vault::new(store.connections, Arc::new(cipher));
+    let http = zoho::http::client(config.zoho_timeout)
+        .map_err(|e| StartError::Client(format!("the HTTP client for Zoho: {e}")))?;
+    let oauth = OAuthClient::new(client_config(config)?, dcs, http.clone());
+    let settings = Settings {
+        lease_ttl: config.lease_ttl,
+        ..Settings::default()
+    };
+    Ok((Zoho::new(oauth, vault, http, settings), store.sessions))
+}
+
+fn create_data_dir(config: &Config) -> Result<(), StartError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    })
 }
 
 /// The OAuth client this server signs people in with.
@@ -205,7 +201,7 @@ pub const MAX_BODY: usize = 256 * 1024;
 /// The Content-Security-Policy's inputs: the enabled data centers' accounts servers (sign-in
 /// forms redirect there) and, under `cargo leptos watch`, the live-reload socket.
 fn csp_policy(state: &AppState) -> headers::Policy {
-    let dcs = &state.ctx.dcs;
+    let dcs = state.zoho().dcs();
     let accounts: Vec<&str> = dcs
         .enabled()
         .filter_map(|dc| dcs.endpoints(dc).ok())
@@ -244,11 +240,8 @@ fn request_span(req: &Request) -> tracing::Span {
 
 /// Runs a `connections` subcommand against the configured store and Zoho.
 pub async fn connections(config: Config, command: cli::ConnectionsCommand) -> anyhow::Result<()> {
-    let leptos_options = get_configuration(None)
-        .map_err(|e| StartError::Leptos(e.to_string()))?
-        .leptos_options;
-    let state = AppState::new(config, leptos_options).await?;
-    cli::run(state, command).await
+    let (zoho, _sessions) = open_zoho(&config).await?;
+    cli::run(&zoho, command).await
 }
 
 /// Runs the server until Ctrl-C or SIGTERM, letting in-flight requests finish.
@@ -258,10 +251,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .leptos_options;
     let addr = config.site_addr;
     let mut config = config;
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
-        path: config.data_dir.display().to_string(),
-        source,
-    })?;
+    create_data_dir(&config)?;
     // With no Zoho configured, zportal brings its own: the emulator, in-process, on loopback.
     let embedded = match config.zoho {
         ZohoTarget::Embedded { addr } => {
@@ -286,7 +276,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let deletion = state
         .sessions
         .clone()
-        .spawn_cleanup(state.vault.clone(), Duration::from_secs(300));
+        .spawn_cleanup(state.zoho().vault.clone(), Duration::from_secs(300));
     let router = build_router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("zportal listening on http://{}", listener.local_addr()?);

@@ -16,6 +16,8 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
 use zoho::vault::ConnectionStatus;
 
+use zoho::oauth::OAuthError;
+
 use crate::AppState;
 
 /// `zportal_http_requests_total{method,route,status}`.
@@ -60,7 +62,7 @@ pub fn router() -> Router<AppState> {
 
 /// 200 when the database and the configured Zoho (or emulator) answer; 503 naming what does not.
 async fn readyz(State(state): State<AppState>) -> Response {
-    let database = match state.vault.ping().await {
+    let database = match state.zoho().vault.ping().await {
         Ok(()) => "ok".to_owned(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness: the database does not answer");
@@ -84,20 +86,12 @@ async fn readyz(State(state): State<AppState>) -> Response {
 /// Whether the default data center's accounts server answers HTTP at all (any status will do:
 /// readiness is about reaching Zoho, not about what it thinks of an unauthenticated request).
 async fn zoho_answers(state: &AppState) -> &'static str {
-    let dc = state.ctx.dcs.default_dc();
-    let Ok(endpoints) = state.ctx.dcs.endpoints(dc) else {
-        return "unconfigured";
-    };
-    let probe = state
-        .http
-        .head(endpoints.accounts_server.as_str())
-        .timeout(Duration::from_secs(3))
-        .send()
-        .await;
-    match probe {
-        Ok(_) => "ok",
+    let dc = state.zoho().dcs().default_dc();
+    match state.zoho().oauth.probe(dc, Duration::from_secs(3)).await {
+        Ok(()) => "ok",
+        Err(OAuthError::DataCenter(_)) => "unconfigured",
         Err(e) => {
-            tracing::warn!(error = %e.without_url(), %dc, "readiness: Zoho does not answer");
+            tracing::warn!(error = %e, %dc, "readiness: Zoho does not answer");
             "unavailable"
         }
     }
@@ -109,7 +103,7 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         Ok(n) => metrics::gauge!(LIVE_SESSIONS).set(n as f64),
         Err(e) => tracing::warn!(error = %e, "metrics: could not count sessions"),
     }
-    match state.vault.count_by_status().await {
+    match state.zoho().vault.count_by_status().await {
         Ok(counts) => {
             for status in [ConnectionStatus::Active, ConnectionStatus::NeedsReconnect] {
                 let n = counts

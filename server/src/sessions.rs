@@ -1,6 +1,7 @@
 //! Browser sessions: tower-sessions backed by the database store (SQLite or PostgreSQL, so every
-//! server process sees every session), with the cookie name, flags and idle timeout of
-//! contracts.md. A session exists only once something is written to it.
+//! server process sees every session), with the cookie README's "Configuration" describes
+//! (`zportal_session`, HttpOnly, SameSite=Lax; `__Host-` and Secure on https) and its idle and
+//! absolute timeouts. A session exists only once something is written to it.
 
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -41,12 +42,6 @@ impl Timeouts {
 /// When the session's idle expiry was last moved (Unix milliseconds).
 const TOUCHED: &str = "touched_ms";
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// Ends a session whose sign-in is older than the absolute limit, however active it has been;
 /// otherwise rolls a signed-in session's idle expiry forward, at most every
 /// [`Timeouts::touch_every`] (so a session can end up to that much before the full idle time).
@@ -56,8 +51,11 @@ pub async fn timeouts(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    if let Ok(Some(accounts)) = session.get::<app::ssr::Accounts>(app::ssr::ACCOUNTS).await {
-        let age = crate::auth::now() - accounts.signed_in_at;
+    if let Ok(Some(accounts)) = session
+        .get::<app::context::Accounts>(app::context::ACCOUNTS)
+        .await
+    {
+        let age = zoho::clock::now() - accounts.signed_in_at;
         if age > limits.max.as_secs() as i64 {
             tracing::info!("session reached its absolute lifetime; signing out");
             let _ = session.flush().await;
@@ -68,7 +66,7 @@ pub async fn timeouts(
                 .ok()
                 .flatten()
                 .unwrap_or(0);
-            let now = now_ms();
+            let now = zoho::clock::now_ms();
             if now - touched >= limits.touch_every().as_millis() as i64 {
                 // A change makes tower-sessions save the record with a fresh expiry.
                 let _ = session.insert(TOUCHED, now).await;

@@ -49,6 +49,7 @@ async fn list(browser: &Browser, stack: &Stack) -> (u16, Value) {
 async fn status_of(stack: &Stack) -> Vec<String> {
     stack
         .state
+        .zoho()
         .vault
         .all()
         .await
@@ -94,7 +95,14 @@ fn zoho_failing_at_each_step_leaves_the_right_state_and_a_clear_answer() {
                 "{kind} at {endpoint}"
             );
             assert!(
-                stack.state.vault.all().await.expect("all").is_empty(),
+                stack
+                    .state
+                    .zoho()
+                    .vault
+                    .all()
+                    .await
+                    .expect("all")
+                    .is_empty(),
                 "{kind} at {endpoint}: no connection half-written"
             );
             assert_eq!(browser.signed_in(&stack).await, Value::Null);
@@ -215,7 +223,15 @@ fn zoho_failing_at_each_step_leaves_the_right_state_and_a_clear_answer() {
         // Revoke failing at disconnect (down, too slow, limiting): the user still gets out, and
         // the connection is gone here.
         for kind in ["http_500", "delay", "access_denied"] {
-            if other.state.vault.all().await.expect("all").is_empty() {
+            if other
+                .state
+                .zoho()
+                .vault
+                .all()
+                .await
+                .expect("all")
+                .is_empty()
+            {
                 eva.sign_in(&other, "eva@eu.zportal.test").await;
             }
             fault(&other, kind, "revoke", 1, Some(2500)).await;
@@ -224,7 +240,14 @@ fn zoho_failing_at_each_step_leaves_the_right_state_and_a_clear_answer() {
                 .await;
             assert_eq!(res.status(), 303, "revoke {kind}");
             assert!(
-                other.state.vault.all().await.expect("all").is_empty(),
+                other
+                    .state
+                    .zoho()
+                    .vault
+                    .all()
+                    .await
+                    .expect("all")
+                    .is_empty(),
                 "revoke {kind}"
             );
             assert_eq!(eva.signed_in(&other).await, Value::Null, "revoke {kind}");
@@ -252,7 +275,7 @@ fn a_token_evicted_by_zohos_cap_of_fifteen_costs_one_refresh_and_nobody_notices(
         let browser = Browser::new();
         browser.sign_in(&stack, "jun@jp.zportal.test").await;
         assert_eq!(list(&browser, &stack).await.0, 200);
-        let refresh = stack.state.vault.all().await.expect("all")[0]
+        let refresh = stack.state.zoho().vault.all().await.expect("all")[0]
             .refresh_token
             .clone()
             .expect("refresh token");

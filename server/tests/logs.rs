@@ -67,7 +67,7 @@ fn a_full_sign_in_refresh_and_disconnect_log_no_secret() {
                 .status(),
             200
         );
-        let before = stack.state.vault.all().await.expect("all")[0].clone();
+        let before = stack.state.zoho().vault.all().await.expect("all")[0].clone();
         stack
             .control("clock/advance", json!({"seconds": 3700}))
             .await;
@@ -78,7 +78,7 @@ fn a_full_sign_in_refresh_and_disconnect_log_no_secret() {
                 .status(),
             200
         );
-        let after = stack.state.vault.all().await.expect("all")[0].clone();
+        let after = stack.state.zoho().vault.all().await.expect("all")[0].clone();
         assert!(after.generation > before.generation, "a refresh happened");
 
         // A mistyped address: the app's 404 page, which is no error of ours.

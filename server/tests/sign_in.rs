@@ -92,7 +92,7 @@ fn tokens_are_never_in_the_database_in_plain_text() {
         let browser = Browser::new();
         browser.sign_in(&stack, "ada@us.zportal.test").await;
         browser.sign_in(&stack, "ada@us.zportal.test").await;
-        let connections = stack.state.vault.all().await.expect("connections");
+        let connections = stack.state.zoho().vault.all().await.expect("connections");
         assert_eq!(connections.len(), 1);
         let c = &connections[0];
         let secrets = [
@@ -147,8 +147,14 @@ fn consent_is_asked_again_only_when_no_usable_refresh_token_is_stored() {
         let stack = stack(&[]).await;
         Browser::new().sign_in(&stack, "ben@us.zportal.test").await;
         // zportal lost the connection (deleted), but Zoho still has ben's refresh token.
-        for c in stack.state.vault.all().await.expect("all") {
-            stack.state.vault.delete(&c.id).await.expect("delete");
+        for c in stack.state.zoho().vault.all().await.expect("all") {
+            stack
+                .state
+                .zoho()
+                .vault
+                .delete(&c.id)
+                .await
+                .expect("delete");
         }
         let browser = Browser::new();
         let back = at_callback(&stack, &browser, "ben@us.zportal.test").await;
@@ -161,7 +167,7 @@ fn consent_is_asked_again_only_when_no_usable_refresh_token_is_stored() {
             .at_zoho(&next, "ben@us.zportal.test", "accept")
             .await;
         assert_eq!(browser.callback(&back).await, "/");
-        let c = &stack.state.vault.all().await.expect("all")[0];
+        let c = &stack.state.zoho().vault.all().await.expect("all")[0];
         assert!(c.refresh_token.is_some());
         let stats = stack.control_get("stats").await;
         assert_eq!(
@@ -442,7 +448,7 @@ fn add_account_switch_sign_out_and_disconnect() {
                 &[("connection", &ada_id)],
             )
             .await;
-        assert_eq!(stack.state.vault.all().await.expect("all").len(), 3);
+        assert_eq!(stack.state.zoho().vault.all().await.expect("all").len(), 3);
 
         // Disconnect revokes at Zoho and deletes the connection.
         let seq = stack.last_seq().await;
@@ -451,7 +457,7 @@ fn add_account_switch_sign_out_and_disconnect() {
             .await;
         assert_eq!(res.status(), 303);
         assert_eq!(stack.endpoints_since(seq).await, vec!["revoke"]);
-        assert_eq!(stack.state.vault.all().await.expect("all").len(), 2);
+        assert_eq!(stack.state.zoho().vault.all().await.expect("all").len(), 2);
         let me = browser.signed_in(&stack).await;
         assert_eq!(
             me["active"]["email"],
@@ -493,7 +499,7 @@ fn cross_site_posts_to_the_auth_routes_are_refused() {
             browser.signed_in(&stack).await["active"]["email"],
             json!("ada@us.zportal.test")
         );
-        assert_eq!(stack.state.vault.all().await.expect("all").len(), 1);
+        assert_eq!(stack.state.zoho().vault.all().await.expect("all").len(), 1);
     })
 }
 

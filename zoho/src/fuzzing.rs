@@ -2,7 +2,7 @@
 //! zportal): the parsers that read what Zoho or a browser sends, each fed arbitrary bytes.
 
 use crate::crm::ApiError;
-use crate::records::{DataBody, page_or_empty, write_results};
+use crate::crm::records::{DataBody, page_or_empty, write_results};
 
 /// Reads a CRM list/search answer as the records client does.
 pub fn crm_page(status: u16, body: &[u8]) {

@@ -1,22 +1,37 @@
-//! Zoho for zportal, without any UI: the data centers and where they live, the OAuth client, the
-//! encrypted token vault, and the CRM client.
+//! Zoho for zportal, without any UI. The modules import one way, each only from those listed
+//! before it:
+//!
+//! - leaves: [`clock`], [`dc`] (data centers and where they live), [`ids`], [`secret`],
+//!   [`meter`], [`cache`];
+//! - [`http`]: the one HTTP client, where calls go, and the one transport error;
+//! - [`oauth`]: Zoho Accounts (authorization URL, code exchange, refresh, revoke);
+//! - [`vault`]: connections stored with their tokens encrypted;
+//! - [`refresh`]: access tokens handed out, each connection refreshed once per need;
+//! - [`crm`]: CRM calls of a connection (identity, metadata, records);
+//! - [`connect`]: [`Zoho`], all of the above for one client, and the completion of a sign-in;
+//!   [`ledger`]: one record per form, however often its "Save" is pressed.
 
+pub mod cache;
+pub mod clock;
+pub mod connect;
 pub mod crm;
 pub mod dc;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod http;
 pub mod ids;
-pub mod metadata;
+pub mod ledger;
 pub mod meter;
 pub mod oauth;
 mod random;
-pub mod records;
 pub mod refresh;
 pub mod secret;
 pub mod vault;
 
+pub use connect::{SignInError, SignedIn, Zoho};
 pub use dc::{DataCenter, DcError, DcTable};
 pub use ids::{ClientId, ConnectionId, OrgId, UserId};
+pub use ledger::SaveError;
 pub use secret::Secret;
 
 /// A fresh random value for state and ids: `bytes` random bytes as base64url.

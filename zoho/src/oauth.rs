@@ -3,7 +3,6 @@
 //! follows no redirects and has timeouts; Zoho's HTTP-200 error bodies become typed errors.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,6 +10,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::dc::{DataCenter, DcError, DcTable};
+use crate::http::{Api, HttpError};
 use crate::ids::ClientId;
 use crate::meter::{Endpoint, Outcome, Timer};
 use crate::random;
@@ -58,26 +58,15 @@ pub enum TokenError {
 pub enum OAuthError {
     #[error(transparent)]
     Token(#[from] TokenError),
-    #[error("Zoho answered HTTP {0}")]
-    Status(u16),
-    #[error("Zoho did not answer in time")]
-    Timeout,
-    #[error("could not reach Zoho: {0}")]
-    Transport(String),
-    #[error("Zoho's answer could not be read: {0}")]
-    Malformed(&'static str),
+    #[error(transparent)]
+    Http(#[from] HttpError),
     #[error(transparent)]
     DataCenter(#[from] DcError),
 }
 
 impl From<reqwest::Error> for OAuthError {
     fn from(e: reqwest::Error) -> Self {
-        if e.is_timeout() {
-            OAuthError::Timeout
-        } else {
-            // Without the URL: it may carry a query with secrets.
-            OAuthError::Transport(e.without_url().to_string())
-        }
+        OAuthError::Http(e.into())
     }
 }
 
@@ -94,8 +83,8 @@ pub struct TokenGrant {
 
 impl TokenGrant {
     /// Where calls with this grant's token go, for a grant obtained at `dc`.
-    pub fn api(&self, dc: DataCenter) -> crate::crm::Api<'_> {
-        crate::crm::Api {
+    pub fn api(&self, dc: DataCenter) -> Api<'_> {
+        Api {
             dc,
             domain: &self.api_domain,
         }
@@ -116,8 +105,7 @@ struct RawToken {
 
 /// Reads a token-endpoint body: Zoho reports errors with HTTP 200 and `{"error": …}`.
 pub fn parse_token_response(body: &[u8]) -> Result<TokenGrant, OAuthError> {
-    let raw: RawToken =
-        serde_json::from_slice(body).map_err(|_| OAuthError::Malformed("not a JSON object"))?;
+    let raw: RawToken = serde_json::from_slice(body).map_err(|_| malformed("not a JSON object"))?;
     if let Some(error) = raw.error {
         return Err(OAuthError::Token(match error.as_str() {
             "invalid_code" => TokenError::InvalidCode,
@@ -131,7 +119,7 @@ pub fn parse_token_response(body: &[u8]) -> Result<TokenGrant, OAuthError> {
     let access_token = raw
         .access_token
         .filter(|t| !t.is_empty())
-        .ok_or(OAuthError::Malformed("no access_token"))?;
+        .ok_or(malformed("no access_token"))?;
     let expires_in = match (raw.expires_in_sec, raw.expires_in) {
         (Some(secs), _) => secs,
         (None, Some(secs)) => secs,
@@ -141,9 +129,7 @@ pub fn parse_token_response(body: &[u8]) -> Result<TokenGrant, OAuthError> {
         access_token: Secret::new(access_token),
         refresh_token: raw.refresh_token.filter(|t| !t.is_empty()).map(Secret::new),
         expires_in: expires_in.max(0),
-        api_domain: raw
-            .api_domain
-            .ok_or(OAuthError::Malformed("no api_domain"))?,
+        api_domain: raw.api_domain.ok_or(malformed("no api_domain"))?,
         scopes: raw
             .scope
             .map(|s| {
@@ -161,15 +147,12 @@ pub fn pkce_challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-/// The HTTP client for Zoho: no redirects followed, bounded time for every call.
-pub fn http_client(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(5).min(timeout))
-        .timeout(timeout)
-        .user_agent(concat!("zportal/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_default()
+fn malformed(what: &'static str) -> OAuthError {
+    HttpError::Malformed(what).into()
+}
+
+fn status(code: u16) -> OAuthError {
+    HttpError::Status(code).into()
 }
 
 /// Talks to Zoho Accounts for one configured client.
@@ -192,7 +175,7 @@ impl OAuthClient {
         let state = random::token(32);
         let verifier = random::token(32);
         let mut url = url::Url::parse(&format!("{}/oauth/v2/auth", endpoints.accounts_server))
-            .map_err(|_| OAuthError::Malformed("accounts server URL"))?;
+            .map_err(|_| malformed("accounts server URL"))?;
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("response_type", "code")
@@ -230,13 +213,13 @@ impl OAuthClient {
                 .form(form)
                 .send()
                 .await?;
-            let status = res.status();
+            let code = res.status();
             let body = res.bytes().await?;
-            if !status.is_success() {
+            if !code.is_success() {
                 // A 4xx may still name Zoho's error (`invalid_code`, …): that is what it means.
                 return Err(match parse_token_response(&body) {
                     Err(OAuthError::Token(e)) => OAuthError::Token(e),
-                    _ => OAuthError::Status(status.as_u16()),
+                    _ => status(code.as_u16()),
                 });
             }
             parse_token_response(&body)
@@ -308,6 +291,22 @@ impl OAuthClient {
         .await
     }
 
+    /// Whether `dc`'s accounts server answers HTTP at all within `timeout` (any status will
+    /// do: this is about reaching Zoho, not about what it thinks of an unauthenticated request).
+    pub async fn probe(
+        &self,
+        dc: DataCenter,
+        timeout: std::time::Duration,
+    ) -> Result<(), OAuthError> {
+        let endpoints = self.dcs.endpoints(dc)?;
+        self.http
+            .head(endpoints.accounts_server.as_str())
+            .timeout(timeout)
+            .send()
+            .await?;
+        Ok(())
+    }
+
     /// Revokes a refresh token (and with it every access token minted from it).
     pub async fn revoke(&self, dc: DataCenter, token: &Secret) -> Result<(), OAuthError> {
         let endpoints = self.dcs.endpoints(dc)?;
@@ -326,7 +325,7 @@ impl OAuthClient {
                 200 => Ok(()),
                 // Already gone at Zoho: what we wanted.
                 400 => Ok(()),
-                s => Err(OAuthError::Status(s)),
+                s => Err(status(s)),
             }
         }
         .await;
@@ -380,14 +379,18 @@ fn outcome<T>(answer: &Result<T, OAuthError>) -> Outcome {
         Ok(_) => Outcome::Ok,
         Err(OAuthError::Token(TokenError::Throttled)) => Outcome::Throttled,
         Err(OAuthError::Token(_)) => Outcome::Refused,
-        Err(OAuthError::Status(status)) => Outcome::of_status(*status),
-        Err(OAuthError::Timeout | OAuthError::Transport(_)) => Outcome::Transport,
-        Err(OAuthError::Malformed(_) | OAuthError::DataCenter(_)) => Outcome::ServerError,
+        Err(OAuthError::Http(HttpError::Status(status))) => Outcome::of_status(*status),
+        Err(OAuthError::Http(HttpError::Timeout | HttpError::Transport(_))) => Outcome::Transport,
+        Err(OAuthError::Http(HttpError::Malformed(_)) | OAuthError::DataCenter(_)) => {
+            Outcome::ServerError
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -431,11 +434,11 @@ mod tests {
         }
         assert!(matches!(
             parse_token_response(b"<html>"),
-            Err(OAuthError::Malformed(_))
+            Err(OAuthError::Http(HttpError::Malformed(_)))
         ));
         assert!(matches!(
             parse_token_response(b"{}"),
-            Err(OAuthError::Malformed(_))
+            Err(OAuthError::Http(HttpError::Malformed(_)))
         ));
     }
 
@@ -467,7 +470,7 @@ mod tests {
                 scopes: vec!["ZohoCRM.modules.ALL".into(), "ZohoCRM.org.READ".into()],
             },
             dcs,
-            http_client(Duration::from_secs(5)),
+            crate::http::client(Duration::from_secs(5)).expect("client"),
         );
         let start = client.start(DataCenter::Eu, false).expect("start");
         let url = url::Url::parse(&start.url).expect("url");

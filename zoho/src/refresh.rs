@@ -10,13 +10,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::crm::Api;
+use crate::clock::now;
 use crate::dc::DataCenter;
+use crate::http::Api;
 use crate::ids::ConnectionId;
 use crate::meter;
 use crate::oauth::{OAuthClient, OAuthError, TokenError};
 use crate::secret::Secret;
-use crate::vault::{Connection, ConnectionStatus, Vault, now};
+use crate::vault::{Connection, ConnectionStatus, Vault};
 
 /// Why no access token could be had. A closed set: callers match on it, never on text.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -3,7 +3,7 @@
 //! escaper leaves no unescaped separator and can be undone.
 
 use proptest::prelude::*;
-use zoho::records::escape_value;
+use zoho::crm::records::escape_value;
 use zoho::vault::TokenCipher;
 use zoho::{DataCenter, DcTable, Secret};
 

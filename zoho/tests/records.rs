@@ -5,7 +5,8 @@
 mod common;
 
 use common::*;
-use zoho::records::{Criterion, ListQuery, ModuleName, Operator, PageRef, Search, SortBy};
+use zoho::crm::metadata::ModuleName;
+use zoho::crm::records::{Criterion, ListQuery, Operator, PageRef, Search, SortBy};
 
 fn leads() -> ModuleName {
     ModuleName::parse("Leads").expect("a module name")

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use super::edit::{
+use super::{
     Control, FieldProblem, FormField, FormSpec, Input, LookupRef, SaveOutcome, Values, find_lookup,
     record_form, save_record,
 };

@@ -6,9 +6,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+use super::widgets::LAST_MODULE;
 use super::{
-    Column, Condition, ConditionOp, LAST_MODULE, ListArgs, MAX_COLUMNS, MAX_CONDITIONS, ModuleMeta,
-    Problem, RecordsPage, SortKey, describe_module, list_records,
+    Column, Condition, ConditionOp, ListArgs, MAX_COLUMNS, MAX_CONDITIONS, ModuleMeta, Problem,
+    RecordsPage, SortKey, describe_module, list_records,
 };
 use super::{ModuleDto, delete_records};
 use crate::AppError;

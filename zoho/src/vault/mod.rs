@@ -15,6 +15,7 @@ use async_trait::async_trait;
 
 pub use cipher::{CipherError, TokenCipher};
 
+use crate::clock::now;
 use crate::dc::DataCenter;
 use crate::ids::{ClientId, ConnectionId, OrgId, UserId};
 use crate::secret::Secret;
@@ -126,33 +127,6 @@ pub struct NewConnection {
     pub refresh_token: Option<Secret>,
     pub access_token: Secret,
     pub access_expires_at: i64,
-}
-
-impl NewConnection {
-    /// What a token grant (from a sign-in or an import) and the user and org it belongs to say
-    /// about a connection. Zoho may leave `scope` out of its answer: then the scopes asked for.
-    pub fn from_grant(
-        key: ConnectionKey,
-        grant: crate::oauth::TokenGrant,
-        user: crate::crm::CurrentUser,
-        org: crate::crm::Org,
-        requested_scopes: &[String],
-    ) -> Self {
-        let scopes = if grant.scopes.is_empty() {
-            requested_scopes.to_vec()
-        } else {
-            grant.scopes
-        };
-        NewConnection {
-            key,
-            email: user.email,
-            org_name: org.name,
-            scopes,
-            refresh_token: grant.refresh_token,
-            access_token: grant.access_token,
-            access_expires_at: now() + grant.expires_in,
-        }
-    }
 }
 
 /// A row as stored: tokens are ciphertexts.
@@ -275,23 +249,17 @@ pub enum SaveClaim {
     Busy,
 }
 
-/// The current Unix time in seconds.
-pub fn unix_now() -> i64 {
-    now()
-}
-
-pub(crate) fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 /// Connections, encrypted at rest.
 #[derive(Clone)]
 pub struct Vault {
     repo: Arc<dyn ConnectionRepo>,
     cipher: Arc<TokenCipher>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault").finish_non_exhaustive()
+    }
 }
 
 impl Vault {

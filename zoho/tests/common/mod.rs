@@ -9,12 +9,12 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use zoho::crm::CrmClient;
-use zoho::oauth::{ClientConfig, OAuthClient, http_client};
-use zoho::refresh::{Coordinator, Settings};
+use zoho::oauth::{ClientConfig, OAuthClient};
+use zoho::refresh::Settings;
 use zoho::vault::postgres::PgRepo;
 use zoho::vault::sqlite::SqliteRepo;
 use zoho::vault::{ConnectionKey, ConnectionRepo, NewConnection, TokenCipher, Vault};
-use zoho::{ClientId, ConnectionId, DataCenter, DcTable, Secret};
+use zoho::{ClientId, ConnectionId, DataCenter, DcTable, Secret, Zoho};
 
 pub struct World {
     pub emulator: emulator::Running,
@@ -122,7 +122,7 @@ impl World {
         );
         let dcs =
             Arc::new(DcTable::emulator(&self.emulator.base_url, &DataCenter::ALL).expect("table"));
-        let http = http_client(Duration::from_secs(5));
+        let http = zoho::http::client(Duration::from_secs(5)).expect("http client");
         let oauth = OAuthClient::new(
             ClientConfig {
                 client_id: ClientId::new("1000.ZPORTALDEV"),
@@ -133,11 +133,11 @@ impl World {
             dcs,
             http.clone(),
         );
-        let coordinator = Arc::new(Coordinator::new(vault.clone(), oauth.clone(), settings()));
-        (vault, CrmClient::new(http, coordinator), oauth)
+        let zoho = Zoho::new(oauth, vault, http, settings());
+        (zoho.vault, zoho.crm, zoho.oauth)
     }
 
-    /// Imports ada's connection the way the CLI will: a self-client code, exchanged and stored.
+    /// Imports ada's connection from a self-client code, exchanged and stored.
     pub async fn connect_ada(&self, vault: &Vault, oauth: &OAuthClient) -> ConnectionId {
         let grant = self
             .control(
@@ -150,11 +150,15 @@ impl World {
             .exchange_self_client(DataCenter::Us, &code)
             .await
             .expect("exchange");
-        let http = http_client(Duration::from_secs(5));
-        let user = zoho::crm::current_user(&http, tokens.api(DataCenter::Us), &tokens.access_token)
-            .await
-            .expect("user");
-        let org = zoho::crm::org(&http, tokens.api(DataCenter::Us), &tokens.access_token)
+        let http = zoho::http::client(Duration::from_secs(5)).expect("http client");
+        let user = zoho::crm::identity::current_user(
+            &http,
+            tokens.api(DataCenter::Us),
+            &tokens.access_token,
+        )
+        .await
+        .expect("user");
+        let org = zoho::crm::identity::org(&http, tokens.api(DataCenter::Us), &tokens.access_token)
             .await
             .expect("org");
         let c = vault
@@ -184,9 +188,4 @@ impl World {
     }
 }
 
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub use zoho::clock::now;

@@ -1,23 +1,18 @@
-//! Server-side helpers for the server functions: the state the server hands them through the
-//! Leptos context, this request's session, and the session's contents (shared with the server's
-//! sign-in handlers, which write them).
-
-use std::sync::Arc;
+//! What the server hands every server function (through the Leptos context): Zoho, this
+//! request's session, and the session's contents (shared with the server's sign-in handlers,
+//! which write them). Server side only.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
-use zoho::DcTable;
-use zoho::vault::Vault;
+use zoho::Zoho;
 
 use crate::AppError;
 
 /// What the server gives every server function and SSR render, through `provide_context`.
 #[derive(Clone)]
 pub struct ServerContext {
-    pub dcs: Arc<DcTable>,
-    pub vault: Vault,
-    pub crm: zoho::crm::CrmClient,
+    pub zoho: Zoho,
     /// How long a press of Save may hold its form's claim in the save ledger: longer than the
     /// Zoho calls one save can make (a refresh and the insert tried again, each with a timeout).
     pub save_hold: std::time::Duration,
@@ -104,58 +99,20 @@ pub async fn session() -> Result<Session, AppError> {
 
 /// The accounts this session holds (empty when signed out).
 pub async fn accounts(session: &Session) -> Result<Accounts, AppError> {
-    Ok(session
-        .get::<Accounts>(ACCOUNTS)
-        .await
-        .map_err(store_error)?
-        .unwrap_or_default())
-}
-
-/// Logs a session-store failure and turns it into the user-facing internal error.
-pub fn store_error(e: tower_sessions::session::Error) -> AppError {
-    tracing::error!(error = %e, "session store failed");
-    AppError::Internal
-}
-
-/// Logs a vault failure and turns it into the user-facing internal error.
-pub fn vault_error(e: zoho::vault::VaultError) -> AppError {
-    tracing::error!(error = %e, "connection store failed");
-    AppError::Internal
+    Ok(session.get::<Accounts>(ACCOUNTS).await?.unwrap_or_default())
 }
 
 /// The active connection of this browser's session, or `Unauthenticated`.
 pub async fn active_connection() -> Result<zoho::vault::Connection, AppError> {
     let ctx = server_context()?;
     let session = session().await?;
-    let accounts = accounts(&session).await?;
-    let id = accounts.active.ok_or(AppError::Unauthenticated)?;
-    ctx.vault
+    let id = accounts(&session)
+        .await?
+        .active
+        .ok_or(AppError::Unauthenticated)?;
+    ctx.zoho
+        .vault
         .get(&zoho::ConnectionId::new(id))
-        .await
-        .map_err(vault_error)?
+        .await?
         .ok_or(AppError::Unauthenticated)
-}
-
-/// Maps a CRM failure to what the page can show; causes are logged, not sent.
-pub fn crm_error(e: zoho::crm::CrmError) -> AppError {
-    use zoho::crm::{ApiError, CrmError};
-    use zoho::refresh::RefreshError;
-    match e {
-        CrmError::Token(RefreshError::NeedsReconnect) => AppError::NeedsReconnect,
-        CrmError::Token(RefreshError::Throttled { retry_at }) => AppError::Throttled { retry_at },
-        CrmError::Token(RefreshError::NotFound) => AppError::Unauthenticated,
-        CrmError::Api(ApiError::TooManyRequests) => AppError::Throttled {
-            retry_at: zoho::vault::unix_now() + 60,
-        },
-        CrmError::Token(RefreshError::Unavailable)
-        | CrmError::Http(_)
-        | CrmError::Api(ApiError::Other { status: 500.., .. }) => {
-            tracing::warn!(error = %e, "Zoho call failed");
-            AppError::ZohoUnavailable
-        }
-        other => {
-            tracing::error!(error = %other, "Zoho call failed");
-            AppError::Internal
-        }
-    }
 }

@@ -1,14 +1,9 @@
-//! Zoho's module and field metadata, kept per connection for a minute. Every records call needs
-//! it and it changes only when an admin edits the CRM's layout; fetching it each time tripled the
-//! Zoho calls (and the API credits) behind every list. Each process keeps its own copy: nothing
-//! here is a token or needs agreeing on across processes.
+//! A small in-process cache: values by key, each good for a fixed time after it was stored. The
+//! CRM client keeps Zoho's module and field metadata in it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// How long metadata is used before it is fetched again.
-pub const TTL: Duration = Duration::from_secs(60);
 
 /// Values by key, each good for `ttl` after it was stored.
 #[derive(Debug)]

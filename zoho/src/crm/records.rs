@@ -1,87 +1,14 @@
-//! CRM records for a stored connection, as typed calls: the modules the user may see, a module's
-//! fields, a page of records (by page number, or by `page_token` past Zoho's first 2,000), one
-//! record, and search — with search criteria built safely by [`Criterion`].
-
-use std::sync::Arc;
+//! CRM records for a stored connection, as typed calls: a page of records (by page number, or by
+//! `page_token` past Zoho's first 2,000), one record, search — with search criteria built safely
+//! by [`Criterion`] — and writes with Zoho's per-record results.
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::crm::{ApiError, Call, CrmClient, CrmError};
+use super::metadata::ModuleName;
+use super::{ApiError, CrmClient, CrmError, api_error};
+use crate::http::{Call, HttpError};
 use crate::ids::ConnectionId;
-use crate::metadata::{self, Expiring};
-use crate::oauth::OAuthError;
-
-/// A module's API name (`Leads`, `Sales_Orders`): letters, digits and underscores only, so it can
-/// never smuggle a path or a query into a URL.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ModuleName(String);
-
-impl ModuleName {
-    pub fn parse(s: &str) -> Option<Self> {
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            && s.as_bytes()[0].is_ascii_alphabetic();
-        ok.then(|| ModuleName(s.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// Every connection's module and field metadata, fresh for [`metadata::TTL`].
-#[derive(Debug)]
-pub struct Metadata {
-    modules: Expiring<Vec<ModuleInfo>>,
-    fields: Expiring<Vec<FieldInfo>>,
-}
-
-impl Default for Metadata {
-    fn default() -> Self {
-        Metadata {
-            modules: Expiring::new(metadata::TTL),
-            fields: Expiring::new(metadata::TTL),
-        }
-    }
-}
-
-/// A module as `settings/modules` describes it.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-pub struct ModuleInfo {
-    pub api_name: String,
-    pub singular_label: String,
-    pub plural_label: String,
-    #[serde(default)]
-    pub api_supported: bool,
-}
-
-/// A field as `settings/fields` describes it.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-pub struct FieldInfo {
-    pub api_name: String,
-    pub field_label: String,
-    pub data_type: String,
-    #[serde(default)]
-    pub json_type: String,
-    #[serde(default)]
-    pub length: Option<u32>,
-    #[serde(default)]
-    pub system_mandatory: bool,
-    #[serde(default)]
-    pub read_only: bool,
-    #[serde(default)]
-    pub pick_list_values: Vec<PickListValue>,
-    #[serde(default)]
-    pub lookup: Option<Value>,
-}
-
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-pub struct PickListValue {
-    pub display_value: String,
-    pub actual_value: String,
-}
 
 /// Which page to fetch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -142,16 +69,6 @@ struct Info {
 pub(crate) struct DataBody {
     data: Vec<Map<String, Value>>,
     info: Option<Info>,
-}
-
-#[derive(Deserialize)]
-struct ModulesBody {
-    modules: Vec<ModuleInfo>,
-}
-
-#[derive(Deserialize)]
-struct FieldsBody {
-    fields: Vec<FieldInfo>,
 }
 
 fn encode(s: &str) -> String {
@@ -337,10 +254,8 @@ pub(crate) fn write_results(
         Ok(w) if matches!(status, 200 | 201 | 207 | 400) && !w.data.is_empty() => {
             Ok(w.data.into_iter().map(WriteItem::into_result).collect())
         }
-        _ if (200..300).contains(&status) => {
-            Err(OAuthError::Malformed("CRM write response").into())
-        }
-        _ => Err(crate::crm::api_error(status, &body).into()),
+        _ if (200..300).contains(&status) => Err(HttpError::Malformed("CRM write response").into()),
+        _ => Err(api_error(status, &body).into()),
     }
 }
 
@@ -369,7 +284,7 @@ impl CrmClient {
         let mut results = write_results(self.call(id, call).await?)?;
         Ok(match results.swap_remove(0) {
             Ok(Some(new_id)) => Ok(new_id),
-            Ok(None) => return Err(OAuthError::Malformed("insert result without id").into()),
+            Ok(None) => return Err(HttpError::Malformed("insert result without id").into()),
             Err(e) => Err(e),
         })
     }
@@ -419,7 +334,7 @@ impl CrmClient {
             };
             let results = write_results(self.call(id, call).await?)?;
             if results.len() != chunk.len() {
-                return Err(OAuthError::Malformed("delete results").into());
+                return Err(HttpError::Malformed("delete results").into());
             }
             out.extend(
                 chunk
@@ -437,36 +352,6 @@ impl CrmClient {
             (i.clone(), Err(e))
         }));
         Ok(out)
-    }
-
-    /// The modules the API serves to this user.
-    pub async fn modules(&self, id: &ConnectionId) -> Result<Arc<Vec<ModuleInfo>>, CrmError> {
-        if let Some(known) = self.metadata().modules.get(id.as_str()) {
-            return Ok(known);
-        }
-        let body: ModulesBody = self.get(id, "settings/modules").await?;
-        let modules = body
-            .modules
-            .into_iter()
-            .filter(|m| m.api_supported)
-            .collect();
-        Ok(self.metadata().modules.put(id.as_str().to_owned(), modules))
-    }
-
-    /// A module's fields.
-    pub async fn fields(
-        &self,
-        id: &ConnectionId,
-        module: &ModuleName,
-    ) -> Result<Arc<Vec<FieldInfo>>, CrmError> {
-        let key = format!("{} {}", id.as_str(), module.as_str());
-        if let Some(known) = self.metadata().fields.get(&key) {
-            return Ok(known);
-        }
-        let body: FieldsBody = self
-            .get(id, &format!("settings/fields?module={}", module.as_str()))
-            .await?;
-        Ok(self.metadata().fields.put(key, body.fields))
     }
 
     /// A page of a module's records.

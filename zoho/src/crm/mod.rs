@@ -1,19 +1,24 @@
-//! The Zoho CRM v8 API: who the signed-in user is and which org they belong to (the sign-in needs
-//! both to key the connection). Records come with their own issue.
+//! The Zoho CRM v8 API: how a call is sent and its refusals read (here), who the signed-in user
+//! is and which org they belong to ([`identity`]), module and field metadata ([`metadata`]) and
+//! records ([`records`]). [`CrmClient`] makes the calls of a stored connection through the
+//! refresh [`Coordinator`].
 
-use serde::Deserialize;
+pub mod identity;
+pub mod metadata;
+pub mod records;
 
 use std::sync::Arc;
 
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::dc::DataCenter;
-use crate::ids::{ConnectionId, OrgId, UserId};
+use crate::http::{Api, Call, HttpError};
+use crate::ids::ConnectionId;
 use crate::meter::{Endpoint, Outcome, Timer};
-use crate::oauth::OAuthError;
-use crate::records::Metadata;
 use crate::refresh::{Coordinator, RefreshError};
 use crate::secret::Secret;
+
+pub use identity::{CurrentUser, Org};
 
 /// What the API refused, as Zoho's error code says.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -36,14 +41,21 @@ pub enum CrmError {
     #[error(transparent)]
     Api(#[from] ApiError),
     #[error(transparent)]
-    Http(#[from] OAuthError),
+    Http(#[from] HttpError),
     #[error(transparent)]
     Token(#[from] RefreshError),
 }
 
 impl From<reqwest::Error> for CrmError {
     fn from(e: reqwest::Error) -> Self {
-        CrmError::Http(OAuthError::from(e))
+        CrmError::Http(e.into())
+    }
+}
+
+impl CrmError {
+    /// A read that failed this way may be tried again: Zoho was slow or out of reach.
+    fn is_transient(&self) -> bool {
+        matches!(self, CrmError::Http(e) if e.is_transient())
     }
 }
 
@@ -52,39 +64,9 @@ struct ErrorBody {
     code: Option<String>,
 }
 
-/// The signed-in user, from `users?type=CurrentUser`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CurrentUser {
-    pub zuid: UserId,
-    pub email: String,
-    pub full_name: String,
-}
-
-/// The user's org, from `org`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Org {
-    pub zgid: OrgId,
-    pub name: String,
-}
-
-/// Where a connection's API calls go: its data center and the `api_domain` Zoho gave it.
-#[derive(Clone, Copy, Debug)]
-pub struct Api<'a> {
-    pub dc: DataCenter,
-    pub domain: &'a str,
-}
-
-/// A request to `{api_domain}/crm/v8/{path}`: its method and JSON body, if any.
-#[derive(Clone, Copy, Debug)]
-pub struct Call<'a> {
-    pub method: &'a reqwest::Method,
-    pub path: &'a str,
-    pub body: Option<&'a serde_json::Value>,
-}
-
 /// Sends `call` and returns the status and body of any answer that is not an authorization or
 /// rate-limit refusal: those become errors here, so the token layer can act on them.
-async fn send(
+pub(crate) async fn send(
     http: &reqwest::Client,
     api: Api<'_>,
     call: Call<'_>,
@@ -158,70 +140,7 @@ pub(crate) fn json_body<T: DeserializeOwned>(
     if !(200..300).contains(&status) {
         return Err(api_error(status, &body).into());
     }
-    serde_json::from_slice(&body).map_err(|_| OAuthError::Malformed("CRM response").into())
-}
-
-/// Sends a GET to `{api_domain}/crm/v8/{path}` and reads the JSON body, mapping Zoho's errors.
-async fn get_json<T: DeserializeOwned>(
-    http: &reqwest::Client,
-    api: Api<'_>,
-    path: &str,
-    token: &Secret,
-) -> Result<T, CrmError> {
-    let call = Call {
-        method: &reqwest::Method::GET,
-        path,
-        body: None,
-    };
-    json_body(send(http, api, call, token).await?)
-}
-
-#[derive(Deserialize)]
-struct UsersBody {
-    users: Vec<UserBody>,
-}
-
-#[derive(Deserialize)]
-struct UserBody {
-    zuid: String,
-    email: String,
-    full_name: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct OrgBody {
-    org: Vec<OrgEntry>,
-}
-
-#[derive(Deserialize)]
-struct OrgEntry {
-    zgid: String,
-    company_name: Option<String>,
-}
-
-/// `GET users?type=CurrentUser`: the email is `users[0].email`, the identity `users[0].zuid`.
-pub async fn current_user(
-    http: &reqwest::Client,
-    api: Api<'_>,
-    token: &Secret,
-) -> Result<CurrentUser, CrmError> {
-    let body: UsersBody = get_json(http, api, "users?type=CurrentUser", token).await?;
-    let user = body.users.into_iter().next().ok_or(ApiError::NoContent)?;
-    Ok(CurrentUser {
-        zuid: UserId::new(user.zuid),
-        full_name: user.full_name.unwrap_or_else(|| user.email.clone()),
-        email: user.email,
-    })
-}
-
-/// `GET org`: the identity is `org[0].zgid` (as the SDK keys it), not `org[0].id`.
-pub async fn org(http: &reqwest::Client, api: Api<'_>, token: &Secret) -> Result<Org, CrmError> {
-    let body: OrgBody = get_json(http, api, "org", token).await?;
-    let org = body.org.into_iter().next().ok_or(ApiError::NoContent)?;
-    Ok(Org {
-        zgid: OrgId::new(org.zgid),
-        name: org.company_name.unwrap_or_default(),
-    })
+    serde_json::from_slice(&body).map_err(|_| HttpError::Malformed("CRM response").into())
 }
 
 /// The pauses before a failed CRM read is tried again (two retries in all).
@@ -236,7 +155,7 @@ pub const READ_RETRIES: [std::time::Duration; 2] = [
 pub struct CrmClient {
     http: reqwest::Client,
     tokens: Arc<Coordinator>,
-    metadata: Arc<Metadata>,
+    metadata: Arc<metadata::Metadata>,
 }
 
 impl CrmClient {
@@ -248,7 +167,11 @@ impl CrmClient {
         }
     }
 
-    pub(crate) fn metadata(&self) -> &Metadata {
+    fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    fn metadata(&self) -> &metadata::Metadata {
         &self.metadata
     }
 
@@ -262,12 +185,7 @@ impl CrmClient {
         id: &ConnectionId,
         path: &str,
     ) -> Result<T, CrmError> {
-        let call = Call {
-            method: &reqwest::Method::GET,
-            path,
-            body: None,
-        };
-        json_body(self.call(id, call).await?)
+        json_body(self.call(id, Call::get(path)).await?)
     }
 
     /// Sends `call` for connection `id`; the answer's status and body, whatever the status,
@@ -285,8 +203,7 @@ impl CrmClient {
             let answer = self.call_once(id, call).await;
             let transient = match &answer {
                 Ok((status, _)) => *status >= 500,
-                Err(CrmError::Http(OAuthError::Timeout | OAuthError::Transport(_))) => true,
-                Err(_) => false,
+                Err(e) => e.is_transient(),
             };
             match backoff.next() {
                 Some(pause) if transient && *call.method == reqwest::Method::GET => {
@@ -311,15 +228,5 @@ impl CrmClient {
             }
             other => other,
         }
-    }
-
-    /// The connection's org, read live from Zoho.
-    pub async fn org(&self, id: &ConnectionId) -> Result<Org, CrmError> {
-        let body: OrgBody = self.get(id, "org").await?;
-        let org = body.org.into_iter().next().ok_or(ApiError::NoContent)?;
-        Ok(Org {
-            zgid: OrgId::new(org.zgid),
-            name: org.company_name.unwrap_or_default(),
-        })
     }
 }

@@ -1,0 +1,304 @@
+//! The typed contract between the two halves: what the record pages ask the server for and
+//! what it answers with. Compiled into both the server and the WASM bundle.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The most columns a list shows at once.
+pub const MAX_COLUMNS: usize = 12;
+/// The most conditions one search takes (Zoho's limit).
+pub const MAX_CONDITIONS: usize = 10;
+
+/// A module, as the navigation shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleDto {
+    pub api_name: String,
+    pub plural: String,
+    pub singular: String,
+}
+
+/// A field as a column or a condition offers it: its API name and Zoho's label for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    pub api_name: String,
+    pub label: String,
+}
+
+/// What the list page needs to know of a module before it lists anything.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleMeta {
+    pub module: ModuleDto,
+    /// Every field that can be a column or a condition, in Zoho's order.
+    pub fields: Vec<Column>,
+    /// The columns a list starts with.
+    pub default_columns: Vec<String>,
+}
+
+/// How a list is ordered (the orders Zoho's list API offers).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortKey {
+    #[default]
+    Id,
+    CreatedTime,
+    ModifiedTime,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 3] = [SortKey::Id, SortKey::CreatedTime, SortKey::ModifiedTime];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Id => "Record ID",
+            SortKey::CreatedTime => "Created Time",
+            SortKey::ModifiedTime => "Modified Time",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Id => "id",
+            SortKey::CreatedTime => "created_time",
+            SortKey::ModifiedTime => "modified_time",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SortKey> {
+        SortKey::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A condition's operator.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConditionOp {
+    #[default]
+    Equals,
+    NotEqual,
+    StartsWith,
+    GreaterThan,
+    LessThan,
+}
+
+impl ConditionOp {
+    pub const ALL: [ConditionOp; 5] = [
+        ConditionOp::Equals,
+        ConditionOp::NotEqual,
+        ConditionOp::StartsWith,
+        ConditionOp::GreaterThan,
+        ConditionOp::LessThan,
+    ];
+
+    /// The operator in words, as the builder offers it.
+    pub fn words(self) -> &'static str {
+        match self {
+            ConditionOp::Equals => "is",
+            ConditionOp::NotEqual => "is not",
+            ConditionOp::StartsWith => "starts with",
+            ConditionOp::GreaterThan => "is more than",
+            ConditionOp::LessThan => "is less than",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConditionOp::Equals => "equals",
+            ConditionOp::NotEqual => "not_equal",
+            ConditionOp::StartsWith => "starts_with",
+            ConditionOp::GreaterThan => "greater_than",
+            ConditionOp::LessThan => "less_than",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ConditionOp> {
+        ConditionOp::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// One condition of a search: field, operator, value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Condition {
+    pub field: String,
+    pub operator: ConditionOp,
+    pub value: String,
+}
+
+/// What the list shows: a module, its columns, order and page, and an optional search — a text
+/// (searched as an email, a phone number or a word, whichever it looks like) or conditions.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ListArgs {
+    pub module: String,
+    /// The columns to show, in order; none for the module's defaults.
+    pub columns: Vec<String>,
+    pub sort: SortKey,
+    pub ascending: bool,
+    pub per_page: u32,
+    /// The page number (1-based); lists past the first page use `page_token` instead.
+    pub page: u32,
+    pub page_token: Option<String>,
+    pub text: Option<String>,
+    pub conditions: Vec<Condition>,
+    /// Whether any one condition is enough (`or`) rather than all of them (`and`).
+    pub match_any: bool,
+}
+
+/// One row: the record id and its cells as text, in column order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Row {
+    pub id: String,
+    pub cells: Vec<String>,
+}
+
+/// A page of a module's records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordsPage {
+    pub module: ModuleDto,
+    pub columns: Vec<Column>,
+    /// Whether this page is a search result.
+    pub searched: bool,
+    pub rows: Vec<Row>,
+    pub page: u32,
+    pub more: bool,
+    pub next_token: Option<String>,
+}
+
+/// One field of a record as text; instants are shown in the reader's zone, lookups link to the
+/// record they name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldValue {
+    pub label: String,
+    pub value: String,
+    pub instant: bool,
+    pub link: Option<String>,
+}
+
+/// One record: its title and every field with its label.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordView {
+    pub module: ModuleDto,
+    pub title: String,
+    pub fields: Vec<FieldValue>,
+}
+
+/// The control a field gets, from its Zoho `data_type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Control {
+    Text,
+    TextArea,
+    Email,
+    Phone,
+    Url,
+    Integer,
+    Decimal,
+    Currency,
+    Percent,
+    Date,
+    DateTime,
+    Boolean,
+    Picklist,
+    MultiSelect,
+    Lookup,
+}
+
+impl Control {
+    /// The control for a Zoho data type; `None` for fields a form does not edit.
+    pub fn for_data_type(data_type: &str) -> Option<Control> {
+        Some(match data_type {
+            "text" => Control::Text,
+            "textarea" => Control::TextArea,
+            "email" => Control::Email,
+            "phone" => Control::Phone,
+            "website" => Control::Url,
+            "integer" | "bigint" => Control::Integer,
+            "double" | "decimal" => Control::Decimal,
+            "currency" => Control::Currency,
+            "percent" => Control::Percent,
+            "date" => Control::Date,
+            "datetime" => Control::DateTime,
+            "boolean" => Control::Boolean,
+            "picklist" => Control::Picklist,
+            "multiselectpicklist" => Control::MultiSelect,
+            "lookup" => Control::Lookup,
+            _ => return None,
+        })
+    }
+}
+
+/// A picklist value: what Zoho stores, and what people read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+/// One editable field of the form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormField {
+    pub api_name: String,
+    pub label: String,
+    pub control: Control,
+    pub required: bool,
+    pub max_length: Option<u32>,
+    pub choices: Vec<Choice>,
+    /// The module a lookup field points into.
+    pub lookup_module: Option<String>,
+}
+
+/// A record a lookup points at.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LookupRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// A field's value as the form holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value")]
+pub enum Input {
+    Text(String),
+    Flag(bool),
+    Many(Vec<String>),
+    Lookup(Option<LookupRef>),
+}
+
+/// The form's values, by field API name.
+pub type Values = BTreeMap<String, Input>;
+
+/// Everything the form page needs: the fields, their current values, what is shown read-only
+/// (subforms), and a token that makes a repeated "Save" of a new record create it only once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormSpec {
+    pub module: ModuleDto,
+    pub record_id: Option<String>,
+    pub title: String,
+    pub fields: Vec<FormField>,
+    pub values: Values,
+    pub read_only: Vec<FieldValue>,
+    pub save_token: String,
+}
+
+/// What is wrong with one field (or, without a field, with the record).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldProblem {
+    pub field: Option<String>,
+    pub message: String,
+}
+
+/// How a save ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SaveOutcome {
+    Saved { id: String },
+    Refused { problems: Vec<FieldProblem> },
+}
+
+/// How a delete of several records ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteOutcome {
+    pub deleted: Vec<String>,
+    pub failed: Vec<FieldProblem>,
+}
+
+/// The most records one delete from the page takes (Zoho's own calls take 100 each).
+pub const MAX_DELETE: usize = 200;

@@ -1,0 +1,325 @@
+//! Browsing: the modules, a module's description, a page of its records or of a search in it,
+//! and one record with every field.
+
+use serde_json::Value;
+use zoho::crm::metadata::{FieldInfo, ModuleName};
+use zoho::crm::records::{Criterion, ListQuery, Operator, PageRef, Search, SortBy};
+
+use super::{Records, default_columns, module_dto, text};
+use crate::AppError;
+use crate::records::{
+    Column, ConditionOp, FieldValue, ListArgs, MAX_COLUMNS, MAX_CONDITIONS, ModuleDto, ModuleMeta,
+    RecordView, RecordsPage, Row, SortKey,
+};
+
+impl Records {
+    /// The modules the signed-in user can open.
+    pub async fn modules(&self) -> Result<Vec<ModuleDto>, AppError> {
+        let modules = self.zoho.crm.modules(&self.conn).await?;
+        Ok(modules.iter().map(module_dto).collect())
+    }
+
+    /// A module's name, the fields its list can show or test, and its default columns.
+    pub async fn describe(&self, module: &str) -> Result<ModuleMeta, AppError> {
+        let m = self.module(module).await?;
+        Ok(ModuleMeta {
+            default_columns: default_columns(m.name.as_str(), &m.fields)
+                .into_iter()
+                .map(|f| f.api_name)
+                .collect(),
+            fields: listable(&m.fields).map(column).collect(),
+            module: m.info,
+        })
+    }
+
+    /// A page of a module's records, or of a search in it.
+    pub async fn list(&self, args: ListArgs) -> Result<RecordsPage, AppError> {
+        let m = self.module(&args.module).await?;
+        let crm = &self.zoho.crm;
+        let columns = choose_columns(m.name.as_str(), &args.columns, &m.fields);
+        let per_page = args.per_page.clamp(1, 200);
+        let search = search_for(&args, &m.fields)?;
+        let page = match &search {
+            Some(search) => {
+                crm.search(&self.conn, &m.name, search, args.page.max(1), per_page)
+                    .await?
+            }
+            None => {
+                let query = ListQuery {
+                    fields: columns.iter().map(|c| c.api_name.clone()).collect(),
+                    sort_by: sort_by(args.sort),
+                    ascending: args.ascending,
+                    per_page,
+                    page: args
+                        .page_token
+                        .map_or(PageRef::Number(args.page.max(1)), PageRef::Token),
+                };
+                crm.list(&self.conn, &m.name, &query).await?
+            }
+        };
+        Ok(RecordsPage {
+            module: m.info,
+            rows: page
+                .records
+                .iter()
+                .map(|r| Row {
+                    id: text(r.get("id")),
+                    cells: columns.iter().map(|c| text(r.get(&c.api_name))).collect(),
+                })
+                .collect(),
+            columns: columns.iter().map(column).collect(),
+            searched: search.is_some(),
+            page: page.page,
+            more: page.more,
+            next_token: page.next_page_token,
+        })
+    }
+
+    /// One record of `module`, every field labelled.
+    pub async fn get(&self, module: &str, id: &str) -> Result<RecordView, AppError> {
+        let m = self.module(module).await?;
+        let record = self
+            .zoho
+            .crm
+            .record(&self.conn, &m.name, id)
+            .await?
+            .ok_or_else(|| {
+                AppError::BadRequest(format!("This {} does not exist.", m.info.singular))
+            })?;
+        let name_field = m.name_field();
+        Ok(RecordView {
+            title: text(record.get(&name_field)),
+            fields: m
+                .fields
+                .iter()
+                .map(|f| FieldValue {
+                    label: f.field_label.clone(),
+                    value: text(record.get(&f.api_name)),
+                    instant: f.data_type == "datetime",
+                    link: lookup_link(f, record.get(&f.api_name)),
+                })
+                .collect(),
+            module: m.info,
+        })
+    }
+}
+
+/// Fields a list can show and a condition can test (subforms and multi-selects cannot).
+pub fn listable(fields: &[FieldInfo]) -> impl Iterator<Item = &FieldInfo> {
+    fields
+        .iter()
+        .filter(|f| !matches!(f.data_type.as_str(), "subform" | "multiselectpicklist"))
+}
+
+pub fn column(f: &FieldInfo) -> Column {
+    Column {
+        api_name: f.api_name.clone(),
+        label: f.field_label.clone(),
+    }
+}
+
+/// The columns asked for that the module has (a stored choice may name a field since
+/// removed), without repeats and at most [`MAX_COLUMNS`]; the defaults when none is left.
+pub fn choose_columns(module: &str, asked: &[String], fields: &[FieldInfo]) -> Vec<FieldInfo> {
+    let mut chosen: Vec<FieldInfo> = Vec::new();
+    for name in asked {
+        if chosen.len() == MAX_COLUMNS {
+            break;
+        }
+        if let Some(f) = listable(fields).find(|f| &f.api_name == name)
+            && !chosen.iter().any(|c| &c.api_name == name)
+        {
+            chosen.push(f.clone());
+        }
+    }
+    if chosen.is_empty() {
+        default_columns(module, fields)
+    } else {
+        chosen
+    }
+}
+
+pub fn sort_by(key: SortKey) -> SortBy {
+    match key {
+        SortKey::Id => SortBy::Id,
+        SortKey::CreatedTime => SortBy::CreatedTime,
+        SortKey::ModifiedTime => SortBy::ModifiedTime,
+    }
+}
+
+fn operator(op: ConditionOp) -> Operator {
+    match op {
+        ConditionOp::Equals => Operator::Equals,
+        ConditionOp::NotEqual => Operator::NotEqual,
+        ConditionOp::StartsWith => Operator::StartsWith,
+        ConditionOp::GreaterThan => Operator::GreaterThan,
+        ConditionOp::LessThan => Operator::LessThan,
+    }
+}
+
+/// The search `args` ask for, if any: conditions (blank ones skipped) win over the text.
+pub fn search_for(args: &ListArgs, fields: &[FieldInfo]) -> Result<Option<Search>, AppError> {
+    let conditions: Vec<_> = args
+        .conditions
+        .iter()
+        .filter(|c| !c.value.trim().is_empty())
+        .collect();
+    if conditions.len() > MAX_CONDITIONS {
+        return Err(AppError::BadRequest(format!(
+            "A search takes at most {MAX_CONDITIONS} conditions."
+        )));
+    }
+    if !conditions.is_empty() {
+        let mut list = Vec::with_capacity(conditions.len());
+        for c in conditions {
+            if !listable(fields).any(|f| f.api_name == c.field) {
+                return Err(AppError::BadRequest(
+                    "A condition names a field this module does not have.".into(),
+                ));
+            }
+            list.push(Criterion {
+                field: c.field.clone(),
+                operator: operator(c.operator),
+                value: c.value.trim().to_owned(),
+            });
+        }
+        return Ok(Some(Search::Criteria {
+            conditions: list,
+            any: args.match_any,
+        }));
+    }
+    let Some(t) = args
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    else {
+        return Ok(None);
+    };
+    let digits = t.chars().filter(char::is_ascii_digit).count();
+    Ok(Some(if t.contains('@') {
+        Search::Email(t.to_owned())
+    } else if digits >= 5
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+    {
+        Search::Phone(t.to_owned())
+    } else {
+        Search::Word(t.to_owned())
+    }))
+}
+
+/// Where a lookup's value leads: the record it names, in the module the field looks up.
+pub fn lookup_link(field: &FieldInfo, value: Option<&Value>) -> Option<String> {
+    let target = field
+        .lookup
+        .as_ref()?
+        .pointer("/module/api_name")?
+        .as_str()?;
+    let target = ModuleName::parse(target)?;
+    let id = value?.get("id")?.as_str()?;
+    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| format!("/m/{}/{id}", target.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::Condition;
+    use serde_json::json;
+
+    fn field(api: &str, data_type: &str) -> FieldInfo {
+        serde_json::from_value(json!({
+            "api_name": api, "field_label": api.replace('_', " "), "data_type": data_type,
+        }))
+        .expect("field")
+    }
+
+    fn lead_fields() -> Vec<FieldInfo> {
+        vec![
+            field("Full_Name", "text"),
+            field("Company", "text"),
+            field("Email", "email"),
+            field("Lead_Status", "picklist"),
+            field("Phone", "phone"),
+            field("Tags", "multiselectpicklist"),
+        ]
+    }
+
+    #[test]
+    fn columns_keep_the_users_order_and_drop_what_the_module_lacks() {
+        let fields = lead_fields();
+        let names = |v: Vec<FieldInfo>| v.into_iter().map(|f| f.api_name).collect::<Vec<_>>();
+        let asked = ["Phone", "Gone_Field", "Email", "Phone", "Tags"].map(String::from);
+        assert_eq!(
+            names(choose_columns("Leads", &asked, &fields)),
+            ["Phone", "Email"]
+        );
+        assert_eq!(
+            names(choose_columns("Leads", &["Gone".into()], &fields)),
+            ["Full_Name", "Company", "Email", "Lead_Status"],
+            "nothing usable left: the defaults"
+        );
+        let many: Vec<String> = (0..40).map(|_| "Email".into()).collect();
+        assert_eq!(choose_columns("Leads", &many, &fields).len(), 1);
+    }
+
+    #[test]
+    fn conditions_win_over_text_and_are_checked() {
+        let fields = lead_fields();
+        let cond = |f: &str, v: &str| Condition {
+            field: f.into(),
+            operator: ConditionOp::StartsWith,
+            value: v.into(),
+        };
+        let mut args = ListArgs {
+            text: Some("ignored".into()),
+            conditions: vec![cond("Company", "Acme"), cond("Email", "  ")],
+            match_any: true,
+            ..ListArgs::default()
+        };
+        match search_for(&args, &fields) {
+            Ok(Some(Search::Criteria { conditions, any })) => {
+                assert!(any);
+                assert_eq!(conditions.len(), 1, "blank values are skipped");
+            }
+            other => panic!("{other:?}"),
+        }
+        args.conditions = vec![cond("Owner_Secret", "x")];
+        assert!(matches!(
+            search_for(&args, &fields),
+            Err(AppError::BadRequest(_))
+        ));
+        args.conditions = vec![cond("Company", "x"); MAX_CONDITIONS + 1];
+        assert!(matches!(
+            search_for(&args, &fields),
+            Err(AppError::BadRequest(_))
+        ));
+        args.conditions.clear();
+        for (text, expected) in [
+            ("a@b.test", Search::Email("a@b.test".into())),
+            ("+1 555 0100", Search::Phone("+1 555 0100".into())),
+            ("Lead 0042", Search::Word("Lead 0042".into())),
+        ] {
+            args.text = Some(text.into());
+            assert_eq!(search_for(&args, &fields).ok().flatten(), Some(expected));
+        }
+        args.text = Some("   ".into());
+        assert_eq!(search_for(&args, &fields).ok().flatten(), None);
+    }
+
+    #[test]
+    fn lookups_link_only_to_a_well_formed_record() {
+        let mut f = field("Account_Name", "lookup");
+        f.lookup = Some(json!({ "module": { "api_name": "Accounts" } }));
+        let v = json!({ "name": "Acme", "id": "4150868000000224005" });
+        assert_eq!(
+            lookup_link(&f, Some(&v)).as_deref(),
+            Some("/m/Accounts/4150868000000224005")
+        );
+        let sneaky = json!({ "name": "x", "id": "1/../../auth" });
+        assert_eq!(lookup_link(&f, Some(&sneaky)), None);
+        f.lookup = Some(json!({ "module": { "api_name": "../x" } }));
+        assert_eq!(lookup_link(&f, Some(&v)), None);
+    }
+}

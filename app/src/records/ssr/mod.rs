@@ -1,0 +1,131 @@
+//! The server's side of the record pages: the active connection's CRM calls and the conversions
+//! between Zoho's records and the pages' DTOs. Each server function in `records` is a line over
+//! [`Records`]; browsing is in [`browse`], forms and deletes in [`forms`].
+
+mod browse;
+mod forms;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use zoho::crm::metadata::{FieldInfo, ModuleInfo, ModuleName};
+use zoho::{ConnectionId, Zoho};
+
+use super::ModuleDto;
+use crate::AppError;
+use crate::context::{active_connection, server_context};
+
+/// The CRM as the signed-in browser's active connection sees it.
+pub struct Records {
+    zoho: Zoho,
+    conn: ConnectionId,
+    save_hold: Duration,
+}
+
+impl Records {
+    /// The active connection's records, or `Unauthenticated`.
+    pub async fn active() -> Result<Self, AppError> {
+        let ctx = server_context()?;
+        let c = active_connection().await?;
+        Ok(Records {
+            zoho: ctx.zoho,
+            conn: c.id,
+            save_hold: ctx.save_hold,
+        })
+    }
+
+    /// The module's description and fields, or a clear error when Zoho has no such module.
+    async fn module(&self, raw: &str) -> Result<Module, AppError> {
+        let name = ModuleName::parse(raw).ok_or_else(no_such_module)?;
+        let crm = &self.zoho.crm;
+        let info = crm
+            .modules(&self.conn)
+            .await?
+            .iter()
+            .find(|m| m.api_name == name.as_str())
+            .map(module_dto)
+            .ok_or_else(no_such_module)?;
+        let fields = crm.fields(&self.conn, &name).await?;
+        Ok(Module { name, info, fields })
+    }
+}
+
+/// A module Zoho has, with its fields.
+struct Module {
+    name: ModuleName,
+    info: ModuleDto,
+    fields: Arc<Vec<FieldInfo>>,
+}
+
+impl Module {
+    /// The field that names a record (the first default column).
+    fn name_field(&self) -> String {
+        default_columns(self.name.as_str(), &self.fields)
+            .first()
+            .map(|f| f.api_name.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn no_such_module() -> AppError {
+    AppError::BadRequest("There is no such module.".into())
+}
+
+fn module_dto(m: &ModuleInfo) -> ModuleDto {
+    ModuleDto {
+        api_name: m.api_name.clone(),
+        plural: m.plural_label.clone(),
+        singular: m.singular_label.clone(),
+    }
+}
+
+/// The columns a module's list starts with: its usual ones where we know them, else its
+/// first few fields that people fill in.
+pub fn default_columns(module: &str, fields: &[FieldInfo]) -> Vec<FieldInfo> {
+    let preferred: &[&str] = match module {
+        "Leads" => &["Full_Name", "Company", "Email", "Lead_Status"],
+        "Contacts" => &["Full_Name", "Email", "Account_Name", "Phone"],
+        "Accounts" => &["Account_Name", "Phone", "Industry", "Billing_City"],
+        "Deals" => &["Deal_Name", "Stage", "Amount", "Closing_Date"],
+        _ => &[],
+    };
+    let chosen: Vec<FieldInfo> = preferred
+        .iter()
+        .filter_map(|p| fields.iter().find(|f| f.api_name == *p).cloned())
+        .collect();
+    if !chosen.is_empty() {
+        return chosen;
+    }
+    fields
+        .iter()
+        .filter(|f| !f.read_only && f.data_type != "ownerlookup" && f.data_type != "subform")
+        .take(4)
+        .cloned()
+        .collect()
+}
+
+/// A field value as a person reads it.
+pub fn text(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Bool(true)) => "Yes".into(),
+        Some(Value::Bool(false)) => "No".into(),
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+            _ => n.to_string(),
+        },
+        Some(Value::Object(o)) => o
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|x| text(Some(x)))
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}

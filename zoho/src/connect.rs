@@ -1,0 +1,123 @@
+//! The top of the crate: [`Zoho`], everything zportal needs of Zoho for one OAuth client (the
+//! data-center table, the vault, CRM calls through the refresh coordinator), and the one
+//! operation that completes a sign-in — a token grant, the user and org it belongs to, a stored
+//! connection — which the callback handler and the CLI's import both end with.
+
+use std::sync::Arc;
+
+use crate::clock::now;
+use crate::crm::{CrmClient, CrmError, CurrentUser, Org};
+use crate::dc::{DataCenter, DcTable};
+use crate::oauth::{OAuthClient, TokenGrant};
+use crate::refresh::{Coordinator, Settings};
+use crate::vault::{Connection, ConnectionKey, ConnectionStatus, NewConnection, Vault, VaultError};
+
+/// zportal's Zoho, built once per process; clones share everything.
+#[derive(Clone, Debug)]
+pub struct Zoho {
+    pub oauth: OAuthClient,
+    pub vault: Vault,
+    pub crm: CrmClient,
+}
+
+/// How completing a sign-in ended.
+#[derive(Debug)]
+pub enum SignedIn {
+    /// The connection as stored, its tokens replacing any this process held for it.
+    Stored(Box<Connection>),
+    /// Zoho gave no refresh token (it gives none to a returning user) and none usable is
+    /// stored: the user must go round once more with `prompt=consent`.
+    NeedsConsent,
+}
+
+/// Why a sign-in could not be completed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// Reading the user or org with the new token failed.
+    #[error(transparent)]
+    Identity(#[from] CrmError),
+    #[error(transparent)]
+    Store(#[from] VaultError),
+}
+
+impl Zoho {
+    /// Wires the refresh coordinator and the CRM client over `oauth` and `vault`.
+    pub fn new(
+        oauth: OAuthClient,
+        vault: Vault,
+        http: reqwest::Client,
+        settings: Settings,
+    ) -> Self {
+        let tokens = Coordinator::new(vault.clone(), oauth.clone(), settings);
+        Zoho {
+            crm: CrmClient::new(http, Arc::new(tokens)),
+            oauth,
+            vault,
+        }
+    }
+
+    /// The data centers this client may sign in at, and where each one lives.
+    pub fn dcs(&self) -> &DcTable {
+        &self.oauth.dcs
+    }
+
+    /// Completes a sign-in at `dc` with the tokens Zoho just granted: reads who they belong to
+    /// and stores the connection — unless Zoho gave no refresh token and none usable is stored.
+    pub async fn complete_sign_in(
+        &self,
+        dc: DataCenter,
+        grant: TokenGrant,
+    ) -> Result<SignedIn, SignInError> {
+        let (user, org) = self
+            .crm
+            .identify(grant.api(dc), &grant.access_token)
+            .await?;
+        let key = ConnectionKey {
+            client_id: self.oauth.config.client_id.clone(),
+            dc,
+            org: org.zgid.clone(),
+            user: user.zuid.clone(),
+        };
+        // Zoho keeps at most 20 refresh tokens per user and silently evicts the oldest, so a
+        // returning user is not asked for a new one; only when none came and none usable is
+        // stored must the user consent again.
+        if grant.refresh_token.is_none() {
+            let stored = self.vault.find(&key).await?;
+            let usable = stored
+                .is_some_and(|c| c.refresh_token.is_some() && c.status == ConnectionStatus::Active);
+            if !usable {
+                return Ok(SignedIn::NeedsConsent);
+            }
+        }
+        let new = new_connection(key, grant, user, org, &self.oauth.config.scopes);
+        let connection = self.vault.save_sign_in(new).await?;
+        // This process may still hold the token of an earlier sign-in: the new one replaces it.
+        self.crm.tokens().forget(&connection.id);
+        Ok(SignedIn::Stored(Box::new(connection)))
+    }
+}
+
+/// What a grant and the user and org it belongs to say about a connection. Zoho may leave
+/// `scope` out of its answer: then the scopes asked for.
+fn new_connection(
+    key: ConnectionKey,
+    grant: TokenGrant,
+    user: CurrentUser,
+    org: Org,
+    requested_scopes: &[String],
+) -> NewConnection {
+    let scopes = if grant.scopes.is_empty() {
+        requested_scopes.to_vec()
+    } else {
+        grant.scopes
+    };
+    NewConnection {
+        key,
+        email: user.email,
+        org_name: org.name,
+        scopes,
+        refresh_token: grant.refresh_token,
+        access_token: grant.access_token,
+        access_expires_at: now() + grant.expires_in,
+    }
+}

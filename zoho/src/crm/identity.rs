@@ -1,0 +1,101 @@
+//! Who a token belongs to: the user (`users?type=CurrentUser`) and their org (`org`). A sign-in
+//! reads both with the token it was just given, to key the connection; the Connection page reads
+//! the org again through the client.
+
+use serde::Deserialize;
+
+use super::{ApiError, CrmClient, CrmError, json_body, send};
+use crate::http::{Api, Call};
+use crate::ids::{ConnectionId, OrgId, UserId};
+use crate::secret::Secret;
+
+/// The signed-in user, from `users?type=CurrentUser`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CurrentUser {
+    pub zuid: UserId,
+    pub email: String,
+    pub full_name: String,
+}
+
+/// The user's org, from `org`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Org {
+    pub zgid: OrgId,
+    pub name: String,
+}
+
+#[derive(Deserialize)]
+struct UsersBody {
+    users: Vec<UserBody>,
+}
+
+#[derive(Deserialize)]
+struct UserBody {
+    zuid: String,
+    email: String,
+    full_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OrgBody {
+    org: Vec<OrgEntry>,
+}
+
+#[derive(Deserialize)]
+struct OrgEntry {
+    zgid: String,
+    company_name: Option<String>,
+}
+
+impl OrgBody {
+    /// The identity is `org[0].zgid` (as the SDK keys it), not `org[0].id`.
+    fn into_org(self) -> Result<Org, CrmError> {
+        let org = self.org.into_iter().next().ok_or(ApiError::NoContent)?;
+        Ok(Org {
+            zgid: OrgId::new(org.zgid),
+            name: org.company_name.unwrap_or_default(),
+        })
+    }
+}
+
+/// `GET users?type=CurrentUser` with `token`: the email is `users[0].email`, the identity
+/// `users[0].zuid`.
+pub async fn current_user(
+    http: &reqwest::Client,
+    api: Api<'_>,
+    token: &Secret,
+) -> Result<CurrentUser, CrmError> {
+    let answer = send(http, api, Call::get("users?type=CurrentUser"), token).await?;
+    let body: UsersBody = json_body(answer)?;
+    let user = body.users.into_iter().next().ok_or(ApiError::NoContent)?;
+    Ok(CurrentUser {
+        zuid: UserId::new(user.zuid),
+        full_name: user.full_name.unwrap_or_else(|| user.email.clone()),
+        email: user.email,
+    })
+}
+
+/// `GET org` with `token`.
+pub async fn org(http: &reqwest::Client, api: Api<'_>, token: &Secret) -> Result<Org, CrmError> {
+    let body: OrgBody = json_body(send(http, api, Call::get("org"), token).await?)?;
+    body.into_org()
+}
+
+impl CrmClient {
+    /// Who a just-granted token belongs to: the user and their org, read with that token (not
+    /// through the refresh coordinator: there is no stored connection yet).
+    pub async fn identify(
+        &self,
+        api: Api<'_>,
+        token: &Secret,
+    ) -> Result<(CurrentUser, Org), CrmError> {
+        let user = current_user(self.http(), api, token).await?;
+        let org = org(self.http(), api, token).await?;
+        Ok((user, org))
+    }
+
+    /// The connection's org, read live from Zoho.
+    pub async fn org(&self, id: &ConnectionId) -> Result<Org, CrmError> {
+        self.get::<OrgBody>(id, "org").await?.into_org()
+    }
+}

@@ -1,0 +1,130 @@
+//! Zoho's module and field metadata, kept per connection for a minute. Every records call needs
+//! it and it changes only when an admin edits the CRM's layout; fetching it each time tripled the
+//! Zoho calls (and the API credits) behind every list. Each process keeps its own copy: nothing
+//! here is a token or needs agreeing on across processes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{CrmClient, CrmError};
+use crate::cache::Expiring;
+use crate::ids::ConnectionId;
+
+/// How long metadata is used before it is fetched again.
+pub const TTL: Duration = Duration::from_secs(60);
+
+/// A module's API name (`Leads`, `Sales_Orders`): letters, digits and underscores only, so it can
+/// never smuggle a path or a query into a URL.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ModuleName(String);
+
+impl ModuleName {
+    pub fn parse(s: &str) -> Option<Self> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && s.as_bytes()[0].is_ascii_alphabetic();
+        ok.then(|| ModuleName(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Every connection's module and field metadata, fresh for [`metadata::TTL`].
+#[derive(Debug)]
+pub struct Metadata {
+    modules: Expiring<Vec<ModuleInfo>>,
+    fields: Expiring<Vec<FieldInfo>>,
+}
+
+impl Default for Metadata {
+    fn default() -> Self {
+        Metadata {
+            modules: Expiring::new(TTL),
+            fields: Expiring::new(TTL),
+        }
+    }
+}
+
+/// A module as `settings/modules` describes it.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct ModuleInfo {
+    pub api_name: String,
+    pub singular_label: String,
+    pub plural_label: String,
+    #[serde(default)]
+    pub api_supported: bool,
+}
+
+/// A field as `settings/fields` describes it.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct FieldInfo {
+    pub api_name: String,
+    pub field_label: String,
+    pub data_type: String,
+    #[serde(default)]
+    pub json_type: String,
+    #[serde(default)]
+    pub length: Option<u32>,
+    #[serde(default)]
+    pub system_mandatory: bool,
+    #[serde(default)]
+    pub read_only: bool,
+    #[serde(default)]
+    pub pick_list_values: Vec<PickListValue>,
+    #[serde(default)]
+    pub lookup: Option<Value>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct PickListValue {
+    pub display_value: String,
+    pub actual_value: String,
+}
+
+#[derive(Deserialize)]
+struct ModulesBody {
+    modules: Vec<ModuleInfo>,
+}
+
+#[derive(Deserialize)]
+struct FieldsBody {
+    fields: Vec<FieldInfo>,
+}
+
+impl CrmClient {
+    /// The modules the API serves to this user.
+    pub async fn modules(&self, id: &ConnectionId) -> Result<Arc<Vec<ModuleInfo>>, CrmError> {
+        if let Some(known) = self.metadata().modules.get(id.as_str()) {
+            return Ok(known);
+        }
+        let body: ModulesBody = self.get(id, "settings/modules").await?;
+        let modules = body
+            .modules
+            .into_iter()
+            .filter(|m| m.api_supported)
+            .collect();
+        Ok(self.metadata().modules.put(id.as_str().to_owned(), modules))
+    }
+
+    /// A module's fields.
+    pub async fn fields(
+        &self,
+        id: &ConnectionId,
+        module: &ModuleName,
+    ) -> Result<Arc<Vec<FieldInfo>>, CrmError> {
+        let key = format!("{} {}", id.as_str(), module.as_str());
+        if let Some(known) = self.metadata().fields.get(&key) {
+            return Ok(known);
+        }
+        let body: FieldsBody = self
+            .get(id, &format!("settings/fields?module={}", module.as_str()))
+            .await?;
+        Ok(self.metadata().fields.put(key, body.fields))
+    }
+}
