@@ -1,4 +1,4 @@
-//! The control API under `/__emulator/` (contracts.md): lets tests and developers see and steer the
+//! The control API under `/__emulator/` (README, "The emulator"): lets tests and developers see and steer the
 //! emulated Zoho — users, clients, the clock, tokens, faults, limits, counters and the request log.
 
 use axum::extract::{Query, State};

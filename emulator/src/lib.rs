@@ -1,7 +1,8 @@
 //! A faithful local Zoho: Accounts OAuth 2.0 and CRM v8 (identity, metadata and records) for nine
 //! data centers under one base URL, with Zoho's token rules and limits, fault injection, a request log
 //! and a control API (`/__emulator/…`). zportal embeds it when no real Zoho client is configured;
-//! tests and benchmarks run against it. See `../shared/zoho-reference.md` for what it imitates.
+//! tests and benchmarks run against it. It imitates Zoho as Zoho documents itself (the OAuth and
+//! CRM v8 API references), including the HTTP-200 token errors and the limits.
 //!
 //! Choices where the reference says UNCONFIRMED (each can be changed through `POST config` or a fault):
 //! - Auth codes live 120 s (`code_ttl`). PKCE is optional; when a challenge was sent, the token call

@@ -179,7 +179,8 @@ impl<'de> Deserialize<'de> for Limit {
     }
 }
 
-/// Zoho's token limits (zoho-reference.md 2.5 and 2.1), each switchable.
+/// Zoho's token limits — at most 15 live access tokens per refresh token and 10 refreshes per
+/// 10 minutes, at most 20 refresh tokens per user — each switchable.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Limits {
     /// Access tokens minted per refresh token within [`WINDOW_SECS`].

@@ -1,5 +1,5 @@
-//! The deterministic starting world of contracts.md: the two seeded clients, ten users and nine orgs.
-//! (Part 2 of the emulator adds their CRM records.)
+//! The deterministic starting world (README, "The emulator"): the two seeded clients, ten users
+//! and nine orgs; `crm::seed` adds their records.
 
 use std::collections::BTreeMap;
 

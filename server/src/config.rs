@@ -1,5 +1,5 @@
 //! The server's configuration, read once from the environment into types. A missing or malformed
-//! value stops the server with a message that names the variable (contracts.md, "Configuration").
+//! value stops the server with a message that names the variable (README, "Configuration").
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -71,7 +71,7 @@ pub struct Config {
     pub zoho_timeout: Duration,
 }
 
-/// The scopes zportal asks for: only what the UI uses (contracts.md, "Scopes").
+/// The scopes zportal asks for: only what the UI uses (modules, their metadata, the user, the org).
 pub const DEFAULT_SCOPES: &str = "ZohoCRM.modules.ALL,ZohoCRM.settings.modules.READ,ZohoCRM.settings.fields.READ,ZohoCRM.users.READ,ZohoCRM.org.READ";
 
 impl Config {
@@ -256,7 +256,7 @@ impl Config {
     }
 }
 
-/// The seeded development client of the emulator (contracts.md).
+/// The seeded development client of the emulator (README, "The emulator").
 pub const DEV_CLIENT_ID: &str = "1000.ZPORTALDEV";
 /// Its secret: public seed data of the emulator, not a real credential.
 pub const DEV_CLIENT_SECRET: &str = "zportal-dev-secret";

@@ -1,5 +1,5 @@
 //! The CSRF guard in front of every non-GET route, server functions included (Leptos' server
-//! functions have none of their own). The rule is contracts.md's: `Sec-Fetch-Site` of
+//! functions have none of their own). The rule: `Sec-Fetch-Site` of
 //! `same-origin` or `none` passes; without that header, a missing `Origin` (not a browser) or one
 //! equal to the public origin passes; anything else is refused with 403.
 

@@ -1,5 +1,6 @@
 //! The router as a whole, driven with `oneshot`: pages render, server functions round-trip into
-//! the session with the cookie contracts.md fixes, and cross-site writes are refused.
+//! the session with the `zportal_session` cookie README describes, and cross-site writes are
+//! refused.
 
 mod runtime;
 

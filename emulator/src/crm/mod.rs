@@ -1,4 +1,5 @@
-//! The CRM side of the emulator: each org's records per module, the seed data of contracts.md,
+//! The CRM side of the emulator: each org's records per module, the seed data (README, "The
+//! emulator"),
 //! and the helpers records need (ids, Zoho's timestamps).
 
 pub mod criteria;
