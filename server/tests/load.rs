@@ -9,18 +9,15 @@
 //! and fails unless there were no errors, no cross-user answers and exactly one refresh per
 //! connection per expiry. Needs `ZPORTAL_TEST_POSTGRES_URL`; the SQLite run skips it.
 
-mod common;
-mod runtime;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use common::process::{ServerProcess, client_with};
-use common::*;
 use futures::StreamExt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
+use testkit::server::process::{ServerProcess, client_with};
+use testkit::server::*;
 
 const DCS: [&str; 9] = ["us", "eu", "in", "au", "jp", "ca", "sa", "cn", "uk"];
 const ORGS_PER_DC: usize = 2;
@@ -301,7 +298,7 @@ async fn refreshes(emulator: &str, people: &[Person]) -> Vec<u64> {
 
 #[test]
 fn many_users_on_two_processes_see_only_their_own_data_and_refresh_once_per_expiry() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let Some(database_url) = postgres_url().await else {
             eprintln!("ZPORTAL_TEST_POSTGRES_URL is not set: the load test needs PostgreSQL");
             return;

@@ -2,14 +2,11 @@
 //! call, a refresh after a 401 and a disconnect, captured and searched: no token, grant code,
 //! state, client secret, token key or session id may appear in it.
 
-mod common;
-mod runtime;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::*;
 use serde_json::json;
+use testkit::server::*;
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -47,7 +44,7 @@ fn a_full_sign_in_refresh_and_disconnect_log_no_secret() {
         logs.clone(),
     );
 
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[]).await;
         let browser = Browser::new();
         let auth = browser.start(&stack, "").await;

@@ -2,11 +2,8 @@
 //! after calls (the counters move by what was done), `/readyz` answering for the database and
 //! Zoho, and a request id on every answer.
 
-mod common;
-mod runtime;
-
-use common::*;
 use serde_json::json;
+use testkit::server::*;
 
 /// The value of the sample `name{labels}` in Prometheus text, 0 when absent. `labels` are
 /// `key="value"` pairs that must all appear in the sample's label set.
@@ -37,7 +34,7 @@ async fn scrape(browser: &Browser, stack: &Stack) -> String {
 
 #[test]
 fn metrics_count_requests_zoho_calls_refreshes_sessions_and_connections() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[]).await;
         let browser = Browser::new();
         browser.sign_in(&stack, "ada@us.zportal.test").await;
@@ -139,7 +136,7 @@ fn metrics_count_requests_zoho_calls_refreshes_sessions_and_connections() {
 
 #[test]
 fn readiness_names_what_does_not_answer_and_every_answer_has_a_request_id() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[]).await;
         let browser = Browser::new();
         let res = browser.get(&format!("{}/readyz", stack.base)).await;

@@ -9,7 +9,7 @@
 //! - [`refresh`]: access tokens handed out, each connection refreshed once per need;
 //! - [`crm`]: CRM calls of a connection (identity, metadata, records);
 //! - [`connect`]: [`Zoho`], all of the above for one client, and the completion of a sign-in;
-//!   [`ledger`]: one record per form, however often its "Save" is pressed.
+//! - [`ledger`]: one record per form, however often its "Save" is pressed.
 
 pub mod cache;
 pub mod clock;

@@ -24,16 +24,3 @@ impl PgRepo {
 }
 
 super::sql::connection_repo!(PgRepo, sqlx::postgres::PgRow);
-
-/// Creates a fresh, empty schema in the database at `url` and returns a URL whose connections
-/// work in it: for test runs that share one database, and for trying zportal beside other data.
-pub async fn fresh_schema(url: &str) -> Result<String, sqlx::Error> {
-    let schema = format!("t_{}", crate::random::hex(8));
-    let admin = PgPool::connect(url).await?;
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
-        .await?;
-    admin.close().await;
-    let sep = if url.contains('?') { '&' } else { '?' };
-    Ok(format!("{url}{sep}options[search_path]={schema}"))
-}

@@ -53,12 +53,7 @@ impl Db {
 
 /// A pool on a fresh schema of the test PostgreSQL database, if there is one.
 async fn postgres_schema() -> Option<PgPool> {
-    let url = std::env::var("ZPORTAL_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())?;
-    let url = super::postgres::fresh_schema(&url)
-        .await
-        .expect("test PostgreSQL");
+    let url = testkit::postgres_url().await?;
     Some(
         PgPoolOptions::new()
             .max_connections(4)

@@ -1,7 +1,7 @@
 //! A real zportal on 127.0.0.1 in front of a real emulator on 127.0.0.1, and a cookie-keeping
-//! client that walks the sign-in the way a browser does (following redirects by hand).
-
-#![allow(dead_code)]
+//! client that walks the sign-in the way a browser does (following redirects by hand); the
+//! `server` binary as a child process ([`process`]); and the summaries the suites leave for
+//! `cargo xtask test` to print.
 
 pub mod process;
 
@@ -37,12 +37,7 @@ pub async fn stack(vars: &[(&str, &str)]) -> Stack {
 }
 
 pub async fn stack_with(vars: &[(&str, &str)], tweak: impl FnOnce(&mut Config)) -> Stack {
-    let emulator = emulator::start(emulator::Options {
-        addr: "127.0.0.1:0".parse().expect("addr"),
-        state_file: None,
-    })
-    .await
-    .expect("emulator");
+    let emulator = crate::emulator().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -92,23 +87,18 @@ pub async fn stack_with(vars: &[(&str, &str)], tweak: impl FnOnce(&mut Config)) 
     }
 }
 
-/// With `ZPORTAL_TEST_POSTGRES_URL` set (as `cargo xtask test` does on its PostgreSQL run), a URL
-/// of a fresh schema in that database: the whole suite then runs on PostgreSQL.
-pub async fn postgres_url() -> Option<String> {
-    let url = std::env::var("ZPORTAL_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())?;
-    Some(
-        zoho::vault::postgres::fresh_schema(&url)
-            .await
-            .expect("test PostgreSQL"),
-    )
-}
+pub use crate::postgres_url;
 
 /// A browser: keeps cookies, follows no redirect by itself.
 pub struct Browser {
     pub http: reqwest::Client,
     pub jar: std::sync::Arc<reqwest::cookie::Jar>,
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Browser {
@@ -244,8 +234,9 @@ pub async fn emulator_get(emulator: &str, path: &str) -> Value {
 /// directory), which `cargo xtask test` clears before a run and prints after it.
 pub fn add_to_summary(suite: &str, line: &str) {
     use std::io::Write;
-    let file =
-        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{suite}-summary.txt"));
+    let dir = crate::target_dir().join("tmp");
+    let _ = std::fs::create_dir_all(&dir);
+    let file = dir.join(format!("{suite}-summary.txt"));
     if let Ok(mut f) = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

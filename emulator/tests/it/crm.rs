@@ -2,11 +2,9 @@
 //! `page_token`), get, insert/update/upsert/delete with Zoho's status rules and per-record errors,
 //! search with criteria escaping, scopes per module, org isolation, faults and counters.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::*;
+use crate::support::*;
 use serde_json::{Value, json};
 
 struct Crm<'a> {

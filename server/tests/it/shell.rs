@@ -2,8 +2,6 @@
 //! the session with the `zportal_session` cookie README describes, and cross-site writes are
 //! refused.
 
-mod runtime;
-
 use axum::Router;
 use axum::body::Body;
 use http::{Request, StatusCode, header};
@@ -51,7 +49,7 @@ fn choose_dc() -> http::request::Builder {
 
 #[test]
 fn home_page_renders_sign_in_without_creating_a_session() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let t = app().await;
         let res = t
             .router
@@ -76,7 +74,7 @@ fn home_page_renders_sign_in_without_creating_a_session() {
 
 #[test]
 fn only_enabled_data_centers_are_offered() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let t = app_with(&[("ZOHO_DCS", "eu,in")]).await;
         let res = t
             .router
@@ -91,7 +89,7 @@ fn only_enabled_data_centers_are_offered() {
 
 #[test]
 fn choosing_a_data_center_sets_the_session_cookie() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let t = app().await;
         let res = t
             .router
@@ -140,7 +138,7 @@ fn choosing_a_data_center_sets_the_session_cookie() {
 
 #[test]
 fn https_public_url_gives_a_secure_host_prefixed_cookie() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let t = app_with(&[("ZPORTAL_PUBLIC_URL", "https://crm.example.com")]).await;
         let res = t
             .router
@@ -165,7 +163,7 @@ fn https_public_url_gives_a_secure_host_prefixed_cookie() {
 
 #[test]
 fn a_disabled_or_unknown_data_center_is_refused_in_words() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let t = app_with(&[("ZOHO_DCS", "us")]).await;
         for (location, words) in [
             ("eu", "Europe is not enabled"),
@@ -198,7 +196,7 @@ fn a_disabled_or_unknown_data_center_is_refused_in_words() {
 
 #[test]
 fn cross_site_posts_are_refused_and_same_origin_ones_pass() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let t = app().await;
         let forged = [
             vec![("sec-fetch-site", "cross-site")],
@@ -236,7 +234,7 @@ fn cross_site_posts_are_refused_and_same_origin_ones_pass() {
 
 #[test]
 fn sign_in_start_refuses_an_unknown_data_center_in_words() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let t = app().await;
         let res = t
             .router
@@ -275,7 +273,7 @@ fn sign_in_start_refuses_an_unknown_data_center_in_words() {
 
 #[test]
 fn server_functions_without_a_session_answer_unauthenticated() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let t = app().await;
         let res = t
             .router
@@ -293,7 +291,7 @@ fn server_functions_without_a_session_answer_unauthenticated() {
 
 #[test]
 fn health_answers() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let t = app().await;
         let res = t
             .router

@@ -1,11 +1,9 @@
 //! The emulator's control API, faults, request log, snapshots and behaviour under concurrency,
 //! and an unmodified `oauth2` crate completing a code exchange and a refresh against it.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use serde_json::{Value, json};
 
 #[tokio::test]

@@ -1,8 +1,6 @@
 //! An emulator on 127.0.0.1 and "processes" (vault + coordinator + CRM client) sharing one SQLite
 //! file (or one PostgreSQL schema, on the PostgreSQL run), with ada's connection imported the way the CLI does it.
 
-#![allow(dead_code)]
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,18 +23,6 @@ pub struct World {
     key: String,
 }
 
-/// A URL of a fresh schema in the test PostgreSQL database, if the run has one.
-async fn postgres_schema() -> Option<String> {
-    let url = std::env::var("ZPORTAL_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())?;
-    Some(
-        zoho::vault::postgres::fresh_schema(&url)
-            .await
-            .expect("test PostgreSQL"),
-    )
-}
-
 pub fn settings() -> Settings {
     Settings {
         margin: Duration::from_secs(1),
@@ -48,18 +34,13 @@ pub fn settings() -> Settings {
 
 impl World {
     pub async fn start() -> World {
-        let emulator = emulator::start(emulator::Options {
-            addr: "127.0.0.1:0".parse().expect("addr"),
-            state_file: None,
-        })
-        .await
-        .expect("emulator");
+        let emulator = testkit::emulator().await;
         let dir = tempfile::tempdir().expect("dir");
         World {
             emulator,
             db: dir.path().join("zportal.db"),
             _dir: dir,
-            postgres: postgres_schema().await,
+            postgres: testkit::postgres_url().await,
             key: TokenCipher::generate_key_list(),
         }
     }

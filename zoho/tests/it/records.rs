@@ -2,9 +2,7 @@
 //! `page_token` to the last of 2,500 Leads, one record, 204 as an empty page, and search with
 //! escaped criteria.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use zoho::crm::metadata::ModuleName;
 use zoho::crm::records::{Criterion, ListQuery, Operator, PageRef, Search, SortBy};
 

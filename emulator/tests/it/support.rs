@@ -1,12 +1,10 @@
 //! Shared helpers for the emulator's HTTP tests: a fresh emulator on 127.0.0.1, a client that
 //! follows no redirects, and the sign-in POST that yields a grant code.
 
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 
 use reqwest::redirect::Policy;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub const DEV_ID: &str = "1000.ZPORTALDEV";
 pub const DEV_SECRET: &str = "zportal-dev-secret";
@@ -25,12 +23,7 @@ impl Emu {
     }
 
     pub async fn start_with(state_file: Option<std::path::PathBuf>) -> Emu {
-        let running = emulator::start(emulator::Options {
-            addr: "127.0.0.1:0".parse().expect("addr"),
-            state_file,
-        })
-        .await
-        .expect("emulator starts");
+        let running = testkit::emulator_with(state_file).await;
         let base = running.base_url.clone();
         let http = reqwest::Client::builder()
             .redirect(Policy::none())
@@ -184,8 +177,4 @@ impl Emu {
 
 pub fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_default()
-}
-
-pub fn no_body() -> Value {
-    json!({})
 }

@@ -12,7 +12,8 @@ const LAYERS: &[&[&str]] = &[
     &["vault"],
     &["refresh"],
     &["crm"],
-    &["connect", "ledger"],
+    &["connect"],
+    &["ledger"],
     &["fuzzing"],
 ];
 

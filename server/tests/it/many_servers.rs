@@ -4,14 +4,11 @@
 //! lease does not wedge the connection. Needs `ZPORTAL_TEST_POSTGRES_URL` (the xtask's PostgreSQL
 //! run provides it; the SQLite run has nothing to share between processes and skips this file).
 
-mod common;
-mod runtime;
-
 use std::time::Duration;
 
-use common::process::{ServerProcess, client_with};
-use common::*;
 use serde_json::{Value, json};
+use testkit::server::process::{ServerProcess, client_with};
+use testkit::server::*;
 
 /// Starts a server on a free port with the shared database, key and emulator.
 async fn process(
@@ -143,7 +140,7 @@ fn all_succeed(results: Vec<(u16, String)>) {
 
 #[test]
 fn a_session_made_on_one_process_is_good_on_the_other_and_ends_on_both() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let Some(cluster) = cluster().await else {
             return;
         };
@@ -177,7 +174,7 @@ fn a_session_made_on_one_process_is_good_on_the_other_and_ends_on_both() {
 
 #[test]
 fn two_hundred_calls_across_two_processes_after_expiry_cost_one_refresh() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let Some(cluster) = cluster().await else {
             return;
         };
@@ -199,7 +196,7 @@ fn two_hundred_calls_across_two_processes_after_expiry_cost_one_refresh() {
 
 #[test]
 fn a_process_killed_while_holding_the_lease_does_not_wedge_the_connection() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let Some(mut cluster) = cluster().await else {
             return;
         };
@@ -251,7 +248,7 @@ fn a_process_killed_while_holding_the_lease_does_not_wedge_the_connection() {
 
 #[test]
 fn the_same_form_saved_on_both_processes_at_once_creates_one_record() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let Some(cluster) = cluster().await else {
             return;
         };

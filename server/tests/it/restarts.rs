@@ -4,15 +4,12 @@
 //! on the same store the browser's session and connection still work, no refresh lease stays
 //! taken, and the user carries on. Each restart survived is counted for `cargo xtask test`.
 
-mod common;
-mod runtime;
-
 use std::process::Command;
 use std::time::Duration;
 
-use common::process::ServerProcess;
-use common::*;
 use serde_json::{Value, json};
+use testkit::server::process::ServerProcess;
+use testkit::server::*;
 
 /// One `server` process in front of an emulator of its own (reached through
 /// `ZOHO_EMULATOR_URL`, so it outlives every kill), with a store and port a restart keeps: the
@@ -156,7 +153,7 @@ async fn signed_in_email(browser: &Browser, base: &str) -> Option<String> {
 
 #[test]
 fn sigterm_finishes_the_request_in_flight_then_exits() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let mut solo = Solo::start().await;
         let base = solo.server.base.clone();
         let browser = Browser::new();
@@ -210,7 +207,7 @@ fn sigterm_finishes_the_request_in_flight_then_exits() {
 
 #[test]
 fn after_sigkill_and_a_restart_the_session_and_connection_carry_on() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let mut solo = Solo::start().await;
         let base = solo.server.base.clone();
         let browser = Browser::new();
@@ -245,7 +242,7 @@ fn list_url(base: &str) -> String {
 
 #[test]
 fn sigkill_in_the_middle_of_a_sign_in_half_writes_nothing_and_signing_in_again_works() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let mut solo = Solo::start().await;
         let base = solo.server.base.clone();
         let browser = Browser::new();
@@ -290,7 +287,7 @@ fn sigkill_in_the_middle_of_a_sign_in_half_writes_nothing_and_signing_in_again_w
 
 #[test]
 fn sigkill_in_the_middle_of_a_refresh_leaves_no_lease_taken() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let mut solo = Solo::start().await;
         let base = solo.server.base.clone();
         let browser = Browser::new();
@@ -329,7 +326,7 @@ fn sigkill_in_the_middle_of_a_refresh_leaves_no_lease_taken() {
 
 #[test]
 fn sigkill_in_the_middle_of_a_save_loses_nothing_and_the_save_goes_through_once() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let mut solo = Solo::start().await;
         let base = solo.server.base.clone();
         let browser = Browser::new();

@@ -6,13 +6,10 @@
 //! was half-written; reads are retried, writes never. The counts are written for `cargo xtask
 //! test` to print.
 
-mod common;
-mod runtime;
-
 use std::time::Duration;
 
-use common::*;
 use serde_json::{Value, json};
+use testkit::server::*;
 
 const ADA: &str = "ada@us.zportal.test";
 
@@ -59,16 +56,24 @@ async fn status_of(stack: &Stack) -> Vec<String> {
         .collect()
 }
 
+/// ada, signed in on an impatient zportal, her list answering.
+async fn ada_signed_in() -> (Stack, Browser) {
+    let stack = impatient_stack().await;
+    let browser = Browser::new();
+    browser.sign_in(&stack, ADA).await;
+    assert_eq!(list(&browser, &stack).await.0, 200);
+    (stack, browser)
+}
+
 /// A Zoho whose answers time out after a second.
 async fn impatient_stack() -> Stack {
     stack_with(&[], |c| c.zoho_timeout = Duration::from_secs(1)).await
 }
 
 #[test]
-fn zoho_failing_at_each_step_leaves_the_right_state_and_a_clear_answer() {
-    runtime::block_on(async {
+fn sign_in_failing_at_any_step_stores_nothing() {
+    testkit::block_on(async {
         let mut survived = 0;
-
         // Sign-in: the code exchange and the user/org discovery fail; nothing is stored.
         for (kind, endpoint, reason) in [
             ("http_500", "exchange", "zoho_unavailable"),
@@ -108,12 +113,15 @@ fn zoho_failing_at_each_step_leaves_the_right_state_and_a_clear_answer() {
             assert_eq!(browser.signed_in(&stack).await, Value::Null);
             survived += 1;
         }
+        tell(survived, "at sign-in");
+    });
+}
 
-        // Signed in: CRM reads, refreshes and revokes failing.
-        let stack = impatient_stack().await;
-        let browser = Browser::new();
-        browser.sign_in(&stack, ADA).await;
-        assert_eq!(list(&browser, &stack).await.0, 200);
+#[test]
+fn a_crm_read_failing_is_retried_or_reported() {
+    testkit::block_on(async {
+        let mut survived = 0;
+        let (stack, browser) = ada_signed_in().await;
 
         // A read that fails once (5xx or too slow) is retried and the user never sees it.
         for (kind, delay) in [
@@ -136,18 +144,31 @@ fn zoho_failing_at_each_step_leaves_the_right_state_and_a_clear_answer() {
         clear_faults(&stack).await;
         assert_eq!(status_of(&stack).await, ["Active"]);
         survived += 1;
+        tell(survived, "at a CRM read");
+    });
+}
+
+#[test]
+fn an_unexpected_invalid_token_costs_one_refresh() {
+    testkit::block_on(async {
+        let mut survived = 0;
+        let (stack, browser) = ada_signed_in().await;
 
         // INVALID_TOKEN on a token that should be good (Zoho evicted it): one refresh, retried.
-        let before = stack.control_get("stats").await["total"]["refreshes"]
-            .as_u64()
-            .unwrap_or(0);
+        let before = refreshes(&stack).await;
         fault(&stack, "invalid_token", "records", 1, None).await;
         assert_eq!(list(&browser, &stack).await.0, 200);
-        let after = stack.control_get("stats").await["total"]["refreshes"]
-            .as_u64()
-            .unwrap_or(0);
-        assert_eq!(after, before + 1, "exactly one refresh");
+        assert_eq!(refreshes(&stack).await, before + 1, "exactly one refresh");
         survived += 1;
+        tell(survived, "a token refused before its time");
+    });
+}
+
+#[test]
+fn a_failed_write_is_never_retried() {
+    testkit::block_on(async {
+        let mut survived = 0;
+        let (stack, browser) = ada_signed_in().await;
 
         // A write is never retried: Zoho may have applied one whose answer was lost.
         let form: Value = browser
@@ -178,6 +199,15 @@ fn zoho_failing_at_each_step_leaves_the_right_state_and_a_clear_answer() {
             .count();
         assert_eq!(writes, 1, "one attempt reached Zoho");
         survived += 1;
+        tell(survived, "at a CRM write");
+    });
+}
+
+#[test]
+fn refresh_failing_leaves_the_connection_active() {
+    testkit::block_on(async {
+        let mut survived = 0;
+        let (stack, browser) = ada_signed_in().await;
 
         // Refresh failing: 5xx and slowness are "unavailable", Access Denied is throttling —
         // the connection stays active; invalid_code (revoked) means reconnect.
@@ -204,7 +234,14 @@ fn zoho_failing_at_each_step_leaves_the_right_state_and_a_clear_answer() {
         assert!(answer["Throttled"]["retry_at"].is_i64(), "{answer}");
         assert_eq!(status_of(&stack).await, ["Active"]);
         survived += 1;
+        tell(survived, "at refresh");
+    });
+}
 
+#[test]
+fn a_refused_refresh_token_means_reconnect() {
+    testkit::block_on(async {
+        let mut survived = 0;
         let other = impatient_stack().await;
         let eva = Browser::new();
         eva.sign_in(&other, "eva@eu.zportal.test").await;
@@ -219,7 +256,17 @@ fn zoho_failing_at_each_step_leaves_the_right_state_and_a_clear_answer() {
         );
         assert_eq!(status_of(&other).await, ["NeedsReconnect"]);
         survived += 1;
+        tell(survived, "a refresh token Zoho refused");
+    });
+}
 
+#[test]
+fn revoke_failing_still_disconnects() {
+    testkit::block_on(async {
+        let mut survived = 0;
+        let other = impatient_stack().await;
+        let eva = Browser::new();
+        eva.sign_in(&other, "eva@eu.zportal.test").await;
         // Revoke failing at disconnect (down, too slow, limiting): the user still gets out, and
         // the connection is gone here.
         for kind in ["http_500", "delay", "access_denied"] {
@@ -253,24 +300,13 @@ fn zoho_failing_at_each_step_leaves_the_right_state_and_a_clear_answer() {
             assert_eq!(eva.signed_in(&other).await, Value::Null, "revoke {kind}");
             survived += 1;
         }
-
-        assert_eq!(
-            browser
-                .get(&format!("{}/healthz", stack.base))
-                .await
-                .status(),
-            200
-        );
-        tell(
-            survived,
-            "at sign-in, a CRM read and write, refresh and revoke",
-        );
+        tell(survived, "at revoke");
     });
 }
 
 #[test]
 fn a_token_evicted_by_zohos_cap_of_fifteen_costs_one_refresh_and_nobody_notices() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[]).await;
         let browser = Browser::new();
         browser.sign_in(&stack, "jun@jp.zportal.test").await;
@@ -380,166 +416,217 @@ async fn until_abandoned(stack: &Stack, seq: u64, endpoint: &str) {
     panic!("no abandoned {endpoint} call in the emulator's log");
 }
 
+/// A signed-in eva on an impatient zportal, with a Lead to open: what every CRM case starts from.
+struct CrmCase {
+    stack: Stack,
+    browser: Browser,
+    lead: String,
+}
+
+async fn crm_case() -> CrmCase {
+    let stack = impatient_stack().await;
+    let browser = Browser::new();
+    browser.sign_in(&stack, "eva@eu.zportal.test").await;
+    let (status, page) = list(&browser, &stack).await;
+    assert_eq!(status, 200);
+    let lead = page["rows"][0]["id"].as_str().expect("a Lead").to_owned();
+    CrmCase {
+        stack,
+        browser,
+        lead,
+    }
+}
+
+/// Reads: one 5xx or one answer too slow is retried unseen; 5xx on every try is "Zoho
+/// unavailable"; Zoho limiting requests is "throttled"; a token Zoho dropped costs one
+/// refresh. Metadata is cached, so each of its cases asks for a module not yet described.
+async fn read_under_every_fault(call: &str, endpoint: &str) {
+    let CrmCase {
+        stack,
+        browser,
+        lead,
+    } = crm_case().await;
+    let search = format!(
+        "{}/api/records/list?args[module]=Leads&args[text]=Lead",
+        stack.base
+    );
+    let open = format!("{}/api/records/get?module=Leads&id={lead}", stack.base);
+    let mut survived = 0;
+    let cases: [(&str, u32, Option<u16>); 5] = [
+        ("http_500", 1, None),
+        ("delay", 1, None),
+        ("http_503", 3, Some(502)),
+        ("access_denied", 1, Some(429)),
+        ("invalid_token", 1, None),
+    ];
+    let unread = ["Contacts", "Accounts", "Deals", "Tasks", "Products"];
+    for (i, (kind, count, fails)) in cases.iter().enumerate() {
+        let url = match call {
+            "list" => list_url(&stack),
+            "search" => search.clone(),
+            "open" => open.clone(),
+            _ => format!("{}/api/records/meta?module={}", stack.base, unread[i]),
+        };
+        let before = refreshes(&stack).await;
+        fault(&stack, kind, endpoint, *count, Some(2500)).await;
+        let res = browser.get(&url).await;
+        let status = res.status().as_u16();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        match fails {
+            None => assert_eq!(status, 200, "{call} under {kind}: {body}"),
+            Some(502) => assert_eq!(
+                (status, body),
+                (502, json!("ZohoUnavailable")),
+                "{call} under {kind}"
+            ),
+            Some(_) => {
+                assert_eq!(status, 429, "{call} under {kind}: {body}");
+                assert!(body["Throttled"]["retry_at"].is_i64(), "{body}");
+            }
+        }
+        let spent = refreshes(&stack).await - before;
+        let expected = u64::from(*kind == "invalid_token");
+        assert_eq!(spent, expected, "{call} under {kind}: refreshes");
+        assert_eq!(status_of(&stack).await, ["Active"], "{call} under {kind}");
+        clear_faults(&stack).await;
+        survived += 1;
+    }
+    tell(survived, &format!("at {call}"));
+}
+
 #[test]
-fn every_crm_call_under_every_fault_answers_clearly_and_changes_nothing_it_should_not() {
-    runtime::block_on(async {
-        let mut survived = 0;
-        let stack = impatient_stack().await;
-        let browser = Browser::new();
-        browser.sign_in(&stack, "eva@eu.zportal.test").await;
-        let (status, page) = list(&browser, &stack).await;
-        assert_eq!(status, 200);
-        let lead = page["rows"][0]["id"].as_str().expect("a Lead").to_owned();
-        let search = format!(
-            "{}/api/records/list?args[module]=Leads&args[text]=Lead",
-            stack.base
-        );
-        let open = format!("{}/api/records/get?module=Leads&id={lead}", stack.base);
+fn a_list_under_every_fault() {
+    testkit::block_on(read_under_every_fault("list", "records"));
+}
 
-        // Reads: one 5xx or one answer too slow is retried unseen; 5xx on every try is "Zoho
-        // unavailable"; Zoho limiting requests is "throttled"; a token Zoho dropped costs one
-        // refresh. Metadata is cached, so each of its cases asks for a module not yet described.
-        let cases: [(&str, u32, Option<u16>); 5] = [
-            ("http_500", 1, None),
-            ("delay", 1, None),
-            ("http_503", 3, Some(502)),
-            ("access_denied", 1, Some(429)),
-            ("invalid_token", 1, None),
-        ];
-        let unread = ["Contacts", "Accounts", "Deals", "Tasks", "Products"];
-        for (call, endpoint) in [
-            ("list", "records"),
-            ("search", "search"),
-            ("open", "records"),
-            ("describe", "settings"),
-        ] {
-            for (i, (kind, count, fails)) in cases.iter().enumerate() {
-                let url = match call {
-                    "list" => list_url(&stack),
-                    "search" => search.clone(),
-                    "open" => open.clone(),
-                    _ => format!("{}/api/records/meta?module={}", stack.base, unread[i]),
-                };
-                let before = refreshes(&stack).await;
-                fault(&stack, kind, endpoint, *count, Some(2500)).await;
-                let res = browser.get(&url).await;
-                let status = res.status().as_u16();
-                let body: Value = res.json().await.unwrap_or(Value::Null);
-                match fails {
-                    None => assert_eq!(status, 200, "{call} under {kind}: {body}"),
-                    Some(502) => assert_eq!(
-                        (status, body),
-                        (502, json!("ZohoUnavailable")),
-                        "{call} under {kind}"
-                    ),
-                    Some(_) => {
-                        assert_eq!(status, 429, "{call} under {kind}: {body}");
-                        assert!(body["Throttled"]["retry_at"].is_i64(), "{body}");
-                    }
-                }
-                let spent = refreshes(&stack).await - before;
-                let expected = u64::from(*kind == "invalid_token");
-                assert_eq!(spent, expected, "{call} under {kind}: refreshes");
-                assert_eq!(status_of(&stack).await, ["Active"], "{call} under {kind}");
-                clear_faults(&stack).await;
-                survived += 1;
-            }
-        }
+#[test]
+fn a_search_under_every_fault() {
+    testkit::block_on(read_under_every_fault("search", "search"));
+}
 
-        // Writes: never retried; a refused or unanswered write changed nothing, and the one
-        // refused for a dropped token is made once after the refresh.
-        let save = |name: &str, id: Option<&str>, token: String| {
-            browser
-                .http
-                .post(format!("{}/api/records/save", stack.base))
-                .header("sec-fetch-site", "same-origin")
-                .json(&json!({"module": "Leads", "id": id, "save_token": token,
-                    "values": {"Last_Name": {"kind": "Text", "value": name}}}))
-                .send()
-        };
-        let delete = |id: String| {
-            browser
-                .http
-                .post(format!("{}/api/records/delete", stack.base))
-                .header("sec-fetch-site", "same-origin")
-                .form(&[("module", "Leads".to_owned()), ("ids[0]", id)])
-                .send()
-        };
-        let original = lead_name(&browser, &stack, &lead).await.expect("the Lead");
-        for (kind, answer) in [
-            ("http_500", 502),
-            ("delay", 502),
-            ("access_denied", 429),
-            ("invalid_token", 200),
-        ] {
-            let applies = answer == 200;
-            let token = zoho::random_hex(16);
+#[test]
+fn opening_a_record_under_every_fault() {
+    testkit::block_on(read_under_every_fault("open", "records"));
+}
 
-            // Create.
-            let name = format!("Made{}", kind.replace('_', ""));
-            let seq = stack.last_seq().await;
-            fault(&stack, kind, "records", 1, Some(2500)).await;
-            let res = save(&name, None, token).await.expect("save");
-            assert_eq!(res.status().as_u16(), answer, "create under {kind}");
-            if kind == "delay" {
-                until_abandoned(&stack, seq, "records").await;
-            }
-            let made = stack
-                .endpoints_since(seq)
-                .await
-                .iter()
-                .filter(|e| *e == "records")
-                .count();
-            assert_eq!(made, 1 + usize::from(applies), "create under {kind}: tries");
-            assert_eq!(
-                found(&browser, &stack, &name).await,
-                usize::from(applies),
-                "create under {kind}"
-            );
-            survived += 1;
+#[test]
+fn describing_a_module_under_every_fault() {
+    testkit::block_on(read_under_every_fault("describe", "settings"));
+}
 
-            // Edit.
-            let renamed = format!("Renamed{}", kind.replace('_', ""));
-            let seq = stack.last_seq().await;
-            fault(&stack, kind, "records", 1, Some(2500)).await;
-            let res = save(&renamed, Some(&lead), "0".repeat(32))
-                .await
-                .expect("save");
-            assert_eq!(res.status().as_u16(), answer, "edit under {kind}");
-            if kind == "delay" {
-                until_abandoned(&stack, seq, "records").await;
-            }
-            let now = lead_name(&browser, &stack, &lead).await;
-            let expected = if applies { &renamed } else { &original };
-            assert_eq!(now.as_ref(), Some(expected), "edit under {kind}");
-            survived += 1;
+/// Writes: never retried; a refused or unanswered write changed nothing, and the one
+/// refused for a dropped token is made once after the refresh.
+async fn writes_under(kind: &str, answer: u16) {
+    let CrmCase {
+        stack,
+        browser,
+        lead,
+    } = crm_case().await;
+    let mut survived = 0;
+    let save = |name: &str, id: Option<&str>, token: String| {
+        browser
+            .http
+            .post(format!("{}/api/records/save", stack.base))
+            .header("sec-fetch-site", "same-origin")
+            .json(&json!({"module": "Leads", "id": id, "save_token": token,
+                "values": {"Last_Name": {"kind": "Text", "value": name}}}))
+            .send()
+    };
+    let delete = |id: String| {
+        browser
+            .http
+            .post(format!("{}/api/records/delete", stack.base))
+            .header("sec-fetch-site", "same-origin")
+            .form(&[("module", "Leads".to_owned()), ("ids[0]", id)])
+            .send()
+    };
+    let original = lead_name(&browser, &stack, &lead).await.expect("the Lead");
+    let applies = answer == 200;
+    let token = zoho::random_hex(16);
 
-            // Delete (the Lead just made, or a fresh one).
-            let victim = {
-                let res = save("Victim", None, zoho::random_hex(16))
-                    .await
-                    .expect("save");
-                let out: Value = res.json().await.expect("json");
-                out["Saved"]["id"].as_str().expect("saved").to_owned()
-            };
-            let seq = stack.last_seq().await;
-            fault(&stack, kind, "records", 1, Some(2500)).await;
-            let res = delete(victim.clone()).await.expect("delete");
-            assert_eq!(res.status().as_u16(), answer, "delete under {kind}");
-            if kind == "delay" {
-                until_abandoned(&stack, seq, "records").await;
-            }
-            assert_eq!(
-                lead_name(&browser, &stack, &victim).await.is_none(),
-                applies,
-                "delete under {kind}"
-            );
-            survived += 1;
-            assert_eq!(status_of(&stack).await, ["Active"]);
-        }
-        tell(
-            survived,
-            "at every CRM call: list, search, open, describe, create, edit, delete",
-        );
-    });
+    // Create.
+    let name = format!("Made{}", kind.replace('_', ""));
+    let seq = stack.last_seq().await;
+    fault(&stack, kind, "records", 1, Some(2500)).await;
+    let res = save(&name, None, token).await.expect("save");
+    assert_eq!(res.status().as_u16(), answer, "create under {kind}");
+    if kind == "delay" {
+        until_abandoned(&stack, seq, "records").await;
+    }
+    let made = stack
+        .endpoints_since(seq)
+        .await
+        .iter()
+        .filter(|e| *e == "records")
+        .count();
+    assert_eq!(made, 1 + usize::from(applies), "create under {kind}: tries");
+    assert_eq!(
+        found(&browser, &stack, &name).await,
+        usize::from(applies),
+        "create under {kind}"
+    );
+    survived += 1;
+
+    // Edit.
+    let renamed = format!("Renamed{}", kind.replace('_', ""));
+    let seq = stack.last_seq().await;
+    fault(&stack, kind, "records", 1, Some(2500)).await;
+    let res = save(&renamed, Some(&lead), "0".repeat(32))
+        .await
+        .expect("save");
+    assert_eq!(res.status().as_u16(), answer, "edit under {kind}");
+    if kind == "delay" {
+        until_abandoned(&stack, seq, "records").await;
+    }
+    let now = lead_name(&browser, &stack, &lead).await;
+    let expected = if applies { &renamed } else { &original };
+    assert_eq!(now.as_ref(), Some(expected), "edit under {kind}");
+    survived += 1;
+
+    // Delete (the Lead just made, or a fresh one).
+    let victim = {
+        let res = save("Victim", None, zoho::random_hex(16))
+            .await
+            .expect("save");
+        let out: Value = res.json().await.expect("json");
+        out["Saved"]["id"].as_str().expect("saved").to_owned()
+    };
+    let seq = stack.last_seq().await;
+    fault(&stack, kind, "records", 1, Some(2500)).await;
+    let res = delete(victim.clone()).await.expect("delete");
+    assert_eq!(res.status().as_u16(), answer, "delete under {kind}");
+    if kind == "delay" {
+        until_abandoned(&stack, seq, "records").await;
+    }
+    assert_eq!(
+        lead_name(&browser, &stack, &victim).await.is_none(),
+        applies,
+        "delete under {kind}"
+    );
+    survived += 1;
+    assert_eq!(status_of(&stack).await, ["Active"]);
+    tell(
+        survived,
+        &format!("at create, edit and delete under {kind}"),
+    );
+}
+
+#[test]
+fn writes_when_zoho_fails_with_a_5xx() {
+    testkit::block_on(writes_under("http_500", 502));
+}
+
+#[test]
+fn writes_when_zoho_answers_too_late() {
+    testkit::block_on(writes_under("delay", 502));
+}
+
+#[test]
+fn writes_when_zoho_is_limiting_requests() {
+    testkit::block_on(writes_under("access_denied", 429));
+}
+
+#[test]
+fn writes_when_zoho_dropped_the_token() {
+    testkit::block_on(writes_under("invalid_token", 200));
 }

@@ -2,9 +2,7 @@
 //! the token endpoint's grants, errors and limits, PKCE, data-center isolation, revoke, and the
 //! identity endpoints.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use serde_json::{Value, json};
 
 #[tokio::test]

@@ -3,11 +3,8 @@
 //! refusal by field, one record per form however often "Save" arrives, deletes, and the CSRF guard
 //! in front of every write.
 
-mod common;
-mod runtime;
-
-use common::*;
 use serde_json::{Value, json};
+use testkit::server::*;
 
 /// `GET /api/records/list` with the query the page's `ListArgs` encodes to.
 async fn list(browser: &Browser, stack: &Stack, query: &[(&str, &str)]) -> (u16, Value) {
@@ -44,7 +41,7 @@ async fn inserts(stack: &Stack) -> u64 {
 
 #[test]
 fn the_list_takes_chosen_columns_and_any_of_several_conditions() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[]).await;
         let browser = Browser::new();
         browser.sign_in(&stack, "ada@us.zportal.test").await;
@@ -116,7 +113,7 @@ fn the_list_takes_chosen_columns_and_any_of_several_conditions() {
 
 #[test]
 fn a_save_reports_zohos_refusal_by_field_and_creates_once_per_form() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[]).await;
         let browser = Browser::new();
         browser.sign_in(&stack, "ada@us.zportal.test").await;

@@ -2,13 +2,10 @@
 //! emulator. Every refusal is checked through the emulator's request log: no request carrying the
 //! client secret goes out when none was due.
 
-mod common;
-mod runtime;
-
 use std::time::Duration;
 
-use common::*;
 use serde_json::{Value, json};
+use testkit::server::*;
 
 fn reason(location: &str) -> String {
     assert!(location.starts_with("/auth/error?reason="), "{location}");
@@ -25,7 +22,7 @@ async fn at_callback(stack: &Stack, browser: &Browser, email: &str) -> String {
 
 #[test]
 fn ada_signs_in_and_sees_her_own_account() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[]).await;
         let browser = Browser::new();
         assert_eq!(browser.signed_in(&stack).await, Value::Null);
@@ -58,7 +55,7 @@ fn ada_signs_in_and_sees_her_own_account() {
 
 #[test]
 fn the_session_id_changes_at_sign_in_and_the_old_one_is_dead() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[]).await;
         let browser = Browser::new();
         let back = at_callback(&stack, &browser, "eva@eu.zportal.test").await;
@@ -87,7 +84,7 @@ fn the_session_id_changes_at_sign_in_and_the_old_one_is_dead() {
 
 #[test]
 fn tokens_are_never_in_the_database_in_plain_text() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[]).await;
         let browser = Browser::new();
         browser.sign_in(&stack, "ada@us.zportal.test").await;
@@ -120,7 +117,7 @@ fn tokens_are_never_in_the_database_in_plain_text() {
 
 #[test]
 fn a_returning_user_gets_no_new_refresh_token() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[]).await;
         Browser::new().sign_in(&stack, "ada@us.zportal.test").await;
         let again = Browser::new();
@@ -143,7 +140,7 @@ fn a_returning_user_gets_no_new_refresh_token() {
 
 #[test]
 fn consent_is_asked_again_only_when_no_usable_refresh_token_is_stored() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[]).await;
         Browser::new().sign_in(&stack, "ben@us.zportal.test").await;
         // zportal lost the connection (deleted), but Zoho still has ben's refresh token.
@@ -179,7 +176,7 @@ fn consent_is_asked_again_only_when_no_usable_refresh_token_is_stored() {
 
 #[test]
 fn state_missing_unknown_replayed_or_expired_is_refused_before_any_secret_goes_out() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[]).await;
 
         // Missing state.
@@ -224,7 +221,7 @@ fn state_missing_unknown_replayed_or_expired_is_refused_before_any_secret_goes_o
 
 #[test]
 fn an_expired_sign_in_is_refused_before_any_secret_goes_out() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack_with(&[], |c| c.sign_in_ttl = Duration::from_secs(1)).await;
         let browser = Browser::new();
         let back = at_callback(&stack, &browser, "ada@us.zportal.test").await;
@@ -237,7 +234,7 @@ fn an_expired_sign_in_is_refused_before_any_secret_goes_out() {
 
 #[test]
 fn accounts_servers_off_the_table_are_refused_before_any_secret_goes_out() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[]).await;
         let pinned = format!("{}/us/accounts", stack.emulator_base());
         let https = pinned.replacen("http://", "https://", 1);
@@ -281,7 +278,7 @@ fn accounts_servers_off_the_table_are_refused_before_any_secret_goes_out() {
 
 #[test]
 fn a_data_center_not_enabled_is_refused_before_any_secret_goes_out() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[("ZOHO_DCS", "us")]).await;
         let browser = Browser::new();
         // eva lives in the EU; this zportal only serves the US.
@@ -304,7 +301,7 @@ fn a_data_center_not_enabled_is_refused_before_any_secret_goes_out() {
 
 #[test]
 fn a_refusal_at_zoho_is_reported_without_any_secret_going_out() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[]).await;
         let browser = Browser::new();
         let auth = browser.start(&stack, "").await;
@@ -324,7 +321,7 @@ fn a_refusal_at_zoho_is_reported_without_any_secret_going_out() {
 
 #[test]
 fn exchange_failures_each_end_on_the_error_page_with_one_exchange_and_no_session() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack_with(&[], |c| c.zoho_timeout = Duration::from_millis(700)).await;
         let cases = [
             (
@@ -394,7 +391,7 @@ fn exchange_failures_each_end_on_the_error_page_with_one_exchange_and_no_session
 
 #[test]
 fn an_api_domain_off_the_table_is_refused_and_never_called() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[]).await;
         stack
             .control(
@@ -417,7 +414,7 @@ fn an_api_domain_off_the_table_is_refused_and_never_called() {
 
 #[test]
 fn add_account_switch_sign_out_and_disconnect() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[]).await;
         let browser = Browser::new();
         browser.sign_in(&stack, "ada@us.zportal.test").await;
@@ -480,7 +477,7 @@ fn add_account_switch_sign_out_and_disconnect() {
 
 #[test]
 fn cross_site_posts_to_the_auth_routes_are_refused() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[]).await;
         let browser = Browser::new();
         browser.sign_in(&stack, "ada@us.zportal.test").await;
@@ -505,7 +502,7 @@ fn cross_site_posts_to_the_auth_routes_are_refused() {
 
 #[test]
 fn activity_keeps_a_session_past_its_idle_time_and_idleness_ends_it() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[("ZPORTAL_SESSION_IDLE", "2s")]).await;
         let browser = Browser::new();
         browser.sign_in(&stack, "ada@us.zportal.test").await;
@@ -527,7 +524,7 @@ fn activity_keeps_a_session_past_its_idle_time_and_idleness_ends_it() {
 
 #[test]
 fn a_session_past_its_absolute_lifetime_is_signed_out() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[
             ("ZPORTAL_SESSION_IDLE", "1s"),
             ("ZPORTAL_SESSION_MAX", "2s"),

@@ -92,7 +92,7 @@ impl ServerProcess {
 }
 
 fn spawn<'a>(port: u16, env: impl Iterator<Item = (&'a str, &'a str)>) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_server"))
+    Command::new(server_binary())
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")
         .envs(env)
@@ -100,6 +100,16 @@ fn spawn<'a>(port: u16, env: impl Iterator<Item = (&'a str, &'a str)>) -> Child 
         .stderr(Stdio::inherit())
         .spawn()
         .expect("server binary")
+}
+
+/// The `server` binary cargo built beside this test binary (`<target>/<profile>/server`).
+pub fn server_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("<target>/<profile>/deps/<test binary>");
+    profile.join("server")
 }
 
 /// A client that presents the session `cookie` on every call, as a load balancer forwards it to

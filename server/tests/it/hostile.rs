@@ -2,14 +2,11 @@
 //! cross-site posts to every mutating route and server function, server functions without a
 //! session, forged and replayed cookies, unknown modules, ids and fields, oversized bodies, and
 //! script in record values. Each must be refused with a 3xx/4xx (never a 5xx), nothing echoed as
-//! markup, and the server still answering afterwards. The count is written for `cargo xtask test`
-//! to print.
+//! markup, and the server still answering afterwards. Each case is a test of its own; their
+//! counts are written for `cargo xtask test` to print.
 
-mod common;
-mod runtime;
-
-use common::*;
 use serde_json::{Value, json};
+use testkit::server::*;
 
 /// The injected markup every echo check looks for.
 const SCRIPT: &str = "<script>alert(1)</script>";
@@ -21,6 +18,14 @@ struct Tally {
 }
 
 impl Tally {
+    /// The case is over: the server still answers, and the tally goes into the summary
+    /// `cargo xtask test` prints.
+    async fn done(self, case: &str, browser: &Browser, base: &str) {
+        assert_eq!(browser.get(&format!("{base}/healthz")).await.status(), 200);
+        assert!(self.tried > 0, "{case} tried nothing");
+        add_to_summary("hostile", &format!("{} {case}", self.tried));
+    }
+
     /// A refusal: 3xx or 4xx (`expect` narrows it when given), and no raw markup in the answer.
     async fn refused(&mut self, what: &str, res: reqwest::Response, expect: Option<u16>) -> String {
         self.tried += 1;
@@ -59,14 +64,18 @@ const SERVER_FN_GETS: [&str; 7] = [
     "connection/health",
 ];
 
-#[test]
-fn hostile_input_is_refused_cleanly() {
-    runtime::block_on(async {
-        let stack = stack(&[]).await;
-        let base = stack.base.clone();
-        let mut t = Tally::default();
-        let anon = Browser::new();
+/// A fresh zportal, its base URL, a tally and a browser with no session.
+async fn setup() -> (Stack, String, Tally, Browser) {
+    let stack = stack(&[]).await;
+    let base = stack.base.clone();
+    (stack, base, Tally::default(), Browser::new())
+}
 
+/// Callbacks nobody started, mangled in every way.
+#[test]
+fn mangled_callbacks_nobody_started_are_refused() {
+    testkit::block_on(async {
+        let (stack, base, mut t, anon) = setup().await;
         // Callbacks nobody started, mangled in every way.
         let huge = "A".repeat(16 * 1024);
         let script = urlencode(SCRIPT);
@@ -86,6 +95,18 @@ fn hostile_input_is_refused_cleanly() {
             t.refused(&format!("callback ?{:.60}", query), res, None)
                 .await;
         }
+        t.done("mangled callbacks nobody started are refused", &anon, &base)
+            .await;
+        drop(stack);
+    });
+}
+
+/// The error page shows whatever reason it is given as text.
+#[test]
+fn the_error_page_shows_its_reason_as_text() {
+    testkit::block_on(async {
+        let (stack, base, mut t, anon) = setup().await;
+        let script = urlencode(SCRIPT);
         // The error page shows a reason as text, whatever it is given.
         let res = anon
             .get(&format!("{base}/auth/error?reason={script}"))
@@ -93,7 +114,17 @@ fn hostile_input_is_refused_cleanly() {
         assert_eq!(res.status(), 200);
         t.tried += 1;
         assert!(!res.text().await.unwrap_or_default().contains(SCRIPT));
+        t.done("the error page shows its reason as text", &anon, &base)
+            .await;
+        drop(stack);
+    });
+}
 
+/// Unknown data centers are refused; a `return_to` off the site ends at `/`.
+#[test]
+fn sign_in_starts_refuse_unknown_dcs_and_off_site_returns() {
+    testkit::block_on(async {
+        let (stack, base, mut t, anon) = setup().await;
         // Sign-in starts for unknown data centers; return_to off-site is replaced by `/`.
         let res = anon.get(&format!("{base}/auth/zoho/start?dc=zz")).await;
         t.refused("start with an unknown DC", res, None).await;
@@ -113,7 +144,21 @@ fn hostile_input_is_refused_cleanly() {
                 .await;
             assert_eq!(next, "/", "return_to {target} ends at home");
         }
+        t.done(
+            "sign in starts refuse unknown dcs and off site returns",
+            &anon,
+            &base,
+        )
+        .await;
+        drop(stack);
+    });
+}
 
+/// Every server function, read or write, without a session.
+#[test]
+fn server_functions_without_a_session_answer_401() {
+    testkit::block_on(async {
+        let (stack, base, mut t, anon) = setup().await;
         // Server functions without a session.
         for path in SERVER_FN_GETS.iter().skip(1) {
             let res = anon.get(&format!("{base}/api/{path}")).await;
@@ -137,7 +182,21 @@ fn hostile_input_is_refused_cleanly() {
             .await;
         t.refused("records/delete without a session", res, Some(401))
             .await;
+        t.done(
+            "server functions without a session answer 401",
+            &anon,
+            &base,
+        )
+        .await;
+        drop(stack);
+    });
+}
 
+/// A forged cookie and one replayed after sign-out are nobody.
+#[test]
+fn forged_and_replayed_cookies_are_nobody() {
+    testkit::block_on(async {
+        let (stack, base, mut t, anon) = setup().await;
         // Forged and replayed session cookies are nobody.
         let forged = Browser::new();
         let url: reqwest::Url = base.parse().expect("base");
@@ -161,7 +220,17 @@ fn hostile_input_is_refused_cleanly() {
             "a signed-out session stays out"
         );
         t.tried += 1;
+        t.done("forged and replayed cookies are nobody", &anon, &base)
+            .await;
+        drop(stack);
+    });
+}
 
+/// Signed in: a cross-site POST to every mutating route and server function.
+#[test]
+fn cross_site_posts_are_refused_everywhere() {
+    testkit::block_on(async {
+        let (stack, base, mut t, anon) = setup().await;
         // Signed in: cross-site posts to every mutating route and server function.
         let ada = Browser::new();
         ada.sign_in(&stack, "ada@us.zportal.test").await;
@@ -193,7 +262,21 @@ fn hostile_input_is_refused_cleanly() {
             ada.signed_in(&stack).await.is_object(),
             "still signed in after all that"
         );
+        t.done("cross site posts are refused everywhere", &anon, &base)
+            .await;
+        drop(stack);
+    });
+}
 
+/// Unknown modules, ids and fields; malformed and oversized bodies.
+#[test]
+fn unknown_modules_ids_fields_and_bad_bodies_are_400() {
+    testkit::block_on(async {
+        let (stack, base, mut t, anon) = setup().await;
+        let script = urlencode(SCRIPT);
+        let ada = Browser::new();
+        ada.sign_in(&stack, "ada@us.zportal.test").await;
+        let save = format!("{base}/api/records/save");
         // Unknown modules, ids and fields; malformed and oversized bodies.
         for path in [
             "records/list?args[module]=No_Such_Module".to_owned(),
@@ -209,7 +292,6 @@ fn hostile_input_is_refused_cleanly() {
             let res = ada.get(&format!("{base}/api/{path}")).await;
             t.refused(&format!("GET {path:.70}"), res, Some(400)).await;
         }
-        let save = format!("{base}/api/records/save");
         for (what, body) in [
             ("not JSON", "{\"module\": ".to_owned()),
             ("wrong shape", "[1,2,3]".to_owned()),
@@ -244,7 +326,24 @@ fn hostile_input_is_refused_cleanly() {
             .await
             .expect("POST");
         t.refused("a body over the limit", res, Some(413)).await;
+        t.done(
+            "unknown modules ids fields and bad bodies are 400",
+            &anon,
+            &base,
+        )
+        .await;
+        drop(stack);
+    });
+}
 
+/// Script in record values is stored as text and rendered as text.
+#[test]
+fn script_in_record_values_is_shown_as_text() {
+    testkit::block_on(async {
+        let (stack, base, mut t, anon) = setup().await;
+        let ada = Browser::new();
+        ada.sign_in(&stack, "ada@us.zportal.test").await;
+        let save = format!("{base}/api/records/save");
         // Script in record values is stored as text and rendered as text.
         let form: Value = ada
             .get(&format!("{base}/api/records/form?module=Leads"))
@@ -283,20 +382,15 @@ fn hostile_input_is_refused_cleanly() {
             !page.contains(SCRIPT) && !page.contains("<img src=x"),
             "never as markup"
         );
-
-        assert_eq!(ada.get(&format!("{base}/healthz")).await.status(), 200);
-        let summary = format!(
-            "hostile inputs tried: {}; every one refused cleanly (no 5xx, no echo, server up)",
-            t.tried
-        );
-        println!("{summary}");
-        add_to_summary("hostile", &summary);
+        t.done("script in record values is shown as text", &anon, &base)
+            .await;
+        drop(stack);
     });
 }
 
 #[test]
 fn every_answer_carries_the_browser_defences() {
-    runtime::block_on(async {
+    testkit::block_on(async {
         let stack = stack(&[]).await;
         let anon = Browser::new();
         for path in [

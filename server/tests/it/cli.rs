@@ -7,8 +7,6 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-mod common;
-
 /// The store every CLI run of this test uses: SQLite in the data directory, or on the PostgreSQL
 /// run a fresh schema (with the token key every process must share).
 static STORE: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
@@ -19,7 +17,7 @@ fn server(
     args: &[&str],
     stdin: Option<&str>,
 ) -> (bool, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+    let mut child = Command::new(testkit::server::process::server_binary())
         .args(args)
         .env("ZPORTAL_DATA_DIR", data_dir)
         .env("ZOHO_EMULATOR_URL", emulator)
@@ -54,7 +52,7 @@ async fn import_list_and_revoke_round_trip_without_printing_a_secret() {
     .expect("emulator");
     let base = emu.base_url.clone();
     let dir = tempfile::tempdir().expect("dir");
-    let store = match common::postgres_url().await {
+    let store = match testkit::postgres_url().await {
         Some(url) => vec![
             ("DATABASE_URL".to_owned(), url),
             (

@@ -2,11 +2,9 @@
 //! arrive, at expiry and after a 401, across two coordinators sharing one SQLite file; "Access
 //! Denied" backs off and leaves the connection good; a revoked refresh token means "reconnect".
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::support::*;
 use serde_json::json;
 use zoho::ConnectionId;
 use zoho::crm::{CrmClient, CrmError};

@@ -1,0 +1,7 @@
+//! The emulator's HTTP tests, as one binary: Zoho Accounts, the control API and CRM v8 against a
+//! fresh emulator on 127.0.0.1 per test.
+
+mod accounts;
+mod control;
+mod crm;
+mod support;

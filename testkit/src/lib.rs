@@ -1,0 +1,69 @@
+//! What zportal's tests share, so no crate keeps its own copy: a fresh PostgreSQL schema when the
+//! run has a test database ([`postgres_url`]), an emulator on a free loopback port
+//! ([`emulator`]), one tokio runtime per test binary ([`block_on`]), where the test target keeps
+//! its files ([`target_dir`]), and — with feature `server` — a real zportal in front of the
+//! emulator with a client that walks the sign-in as a browser does ([`server`]).
+
+#[cfg(feature = "server")]
+pub mod server;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::LazyLock;
+
+/// With `ZPORTAL_TEST_POSTGRES_URL` set (as `cargo xtask test` does on its PostgreSQL run), the URL
+/// of a fresh schema in that database; `None` otherwise (the suites then run on SQLite).
+pub async fn postgres_url() -> Option<String> {
+    let url = std::env::var("ZPORTAL_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let schema = format!("t_{:016x}", rand::random::<u64>());
+    let admin = sqlx::PgPool::connect(&url).await.expect("test PostgreSQL");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .expect("a fresh schema");
+    admin.close().await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Some(format!("{url}{sep}options[search_path]={schema}"))
+}
+
+/// A fresh emulator on a free port of 127.0.0.1, keeping its state in `state_file` if given.
+pub async fn emulator_with(state_file: Option<PathBuf>) -> emulator::Running {
+    emulator::start(emulator::Options {
+        addr: "127.0.0.1:0".parse().expect("addr"),
+        state_file,
+    })
+    .await
+    .expect("emulator starts")
+}
+
+/// A fresh emulator on a free port of 127.0.0.1, in memory only.
+pub async fn emulator() -> emulator::Running {
+    emulator_with(None).await
+}
+
+static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+});
+
+/// Runs `f` to completion on the one runtime of this test binary. Leptos keeps process-wide
+/// state (its task spawner among it): a runtime per test would let a render wait on a runtime
+/// that another test has already shut down.
+pub fn block_on<F: Future>(f: F) -> F::Output {
+    RUNTIME.block_on(f)
+}
+
+/// The target directory this test binary was built into (`…/target`, whatever
+/// `CARGO_TARGET_DIR` says): test binaries live in `<target>/<profile>/deps`.
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    exe.ancestors()
+        .nth(3)
+        .expect("<target>/<profile>/deps/<test binary>")
+        .to_path_buf()
+}
