@@ -31,38 +31,7 @@ pub struct SignedIn {
 /// Who is signed in here, or `None` when nobody is.
 #[server(endpoint = "session/me", input = GetUrl, output = Json)]
 pub async fn who_is_signed_in() -> Result<Option<SignedIn>, AppError> {
-    use crate::context;
-    use zoho::ConnectionId;
-    use zoho::vault::ConnectionStatus;
-
-    let ctx = context::server_context()?;
-    let session = context::session().await?;
-    let accounts = context::accounts(&session).await?;
-    let mut list = Vec::new();
-    for id in &accounts.connections {
-        // A connection disconnected from another browser is simply gone here.
-        let Some(c) = ctx.zoho.vault.get(&ConnectionId::new(id.clone())).await? else {
-            continue;
-        };
-        list.push(AccountDto {
-            id: c.id.to_string(),
-            email: c.email,
-            org_name: c.org_name,
-            dc: c.key.dc.location().to_owned(),
-            dc_name: c.key.dc.name().to_owned(),
-            needs_reconnect: c.status == ConnectionStatus::NeedsReconnect,
-        });
-    }
-    let active = accounts
-        .active
-        .as_ref()
-        .and_then(|a| list.iter().find(|c| &c.id == a))
-        .or_else(|| list.first())
-        .cloned();
-    Ok(active.map(|active| SignedIn {
-        active,
-        accounts: list,
-    }))
+    ssr::who_is_signed_in().await
 }
 
 /// The header's account controls.
@@ -146,5 +115,47 @@ pub fn SignedInHome(me: SignedIn) -> impl IntoView {
             </p>
             <crate::records::ModuleNav />
         </section>
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    //! The server's half: this session's accounts, read from the vault.
+
+    use super::*;
+
+    pub async fn who_is_signed_in() -> Result<Option<SignedIn>, AppError> {
+        use crate::context;
+        use zoho::ConnectionId;
+        use zoho::vault::ConnectionStatus;
+
+        let ctx = context::server_context()?;
+        let session = context::session().await?;
+        let accounts = context::accounts(&session).await?;
+        let mut list = Vec::new();
+        for id in &accounts.connections {
+            // A connection disconnected from another browser is simply gone here.
+            let Some(c) = ctx.zoho.vault.get(&ConnectionId::new(id.clone())).await? else {
+                continue;
+            };
+            list.push(AccountDto {
+                id: c.id.to_string(),
+                email: c.email,
+                org_name: c.org_name,
+                dc: c.key.dc.location().to_owned(),
+                dc_name: c.key.dc.name().to_owned(),
+                needs_reconnect: c.status == ConnectionStatus::NeedsReconnect,
+            });
+        }
+        let active = accounts
+            .active
+            .as_ref()
+            .and_then(|a| list.iter().find(|c| &c.id == a))
+            .or_else(|| list.first())
+            .cloned();
+        Ok(active.map(|active| SignedIn {
+            active,
+            accounts: list,
+        }))
     }
 }

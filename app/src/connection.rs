@@ -29,37 +29,7 @@ pub struct ConnectionHealth {
 /// The active connection's health; `Unauthenticated` when this browser has none.
 #[server(endpoint = "connection/health", input = GetUrl, output = Json)]
 pub async fn get_connection_health() -> Result<ConnectionHealth, AppError> {
-    use crate::context;
-    use zoho::vault::ConnectionStatus;
-    let ctx = context::server_context()?;
-    let before = context::active_connection().await?;
-    // A live call through the refresher: renews the access token when it is due and notices a
-    // refresh token Zoho no longer accepts.
-    let notice = match ctx.zoho.crm.org(&before.id).await {
-        Ok(_) => None,
-        Err(e) => match AppError::from(e) {
-            AppError::NeedsReconnect => None,
-            AppError::Throttled { retry_at } => Some(format!(
-                "Zoho is limiting requests right now; zportal will try again after {}.",
-                utc(retry_at)
-            )),
-            other => Some(other.to_string()),
-        },
-    };
-    let c = context::active_connection().await?;
-    Ok(ConnectionHealth {
-        notice,
-        dc: c.key.dc.location().to_owned(),
-        dc_name: c.key.dc.name().to_owned(),
-        org_name: c.org_name,
-        org_zgid: c.key.org.to_string(),
-        email: c.email,
-        scopes: c.scopes,
-        last_refresh_at: c.last_refresh_at,
-        access_expires_at: c.access_expires_at,
-        connected_at: c.created_at,
-        needs_reconnect: c.status == ConnectionStatus::NeedsReconnect,
-    })
+    ssr::health().await
 }
 
 use crate::time::{LocalTime, iso, utc};
@@ -138,5 +108,46 @@ fn HealthTable(h: ConnectionHealth) -> impl IntoView {
             <dt>"Access token expires"</dt>
             <dd data-testid="expiry">{when(h.access_expires_at)}</dd>
         </dl>
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    //! The server's half: the stored connection, and a live call through the refresher.
+
+    use super::*;
+
+    pub async fn health() -> Result<ConnectionHealth, AppError> {
+        use crate::context;
+        use zoho::vault::ConnectionStatus;
+        let ctx = context::server_context()?;
+        let before = context::active_connection().await?;
+        // A live call through the refresher: renews the access token when it is due and notices a
+        // refresh token Zoho no longer accepts.
+        let notice = match ctx.zoho.crm.org(&before.id).await {
+            Ok(_) => None,
+            Err(e) => match AppError::from(e) {
+                AppError::NeedsReconnect => None,
+                AppError::Throttled { retry_at } => Some(format!(
+                    "Zoho is limiting requests right now; zportal will try again after {}.",
+                    utc(retry_at)
+                )),
+                other => Some(other.to_string()),
+            },
+        };
+        let c = context::active_connection().await?;
+        Ok(ConnectionHealth {
+            notice,
+            dc: c.key.dc.location().to_owned(),
+            dc_name: c.key.dc.name().to_owned(),
+            org_name: c.org_name,
+            org_zgid: c.key.org.to_string(),
+            email: c.email,
+            scopes: c.scopes,
+            last_refresh_at: c.last_refresh_at,
+            access_expires_at: c.access_expires_at,
+            connected_at: c.created_at,
+            needs_reconnect: c.status == ConnectionStatus::NeedsReconnect,
+        })
     }
 }

@@ -31,52 +31,16 @@ pub struct DcChosen {
     pub accounts_server: String,
 }
 
-#[cfg(feature = "ssr")]
-const PREFERRED_DC: &str = "preferred_dc";
-
 /// Lists the enabled data centers, preselecting the one this browser chose before.
 #[server(endpoint = "auth/data-centers", input = GetUrl, output = Json)]
 pub async fn data_centers() -> Result<DcChoices, AppError> {
-    use crate::context;
-    let ctx = context::server_context()?;
-    let session = context::session().await?;
-    let stored: Option<String> = session.get(PREFERRED_DC).await?;
-    let selected = stored
-        .and_then(|s| s.parse::<zoho::DataCenter>().ok())
-        .filter(|dc| ctx.zoho.dcs().endpoints(*dc).is_ok())
-        .unwrap_or_else(|| ctx.zoho.dcs().default_dc());
-    Ok(DcChoices {
-        options: ctx
-            .zoho
-            .dcs()
-            .enabled()
-            .map(|dc| DcOption {
-                location: dc.location().to_owned(),
-                name: dc.name().to_owned(),
-            })
-            .collect(),
-        selected: selected.location().to_owned(),
-    })
+    ssr::data_centers().await
 }
 
 /// Remembers this browser's data center in its session, so the next visit starts there.
 #[server(endpoint = "auth/data-center", output = Json)]
 pub async fn choose_data_center(location: String) -> Result<DcChosen, AppError> {
-    use crate::context;
-    let ctx = context::server_context()?;
-    let dc: zoho::DataCenter = location
-        .parse()
-        .map_err(|_| AppError::BadRequest("That data center is not one Zoho has.".into()))?;
-    let endpoints = ctx.zoho.dcs().endpoints(dc).map_err(|_| {
-        AppError::BadRequest(format!("{} is not enabled on this zportal.", dc.name()))
-    })?;
-    let session = context::session().await?;
-    session.insert(PREFERRED_DC, dc.location()).await?;
-    Ok(DcChosen {
-        location: dc.location().to_owned(),
-        name: dc.name().to_owned(),
-        accounts_server: endpoints.accounts_server.clone(),
-    })
+    ssr::choose_data_center(location).await
 }
 
 /// The "Data center" select and the "Sign in with Zoho" button.
@@ -185,5 +149,56 @@ pub fn SignInError() -> impl IntoView {
             <p role="alert">{text}</p>
             <SignInPanel />
         </section>
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    //! The server's half: the enabled data centers and this session's choice among them.
+
+    use super::*;
+
+    /// The session key of the data center this browser chose.
+    const PREFERRED_DC: &str = "preferred_dc";
+
+    pub async fn data_centers() -> Result<DcChoices, AppError> {
+        use crate::context;
+        let ctx = context::server_context()?;
+        let session = context::session().await?;
+        let stored: Option<String> = session.get(PREFERRED_DC).await?;
+        let selected = stored
+            .and_then(|s| s.parse::<zoho::DataCenter>().ok())
+            .filter(|dc| ctx.zoho.dcs().endpoints(*dc).is_ok())
+            .unwrap_or_else(|| ctx.zoho.dcs().default_dc());
+        Ok(DcChoices {
+            options: ctx
+                .zoho
+                .dcs()
+                .enabled()
+                .map(|dc| DcOption {
+                    location: dc.location().to_owned(),
+                    name: dc.name().to_owned(),
+                })
+                .collect(),
+            selected: selected.location().to_owned(),
+        })
+    }
+
+    pub async fn choose_data_center(location: String) -> Result<DcChosen, AppError> {
+        use crate::context;
+        let ctx = context::server_context()?;
+        let dc: zoho::DataCenter = location
+            .parse()
+            .map_err(|_| AppError::BadRequest("That data center is not one Zoho has.".into()))?;
+        let endpoints = ctx.zoho.dcs().endpoints(dc).map_err(|_| {
+            AppError::BadRequest(format!("{} is not enabled on this zportal.", dc.name()))
+        })?;
+        let session = context::session().await?;
+        session.insert(PREFERRED_DC, dc.location()).await?;
+        Ok(DcChosen {
+            location: dc.location().to_owned(),
+            name: dc.name().to_owned(),
+            accounts_server: endpoints.accounts_server.clone(),
+        })
     }
 }
