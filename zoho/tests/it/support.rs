@@ -1,5 +1,6 @@
 //! An emulator on 127.0.0.1 and "processes" (vault + coordinator + CRM client) sharing one SQLite
-//! file (or one PostgreSQL schema, on the PostgreSQL run), with ada's connection imported the way the CLI does it.
+//! file (or one PostgreSQL schema, on the PostgreSQL run), with ada's connection imported the way
+//! the CLI does it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,8 +12,8 @@ use zoho::oauth::{ClientConfig, OAuthClient};
 use zoho::refresh::Settings;
 use zoho::vault::postgres::PgRepo;
 use zoho::vault::sqlite::SqliteRepo;
-use zoho::vault::{ConnectionKey, ConnectionRepo, NewConnection, TokenCipher, Vault};
-use zoho::{ClientId, ConnectionId, DataCenter, DcTable, Secret, Zoho};
+use zoho::vault::{ConnectionRepo, TokenCipher, Vault};
+use zoho::{ClientId, ConnectionId, DataCenter, DcTable, Secret, SignedIn, Zoho};
 
 pub struct World {
     pub emulator: emulator::Running,
@@ -118,7 +119,8 @@ impl World {
         (zoho.vault, zoho.crm, zoho.oauth)
     }
 
-    /// Imports ada's connection from a self-client code, exchanged and stored.
+    /// Imports ada's connection the way the CLI does: a self-client code, exchanged, and the
+    /// sign-in completed (user and org read, the connection stored).
     pub async fn connect_ada(&self, vault: &Vault, oauth: &OAuthClient) -> ConnectionId {
         let grant = self
             .control(
@@ -132,34 +134,11 @@ impl World {
             .await
             .expect("exchange");
         let http = zoho::http::client(Duration::from_secs(5)).expect("http client");
-        let user = zoho::crm::identity::current_user(
-            &http,
-            tokens.api(DataCenter::Us),
-            &tokens.access_token,
-        )
-        .await
-        .expect("user");
-        let org = zoho::crm::identity::org(&http, tokens.api(DataCenter::Us), &tokens.access_token)
-            .await
-            .expect("org");
-        let c = vault
-            .save_sign_in(NewConnection {
-                key: ConnectionKey {
-                    client_id: ClientId::new("1000.ZPORTALDEV"),
-                    dc: DataCenter::Us,
-                    org: org.zgid,
-                    user: user.zuid,
-                },
-                email: user.email,
-                org_name: org.name,
-                scopes: tokens.scopes,
-                refresh_token: tokens.refresh_token,
-                access_token: tokens.access_token,
-                access_expires_at: now() + tokens.expires_in,
-            })
-            .await
-            .expect("saved");
-        c.id
+        let zoho = Zoho::new(oauth.clone(), vault.clone(), http, settings());
+        match zoho.complete_sign_in(DataCenter::Us, tokens).await {
+            Ok(SignedIn::Stored(c)) => c.id,
+            other => panic!("ada's import: {other:?}"),
+        }
     }
 
     pub async fn refreshes(&self) -> u64 {
