@@ -65,6 +65,14 @@ async fn ada_signed_in() -> (Stack, Browser) {
     (stack, browser)
 }
 
+/// eva (another DC's user), signed in on an impatient zportal.
+async fn eva_signed_in() -> (Stack, Browser) {
+    let stack = impatient_stack().await;
+    let browser = Browser::new();
+    browser.sign_in(&stack, "eva@eu.zportal.test").await;
+    (stack, browser)
+}
+
 /// A Zoho whose answers time out after a second.
 async fn impatient_stack() -> Stack {
     stack_with(&[], |c| c.zoho_timeout = Duration::from_secs(1)).await
@@ -242,9 +250,7 @@ fn refresh_failing_leaves_the_connection_active() {
 fn a_refused_refresh_token_means_reconnect() {
     testkit::block_on(async {
         let mut survived = 0;
-        let other = impatient_stack().await;
-        let eva = Browser::new();
-        eva.sign_in(&other, "eva@eu.zportal.test").await;
+        let (other, eva) = eva_signed_in().await;
         other
             .control("tokens/expire", json!({"email": "eva@eu.zportal.test"}))
             .await;
@@ -264,9 +270,7 @@ fn a_refused_refresh_token_means_reconnect() {
 fn revoke_failing_still_disconnects() {
     testkit::block_on(async {
         let mut survived = 0;
-        let other = impatient_stack().await;
-        let eva = Browser::new();
-        eva.sign_in(&other, "eva@eu.zportal.test").await;
+        let (other, eva) = eva_signed_in().await;
         // Revoke failing at disconnect (down, too slow, limiting): the user still gets out, and
         // the connection is gone here.
         for kind in ["http_500", "delay", "access_denied"] {
@@ -424,9 +428,7 @@ struct CrmCase {
 }
 
 async fn crm_case() -> CrmCase {
-    let stack = impatient_stack().await;
-    let browser = Browser::new();
-    browser.sign_in(&stack, "eva@eu.zportal.test").await;
+    let (stack, browser) = eva_signed_in().await;
     let (status, page) = list(&browser, &stack).await;
     assert_eq!(status, 200);
     let lead = page["rows"][0]["id"].as_str().expect("a Lead").to_owned();
