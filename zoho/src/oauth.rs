@@ -158,14 +158,19 @@ fn status(code: u16) -> OAuthError {
 /// Talks to Zoho Accounts for one configured client.
 #[derive(Clone, Debug)]
 pub struct OAuthClient {
-    pub config: ClientConfig,
+    /// Shared: every request's context holds a clone of this client.
+    pub config: Arc<ClientConfig>,
     pub dcs: Arc<DcTable>,
     http: reqwest::Client,
 }
 
 impl OAuthClient {
     pub fn new(config: ClientConfig, dcs: Arc<DcTable>, http: reqwest::Client) -> Self {
-        OAuthClient { config, dcs, http }
+        OAuthClient {
+            config: Arc::new(config),
+            dcs,
+            http,
+        }
     }
 
     /// Starts a sign-in at `dc`: fresh state and PKCE verifier, and the authorization URL.
