@@ -133,20 +133,40 @@ async fn main() -> Result<()> {
     let auth = format!("Authorization: Zoho-oauthtoken {token}");
 
     for c in CLIENTS {
-        step(&format!("proxy overhead at {c} clients"));
-        let z = wrk.run(&via_zportal, c, time, std::slice::from_ref(&cookie))?;
-        let d = wrk.run(&direct, c, time, std::slice::from_ref(&auth))?;
+        step(&format!(
+            "proxy overhead at {c} clients (three runs each way)"
+        ));
+        let (mut z, mut d) = (Vec::new(), Vec::new());
+        for _ in 0..RUNS {
+            z.push(wrk.run(&via_zportal, c, time, std::slice::from_ref(&cookie))?);
+            d.push(wrk.run(&direct, c, time, std::slice::from_ref(&auth))?);
+        }
+        // Single runs vary by ±20 % here: each figure is the median of the runs.
+        let m = |runs: &[wrk::Run], of: fn(&wrk::Run) -> f64| median(runs.iter().map(of));
+        let ratios = z.iter().zip(&d).map(|(z, d)| z.rps() / d.rps());
         let p = format!("proxy.c{c}");
-        f.set(format!("{p}.zportal_rps"), z.rps());
-        f.set(format!("{p}.direct_rps"), d.rps());
-        f.set(format!("{p}.ratio"), z.rps() / d.rps());
-        f.set(format!("{p}.zportal_p50_ms"), z.p50_ms());
-        f.set(format!("{p}.zportal_p99_ms"), z.p99_ms());
-        f.set(format!("{p}.direct_p50_ms"), d.p50_ms());
-        f.set(format!("{p}.direct_p99_ms"), d.p99_ms());
-        f.set(format!("{p}.added_p50_ms"), z.p50_ms() - d.p50_ms());
-        f.set(format!("{p}.added_p99_ms"), z.p99_ms() - d.p99_ms());
+        f.set(format!("{p}.zportal_rps"), m(&z, wrk::Run::rps));
+        f.set(format!("{p}.direct_rps"), m(&d, wrk::Run::rps));
+        f.set(format!("{p}.ratio"), median(ratios));
+        f.set(format!("{p}.zportal_p50_ms"), m(&z, wrk::Run::p50_ms));
+        f.set(format!("{p}.zportal_p99_ms"), m(&z, wrk::Run::p99_ms));
+        f.set(format!("{p}.direct_p50_ms"), m(&d, wrk::Run::p50_ms));
+        f.set(format!("{p}.direct_p99_ms"), m(&d, wrk::Run::p99_ms));
+        let added = |of: fn(&wrk::Run) -> f64| median(z.iter().zip(&d).map(|(z, d)| of(z) - of(d)));
+        f.set(format!("{p}.added_p50_ms"), added(wrk::Run::p50_ms));
+        f.set(format!("{p}.added_p99_ms"), added(wrk::Run::p99_ms));
     }
+
+    step("where a proxied list's time goes (Server-Timing of 500 calls)");
+    for (part, ms) in breakdown(&ada.http, &via_zportal, 500).await? {
+        f.set(format!("breakdown.{part}_ms"), ms);
+    }
+
+    step("a revocation by the CLI reaching the running server");
+    f.set(
+        "coherence.cli_revoke_ms",
+        cli_revoke_reaches_server(&stack).await?,
+    );
 
     step("server-side rendering of the Leads page");
     let page = format!("{}/m/Leads", stack.server.base);
@@ -232,6 +252,78 @@ async fn main() -> Result<()> {
         started.elapsed().as_secs()
     );
     Ok(())
+}
+
+/// Each load figure is the median of this many runs.
+const RUNS: usize = 3;
+
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The parts of the server's `Server-Timing` over `calls` sequential calls: the median of each
+/// (session, connection, zoho, total), and `rest` — the total less the named parts (routing,
+/// the server function's arguments, encoding the answer).
+async fn breakdown(http: &reqwest::Client, url: &str, calls: usize) -> Result<Vec<(String, f64)>> {
+    let mut parts: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    for _ in 0..calls {
+        let res = http.get(url).send().await?;
+        let header = res
+            .headers()
+            .get("server-timing")
+            .and_then(|v| v.to_str().ok())
+            .context("no Server-Timing header (ZPORTAL_SERVER_TIMING=1)")?
+            .to_owned();
+        res.bytes().await?;
+        let mut named = 0.0;
+        for item in header.split(", ") {
+            let Some((name, dur)) = item.split_once(";dur=") else {
+                continue;
+            };
+            let ms: f64 = dur.parse().context("a Server-Timing duration")?;
+            if name == "total" {
+                parts.entry("rest".into()).or_default().push(ms - named);
+            } else {
+                named += ms;
+            }
+            parts.entry(name.to_owned()).or_default().push(ms);
+        }
+    }
+    Ok(parts
+        .into_iter()
+        .map(|(k, v)| (k, median(v.into_iter())))
+        .collect())
+}
+
+/// Signs a second user in, warms the server's copy of the session and connection, revokes the
+/// connection with `server connections revoke` (another process, same SQLite file) and times
+/// until the server answers as signed out.
+async fn cli_revoke_reaches_server(stack: &Stack) -> Result<f64> {
+    let user = Browser::new()?;
+    user.sign_in(&stack.server.base, USERS[9]).await?;
+    let me = format!("{}/api/session/me", stack.server.base);
+    let who: serde_json::Value = user.http.get(&me).send().await?.json().await?;
+    let id = who["active"]["id"]
+        .as_str()
+        .context("the signed-in connection's id")?
+        .to_owned();
+    stack.revoke_by_cli(&id).await?;
+    let start = Instant::now();
+    loop {
+        let who: serde_json::Value = user.http.get(&me).send().await?.json().await?;
+        if who.is_null() {
+            return Ok(start.elapsed().as_secs_f64() * 1000.0);
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            bail!("the server still used a revoked connection after 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 /// `total` complete sign-ins spread over the seeded users, [`SIGN_IN_CONCURRENCY`] at a time;

@@ -66,6 +66,8 @@ pub struct Stack {
     pub token_key: String,
     pub data_dir: PathBuf,
     pub http: reqwest::Client,
+    /// The server binary, for a second process on the same store (the CLI).
+    server_bin: PathBuf,
 }
 
 pub struct Binaries<'a> {
@@ -107,6 +109,7 @@ impl Stack {
             .env("ZOHO_EMULATOR_URL", &emulator.base)
             .env("ZPORTAL_DATA_DIR", data_dir)
             .env("ZPORTAL_TOKEN_KEY", &token_key)
+            .env("ZPORTAL_SERVER_TIMING", "1")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()
@@ -122,7 +125,27 @@ impl Stack {
             token_key,
             data_dir: data_dir.to_path_buf(),
             http,
+            server_bin: bin.server.to_path_buf(),
         })
+    }
+
+    /// `server connections revoke <id>` on the server's store, as an operator runs it.
+    pub async fn revoke_by_cli(&self, id: &str) -> Result<()> {
+        let out = tokio::process::Command::new(&self.server_bin)
+            .args(["connections", "revoke", id])
+            .env("ZOHO_EMULATOR_URL", &self.emulator.base)
+            .env("ZPORTAL_DATA_DIR", &self.data_dir)
+            .env("ZPORTAL_TOKEN_KEY", &self.token_key)
+            .env("RUST_LOG", "warn")
+            .output()
+            .await?;
+        if !out.status.success() {
+            bail!(
+                "connections revoke: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(())
     }
 
     /// Calls the emulator's control API.

@@ -69,6 +69,9 @@ pub struct Config {
     pub sign_in_ttl: Duration,
     /// The longest any single call to Zoho may take (`ZPORTAL_ZOHO_TIMEOUT`).
     pub zoho_timeout: Duration,
+    /// Whether answers say where their time went (`ZPORTAL_SERVER_TIMING=1`: a `Server-Timing`
+    /// header; the bench turns it on).
+    pub server_timing: bool,
 }
 
 /// The scopes zportal asks for: only what the UI uses (modules, their metadata, the user, the org).
@@ -162,6 +165,17 @@ impl Config {
         let zoho_timeout =
             parse_duration("ZPORTAL_ZOHO_TIMEOUT", var("ZPORTAL_ZOHO_TIMEOUT"), "10s")?;
 
+        let server_timing = match var("ZPORTAL_SERVER_TIMING").as_deref() {
+            None | Some("" | "0") => false,
+            Some("1") => true,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "ZPORTAL_SERVER_TIMING",
+                    format!("expected `0` or `1`, got {other:?}"),
+                ));
+            }
+        };
+
         let log_format = match var("ZPORTAL_LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -228,6 +242,7 @@ impl Config {
             lease_ttl,
             sign_in_ttl: Duration::from_secs(600),
             zoho_timeout,
+            server_timing,
         })
     }
 

@@ -3,6 +3,7 @@
 // Rendering the app's typed views server-side nests deeper than rustc's default limit.
 #![recursion_limit = "256"]
 
+mod assets;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -42,7 +43,24 @@ pub struct AppState {
     /// What server functions get too: Zoho (the DC table, the vault, the CRM client).
     pub ctx: ServerContext,
     pub sessions: store::Sessions,
+    /// The tasks that keep this process's caches true to other processes' changes.
+    _followers: Arc<Followers>,
 }
+
+/// Background tasks that live as long as the state: aborted when its last clone goes (a test's
+/// server, say), so no listener outlives the store it listens to.
+struct Followers(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Followers {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
+/// How often a server reads the SQLite change log (the CLI's changes reach it within this).
+const BUS_POLL: Duration = Duration::from_secs(1);
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
@@ -70,6 +88,8 @@ pub enum StartError {
     DataCenters(#[from] zoho::DcError),
     #[error(transparent)]
     Vault(#[from] VaultError),
+    #[error(transparent)]
+    Bus(#[from] zoho::bus::BusError),
     #[error("token key: {0}")]
     TokenKey(String),
     #[error("{0}")]
@@ -80,7 +100,13 @@ impl AppState {
     /// Opens the store and builds the state for `config`.
     pub async fn new(config: Config, leptos_options: LeptosOptions) -> Result<Self, StartError> {
         let (zoho, sessions) = open_zoho(&config).await?;
+        // Subscribed before the bus listens, so the first resync reaches both.
+        let followers = vec![zoho.follow(), sessions.follow()]
+            .into_iter()
+            .chain(zoho.vault.bus().listen(BUS_POLL))
+            .collect();
         Ok(AppState {
+            _followers: Arc::new(Followers(followers)),
             leptos_options,
             ctx: ServerContext {
                 zoho,
@@ -106,7 +132,7 @@ pub async fn open_zoho(config: &Config) -> Result<(Zoho, store::Sessions), Start
         ZohoTarget::Embedded { addr } => DcTable::emulator(&format!("http://{addr}"), &config.dcs)?,
     });
     let cipher = keys::load_cipher(config)?;
-    let vault = Vault::new(store.connections, Arc::new(cipher));
+    let vault = Vault::on_bus(store.connections, Arc::new(cipher), store.bus);
     let http = zoho::http::client(config.zoho_timeout)
         .map_err(|e| StartError::Client(format!("the HTTP client for Zoho: {e}")))?;
     let oauth = OAuthClient::new(client_config(config)?, dcs, http.clone());
@@ -156,10 +182,17 @@ pub fn build_router(state: AppState) -> Router {
     let fallback_ctx = state.ctx.clone();
     let leptos_options = state.leptos_options.clone();
     let origin = csrf::PublicOrigin(state.config.public_origin().into());
+    let timing = state.config.server_timing;
+    let pkg = format!("/{}", state.leptos_options.site_pkg_dir);
+    let pkg_files = assets::pkg(
+        &state.leptos_options.site_root,
+        &state.leptos_options.site_pkg_dir,
+    );
 
-    Router::new()
+    let router = Router::new()
         .merge(ops::router())
         .merge(auth::router())
+        .nest_service(&pkg, pkg_files)
         .leptos_routes_with_context(
             &state,
             routes,
@@ -184,6 +217,7 @@ pub fn build_router(state: AppState) -> Router {
         ))
         .layer(sessions::layer(state.sessions.clone(), &state.config))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(assets::compression())
         .layer(axum::middleware::from_fn_with_state(
             csp_policy(&state),
             headers::set,
@@ -192,7 +226,12 @@ pub fn build_router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .with_state(state)
+        .with_state(state);
+    if timing {
+        router.layer(axum::middleware::from_fn(sessions::server_timing))
+    } else {
+        router
+    }
 }
 
 /// The largest request body zportal reads (a record form is a few KB); larger gets 413.

@@ -51,10 +51,15 @@ pub async fn timeouts(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    if let Ok(Some(accounts)) = session
+    // The first read loads the session: from memory when this process has it.
+    let start = std::time::Instant::now();
+    let signed_in = session
         .get::<app::context::Accounts>(app::context::ACCOUNTS)
-        .await
-    {
+        .await;
+    if let Some(t) = req.extensions().get::<app::context::Timings>() {
+        t.add("session", start.elapsed());
+    }
+    if let Ok(Some(accounts)) = signed_in {
         let age = zoho::clock::now() - accounts.signed_in_at;
         if age > limits.max.as_secs() as i64 {
             tracing::info!("session reached its absolute lifetime; signing out");
@@ -74,6 +79,22 @@ pub async fn timeouts(
         }
     }
     next.run(req).await
+}
+
+/// With `ZPORTAL_SERVER_TIMING=1`: times the request and says where its time went in a
+/// `Server-Timing` header (see [`app::context::Timings`]).
+pub async fn server_timing(
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let timings = app::context::Timings::default();
+    req.extensions_mut().insert(timings.clone());
+    let start = std::time::Instant::now();
+    let mut res = next.run(req).await;
+    if let Ok(v) = axum::http::HeaderValue::from_str(&timings.header(start.elapsed())) {
+        res.headers_mut().insert("server-timing", v);
+    }
+    res
 }
 
 #[cfg(test)]

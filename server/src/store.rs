@@ -1,7 +1,8 @@
 //! Where zportal keeps its state, chosen by `DATABASE_URL`: SQLite (the default, one machine) or
 //! PostgreSQL (several server processes behind a load balancer). Either holds the same two things:
 //! the Zoho connections (`zoho::vault`'s repositories) and the browser sessions (tower-sessions'
-//! sqlx stores), so any process can serve any request.
+//! sqlx stores), so any process can serve any request — and the change bus over it, by which each
+//! process keeps its in-memory copies (connections, sessions) true to what the others write.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,9 +10,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use tokio::sync::broadcast::error::RecvError;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+use zoho::bus::{Bus, Change, Event, Topic};
+use zoho::cache::Coherent;
 use zoho::vault::ConnectionRepo;
 use zoho::vault::postgres::PgRepo;
 use zoho::vault::sqlite::SqliteRepo;
@@ -27,6 +31,7 @@ pub fn is_postgres(url: &str) -> bool {
 pub struct Store {
     pub connections: Arc<dyn ConnectionRepo>,
     pub sessions: Sessions,
+    pub bus: Bus,
 }
 
 /// Opens the database `url` names and brings both schemas up to date.
@@ -40,9 +45,11 @@ pub async fn open(url: &str) -> Result<Store, StartError> {
             .await?;
         let sessions = PostgresStore::new(pool.clone());
         sessions.migrate().await.map_err(session_error)?;
+        let bus = Bus::postgres(pool.clone()).await?;
         Ok(Store {
             connections: Arc::new(PgRepo::new(pool.clone()).await?),
-            sessions: Sessions::Postgres(sessions, pool),
+            sessions: Sessions::new(Backend::Postgres(sessions, pool), bus.clone()),
+            bus,
         })
     } else {
         // WAL mode with a busy timeout, created if missing.
@@ -57,64 +64,145 @@ pub async fn open(url: &str) -> Result<Store, StartError> {
             .await?;
         let sessions = SqliteStore::new(pool.clone());
         sessions.migrate().await.map_err(session_error)?;
+        let bus = Bus::sqlite(pool.clone()).await?;
         Ok(Store {
             connections: Arc::new(SqliteRepo::new(pool.clone()).await?),
-            sessions: Sessions::Sqlite(sessions, pool),
+            sessions: Sessions::new(Backend::Sqlite(sessions, pool), bus.clone()),
+            bus,
         })
     }
 }
 
 /// The session store of either database (with its pool, for counting).
 #[derive(Clone, Debug)]
-pub enum Sessions {
+pub enum Backend {
     Sqlite(SqliteStore, SqlitePool),
     Postgres(PostgresStore, PgPool),
+}
+
+/// How many sessions a process keeps in memory, and how long it trusts each without hearing of
+/// a change (a backstop: the bus announces every change).
+const CACHED_SESSIONS: usize = 50_000;
+const SESSION_CACHE_TTL: Duration = Duration::from_secs(60);
+
+/// Browser sessions: the database's, read through a bounded in-process copy. Every write goes
+/// to the database first, then the copy, then the bus (so the other processes drop theirs).
+#[derive(Clone, Debug)]
+pub struct Sessions {
+    backend: Backend,
+    cache: Arc<Coherent<Id, Record>>,
+    bus: Bus,
+}
+
+fn bus_error(e: zoho::bus::BusError) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
 }
 
 #[async_trait]
 impl SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        match self {
-            Sessions::Sqlite(s, _) => s.create(record).await,
-            Sessions::Postgres(s, _) => s.create(record).await,
+        match &self.backend {
+            Backend::Sqlite(s, _) => s.create(record).await?,
+            Backend::Postgres(s, _) => s.create(record).await?,
         }
+        // A new id: no process can have cached it.
+        self.cache
+            .fill(self.cache.epoch(), record.id, record.clone());
+        Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        match self {
-            Sessions::Sqlite(s, _) => s.save(record).await,
-            Sessions::Postgres(s, _) => s.save(record).await,
+        match &self.backend {
+            Backend::Sqlite(s, _) => s.save(record).await?,
+            Backend::Postgres(s, _) => s.save(record).await?,
         }
+        self.cache.forget(&record.id);
+        self.cache
+            .fill(self.cache.epoch(), record.id, record.clone());
+        self.bus
+            .publish(Change::session(record.id))
+            .await
+            .map_err(bus_error)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        match self {
-            Sessions::Sqlite(s, _) => s.load(id).await,
-            Sessions::Postgres(s, _) => s.load(id).await,
+        // An entry past its expiry may have been extended by another process: ask the store.
+        if let Some(record) = self.cache.get(id)
+            && record.expiry_date > time::OffsetDateTime::now_utc()
+        {
+            return Ok(Some(record));
         }
+        let seen = self.cache.epoch();
+        let loaded = match &self.backend {
+            Backend::Sqlite(s, _) => s.load(id).await?,
+            Backend::Postgres(s, _) => s.load(id).await?,
+        };
+        if let Some(record) = &loaded
+            && self.bus.in_sync()
+        {
+            self.cache.fill(seen, *id, record.clone());
+        }
+        Ok(loaded)
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        match self {
-            Sessions::Sqlite(s, _) => s.delete(id).await,
-            Sessions::Postgres(s, _) => s.delete(id).await,
+        match &self.backend {
+            Backend::Sqlite(s, _) => s.delete(id).await?,
+            Backend::Postgres(s, _) => s.delete(id).await?,
         }
+        self.cache.forget(id);
+        self.bus
+            .publish(Change::session(id))
+            .await
+            .map_err(bus_error)
     }
 }
 
 impl Sessions {
+    fn new(backend: Backend, bus: Bus) -> Self {
+        Sessions {
+            backend,
+            cache: Arc::new(Coherent::new(CACHED_SESSIONS, SESSION_CACHE_TTL)),
+            bus,
+        }
+    }
+
+    /// Keeps this process's copy of the sessions true to what other processes change, for as
+    /// long as the task runs.
+    pub fn follow(&self) -> tokio::task::JoinHandle<()> {
+        let cache = self.cache.clone();
+        let mut events = self.bus.subscribe();
+        tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(Event::Changed(Change {
+                        topic: Topic::Session,
+                        key,
+                    })) => {
+                        if let Ok(id) = key.parse::<Id>() {
+                            cache.forget(&id);
+                        }
+                    }
+                    Ok(Event::Changed(_)) => {}
+                    Ok(Event::Resync) | Err(RecvError::Lagged(_)) => cache.forget_all(),
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        })
+    }
+
     /// Sessions that have not expired (signed in or in the middle of a sign-in).
     pub async fn count_live(&self) -> Result<i64, sqlx::Error> {
-        match self {
+        match &self.backend {
             // The store writes expiry dates as text; it compares them the same way.
-            Sessions::Sqlite(_, pool) => {
+            Backend::Sqlite(_, pool) => {
                 sqlx::query_scalar(
                     "SELECT COUNT(*) FROM tower_sessions WHERE datetime(expiry_date) >= datetime('now')",
                 )
                 .fetch_one(pool)
                 .await
             }
-            Sessions::Postgres(_, pool) => {
+            Backend::Postgres(_, pool) => {
                 sqlx::query_scalar(
                     "SELECT COUNT(*) FROM tower_sessions.session \
                      WHERE expiry_date >= (now() AT TIME ZONE 'utc')",
@@ -139,9 +227,9 @@ impl Sessions {
                 if let Err(e) = vault.prune_saves().await {
                     tracing::warn!(error = %e, "could not prune the save ledger");
                 }
-                let done = match &self {
-                    Sessions::Sqlite(s, _) => s.delete_expired().await,
-                    Sessions::Postgres(s, _) => s.delete_expired().await,
+                let done = match &self.backend {
+                    Backend::Sqlite(s, _) => s.delete_expired().await,
+                    Backend::Postgres(s, _) => s.delete_expired().await,
                 };
                 if let Err(e) = done {
                     tracing::warn!(error = %e, "could not delete expired sessions");

@@ -3,6 +3,7 @@
 //! change; `test` runs every check CI runs; `bench` measures a release build.
 
 mod postgres;
+mod site;
 mod tools;
 
 use std::path::PathBuf;
@@ -292,6 +293,7 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
     let hostile = summary(ws, "hostile")?;
     let faults = summary(ws, "faults")?;
     let restarts_sqlite = summary(ws, "restarts")?.lines().count();
+    let mut coherence = summary(ws, "coherence")?;
 
     // The suites that touch storage, again on PostgreSQL (every test in a fresh schema), plus
     // the tests that need several server processes sharing one database: among them the load
@@ -307,6 +309,7 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
     drop(database);
     let restarts_postgres = summary(ws, "restarts")?.lines().count();
     let load = summary(ws, "load")?;
+    coherence.push_str(&summary(ws, "coherence")?);
 
     let tried: u32 = hostile
         .lines()
@@ -339,6 +342,12 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
         ),
     ));
     rows.extend(figures(&load));
+    rows.extend(
+        coherence
+            .lines()
+            .filter_map(|l| l.split_once('\t'))
+            .map(|(what, took)| (format!("cross-process: {what}"), took.to_owned())),
+    );
     for (figure, value) in rows {
         println!("| {figure} | {value} |");
     }
@@ -348,7 +357,7 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
             "cargo leptos build --release (the site the browser tests use)",
             &mut ws.cargo(&["leptos", "build", "--release"]),
         )?;
-        report_wasm_size(ws)?;
+        site::precompress_and_gate(&ws.root)?;
         check_wasm_has_no_secrets(ws)?;
         end_to_end(ws)?;
     }
@@ -357,7 +366,7 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
 }
 
 /// Suites that leave a summary in the test target's tmp directory for the xtask to print.
-const SUMMARIES: &[&str] = &["hostile", "faults", "restarts", "load"];
+const SUMMARIES: &[&str] = &["hostile", "faults", "restarts", "load", "coherence"];
 
 fn clear_summaries(ws: &Workspace) {
     for suite in SUMMARIES {
@@ -439,29 +448,6 @@ fn check_wasm_dependencies(ws: &Workspace) -> Result<()> {
         bail!("the WASM build depends on server-only crates: {forbidden:?}");
     }
     println!("the WASM build holds none of reqwest, sqlx, tokio, aes-gcm, zoho, tower-sessions");
-    Ok(())
-}
-
-/// What a first visit may download for the app's code, gzipped.
-const WASM_BUDGET_KB: usize = 400;
-
-/// Prints the release bundle's size, raw and gzipped, and fails past the budget.
-fn report_wasm_size(ws: &Workspace) -> Result<()> {
-    use std::io::Write;
-    let wasm = ws.root.join("target/site/pkg/zportal.wasm");
-    let bytes = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(&bytes)?;
-    let gzipped = gz.finish()?.len();
-    println!(
-        "\nrelease WASM: {} KB raw, {} KB gzip ({}; budget {WASM_BUDGET_KB} KB gzip)",
-        bytes.len() / 1024,
-        gzipped / 1024,
-        wasm.display()
-    );
-    if gzipped > WASM_BUDGET_KB * 1024 {
-        bail!("the release WASM is over its budget of {WASM_BUDGET_KB} KB gzip");
-    }
     Ok(())
 }
 

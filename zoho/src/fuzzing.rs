@@ -2,12 +2,12 @@
 //! zportal): the parsers that read what Zoho or a browser sends, each fed arbitrary bytes.
 
 use crate::crm::ApiError;
-use crate::crm::records::{DataBody, page_or_empty, write_results};
+use crate::crm::records::{read_page, write_results};
 
 /// Reads a CRM list/search answer as the records client does.
 pub fn crm_page(status: u16, body: &[u8]) {
     let answer = (status, bytes::Bytes::copy_from_slice(body));
-    let _ = page_or_empty(crate::crm::json_body::<DataBody>(answer.clone()));
+    let _ = read_page(answer.clone(), &["Last_Name", "Owner"]);
     let _ = write_results(answer);
     let _: ApiError = crate::crm::api_error(status, body);
 }

@@ -3,6 +3,7 @@
 //!
 //! - leaves: [`clock`], [`dc`] (data centers and where they live), [`ids`], [`secret`],
 //!   [`meter`], [`cache`];
+//! - [`bus`]: changes one process tells the others of, so caches stay true;
 //! - [`http`]: the one HTTP client, where calls go, and the one transport error;
 //! - [`oauth`]: Zoho Accounts (authorization URL, code exchange, refresh, revoke);
 //! - [`vault`]: connections stored with their tokens encrypted;
@@ -11,6 +12,7 @@
 //! - [`connect`]: [`Zoho`], all of the above for one client, and the completion of a sign-in;
 //! - [`ledger`]: one record per form, however often its "Save" is pressed.
 
+pub mod bus;
 pub mod cache;
 pub mod clock;
 pub mod connect;

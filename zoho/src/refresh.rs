@@ -172,7 +172,7 @@ impl Coordinator {
 
     async fn load(&self, id: &ConnectionId) -> Result<Connection, RefreshError> {
         self.vault
-            .get(id)
+            .get_stored(id)
             .await
             .map_err(store_error)?
             .ok_or(RefreshError::NotFound)
@@ -216,6 +216,11 @@ impl Coordinator {
     /// Forgets what this process cached for `id` (after a disconnect, say).
     pub fn forget(&self, id: &ConnectionId) {
         guard(&self.cache).remove(id.as_str());
+    }
+
+    /// Forgets every cached token (changes to connections may have been missed).
+    pub fn forget_all(&self) {
+        guard(&self.cache).clear();
     }
 
     /// Refreshes unless the connection has moved past `seen` already.

@@ -4,6 +4,7 @@
 //! subscriber), `ops` (the metrics recorder) and `load` (its file-descriptor limit and long run).
 
 mod cli;
+mod coherence;
 mod faults;
 mod hostile;
 mod many_servers;

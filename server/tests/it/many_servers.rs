@@ -1,5 +1,5 @@
 //! Several server processes, one PostgreSQL: two real `server` binaries share a database and an
-//! emulator. A session made on one is good on the other; 200 concurrent calls across both after
+//! emulator (`coherence` uses the same pair). 200 concurrent calls across both after
 //! the access token expired cost exactly one refresh; a process killed while holding the refresh
 //! lease does not wedge the connection. Needs `ZPORTAL_TEST_POSTGRES_URL` (the xtask's PostgreSQL
 //! run provides it; the SQLite run has nothing to share between processes and skips this file).
@@ -27,15 +27,17 @@ async fn process(
     .await
 }
 
-struct Cluster {
-    emulator: emulator::Running,
-    database_url: String,
-    a: ServerProcess,
-    b: ServerProcess,
-    _dir: tempfile::TempDir,
+pub(crate) struct Cluster {
+    pub emulator: emulator::Running,
+    pub database_url: String,
+    /// The token key both processes (and a CLI run beside them) share.
+    pub key: String,
+    pub a: ServerProcess,
+    pub b: ServerProcess,
+    dir: tempfile::TempDir,
 }
 
-async fn cluster() -> Option<Cluster> {
+pub(crate) async fn cluster() -> Option<Cluster> {
     let Some(database_url) = postgres_url().await else {
         eprintln!("ZPORTAL_TEST_POSTGRES_URL is not set: the many-servers tests need PostgreSQL");
         return None;
@@ -64,15 +66,21 @@ async fn cluster() -> Option<Cluster> {
     .await;
     Some(Cluster {
         database_url,
+        key,
         emulator,
         a,
         b,
-        _dir: dir,
+        dir,
     })
 }
 
 impl Cluster {
-    async fn control(&self, path: &str, body: Value) -> Value {
+    /// A data directory for a third process (a CLI run).
+    pub fn dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("cli")
+    }
+
+    pub async fn control(&self, path: &str, body: Value) -> Value {
         emulator_post(&self.emulator.base_url, path, body).await
     }
 
@@ -86,7 +94,7 @@ impl Cluster {
     }
 
     /// Signs ada in through process A, the way a browser does; returns the session cookie.
-    async fn sign_in_on_a(&self) -> String {
+    pub async fn sign_in_on_a(&self) -> String {
         let browser = Browser::new();
         let next = browser
             .sign_in_at(&self.a.base, "ada@us.zportal.test")
@@ -96,16 +104,6 @@ impl Cluster {
             .session_cookie(&self.a.base)
             .expect("session cookie")
     }
-}
-
-async fn who(client: &reqwest::Client, base: &str) -> Value {
-    let res = client
-        .get(format!("{base}/api/session/me"))
-        .send()
-        .await
-        .expect("me");
-    assert_eq!(res.status(), 200);
-    res.json().await.expect("json")
 }
 
 /// 200 concurrent calls that need the access token, spread over `bases`.
@@ -136,40 +134,6 @@ fn all_succeed(results: Vec<(u16, String)>) {
         failed.len(),
         failed.first()
     );
-}
-
-#[test]
-fn a_session_made_on_one_process_is_good_on_the_other_and_ends_on_both() {
-    testkit::block_on(async {
-        let Some(cluster) = cluster().await else {
-            return;
-        };
-        let cookie = cluster.sign_in_on_a().await;
-        // Separate clients, one per process, the same cookie.
-        let (on_a, on_b) = (client_with(&cookie), client_with(&cookie));
-        assert_eq!(
-            who(&on_a, &cluster.a.base).await["active"]["email"],
-            "ada@us.zportal.test"
-        );
-        assert_eq!(
-            who(&on_b, &cluster.b.base).await["active"]["email"],
-            "ada@us.zportal.test"
-        );
-
-        let res = on_b
-            .post(format!("{}/auth/signout", cluster.b.base))
-            .header("sec-fetch-site", "same-origin")
-            .send()
-            .await
-            .expect("sign out");
-        assert_eq!(res.status(), 303);
-        assert_eq!(
-            who(&on_a, &cluster.a.base).await,
-            Value::Null,
-            "signed out on A too"
-        );
-        assert_eq!(who(&on_b, &cluster.b.base).await, Value::Null);
-    })
 }
 
 #[test]

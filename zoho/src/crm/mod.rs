@@ -1,11 +1,12 @@
 //! The Zoho CRM v8 API: how a call is sent and its refusals read (here), who the signed-in user
 //! is and which org they belong to ([`identity`]), module and field metadata ([`metadata`]) and
-//! records ([`records`]). [`CrmClient`] makes the calls of a stored connection through the
+//! records ([`records`]), read as text where a page shows text ([`text`]). [`CrmClient`] makes the calls of a stored connection through the
 //! refresh [`Coordinator`].
 
 pub mod identity;
 pub mod metadata;
 pub mod records;
+pub mod text;
 
 use std::sync::Arc;
 

@@ -1,11 +1,16 @@
 //! CRM records for a stored connection, as typed calls: a page of records (by page number, or by
-//! `page_token` past Zoho's first 2,000), one record, search — with search criteria built safely
-//! by [`Criterion`] — and writes with Zoho's per-record results.
+//! `page_token` past Zoho's first 2,000) and search — with search criteria built safely by
+//! [`Criterion`] — read straight into text rows of the fields asked for; one record with every
+//! field; and writes with Zoho's per-record results.
+
+use std::fmt;
 
 use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::metadata::ModuleName;
+use super::text::{RowsSeed, TextRow};
 use super::{ApiError, CrmClient, CrmError, api_error};
 use crate::http::{Call, HttpError};
 use crate::ids::ConnectionId;
@@ -46,10 +51,10 @@ impl SortBy {
     }
 }
 
-/// One page of records.
+/// One page of records, each as the text of the fields asked for.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Page {
-    pub records: Vec<Map<String, Value>>,
+    pub rows: Vec<TextRow>,
     pub page: u32,
     pub more: bool,
     pub next_page_token: Option<String>,
@@ -68,27 +73,94 @@ struct Info {
 #[derive(Deserialize)]
 pub(crate) struct DataBody {
     data: Vec<Map<String, Value>>,
-    info: Option<Info>,
 }
 
 fn encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// Zoho answers an empty list or search with 204: an empty page, not an error.
-pub(crate) fn page_or_empty(result: Result<DataBody, CrmError>) -> Result<Page, CrmError> {
-    match result {
-        Ok(body) => {
-            let info = body.info;
-            Ok(Page {
-                records: body.data,
-                page: info.as_ref().map_or(1, |i| i.page.max(1)),
-                more: info.as_ref().is_some_and(|i| i.more_records),
-                next_page_token: info.and_then(|i| i.next_page_token),
-            })
+/// Reads a list or search answer into a page of `columns`, in one pass over the body. Zoho
+/// answers an empty list or search with 204: an empty page, not an error.
+pub(crate) fn read_page(
+    (status, body): (u16, bytes::Bytes),
+    columns: &[&str],
+) -> Result<Page, CrmError> {
+    if status == 204 {
+        return Ok(Page::default());
+    }
+    if !(200..300).contains(&status) {
+        return Err(api_error(status, &body).into());
+    }
+    let mut de = serde_json::Deserializer::from_slice(&body);
+    let page = PageSeed(columns)
+        .deserialize(&mut de)
+        .and_then(|page| de.end().map(|()| page))
+        .map_err(|_| HttpError::Malformed("CRM response"))?;
+    Ok(page)
+}
+
+/// A list or search body: `{"data": [records], "info": {…}}`.
+struct PageSeed<'c>(&'c [&'c str]);
+
+enum BodyKey {
+    Data,
+    Info,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for BodyKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = BodyKey;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E>(self, s: &str) -> Result<BodyKey, E> {
+                Ok(match s {
+                    "data" => BodyKey::Data,
+                    "info" => BodyKey::Info,
+                    _ => BodyKey::Other,
+                })
+            }
         }
-        Err(CrmError::Api(ApiError::NoContent)) => Ok(Page::default()),
-        Err(e) => Err(e),
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for PageSeed<'_> {
+    type Value = Page;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Page, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PageSeed<'_> {
+    type Value = Page;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a page of records")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Page, A::Error> {
+        let (mut rows, mut info) = (None, None::<Info>);
+        while let Some(key) = map.next_key::<BodyKey>()? {
+            match key {
+                BodyKey::Data => rows = Some(map.next_value_seed(RowsSeed(self.0))?),
+                BodyKey::Info => info = map.next_value()?,
+                BodyKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let rows = rows.ok_or_else(|| serde::de::Error::missing_field("data"))?;
+        Ok(Page {
+            rows,
+            page: info.as_ref().map_or(1, |i| i.page.max(1)),
+            more: info.as_ref().is_some_and(|i| i.more_records),
+            next_page_token: info.and_then(|i| i.next_page_token),
+        })
     }
 }
 
@@ -374,7 +446,8 @@ impl CrmClient {
             PageRef::Number(n) => path.push_str(&format!("&page={}", n.max(&1))),
             PageRef::Token(t) => path.push_str(&format!("&page_token={}", encode(t))),
         }
-        page_or_empty(self.get(id, &path).await)
+        let columns: Vec<&str> = q.fields.iter().map(String::as_str).collect();
+        read_page(self.call(id, Call::get(&path)).await?, &columns)
     }
 
     /// One record, every field.
@@ -401,7 +474,7 @@ impl CrmClient {
         }
     }
 
-    /// Searches a module; `page` starts at 1.
+    /// Searches a module, each record read as the text of `columns`; `page` starts at 1.
     pub async fn search(
         &self,
         id: &ConnectionId,
@@ -409,6 +482,7 @@ impl CrmClient {
         search: &Search,
         page: u32,
         per_page: u32,
+        columns: &[&str],
     ) -> Result<Page, CrmError> {
         let Some(param) = search.param() else {
             return Ok(Page::default());
@@ -419,7 +493,7 @@ impl CrmClient {
             page.max(1),
             per_page.clamp(1, 200)
         );
-        page_or_empty(self.get(id, &path).await)
+        read_page(self.call(id, Call::get(&path)).await?, columns)
     }
 }
 

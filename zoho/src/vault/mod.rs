@@ -1,6 +1,8 @@
 //! The token vault: each user+org's Zoho connection, stored with its tokens encrypted. Storage is
-//! a [`ConnectionRepo`] (SQL that runs on SQLite and, later, PostgreSQL); the vault encrypts on the
-//! way in and decrypts on the way out, so plaintext tokens exist only in memory.
+//! a [`ConnectionRepo`] (SQL that runs on SQLite and PostgreSQL); the vault encrypts on the way in
+//! and decrypts on the way out, so plaintext tokens exist only in memory. Reads are served from a
+//! bounded in-process copy that every write here invalidates and announces on the [`Bus`], so a
+//! warm request reads no database and a change in one process reaches the others.
 
 pub mod cipher;
 pub mod postgres;
@@ -10,11 +12,14 @@ pub mod sqlite;
 mod suite;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
 pub use cipher::{CipherError, TokenCipher};
 
+use crate::bus::{Bus, BusError, Change};
+use crate::cache::Coherent;
 use crate::clock::now;
 use crate::dc::DataCenter;
 use crate::ids::{ClientId, ConnectionId, OrgId, UserId};
@@ -174,6 +179,8 @@ pub enum VaultError {
     Cipher(#[from] CipherError),
     #[error("stored connection is corrupt: {0}")]
     Corrupt(&'static str),
+    #[error(transparent)]
+    Bus(#[from] BusError),
 }
 
 /// Row-level storage of connections, in SQL every supported database speaks.
@@ -249,12 +256,19 @@ pub enum SaveClaim {
     Busy,
 }
 
-/// Connections, encrypted at rest.
+/// Connections, encrypted at rest, with a bounded copy in memory.
 #[derive(Clone)]
 pub struct Vault {
     repo: Arc<dyn ConnectionRepo>,
     cipher: Arc<TokenCipher>,
+    bus: Bus,
+    cache: Arc<Coherent<String, Connection>>,
 }
+
+/// How many connections a process keeps in memory, and for how long it trusts each without
+/// hearing of a change (a backstop: the bus announces every change).
+const CACHED: usize = 20_000;
+const CACHE_TTL: Duration = Duration::from_secs(60);
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -263,21 +277,57 @@ impl std::fmt::Debug for Vault {
 }
 
 impl Vault {
+    /// A vault alone on its store (no other process to tell of changes).
     pub fn new(repo: Arc<dyn ConnectionRepo>, cipher: Arc<TokenCipher>) -> Self {
-        Vault { repo, cipher }
+        Vault::on_bus(repo, cipher, Bus::local())
+    }
+
+    /// A vault that announces its changes on `bus` (and whose cache the bus's listener,
+    /// `Zoho::follow`, keeps true).
+    pub fn on_bus(repo: Arc<dyn ConnectionRepo>, cipher: Arc<TokenCipher>, bus: Bus) -> Self {
+        Vault {
+            repo,
+            cipher,
+            bus,
+            cache: Arc::new(Coherent::new(CACHED, CACHE_TTL)),
+        }
+    }
+
+    /// The bus this vault announces changes on.
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
+    /// Drops the cached copy of `id` (another process changed it).
+    pub fn forget(&self, id: &str) {
+        self.cache.forget(id);
+    }
+
+    /// Drops every cached connection (changes may have been missed).
+    pub fn forget_all(&self) {
+        self.cache.forget_all();
+    }
+
+    /// After this process changed connection `id`: its cached copy goes, and the others hear.
+    async fn changed(&self, id: &str) -> Result<(), VaultError> {
+        self.cache.forget(id);
+        self.bus.publish(Change::connection(id)).await?;
+        Ok(())
     }
 
     /// Stores what a sign-in learned: a new connection, or the existing one for the same key
     /// updated (its refresh token kept when none came).
     pub async fn save_sign_in(&self, new: NewConnection) -> Result<Connection, VaultError> {
-        match self.save_sign_in_once(&new).await {
+        let saved = match self.save_sign_in_once(&new).await {
             // The same account's first sign-in, finishing at the same moment in another tab or
             // process, inserted the row first: this one is now a returning sign-in.
             Err(VaultError::Store(sqlx::Error::Database(e))) if e.is_unique_violation() => {
                 self.save_sign_in_once(&new).await
             }
             other => other,
-        }
+        }?;
+        self.changed(saved.id.as_str()).await?;
+        Ok(saved)
     }
 
     async fn save_sign_in_once(&self, new: &NewConnection) -> Result<Connection, VaultError> {
@@ -342,11 +392,26 @@ impl Vault {
         self.decrypt(row)
     }
 
+    /// The connection `id`, from memory when this process has it (and has heard of no change).
     pub async fn get(&self, id: &ConnectionId) -> Result<Option<Connection>, VaultError> {
-        match self.repo.by_id(id.as_str()).await? {
-            Some(row) => self.decrypt(row).map(Some),
-            None => Ok(None),
+        if let Some(c) = self.cache.get(id.as_str()) {
+            return Ok(Some(c));
         }
+        self.get_stored(id).await
+    }
+
+    /// The connection `id` as the store has it now (for decisions another process may have
+    /// just made, such as a refresh); the cached copy is renewed with it.
+    pub async fn get_stored(&self, id: &ConnectionId) -> Result<Option<Connection>, VaultError> {
+        let seen = self.cache.epoch();
+        let Some(row) = self.repo.by_id(id.as_str()).await? else {
+            return Ok(None);
+        };
+        let c = self.decrypt(row)?;
+        if self.bus.in_sync() {
+            self.cache.fill(seen, id.as_str().to_owned(), c.clone());
+        }
+        Ok(Some(c))
     }
 
     /// The stored connection for `key`, if any.
@@ -364,7 +429,9 @@ impl Vault {
     }
 
     pub async fn delete(&self, id: &ConnectionId) -> Result<bool, VaultError> {
-        self.repo.delete(id.as_str()).await
+        let deleted = self.repo.delete(id.as_str()).await?;
+        self.changed(id.as_str()).await?;
+        Ok(deleted)
     }
 
     /// How many connections are in each status (statuses with none are left out).
@@ -464,9 +531,12 @@ impl Vault {
             window_start,
             window_count,
         };
-        self.repo
+        let stored = self
+            .repo
             .store_refresh(c.id.as_str(), holder, &stored)
-            .await
+            .await?;
+        self.changed(c.id.as_str()).await?;
+        Ok(stored)
     }
 
     pub async fn set_status(
@@ -476,7 +546,8 @@ impl Vault {
     ) -> Result<(), VaultError> {
         self.repo
             .set_status(id.as_str(), status.as_str(), now())
-            .await
+            .await?;
+        self.changed(id.as_str()).await
     }
 
     fn decrypt(&self, row: ConnectionRow) -> Result<Connection, VaultError> {

@@ -7,6 +7,7 @@ use std::path::Path;
 /// Bottom to top; a module may use those before it in this list.
 const LAYERS: &[&[&str]] = &[
     &["clock", "dc", "ids", "secret", "random", "meter", "cache"],
+    &["bus"],
     &["http"],
     &["oauth"],
     &["vault"],

@@ -40,8 +40,8 @@ async fn modules_fields_pages_records_and_search() {
     let mut last = None;
     loop {
         let page = crm.list(&id, &leads(), &q).await.expect("page");
-        seen += page.records.len();
-        last = page.records.last().cloned().or(last);
+        seen += page.rows.len();
+        last = page.rows.last().cloned().or(last);
         match page.next_page_token {
             Some(token) if page.more => q.page = PageRef::Token(token),
             _ => break,
@@ -49,9 +49,13 @@ async fn modules_fields_pages_records_and_search() {
     }
     assert_eq!(seen, 2500);
     let last = last.expect("a last record");
-    assert_eq!(last["Last_Name"], "Lead 2500");
+    assert_eq!(
+        last.cells,
+        ["Lead 2500", "Company 2500"],
+        "the asked-for fields, in order"
+    );
 
-    let record_id = last["id"].as_str().expect("id").to_owned();
+    let record_id = last.id.clone();
     let record = crm
         .record(&id, &leads(), &record_id)
         .await
@@ -78,13 +82,11 @@ async fn modules_fields_pages_records_and_search() {
             &Search::Word("nothing-like-this".into()),
             1,
             50,
+            &["Last_Name"],
         )
         .await
         .expect("search");
-    assert!(
-        empty.records.is_empty() && !empty.more,
-        "204 is an empty page"
-    );
+    assert!(empty.rows.is_empty() && !empty.more, "204 is an empty page");
 
     let by_criteria = Search::Criteria {
         conditions: vec![
@@ -102,10 +104,10 @@ async fn modules_fields_pages_records_and_search() {
         any: false,
     };
     let found = crm
-        .search(&id, &leads(), &by_criteria, 1, 200)
+        .search(&id, &leads(), &by_criteria, 1, 200, &["Last_Name"])
         .await
         .expect("search");
-    assert_eq!(found.records.len(), 100, "Lead 2400 … Lead 2499");
+    assert_eq!(found.rows.len(), 100, "Lead 2400 … Lead 2499");
     let either = Search::Criteria {
         conditions: vec![
             Criterion {
@@ -122,10 +124,10 @@ async fn modules_fields_pages_records_and_search() {
         any: true,
     };
     let found = crm
-        .search(&id, &leads(), &either, 1, 200)
+        .search(&id, &leads(), &either, 1, 200, &["Last_Name"])
         .await
         .expect("search with or");
-    assert_eq!(found.records.len(), 2, "either of two names");
+    assert_eq!(found.rows.len(), 2, "either of two names");
     let by_email = crm
         .search(
             &id,
@@ -133,10 +135,11 @@ async fn modules_fields_pages_records_and_search() {
             &Search::Email("lead0007@example.test".into()),
             1,
             10,
+            &["Last_Name"],
         )
         .await
         .expect("search");
-    assert_eq!(by_email.records[0]["Last_Name"], "Lead 0007");
+    assert_eq!(by_email.rows[0].cells, ["Lead 0007"]);
 }
 
 #[tokio::test]

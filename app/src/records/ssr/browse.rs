@@ -7,6 +7,7 @@ use zoho::crm::records::{Criterion, ListQuery, Operator, PageRef, Search, SortBy
 
 use super::{Records, default_columns, module_dto, text};
 use crate::AppError;
+use crate::context::timed;
 use crate::records::{
     Column, ConditionOp, FieldValue, ListArgs, MAX_COLUMNS, MAX_CONDITIONS, ModuleDto, ModuleMeta,
     RecordView, RecordsPage, Row, SortKey,
@@ -39,14 +40,16 @@ impl Records {
         let columns = choose_columns(m.name.as_str(), &args.columns, &m.fields);
         let per_page = args.per_page.clamp(1, 200);
         let search = search_for(&args, &m.fields)?;
+        let names: Vec<&str> = columns.iter().map(|c| c.api_name.as_str()).collect();
         let page = match &search {
             Some(search) => {
-                crm.search(&self.conn, &m.name, search, args.page.max(1), per_page)
-                    .await?
+                let page = args.page.max(1);
+                let found = crm.search(&self.conn, &m.name, search, page, per_page, &names);
+                timed("zoho", found).await?
             }
             None => {
                 let query = ListQuery {
-                    fields: columns.iter().map(|c| c.api_name.clone()).collect(),
+                    fields: names.iter().map(|n| (*n).to_owned()).collect(),
                     sort_by: sort_by(args.sort),
                     ascending: args.ascending,
                     per_page,
@@ -54,17 +57,17 @@ impl Records {
                         .page_token
                         .map_or(PageRef::Number(args.page.max(1)), PageRef::Token),
                 };
-                crm.list(&self.conn, &m.name, &query).await?
+                timed("zoho", crm.list(&self.conn, &m.name, &query)).await?
             }
         };
         Ok(RecordsPage {
             module: m.info,
             rows: page
-                .records
-                .iter()
+                .rows
+                .into_iter()
                 .map(|r| Row {
-                    id: text(r.get("id")),
-                    cells: columns.iter().map(|c| text(r.get(&c.api_name))).collect(),
+                    id: r.id,
+                    cells: r.cells,
                 })
                 .collect(),
             columns: columns.iter().map(column).collect(),

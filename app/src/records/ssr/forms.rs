@@ -133,18 +133,18 @@ impl Records {
         }
         let m = self.module(module).await?;
         let search = Search::Word(typed.to_owned());
+        let name_field = m.name_field();
         let page = self
             .zoho
             .crm
-            .search(&self.conn, &m.name, &search, 1, 10)
+            .search(&self.conn, &m.name, &search, 1, 10, &[&name_field])
             .await?;
-        let name_field = m.name_field();
         Ok(page
-            .records
-            .iter()
-            .map(|r| LookupRef {
-                id: text(r.get("id")),
-                name: text(r.get(&name_field)),
+            .rows
+            .into_iter()
+            .map(|mut r| LookupRef {
+                id: r.id,
+                name: r.cells.pop().unwrap_or_default(),
             })
             .collect())
     }

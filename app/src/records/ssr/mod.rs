@@ -8,7 +8,6 @@ mod forms;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
 use zoho::crm::metadata::{FieldInfo, ModuleInfo, ModuleName};
 use zoho::{ConnectionId, Zoho};
 
@@ -106,26 +105,4 @@ pub fn default_columns(module: &str, fields: &[FieldInfo]) -> Vec<FieldInfo> {
 }
 
 /// A field value as a person reads it.
-pub fn text(v: Option<&Value>) -> String {
-    match v {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Bool(true)) => "Yes".into(),
-        Some(Value::Bool(false)) => "No".into(),
-        Some(Value::Number(n)) => match n.as_f64() {
-            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
-            _ => n.to_string(),
-        },
-        Some(Value::Object(o)) => o
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|x| text(Some(x)))
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(", "),
-    }
-}
+pub use zoho::crm::text::as_text as text;
