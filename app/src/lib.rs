@@ -16,7 +16,7 @@ pub mod wire;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    ParamSegment, StaticSegment,
+    Lazy, ParamSegment, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -78,17 +78,23 @@ pub fn App() -> impl IntoView {
             </header>
             <main class="content">
                 <Routes fallback=NotFound>
-                    <Route path=StaticSegment("") view=HomePage />
-                    <Route path=(StaticSegment("auth"), StaticSegment("error")) view=sign_in::SignInError />
-                    <Route path=StaticSegment("connection") view=connection::ConnectionPage />
+                    <Route path=StaticSegment("") view={Lazy::<pages::Home>::new()} />
+                    <Route
+                        path=(StaticSegment("auth"), StaticSegment("error"))
+                        view={Lazy::<pages::SignInError>::new()}
+                    />
+                    <Route
+                        path=StaticSegment("connection")
+                        view={Lazy::<pages::Connection>::new()}
+                    />
                     <Route path=(StaticSegment("m"), ParamSegment("module")) view=records::ModulePage />
                     <Route
                         path=(StaticSegment("m"), ParamSegment("module"), StaticSegment("new"))
-                        view=records::RecordFormPage
+                        view={Lazy::<pages::RecordForm>::new()}
                     />
                     <Route
                         path=(StaticSegment("m"), ParamSegment("module"), ParamSegment("id"))
-                        view=records::RecordPage
+                        view={Lazy::<pages::Record>::new()}
                     />
                     <Route
                         path=(
@@ -97,12 +103,44 @@ pub fn App() -> impl IntoView {
                             ParamSegment("id"),
                             StaticSegment("edit"),
                         )
-                        view=records::RecordFormPage
+                        view={Lazy::<pages::RecordForm>::new()}
                     />
                 </Routes>
             </main>
         </Router>
     }
+}
+
+/// The pages a first visit to a record list does not need. In a split release build (`cargo
+/// leptos build --release --split`) each is a WASM chunk of its own, fetched when the page is
+/// first shown (and preloaded with the page when the server renders it); in other builds they
+/// are ordinary routes.
+mod pages {
+    use leptos::prelude::*;
+    use leptos_router::{LazyRoute, lazy_route};
+
+    macro_rules! lazy_page {
+        ($name:ident => $page:path) => {
+            pub struct $name;
+
+            #[lazy_route]
+            impl LazyRoute for $name {
+                fn data() -> Self {
+                    $name
+                }
+
+                fn view(_this: Self) -> AnyView {
+                    $page().into_any()
+                }
+            }
+        };
+    }
+
+    lazy_page!(Home => super::HomePage);
+    lazy_page!(SignInError => crate::sign_in::SignInError);
+    lazy_page!(Connection => crate::connection::ConnectionPage);
+    lazy_page!(RecordForm => crate::records::RecordFormPage);
+    lazy_page!(Record => crate::records::RecordPage);
 }
 
 /// Tells tests (and anything else that cares) that the WASM has taken over the page.

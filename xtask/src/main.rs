@@ -206,9 +206,10 @@ fn bench(ws: &Workspace, compare: bool, seconds: u64, sessions: usize) -> Result
     tools::ensure_node_packages(ws)?;
     tools::ensure_wrk(ws)?;
     run(
-        "cargo leptos build --release (the site and server under test)",
-        &mut ws.cargo(&["leptos", "build", "--release"]),
+        "cargo leptos build --release --split (the site and server under test)",
+        &mut ws.cargo(&["leptos", "build", "--release", "--split"]),
     )?;
+    site::precompress_and_report(&ws.root)?;
     run(
         "cargo build --release -p emulator -p bench",
         ws.cargo(&[
@@ -354,12 +355,15 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
 
     if browser {
         run(
-            "cargo leptos build --release (the site the browser tests use)",
-            &mut ws.cargo(&["leptos", "build", "--release"]),
+            "cargo leptos build --release --split (the site the browser tests use)",
+            &mut ws.cargo(&["leptos", "build", "--release", "--split"]),
         )?;
-        site::precompress_and_gate(&ws.root)?;
+        site::precompress_and_report(&ws.root)?;
         check_wasm_has_no_secrets(ws)?;
-        end_to_end(ws)?;
+        let first_visit = ws.target.join("tmp/first-visit.json");
+        let _ = std::fs::remove_file(&first_visit);
+        end_to_end(ws, &first_visit)?;
+        site::gate_first_visit(&ws.root, &first_visit)?;
     }
     println!("\nxtask: every check passed");
     Ok(())
@@ -480,7 +484,7 @@ fn check_wasm_has_no_secrets(ws: &Workspace) -> Result<()> {
 }
 
 /// Runs the Playwright suite against the release build, each run with fresh data.
-fn end_to_end(ws: &Workspace) -> Result<()> {
+fn end_to_end(ws: &Workspace, first_visit: &std::path::Path) -> Result<()> {
     let data_dir = ws.target.join("e2e-data");
     if data_dir.exists() {
         std::fs::remove_dir_all(&data_dir)?;
@@ -496,6 +500,7 @@ fn end_to_end(ws: &Workspace) -> Result<()> {
         .env("ZPORTAL_E2E_SERVER", &server)
         .env("ZPORTAL_E2E_SITE_ROOT", ws.root.join("target/site"))
         .env("ZPORTAL_E2E_DATA_DIR", &data_dir)
+        .env("ZPORTAL_E2E_FIRST_VISIT", first_visit)
         .env("CHROMIUM_PATH", tools::chromium_path()?);
     run("Playwright (Chromium, release build)", &mut cmd)
 }
