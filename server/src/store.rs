@@ -10,11 +10,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use tokio::sync::broadcast::error::RecvError;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
-use zoho::bus::{Bus, Change, Event, Topic};
+use zoho::bus::{Bus, Change, Topic};
 use zoho::cache::Coherent;
 use zoho::vault::ConnectionRepo;
 use zoho::vault::postgres::PgRepo;
@@ -170,25 +169,16 @@ impl Sessions {
     /// Keeps this process's copy of the sessions true to what other processes change, for as
     /// long as the task runs.
     pub fn follow(&self) -> tokio::task::JoinHandle<()> {
-        let cache = self.cache.clone();
-        let mut events = self.bus.subscribe();
-        tokio::spawn(async move {
-            loop {
-                match events.recv().await {
-                    Ok(Event::Changed(Change {
-                        topic: Topic::Session,
-                        key,
-                    })) => {
-                        if let Ok(id) = key.parse::<Id>() {
-                            cache.forget(&id);
-                        }
-                    }
-                    Ok(Event::Changed(_)) => {}
-                    Ok(Event::Resync) | Err(RecvError::Lagged(_)) => cache.forget_all(),
-                    Err(RecvError::Closed) => break,
+        let (on_change, on_resync) = (self.cache.clone(), self.cache.clone());
+        self.bus.follow(
+            Topic::Session,
+            move |key| {
+                if let Ok(id) = key.parse::<Id>() {
+                    on_change.forget(&id);
                 }
-            }
-        })
+            },
+            move || on_resync.forget_all(),
+        )
     }
 
     /// Sessions that have not expired (signed in or in the middle of a sign-in).

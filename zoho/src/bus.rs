@@ -165,6 +165,28 @@ impl Bus {
         self.inner.tx.subscribe()
     }
 
+    /// Runs `changed` with the key of every change of `topic` another process announces, and
+    /// `resync` whenever some may have been missed, for as long as the task runs. Subscribed
+    /// before it returns, so nothing published after this call is missed.
+    pub fn follow(
+        &self,
+        topic: Topic,
+        changed: impl Fn(String) + Send + 'static,
+        resync: impl Fn() + Send + 'static,
+    ) -> tokio::task::JoinHandle<()> {
+        let mut events = self.subscribe();
+        tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(Event::Changed(c)) if c.topic == topic => changed(c.key),
+                    Ok(Event::Changed(_)) => {}
+                    Ok(Event::Resync) | Err(broadcast::error::RecvError::Lagged(_)) => resync(),
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        })
+    }
+
     /// Tells the other processes that `change` happened (this one has already acted on it).
     pub async fn publish(&self, change: Change) -> Result<(), BusError> {
         match &self.inner.transport {

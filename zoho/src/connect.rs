@@ -5,9 +5,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::broadcast::error::RecvError;
-
-use crate::bus::{Change, Event, Topic};
+use crate::bus::Topic;
 use crate::clock::now;
 use crate::crm::{CrmClient, CrmError, CurrentUser, Org};
 use crate::dc::{DataCenter, DcTable};
@@ -63,27 +61,18 @@ impl Zoho {
     /// Keeps this process's copies of connections and their access tokens true to what other
     /// processes change, for as long as the task runs (start the bus's listener too).
     pub fn follow(&self) -> tokio::task::JoinHandle<()> {
-        let zoho = self.clone();
-        let mut events = self.vault.bus().subscribe();
-        tokio::spawn(async move {
-            loop {
-                match events.recv().await {
-                    Ok(Event::Changed(Change {
-                        topic: Topic::Connection,
-                        key,
-                    })) => {
-                        zoho.vault.forget(&key);
-                        zoho.crm.tokens().forget(&ConnectionId::new(key));
-                    }
-                    Ok(Event::Changed(_)) => {}
-                    Ok(Event::Resync) | Err(RecvError::Lagged(_)) => {
-                        zoho.vault.forget_all();
-                        zoho.crm.tokens().forget_all();
-                    }
-                    Err(RecvError::Closed) => break,
-                }
-            }
-        })
+        let (on_change, on_resync) = (self.clone(), self.clone());
+        self.vault.bus().follow(
+            Topic::Connection,
+            move |id| {
+                on_change.vault.forget(&id);
+                on_change.crm.tokens().forget(&ConnectionId::new(id));
+            },
+            move || {
+                on_resync.vault.forget_all();
+                on_resync.crm.tokens().forget_all();
+            },
+        )
     }
 
     /// The data centers this client may sign in at, and where each one lives.
