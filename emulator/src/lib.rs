@@ -270,17 +270,30 @@ fn load_world(path: Option<&PathBuf>) -> Result<World, StartError> {
     serde_json::from_slice(&bytes).map_err(|e| err(e.to_string()))
 }
 
+/// Connections a burst may queue before they are accepted: Zoho does not drop a burst of a
+/// thousand, and std's default of 128 would (each dropped SYN costs a one-second retransmit).
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Binds `options.addr` and serves the emulator in the background.
 pub async fn start(options: Options) -> Result<Running, StartError> {
     if !options.addr.ip().is_loopback() {
         return Err(StartError::NotLoopback(options.addr));
     }
-    let listener = tokio::net::TcpListener::bind(options.addr)
-        .await
-        .map_err(|source| StartError::Bind {
-            addr: options.addr,
-            source,
-        })?;
+    let listener = bind(options.addr).map_err(|source| StartError::Bind {
+        addr: options.addr,
+        source,
+    })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind {
         addr: options.addr,
         source,

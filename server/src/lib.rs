@@ -317,7 +317,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .clone()
         .spawn_cleanup(state.zoho().vault.clone(), Duration::from_secs(300));
     let router = build_router(state);
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let listener = bind(addr)?;
     tracing::info!("zportal listening on http://{}", listener.local_addr()?);
     // Pages stream in several writes: without TCP_NODELAY, Nagle's algorithm holds the last
     // one back until the client's delayed ACK (~40 ms per page).
@@ -334,4 +334,20 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         running.stop().await;
     }
     Ok(())
+}
+
+/// Connections a burst may queue before they are accepted. std's default, 128, is too few: the
+/// kernel drops the rest of a burst of a thousand, and each dropped SYN costs its client a
+/// one-second retransmit. (The kernel caps it at `net.core.somaxconn`.)
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn bind(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }

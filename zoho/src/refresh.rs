@@ -2,7 +2,8 @@
 //! stored one is used until shortly before it expires; then exactly one refresh runs per
 //! connection — one task per process (a per-connection async lock) and one process at a time (a
 //! lease row in the database, re-read after taking it). A 401 refreshes only if the token that
-//! failed is still the current one. "Access Denied" backs off without touching the connection;
+//! failed is still the current one, and marks that token refused: calls that start while the
+//! refresh runs wait for the new token instead of sending the dead one. "Access Denied" backs off without touching the connection;
 //! `invalid_code` marks it "needs reconnect". Zoho's budget of 10 refreshes per 10 minutes is
 //! counted in the row, so no process of ours can exceed it.
 
@@ -89,6 +90,9 @@ pub struct Coordinator {
     /// This process's name in the lease column.
     holder: String,
     cache: Mutex<HashMap<String, AccessToken>>,
+    /// Per connection, the newest generation Zoho answered 401 to: no token of it or older is
+    /// sent again. An entry lives from that 401 until a newer token is remembered.
+    refused: Mutex<HashMap<String, i64>>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     throttled: Mutex<HashMap<String, i64>>,
 }
@@ -118,6 +122,7 @@ impl Coordinator {
             settings,
             holder: format!("{}-{}", std::process::id(), crate::random::token(6)),
             cache: Mutex::default(),
+            refused: Mutex::default(),
             locks: Mutex::default(),
             throttled: Mutex::default(),
         }
@@ -136,7 +141,15 @@ impl Coordinator {
         guard(&self.cache)
             .get(id.as_str())
             .filter(|t| self.fresh(t.obtained_at, t.expires_at))
+            .filter(|t| !self.is_refused(id, t.generation))
             .cloned()
+    }
+
+    /// Whether Zoho already refused this generation's (or a newer one's) token.
+    fn is_refused(&self, id: &ConnectionId, generation: i64) -> bool {
+        guard(&self.refused)
+            .get(id.as_str())
+            .is_some_and(|refused| generation <= *refused)
     }
 
     fn lock_for(&self, id: &ConnectionId) -> Arc<tokio::sync::Mutex<()>> {
@@ -148,7 +161,7 @@ impl Coordinator {
 
     /// A usable token from a stored row, if it has one.
     fn usable(&self, c: &Connection) -> Option<AccessToken> {
-        if c.status != ConnectionStatus::Active {
+        if c.status != ConnectionStatus::Active || self.is_refused(&c.id, c.generation) {
             return None;
         }
         let obtained_at = c.last_refresh_at.unwrap_or(0).max(c.updated_at);
@@ -167,6 +180,12 @@ impl Coordinator {
     }
 
     fn remember(&self, id: &ConnectionId, t: &AccessToken) {
+        {
+            let mut refused = guard(&self.refused);
+            if refused.get(id.as_str()).is_some_and(|r| t.generation > *r) {
+                refused.remove(id.as_str());
+            }
+        }
         guard(&self.cache).insert(id.as_str().to_owned(), t.clone());
     }
 
@@ -201,6 +220,10 @@ impl Coordinator {
         id: &ConnectionId,
         failed_generation: i64,
     ) -> Result<AccessToken, RefreshError> {
+        guard(&self.refused)
+            .entry(id.as_str().to_owned())
+            .and_modify(|r| *r = (*r).max(failed_generation))
+            .or_insert(failed_generation);
         {
             let mut cache = guard(&self.cache);
             if cache

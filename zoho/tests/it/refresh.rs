@@ -73,6 +73,36 @@ async fn fifty_calls_that_meet_a_401_cause_exactly_one_refresh() {
     );
 }
 
+fn unauthorized(stats: &serde_json::Value) -> u64 {
+    stats["total"]["unauthorized"].as_u64().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_token_zoho_refused_is_not_sent_again_while_its_refresh_is_pending() {
+    let w = World::start().await;
+    let (vault, crm, oauth) = w.process().await;
+    let id = w.connect_ada(&vault, &oauth).await;
+    crm.org(&id).await.expect("works");
+    w.control("tokens/expire", json!({"email": "ada@us.zportal.test"}))
+        .await;
+    // The first refresh fails: the refused token stays the stored one for a while.
+    w.control(
+        "faults",
+        json!({"kind": "http_500", "endpoint": "refresh", "count": 1}),
+    )
+    .await;
+    let before = unauthorized(&w.stats().await);
+    let _first = crm.org(&id).await;
+    let second = crm.org(&id).await.expect("the next refresh works");
+    assert_eq!(second.name, "Acme Corp");
+    assert_eq!(
+        unauthorized(&w.stats().await) - before,
+        1,
+        "only the first call sent the expired token"
+    );
+    assert_eq!(w.refreshes().await, 1);
+}
+
 #[tokio::test]
 async fn two_coordinators_sharing_one_database_refresh_once() {
     let w = World::start().await;
