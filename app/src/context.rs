@@ -12,7 +12,8 @@ use crate::AppError;
 /// What the server gives every server function and SSR render, through `provide_context`.
 #[derive(Clone)]
 pub struct ServerContext {
-    pub zoho: Zoho,
+    /// Shared: the context is cloned into every request.
+    pub zoho: std::sync::Arc<Zoho>,
     /// How long a press of Save may hold its form's claim in the save ledger: longer than the
     /// Zoho calls one save can make (a refresh and the insert tried again, each with a timeout).
     pub save_hold: std::time::Duration,

@@ -35,16 +35,27 @@ use zoho::{ClientId, DcTable, Secret, Zoho};
 
 use crate::config::{Config, ZohoTarget};
 
-/// Everything a request handler may need; cloned per request, so every part is shared.
+/// Everything a request handler may need. Cloned per request (and per layer that extracts it),
+/// so a clone is one reference count: the parts live once, in [`Shared`].
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What every [`AppState`] handle refers to.
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub config: Arc<Config>,
     /// What server functions get too: Zoho (the DC table, the vault, the CRM client).
     pub ctx: ServerContext,
     pub sessions: store::Sessions,
     /// The tasks that keep this process's caches true to other processes' changes.
-    _followers: Arc<Followers>,
+    _followers: Followers,
 }
 
 /// Background tasks that live as long as the state: aborted when its last clone goes (a test's
@@ -105,16 +116,16 @@ impl AppState {
             .into_iter()
             .chain(zoho.vault.bus().listen(BUS_POLL))
             .collect();
-        Ok(AppState {
-            _followers: Arc::new(Followers(followers)),
+        Ok(AppState(Arc::new(Shared {
+            _followers: Followers(followers),
             leptos_options,
             ctx: ServerContext {
-                zoho,
+                zoho: Arc::new(zoho),
                 save_hold: config.zoho_timeout * 3 + std::time::Duration::from_secs(1),
             },
             config: Arc::new(config),
             sessions,
-        })
+        })))
     }
 
     pub fn zoho(&self) -> &Zoho {

@@ -2,6 +2,11 @@
 
 use clap::{Parser, Subcommand};
 
+/// glibc's allocator spent a third of a proxied call's CPU in malloc, free and consolidation
+/// (a profile under `cargo xtask bench`); mimalloc keeps per-thread free lists.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "server",

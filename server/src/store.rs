@@ -88,8 +88,14 @@ const SESSION_CACHE_TTL: Duration = Duration::from_secs(60);
 /// to the database first, then the copy, then the bus (so the other processes drop theirs).
 #[derive(Clone, Debug)]
 pub struct Sessions {
+    /// One allocation shared by every clone: the session layer clones its store per request.
+    inner: Arc<SessionsInner>,
+}
+
+#[derive(Debug)]
+struct SessionsInner {
     backend: Backend,
-    cache: Arc<Coherent<Id, Record>>,
+    cache: Coherent<Id, Record>,
     bus: Bus,
 }
 
@@ -100,25 +106,28 @@ fn bus_error(e: zoho::bus::BusError) -> session_store::Error {
 #[async_trait]
 impl SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        match &self.backend {
+        match &self.inner.backend {
             Backend::Sqlite(s, _) => s.create(record).await?,
             Backend::Postgres(s, _) => s.create(record).await?,
         }
         // A new id: no process can have cached it.
-        self.cache
-            .fill(self.cache.epoch(), record.id, record.clone());
+        self.inner
+            .cache
+            .fill(self.inner.cache.epoch(), record.id, record.clone());
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        match &self.backend {
+        match &self.inner.backend {
             Backend::Sqlite(s, _) => s.save(record).await?,
             Backend::Postgres(s, _) => s.save(record).await?,
         }
-        self.cache.forget(&record.id);
-        self.cache
-            .fill(self.cache.epoch(), record.id, record.clone());
-        self.bus
+        self.inner.cache.forget(&record.id);
+        self.inner
+            .cache
+            .fill(self.inner.cache.epoch(), record.id, record.clone());
+        self.inner
+            .bus
             .publish(Change::session(record.id))
             .await
             .map_err(bus_error)
@@ -126,31 +135,32 @@ impl SessionStore for Sessions {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         // An entry past its expiry may have been extended by another process: ask the store.
-        if let Some(record) = self.cache.get(id)
+        if let Some(record) = self.inner.cache.get(id)
             && record.expiry_date > time::OffsetDateTime::now_utc()
         {
             return Ok(Some(record));
         }
-        let seen = self.cache.epoch();
-        let loaded = match &self.backend {
+        let seen = self.inner.cache.epoch();
+        let loaded = match &self.inner.backend {
             Backend::Sqlite(s, _) => s.load(id).await?,
             Backend::Postgres(s, _) => s.load(id).await?,
         };
         if let Some(record) = &loaded
-            && self.bus.in_sync()
+            && self.inner.bus.in_sync()
         {
-            self.cache.fill(seen, *id, record.clone());
+            self.inner.cache.fill(seen, *id, record.clone());
         }
         Ok(loaded)
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        match &self.backend {
+        match &self.inner.backend {
             Backend::Sqlite(s, _) => s.delete(id).await?,
             Backend::Postgres(s, _) => s.delete(id).await?,
         }
-        self.cache.forget(id);
-        self.bus
+        self.inner.cache.forget(id);
+        self.inner
+            .bus
             .publish(Change::session(id))
             .await
             .map_err(bus_error)
@@ -160,30 +170,32 @@ impl SessionStore for Sessions {
 impl Sessions {
     fn new(backend: Backend, bus: Bus) -> Self {
         Sessions {
-            backend,
-            cache: Arc::new(Coherent::new(CACHED_SESSIONS, SESSION_CACHE_TTL)),
-            bus,
+            inner: Arc::new(SessionsInner {
+                backend,
+                cache: Coherent::new(CACHED_SESSIONS, SESSION_CACHE_TTL),
+                bus,
+            }),
         }
     }
 
     /// Keeps this process's copy of the sessions true to what other processes change, for as
     /// long as the task runs.
     pub fn follow(&self) -> tokio::task::JoinHandle<()> {
-        let (on_change, on_resync) = (self.cache.clone(), self.cache.clone());
-        self.bus.follow(
+        let (on_change, on_resync) = (self.inner.clone(), self.inner.clone());
+        self.inner.bus.follow(
             Topic::Session,
             move |key| {
                 if let Ok(id) = key.parse::<Id>() {
-                    on_change.forget(&id);
+                    on_change.cache.forget(&id);
                 }
             },
-            move || on_resync.forget_all(),
+            move || on_resync.cache.forget_all(),
         )
     }
 
     /// Sessions that have not expired (signed in or in the middle of a sign-in).
     pub async fn count_live(&self) -> Result<i64, sqlx::Error> {
-        match &self.backend {
+        match &self.inner.backend {
             // The store writes expiry dates as text; it compares them the same way.
             Backend::Sqlite(_, pool) => {
                 sqlx::query_scalar(
@@ -217,7 +229,7 @@ impl Sessions {
                 if let Err(e) = vault.prune_saves().await {
                     tracing::warn!(error = %e, "could not prune the save ledger");
                 }
-                let done = match &self.backend {
+                let done = match &self.inner.backend {
                     Backend::Sqlite(s, _) => s.delete_expired().await,
                     Backend::Postgres(s, _) => s.delete_expired().await,
                 };

@@ -17,7 +17,7 @@ use crate::context::{active_connection, server_context};
 
 /// The CRM as the signed-in browser's active connection sees it.
 pub struct Records {
-    zoho: Zoho,
+    zoho: std::sync::Arc<Zoho>,
     conn: ConnectionId,
     save_hold: Duration,
 }
