@@ -14,8 +14,9 @@ const CARGO_LEPTOS_VERSION: &str = "0.3.10";
 
 /// How cargo-leptos is compiled: unoptimised, without LTO, in many units. It only orchestrates
 /// (cargo, wasm-bindgen and wasm-opt do the heavy work, as programs of their own), so nobody waits
-/// on its speed; measured on 2 cores: 9 min 20 s this way, 13 min 24 s with `opt-level = 2` and
-/// no LTO, about 15 min with its own release profile (fat LTO).
+/// on its speed; measured on 2 cores: 4 min 35 s this way on a new machine (9 min 20 s on a
+/// slower one), 13 min 24 s there with `opt-level = 2` and no LTO, about 15 min with its own
+/// release profile (fat LTO).
 const QUICK_INSTALL: [&str; 6] = [
     "profile.release.opt-level=0",
     "profile.release.lto=false",
@@ -82,7 +83,7 @@ pub fn ensure_build_tools(ws: &Workspace) -> Result<()> {
     if !leptos.contains(CARGO_LEPTOS_VERSION) {
         step(
             &format!("cargo-leptos {CARGO_LEPTOS_VERSION}"),
-            "it builds the server and the WASM together (about 9 minutes, once)",
+            "it builds the server and the WASM together (about 5 minutes, once)",
         );
         run(
             "cargo install cargo-leptos",
