@@ -50,6 +50,8 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: process.env.ZPORTAL_E2E_SITE_ROOT ?? "../target/site",
       ZPORTAL_DATA_DIR: process.env.ZPORTAL_E2E_DATA_DIR ?? "../target/e2e-data",
+      // The release server runs the embedded emulator only when asked (it fails closed).
+      ZOHO_EMULATOR: "1",
       ZOHO_EMULATOR_ADDR: `127.0.0.1:${emulatorPort}`,
       RUST_LOG: "info",
     },

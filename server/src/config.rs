@@ -77,6 +77,39 @@ pub struct Config {
 /// The scopes zportal asks for: only what the UI uses (modules, their metadata, the user, the org).
 pub const DEFAULT_SCOPES: &str = "ZohoCRM.modules.ALL,ZohoCRM.settings.modules.READ,ZohoCRM.settings.fields.READ,ZohoCRM.users.READ,ZohoCRM.org.READ";
 
+/// Whether this server runs for development: `LEPTOS_ENV=DEV` (what `cargo xtask dev` sets) or
+/// under `cargo leptos watch` (which sets `LEPTOS_WATCH`). Only then is the embedded emulator
+/// the default; anywhere else a server without a Zoho client refuses to start.
+fn is_development(var: &impl Fn(&str) -> Option<String>) -> bool {
+    let dev_env = var("LEPTOS_ENV").is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "dev" | "development"
+        )
+    });
+    dev_env || var("LEPTOS_WATCH").is_some_and(|v| v.trim() == "true")
+}
+
+/// `ZOHO_EMULATOR_URL`: a base URL on loopback. The emulator listens nowhere else, and a URL
+/// elsewhere would receive the client secret and users' sign-in codes.
+fn parse_emulator_url(raw: &str) -> Result<Url, ConfigError> {
+    let url = parse_base_url("ZOHO_EMULATOR_URL", raw)?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    if !loopback {
+        return Err(ConfigError::new(
+            "ZOHO_EMULATOR_URL",
+            "must be on loopback (127.0.0.0/8, ::1 or localhost): the emulator listens nowhere \
+             else, and a URL elsewhere would receive the client secret and sign-in codes",
+        ));
+    }
+    Ok(url)
+}
+
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -101,6 +134,16 @@ impl Config {
         let client_id = var("ZOHO_CLIENT_ID");
         let client_secret = var("ZOHO_CLIENT_SECRET").map(Secret::new);
         let emulator_url = var("ZOHO_EMULATOR_URL");
+        let emulator_asked = match var("ZOHO_EMULATOR").as_deref() {
+            None | Some("0") => false,
+            Some("1") => true,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "ZOHO_EMULATOR",
+                    format!("expected `1` (run the embedded emulator) or `0`, got {other:?}"),
+                ));
+            }
+        };
         let zoho = match (client_id, &client_secret, emulator_url) {
             (Some(_), None, _) => {
                 return Err(ConfigError::new(
@@ -114,12 +157,19 @@ impl Config {
                     "must be set together with ZOHO_CLIENT_SECRET",
                 ));
             }
+            (Some(_), Some(_), None) if emulator_asked => {
+                return Err(ConfigError::new(
+                    "ZOHO_EMULATOR",
+                    "a Zoho client is configured: unset ZOHO_EMULATOR to use real Zoho, or \
+                     unset ZOHO_CLIENT_ID and ZOHO_CLIENT_SECRET to use the emulator",
+                ));
+            }
             (Some(client_id), Some(_), None) => ZohoTarget::Zoho { client_id },
             (client_id, _, Some(url)) => ZohoTarget::Emulator {
-                url: parse_base_url("ZOHO_EMULATOR_URL", &url)?,
+                url: parse_emulator_url(&url)?,
                 client_id: client_id.unwrap_or_else(|| DEV_CLIENT_ID.to_owned()),
             },
-            (None, None, None) => {
+            (None, None, None) if emulator_asked || is_development(&var) => {
                 let addr: SocketAddr = parse_or(
                     "ZOHO_EMULATOR_ADDR",
                     var("ZOHO_EMULATOR_ADDR"),
@@ -131,7 +181,30 @@ impl Config {
                         "the emulator listens on loopback only (127.0.0.0/8 or ::1)",
                     ));
                 }
+                // A fake Zoho with a public secret must not be what a deployment serves.
+                if public_url.scheme() == "https" {
+                    return Err(ConfigError::new(
+                        "ZPORTAL_PUBLIC_URL",
+                        "the embedded emulator is for development and does not run behind an \
+                         https public URL: configure Zoho (ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET)",
+                    ));
+                }
+                if !site_addr.ip().is_loopback() {
+                    return Err(ConfigError::new(
+                        "LEPTOS_SITE_ADDR",
+                        "the embedded emulator runs only in a server that listens on loopback: \
+                         configure Zoho (ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET) to listen elsewhere",
+                    ));
+                }
                 ZohoTarget::Embedded { addr }
+            }
+            (None, None, None) => {
+                return Err(ConfigError::new(
+                    "ZOHO_CLIENT_ID",
+                    "no Zoho client is configured: set ZOHO_CLIENT_ID and ZOHO_CLIENT_SECRET \
+                     (README, \"Running against real Zoho\"), or ask for the built-in emulator \
+                     with ZOHO_EMULATOR=1 (development and tests only)",
+                ));
             }
         };
 
@@ -345,9 +418,16 @@ mod tests {
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
+    /// `vars` in development (`LEPTOS_ENV=DEV`, as `cargo xtask dev` runs the server).
+    fn dev(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut all = vec![("LEPTOS_ENV", "DEV")];
+        all.extend_from_slice(vars);
+        config(&all)
+    }
+
     #[test]
-    fn defaults_run_the_embedded_emulator_on_loopback() {
-        let c = config(&[]).expect("defaults are valid");
+    fn development_defaults_run_the_embedded_emulator_on_loopback() {
+        let c = dev(&[]).expect("defaults are valid");
         assert_eq!(c.site_addr.to_string(), "127.0.0.1:3000");
         assert_eq!(c.public_origin(), "http://127.0.0.1:3000");
         assert_eq!(c.redirect_uri(), "http://127.0.0.1:3000/auth/zoho/callback");
@@ -368,7 +448,12 @@ mod tests {
 
     #[test]
     fn https_public_url_prefixes_the_cookie() {
-        let c = config(&[("ZPORTAL_PUBLIC_URL", "https://crm.example.com")]).expect("valid");
+        let c = config(&[
+            ("ZPORTAL_PUBLIC_URL", "https://crm.example.com"),
+            ("ZOHO_CLIENT_ID", "1000.REAL"),
+            ("ZOHO_CLIENT_SECRET", "s"),
+        ])
+        .expect("valid");
         assert!(c.is_https());
         assert_eq!(c.session_cookie_name(), "__Host-zportal_session");
         assert_eq!(c.public_origin(), "https://crm.example.com");
@@ -411,7 +496,7 @@ mod tests {
             (&[("ZOHO_SCOPES", "ZohoCRM.modules.ALL")], "ZOHO_SCOPES"),
         ];
         for (vars, expected) in cases {
-            let err = config(vars).expect_err("must be refused");
+            let err = dev(vars).expect_err("must be refused");
             assert_eq!(err.var, *expected, "{vars:?} gave {err}");
             assert!(err.to_string().starts_with(expected));
         }
@@ -442,5 +527,85 @@ mod tests {
             c.zoho,
             ZohoTarget::Emulator { ref client_id, .. } if client_id == DEV_CLIENT_ID
         ));
+    }
+
+    #[test]
+    fn outside_development_a_server_without_a_zoho_client_refuses_to_start() {
+        for env in [
+            &[][..],
+            &[("LEPTOS_ENV", "PROD")],
+            &[("LEPTOS_WATCH", "false")],
+        ] {
+            let err = config(env).expect_err("no silent emulator");
+            assert_eq!(err.var, "ZOHO_CLIENT_ID", "{env:?}");
+            assert!(err.problem.contains("ZOHO_CLIENT_SECRET"), "{err}");
+            assert!(err.problem.contains("ZOHO_EMULATOR=1"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_embedded_emulator_runs_when_asked_or_under_cargo_leptos_watch() {
+        let embedded = |vars: &[(&str, &str)]| {
+            matches!(
+                config(vars).expect("valid").zoho,
+                ZohoTarget::Embedded { .. }
+            )
+        };
+        assert!(embedded(&[("ZOHO_EMULATOR", "1")]));
+        assert!(embedded(&[("LEPTOS_WATCH", "true")]));
+        assert!(embedded(&[("LEPTOS_ENV", "development")]));
+        assert_eq!(
+            config(&[("ZOHO_EMULATOR", "yes")])
+                .expect_err("not a flag")
+                .var,
+            "ZOHO_EMULATOR"
+        );
+        let both = config(&[
+            ("ZOHO_EMULATOR", "1"),
+            ("ZOHO_CLIENT_ID", "1000.REAL"),
+            ("ZOHO_CLIENT_SECRET", "s"),
+        ]);
+        assert_eq!(both.expect_err("ambiguous").var, "ZOHO_EMULATOR");
+    }
+
+    #[test]
+    fn the_embedded_emulator_never_serves_https_or_a_non_loopback_address() {
+        let https = config(&[
+            ("ZOHO_EMULATOR", "1"),
+            ("ZPORTAL_PUBLIC_URL", "https://crm.example.com"),
+        ]);
+        assert_eq!(https.expect_err("https").var, "ZPORTAL_PUBLIC_URL");
+        let open = dev(&[("LEPTOS_SITE_ADDR", "0.0.0.0:3000")]);
+        assert_eq!(open.expect_err("non-loopback").var, "LEPTOS_SITE_ADDR");
+    }
+
+    #[test]
+    fn the_client_secret_never_goes_to_an_emulator_off_loopback() {
+        for url in [
+            "http://203.0.113.7:3100",
+            "https://emulator.example.com",
+            "http://127.0.0.1.example.com:3100",
+        ] {
+            let err = config(&[
+                ("ZOHO_CLIENT_ID", "1000.REAL"),
+                ("ZOHO_CLIENT_SECRET", "very-secret-value"),
+                ("ZOHO_EMULATOR_URL", url),
+            ])
+            .expect_err(url);
+            assert_eq!(err.var, "ZOHO_EMULATOR_URL", "{url}");
+            assert!(!err.to_string().contains("very-secret-value"));
+        }
+        for url in [
+            "http://127.0.0.1:3999",
+            "http://localhost:3999",
+            "http://[::1]:3999",
+        ] {
+            let c = config(&[
+                ("ZOHO_CLIENT_ID", "1000.X"),
+                ("ZOHO_CLIENT_SECRET", "s"),
+                ("ZOHO_EMULATOR_URL", url),
+            ]);
+            assert!(matches!(c.expect(url).zoho, ZohoTarget::Emulator { .. }));
+        }
     }
 }

@@ -156,6 +156,8 @@ fn dev(ws: &Workspace) -> Result<()> {
         "cargo leptos watch (zportal on http://127.0.0.1:3000, Zoho emulator embedded)",
         ws.cmd("cargo")
             .args(["leptos", "watch"])
+            // Development: the one setting in which the embedded emulator is the default.
+            .env("LEPTOS_ENV", "DEV")
             .env("ZPORTAL_DATA_DIR", &data_dir),
     )
 }
@@ -295,6 +297,7 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
     let faults = summary(ws, "faults")?;
     let restarts_sqlite = summary(ws, "restarts")?.lines().count();
     let mut coherence = summary(ws, "coherence")?;
+    let mut hardening = summary(ws, "hardening")?;
 
     // The suites that touch storage, again on PostgreSQL (every test in a fresh schema), plus
     // the tests that need several server processes sharing one database: among them the load
@@ -311,6 +314,7 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
     let restarts_postgres = summary(ws, "restarts")?.lines().count();
     let load = summary(ws, "load")?;
     coherence.push_str(&summary(ws, "coherence")?);
+    hardening.push_str(&summary(ws, "hardening")?);
 
     let tried: u32 = hostile
         .lines()
@@ -321,6 +325,9 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
         "\nhostile inputs tried: {tried} in {} cases; every one refused cleanly (no 5xx, no echo, server up)",
         hostile.lines().count()
     );
+    // Each rule's test records it once per store it ran on.
+    let rules: std::collections::BTreeSet<&str> = hardening.lines().collect();
+    println!("hardening: {} rules tested, all held", rules.len());
     println!("\n==> Faults, restarts and load");
     let mut rows = vec![
         ("figure".to_owned(), "value".to_owned()),
@@ -370,7 +377,14 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
 }
 
 /// Suites that leave a summary in the test target's tmp directory for the xtask to print.
-const SUMMARIES: &[&str] = &["hostile", "faults", "restarts", "load", "coherence"];
+const SUMMARIES: &[&str] = &[
+    "hostile",
+    "faults",
+    "restarts",
+    "load",
+    "coherence",
+    "hardening",
+];
 
 fn clear_summaries(ws: &Workspace) {
     for suite in SUMMARIES {

@@ -18,7 +18,10 @@ struct TestApp {
 async fn app_with(vars: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let data_dir = dir.path().to_string_lossy().into_owned();
-    let mut all: Vec<(String, String)> = vec![("ZPORTAL_DATA_DIR".into(), data_dir)];
+    let mut all: Vec<(String, String)> = vec![
+        ("ZPORTAL_DATA_DIR".into(), data_dir),
+        ("ZOHO_EMULATOR".into(), "1".into()),
+    ];
     all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_lookup(|k| all.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
         .expect("test config is valid");
@@ -139,7 +142,12 @@ fn choosing_a_data_center_sets_the_session_cookie() {
 #[test]
 fn https_public_url_gives_a_secure_host_prefixed_cookie() {
     testkit::block_on(async {
-        let t = app_with(&[("ZPORTAL_PUBLIC_URL", "https://crm.example.com")]).await;
+        // The embedded emulator refuses an https origin; a separate one (never called) does not.
+        let t = app_with(&[
+            ("ZPORTAL_PUBLIC_URL", "https://crm.example.com"),
+            ("ZOHO_EMULATOR_URL", "http://127.0.0.1:9"),
+        ])
+        .await;
         let res = t
             .router
             .oneshot(

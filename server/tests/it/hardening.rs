@@ -1,0 +1,94 @@
+//! The security rules of the hardening issue, each tried against the real `server` binary (or
+//! router) the way an operator or an attacker would meet it. Every test that holds adds its rule
+//! to the `hardening` summary, which `cargo xtask test` counts into one line.
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use testkit::server::add_to_summary;
+
+/// Runs `server` (serve) with exactly `env` (plus a data directory and a free loopback port) and
+/// waits for it to exit: each case here is a configuration it must refuse. A server that starts
+/// anyway is stopped after a generous 20 s and fails the test.
+fn refused_start(env: &[(&str, &str)]) -> (Output, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut cmd = Command::new(testkit::server::process::server_binary());
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("ZPORTAL_DATA_DIR", dir.path())
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("the server binary runs");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server started with {env:?}: it must refuse");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out, text)
+}
+
+#[test]
+fn a_server_without_a_zoho_client_refuses_to_start_outside_development() {
+    let (out, text) = refused_start(&[]);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("ZOHO_CLIENT_ID"), "{text}");
+    assert!(text.contains("ZOHO_EMULATOR=1"), "it says how: {text}");
+    add_to_summary(
+        "hardening",
+        "fail closed: no Zoho client and no explicit emulator, no start",
+    );
+}
+
+#[test]
+fn the_client_secret_is_never_configured_towards_an_emulator_off_loopback() {
+    let secret = "a-real-client-secret-4711";
+    let (out, text) = refused_start(&[
+        ("ZOHO_CLIENT_ID", "1000.REAL"),
+        ("ZOHO_CLIENT_SECRET", secret),
+        ("ZOHO_EMULATOR_URL", "http://192.0.2.10:3100"),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("ZOHO_EMULATOR_URL"), "{text}");
+    assert!(
+        !text.contains(secret),
+        "the refusal does not print the secret"
+    );
+    add_to_summary(
+        "hardening",
+        "fail closed: the client secret never goes to a non-loopback emulator URL",
+    );
+}
+
+#[test]
+fn the_embedded_emulator_never_serves_an_https_origin_or_a_public_address() {
+    let (out, text) = refused_start(&[
+        ("ZOHO_EMULATOR", "1"),
+        ("ZPORTAL_PUBLIC_URL", "https://crm.example.com"),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("ZPORTAL_PUBLIC_URL"), "{text}");
+    let (out, text) = refused_start(&[("ZOHO_EMULATOR", "1"), ("LEPTOS_SITE_ADDR", "0.0.0.0:0")]);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("LEPTOS_SITE_ADDR"), "{text}");
+    add_to_summary(
+        "hardening",
+        "fail closed: the embedded emulator runs only on loopback and plain http",
+    );
+}
