@@ -2,6 +2,12 @@
 //! functions have none of their own). The rule: `Sec-Fetch-Site` of
 //! `same-origin` or `none` passes; without that header, a missing `Origin` (not a browser) or one
 //! equal to the public origin passes; anything else is refused with 403.
+//!
+//! Server functions (`/api/*`) are for this app's own page only, so they also refuse cross-site
+//! and same-site *reads*: a top-level navigation from another site must learn nothing (not
+//! "signed in", not "record N exists"). And they never redirect (Leptos answers a request that
+//! accepts HTML, taken for a plain form post, with a redirect to its `Referer` or to `/`; zportal
+//! makes no such posts): `Accept` and `Referer` are dropped before a server function runs.
 
 use std::sync::Arc;
 
@@ -36,6 +42,32 @@ pub async fn guard(State(origin): State<PublicOrigin>, req: Request, next: Next)
         tracing::warn!(method = %req.method(), path = req.uri().path(), "cross-site request refused");
         (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response()
     }
+}
+
+/// Where the server functions live.
+const API: &str = "/api/";
+
+/// Whether a request to a server function comes from another site, by Fetch Metadata (browsers
+/// without it are covered by the CSRF guard for writes and by the missing redirect for reads).
+pub fn foreign_api_call(path: &str, headers: &HeaderMap) -> bool {
+    path.starts_with(API)
+        && headers
+            .get("sec-fetch-site")
+            .is_some_and(|site| matches!(site.as_bytes(), b"cross-site" | b"same-site"))
+}
+
+/// axum middleware: refuses [`foreign_api_call`]s with 403 and takes `Accept` and `Referer` away
+/// from server functions, so none answers with a redirect.
+pub async fn api_guard(mut req: Request, next: Next) -> Response {
+    if foreign_api_call(req.uri().path(), req.headers()) {
+        tracing::warn!(method = %req.method(), path = req.uri().path(), "cross-site server-function call refused");
+        return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
+    }
+    if req.uri().path().starts_with(API) {
+        req.headers_mut().remove(http::header::REFERER);
+        req.headers_mut().remove(http::header::ACCEPT);
+    }
+    next.run(req).await
 }
 
 #[cfg(test)]
@@ -100,5 +132,22 @@ mod tests {
             assert!(!allowed(&Method::POST, &h, ORIGIN), "{origin}");
             assert!(!allowed(&Method::DELETE, &h, ORIGIN), "{origin}");
         }
+    }
+
+    #[test]
+    fn server_functions_refuse_other_sites_for_reads_too() {
+        for site in ["cross-site", "same-site"] {
+            let h = headers(&[("sec-fetch-site", site)]);
+            assert!(foreign_api_call("/api/records/get", &h), "{site}");
+            assert!(
+                !foreign_api_call("/m/Leads", &h),
+                "pages are not server functions"
+            );
+        }
+        for site in ["same-origin", "none"] {
+            let h = headers(&[("sec-fetch-site", site)]);
+            assert!(!foreign_api_call("/api/records/get", &h), "{site}");
+        }
+        assert!(!foreign_api_call("/api/records/get", &HeaderMap::new()));
     }
 }

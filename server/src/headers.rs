@@ -1,7 +1,10 @@
 //! The browser's defences, set on every answer: a Content-Security-Policy that lets exactly this
 //! app run (its own files, inline scripts only with this response's nonce, WebAssembly, forms
 //! that go to zportal or a Zoho accounts server, no framing), `nosniff`, a referrer policy, and
-//! HSTS when zportal is served over https.
+//! HSTS when zportal is served over https. Answers that may be personal — every server function's,
+//! and any to a request carrying the session cookie — are `Cache-Control: no-store` with
+//! `Vary: Cookie`, so no shared or browser cache keeps one person's page for the next; the static
+//! files under `/pkg` keep their own caching.
 
 use std::sync::Arc;
 
@@ -20,13 +23,21 @@ pub struct Policy {
     /// `connect-src`: this site, plus the live-reload socket under `cargo leptos watch`.
     connect: Arc<str>,
     hsts: bool,
+    /// The session cookie's name, e.g. `zportal_session`.
+    session_cookie: Arc<str>,
+    /// The static files' prefix, e.g. `/pkg/`.
+    static_prefix: Arc<str>,
 }
 
 impl Policy {
+    /// The policy for these accounts servers; `session_cookie` and `static_dir` decide which
+    /// answers may be stored.
     pub fn new<'a>(
         accounts_servers: impl IntoIterator<Item = &'a str>,
         live_reload: Option<String>,
         https: bool,
+        session_cookie: &str,
+        static_dir: &str,
     ) -> Self {
         let mut origins: Vec<String> = accounts_servers
             .into_iter()
@@ -47,7 +58,17 @@ impl Policy {
             form_action: form_action.into(),
             connect: connect.into(),
             hsts: https,
+            session_cookie: session_cookie.into(),
+            static_prefix: format!("{}/", static_dir.trim_end_matches('/')).into(),
         }
+    }
+
+    /// Whether the answer to this request may be personal and so must not be stored.
+    pub fn private(&self, path: &str, headers: &header::HeaderMap) -> bool {
+        if path.starts_with(&*self.static_prefix) {
+            return false;
+        }
+        path.starts_with("/api/") || carries_cookie(headers, &self.session_cookie)
     }
 
     /// The Content-Security-Policy for a response whose inline scripts carry `nonce`.
@@ -66,8 +87,13 @@ impl Policy {
 pub async fn set(State(policy): State<Policy>, mut req: Request, next: Next) -> Response {
     let nonce = zoho::random_hex(16);
     req.extensions_mut().insert(CspNonce(nonce.clone()));
+    let private = policy.private(req.uri().path(), req.headers());
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
+    if private {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.append(header::VARY, HeaderValue::from_static("Cookie"));
+    }
     if let Ok(csp) = HeaderValue::from_str(&policy.csp(&nonce)) {
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
@@ -88,9 +114,47 @@ pub async fn set(State(policy): State<Policy>, mut req: Request, next: Next) -> 
     res
 }
 
+/// Whether the `Cookie` headers name `name`.
+fn carries_cookie(headers: &header::HeaderMap, name: &str) -> bool {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.split_once('='))
+        .any(|(k, _)| k.trim() == name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn personal_answers_are_not_stored_static_files_are() {
+        let p = Policy::new(
+            ["https://accounts.zoho.com"],
+            None,
+            true,
+            "__Host-zportal_session",
+            "/pkg",
+        );
+        let mut signed_in = header::HeaderMap::new();
+        signed_in.insert(
+            header::COOKIE,
+            HeaderValue::from_static("theme=dark; __Host-zportal_session=abc"),
+        );
+        let none = header::HeaderMap::new();
+        assert!(p.private("/m/Leads", &signed_in));
+        assert!(p.private("/api/session/me", &none), "every server function");
+        assert!(!p.private("/m/Leads", &none), "a signed-out page");
+        assert!(!p.private("/pkg/zportal.wasm", &signed_in));
+        let mut other = header::HeaderMap::new();
+        other.insert(
+            header::COOKIE,
+            HeaderValue::from_static("x__Host-zportal_session=abc"),
+        );
+        assert!(!p.private("/m/Leads", &other), "the exact name only");
+    }
 
     #[test]
     fn the_policy_names_the_nonce_the_accounts_origins_and_nothing_loose() {
@@ -102,6 +166,8 @@ mod tests {
             ],
             None,
             true,
+            "zportal_session",
+            "/pkg",
         );
         let csp = p.csp("abc123");
         assert!(
@@ -121,6 +187,8 @@ mod tests {
             ["http://127.0.0.1:3100/us/accounts"],
             Some("ws://127.0.0.1:3001".into()),
             false,
+            "zportal_session",
+            "/pkg",
         );
         let csp = dev.csp("n");
         assert!(

@@ -219,6 +219,7 @@ pub fn build_router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(fn_errors::status))
         .layer(axum::middleware::from_fn_with_state(origin, csrf::guard))
+        .layer(axum::middleware::from_fn(csrf::api_guard))
         .layer(axum::middleware::from_fn_with_state(
             sessions::Timeouts {
                 max: state.config.session_max,
@@ -261,7 +262,13 @@ fn csp_policy(state: &AppState) -> headers::Policy {
         let opts = &state.leptos_options;
         format!("ws://{}:{}", opts.site_addr.ip(), opts.reload_port)
     });
-    headers::Policy::new(accounts, live_reload, state.config.is_https())
+    headers::Policy::new(
+        accounts,
+        live_reload,
+        state.config.is_https(),
+        state.config.session_cookie_name(),
+        &format!("/{}", state.leptos_options.site_pkg_dir),
+    )
 }
 
 /// The app's routes, computed once per process (generating them renders the whole app).

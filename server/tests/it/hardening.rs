@@ -92,3 +92,97 @@ fn the_embedded_emulator_never_serves_an_https_origin_or_a_public_address() {
         "fail closed: the embedded emulator runs only on loopback and plain http",
     );
 }
+
+/// A top-level navigation from another site, as a browser sends it.
+fn navigation(browser: &testkit::server::Browser, url: &str) -> reqwest::RequestBuilder {
+    browser
+        .http
+        .get(url)
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("referer", "https://attacker.example/probe")
+}
+
+#[test]
+fn server_functions_answer_no_other_site_and_never_redirect_to_the_referer() {
+    testkit::block_on(async {
+        let stack = testkit::server::stack(&[]).await;
+        let ada = testkit::server::Browser::new();
+        ada.sign_in(&stack, "ada@us.zportal.test").await;
+        let meta = format!("{}/api/records/meta?module=Leads", stack.base);
+        let missing = format!(
+            "{}/api/records/get?module=Leads&id=1234567890123456789",
+            stack.base
+        );
+
+        // With Fetch Metadata: refused alike whether the user is signed in and the record exists.
+        for site in ["cross-site", "same-site"] {
+            for url in [&meta, &missing] {
+                let res = navigation(&ada, url)
+                    .header("sec-fetch-site", site)
+                    .send()
+                    .await
+                    .expect("GET");
+                assert_eq!(res.status().as_u16(), 403, "{site} {url}");
+                assert!(res.headers().get("location").is_none());
+            }
+        }
+        add_to_summary(
+            "hardening",
+            "no cross-site reads: /api refuses cross-site and same-site calls, reads included",
+        );
+
+        // Without it (an older browser): an answer, never a redirect to the attacker's page.
+        let found = navigation(&ada, &meta).send().await.expect("GET");
+        assert_eq!(found.status().as_u16(), 200, "{:?}", found.headers());
+        assert!(found.headers().get("location").is_none());
+        let absent = navigation(&ada, &missing).send().await.expect("GET");
+        assert!(!absent.status().is_redirection(), "{}", absent.status());
+        assert!(absent.headers().get("location").is_none());
+        add_to_summary(
+            "hardening",
+            "no cross-site reads: no server function redirects to the Referer",
+        );
+    });
+}
+
+#[test]
+fn personal_answers_are_never_stored_by_a_cache() {
+    testkit::block_on(async {
+        let stack = testkit::server::stack(&[]).await;
+        let ada = testkit::server::Browser::new();
+        ada.sign_in(&stack, "ada@us.zportal.test").await;
+        for path in ["/m/Leads", "/api/session/me", "/"] {
+            let res = ada.get(&format!("{}{path}", stack.base)).await;
+            let header = |name: &str| {
+                res.headers()
+                    .get_all(name)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            assert_eq!(header("cache-control"), "no-store", "{path}");
+            assert!(
+                header("vary").contains("Cookie"),
+                "{path}: {}",
+                header("vary")
+            );
+        }
+        // A server function's answer is personal even without a cookie (it says who is not
+        // signed in, and is never meant for a cache).
+        let anonymous = reqwest::get(format!("{}/api/session/me", stack.base))
+            .await
+            .expect("GET");
+        assert_eq!(
+            anonymous
+                .headers()
+                .get("cache-control")
+                .and_then(|v| v.to_str().ok()),
+            Some("no-store")
+        );
+        add_to_summary(
+            "hardening",
+            "no cross-site reads: personal answers are no-store with Vary: Cookie",
+        );
+    });
+}
