@@ -358,7 +358,7 @@ async fn sign_in_many(server: &str, total: usize) -> Result<(usize, Duration)> {
 async fn live_sessions(stack: &Stack) -> Result<f64> {
     let text = stack
         .http
-        .get(format!("{}/metrics", stack.server.base))
+        .get(format!("{}/metrics", stack.ops_base))
         .send()
         .await?
         .text()

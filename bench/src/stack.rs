@@ -62,6 +62,8 @@ async fn wait_until_up(http: &reqwest::Client, url: &str, what: &str) -> Result<
 pub struct Stack {
     pub emulator: Process,
     pub server: Process,
+    /// The server's ops listener (`ZPORTAL_OPS_ADDR`): `/metrics`.
+    pub ops_base: String,
     /// The token key the server encrypts with (so the bench can read the access token it holds).
     pub token_key: String,
     pub data_dir: PathBuf,
@@ -103,13 +105,17 @@ impl Stack {
 
         let token_key = zoho::vault::TokenCipher::generate_key_list();
         let port = free_port()?;
+        let ops_port = free_port()?;
         let child = Command::new(bin.server)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("ZPORTAL_OPS_ADDR", format!("127.0.0.1:{ops_port}"))
             .env("LEPTOS_SITE_ROOT", bin.site_root)
             .env("ZOHO_EMULATOR_URL", &emulator.base)
             .env("ZPORTAL_DATA_DIR", data_dir)
             .env("ZPORTAL_TOKEN_KEY", &token_key)
             .env("ZPORTAL_SERVER_TIMING", "1")
+            // Ten thousand sign-ins and the load runs all come from 127.0.0.1.
+            .env("ZPORTAL_RATE_LIMIT", "off")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()
@@ -122,6 +128,7 @@ impl Stack {
         Ok(Stack {
             emulator,
             server,
+            ops_base: format!("http://127.0.0.1:{ops_port}"),
             token_key,
             data_dir: data_dir.to_path_buf(),
             http,

@@ -1,8 +1,14 @@
 //! The control API under `/__emulator/` (README, "The emulator"): lets tests and developers see and steer the
 //! emulated Zoho — users, clients, the clock, tokens, faults, limits, counters and the request log.
+//!
+//! It is for programs on this machine, never for web pages: [`guard`] refuses a request whose
+//! `Host` is not loopback (DNS rebinding), one a browser marks as coming from another site
+//! (`Origin`, `Sec-Fetch-Site`), and a `POST` that is not `application/json` (a page's form or
+//! `fetch` without a preflight can send only form and text bodies).
 
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -34,6 +40,63 @@ pub fn router() -> Router<Emulator> {
         .route("/requests", get(requests))
         .route("/reset", post(reset))
         .route("/redirected", get(redirected))
+}
+
+/// Why a control call was refused before it ran, if it was.
+fn refusal(method: &Method, headers: &HeaderMap, own_origin: &str) -> Option<&'static str> {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    if !host.is_some_and(is_loopback_host) {
+        return Some("the control API answers only to a loopback Host");
+    }
+    if let Some(origin) = headers.get(header::ORIGIN)
+        && origin.as_bytes() != own_origin.as_bytes()
+    {
+        return Some("the control API answers no web page of another origin");
+    }
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|s| matches!(s.as_bytes(), b"cross-site" | b"same-site"))
+    {
+        return Some("the control API answers no other site");
+    }
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    // A page can send a simple cross-origin POST (form or text body) without a preflight; other
+    // methods need one, which the emulator never grants.
+    if *method == Method::POST && !json {
+        return Some("a control write must be application/json");
+    }
+    None
+}
+
+/// `127.0.0.0/8`, `::1` or `localhost`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                name
+            } else {
+                host
+            }
+        }),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// axum middleware in front of every control route: applies [`refusal`] (403).
+pub async fn guard(State(emu): State<Emulator>, req: Request, next: Next) -> Response {
+    let own_origin = emu.base().trim_end_matches('/');
+    match refusal(req.method(), req.headers(), own_origin) {
+        None => next.run(req).await,
+        Some(why) => (StatusCode::FORBIDDEN, Json(json!({ "error": why }))).into_response(),
+    }
 }
 
 /// A refused control call: 400 with the reason in `{"error"}`.
@@ -468,4 +531,74 @@ async fn reset(State(emu): State<Emulator>) -> Json<Value> {
 
 async fn redirected() -> &'static str {
     "The emulator redirected here (fault `redirect`). A Zoho client should not have followed it."
+}
+
+#[cfg(test)]
+mod guard_tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    const OWN: &str = "http://127.0.0.1:3100";
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn programs_on_this_machine_pass() {
+        let read = headers(&[("host", "127.0.0.1:3100")]);
+        assert_eq!(refusal(&Method::GET, &read, OWN), None);
+        let write = headers(&[
+            ("host", "localhost:3100"),
+            ("content-type", "application/json"),
+        ]);
+        assert_eq!(refusal(&Method::POST, &write, OWN), None);
+        let v6 = headers(&[
+            ("host", "[::1]:3100"),
+            ("content-type", "application/json; charset=utf-8"),
+        ]);
+        assert_eq!(refusal(&Method::POST, &v6, OWN), None);
+        let clear = headers(&[("host", "127.0.0.1:3100")]);
+        assert_eq!(
+            refusal(&Method::DELETE, &clear, OWN),
+            None,
+            "needs a preflight anyway"
+        );
+    }
+
+    #[test]
+    fn web_pages_and_rebound_names_are_refused() {
+        let cases: &[(Method, &[(&'static str, &'static str)])] = &[
+            (Method::GET, &[("host", "attacker.example:3100")]),
+            (Method::GET, &[("host", "127.0.0.1.attacker.example")]),
+            (Method::GET, &[]),
+            (
+                Method::GET,
+                &[
+                    ("host", "127.0.0.1:3100"),
+                    ("origin", "https://attacker.example"),
+                ],
+            ),
+            (
+                Method::GET,
+                &[("host", "127.0.0.1:3100"), ("sec-fetch-site", "cross-site")],
+            ),
+            (
+                Method::POST,
+                &[("host", "127.0.0.1:3100"), ("content-type", "text/plain")],
+            ),
+            (Method::POST, &[("host", "127.0.0.1:3100")]),
+        ];
+        for (method, pairs) in cases {
+            assert!(
+                refusal(method, &headers(pairs), OWN).is_some(),
+                "{method} {pairs:?}"
+            );
+        }
+    }
 }

@@ -206,7 +206,13 @@ pub fn router(emulator: Emulator) -> Router {
         .merge(accounts::router())
         .merge(api::router())
         .merge(crm::records::router())
-        .nest("/__emulator", control::router())
+        .nest(
+            "/__emulator",
+            control::router().layer(axum::middleware::from_fn_with_state(
+                emulator.clone(),
+                control::guard,
+            )),
+        )
         .fallback(api::unknown_url)
         .with_state(emulator)
 }

@@ -72,7 +72,17 @@ pub struct Config {
     /// Whether answers say where their time went (`ZPORTAL_SERVER_TIMING=1`: a `Server-Timing`
     /// header; the bench turns it on).
     pub server_timing: bool,
+    /// Where `/metrics` and the detailed readiness are served (`ZPORTAL_OPS_ADDR`); `None`: nowhere.
+    pub ops_addr: Option<SocketAddr>,
+    /// Sign-in starts per minute per client address (`ZPORTAL_RATE_LIMIT`; server functions get
+    /// twenty times as many); `None`: no limit.
+    pub rate_limit: Option<std::num::NonZeroU32>,
+    /// Proxies whose `X-Forwarded-For` names the client (`ZPORTAL_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
+
+/// `ZPORTAL_RATE_LIMIT`'s default: sign-in starts per minute per client address.
+pub const DEFAULT_SIGN_IN_STARTS_PER_MINUTE: u32 = 60;
 
 /// The scopes zportal asks for: only what the UI uses (modules, their metadata, the user, the org).
 pub const DEFAULT_SCOPES: &str = "ZohoCRM.modules.ALL,ZohoCRM.settings.modules.READ,ZohoCRM.settings.fields.READ,ZohoCRM.users.READ,ZohoCRM.org.READ";
@@ -249,6 +259,56 @@ impl Config {
             }
         };
 
+        let ops_addr = match var("ZPORTAL_OPS_ADDR") {
+            None => None,
+            Some(raw) => {
+                let addr: SocketAddr = raw.trim().parse().map_err(|e| {
+                    ConfigError::new(
+                        "ZPORTAL_OPS_ADDR",
+                        format!("{raw:?} is not an address: {e}"),
+                    )
+                })?;
+                if addr == site_addr {
+                    return Err(ConfigError::new(
+                        "ZPORTAL_OPS_ADDR",
+                        "must differ from LEPTOS_SITE_ADDR: the ops listener is not public",
+                    ));
+                }
+                Some(addr)
+            }
+        };
+
+        let rate_limit = match var("ZPORTAL_RATE_LIMIT").as_deref().map(str::trim) {
+            None => std::num::NonZeroU32::new(DEFAULT_SIGN_IN_STARTS_PER_MINUTE),
+            Some("off") => None,
+            Some(n) => Some(n.parse::<std::num::NonZeroU32>().map_err(|_| {
+                ConfigError::new(
+                    "ZPORTAL_RATE_LIMIT",
+                    format!(
+                        "expected sign-in starts per minute (a positive number) or `off`, got {n:?}"
+                    ),
+                )
+            })?),
+        };
+        let trusted_proxies = match var("ZPORTAL_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(list) => list
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(|n| {
+                    n.parse::<ipnet::IpNet>()
+                        .or_else(|_| n.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| {
+                            ConfigError::new(
+                                "ZPORTAL_TRUSTED_PROXIES",
+                                format!("{n:?} is not an address or CIDR range"),
+                            )
+                        })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+
         let log_format = match var("ZPORTAL_LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -316,6 +376,9 @@ impl Config {
             sign_in_ttl: Duration::from_secs(600),
             zoho_timeout,
             server_timing,
+            ops_addr,
+            rate_limit,
+            trusted_proxies,
         })
     }
 
@@ -444,6 +507,9 @@ mod tests {
         assert!(c.database_url.starts_with("sqlite://"));
         assert_eq!(c.scopes.len(), 5);
         assert!(c.token_key.is_none());
+        assert_eq!(c.rate_limit.map(|n| n.get()), Some(60));
+        assert!(c.trusted_proxies.is_empty());
+        assert_eq!(c.ops_addr, None);
     }
 
     #[test]
@@ -485,6 +551,17 @@ mod tests {
                 "ZPORTAL_SESSION_MAX",
             ),
             (&[("ZPORTAL_LOG_FORMAT", "xml")], "ZPORTAL_LOG_FORMAT"),
+            (&[("ZPORTAL_OPS_ADDR", "metrics")], "ZPORTAL_OPS_ADDR"),
+            (&[("ZPORTAL_RATE_LIMIT", "0")], "ZPORTAL_RATE_LIMIT"),
+            (&[("ZPORTAL_RATE_LIMIT", "lots")], "ZPORTAL_RATE_LIMIT"),
+            (
+                &[("ZPORTAL_TRUSTED_PROXIES", "10.0.0.0/8, lb")],
+                "ZPORTAL_TRUSTED_PROXIES",
+            ),
+            (
+                &[("ZPORTAL_OPS_ADDR", "127.0.0.1:3000")],
+                "ZPORTAL_OPS_ADDR",
+            ),
             (&[("ZPORTAL_LEASE_TTL", "0s")], "ZPORTAL_LEASE_TTL"),
             (&[("ZPORTAL_ZOHO_TIMEOUT", "ten")], "ZPORTAL_ZOHO_TIMEOUT"),
             (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL"),

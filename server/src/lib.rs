@@ -11,6 +11,7 @@ mod csrf;
 mod fn_errors;
 pub mod headers;
 mod keys;
+pub mod limits;
 pub mod ops;
 mod sessions;
 pub mod store;
@@ -54,6 +55,10 @@ pub struct Shared {
     /// What server functions get too: Zoho (the DC table, the vault, the CRM client).
     pub ctx: ServerContext,
     pub sessions: store::Sessions,
+    /// The ops listener's last look at Zoho.
+    pub probe: ops::Probe,
+    /// Per-client-address allowances of sign-in starts and server-function calls.
+    pub limits: Arc<limits::RateLimits>,
     /// The tasks that keep this process's caches true to other processes' changes.
     _followers: Followers,
 }
@@ -111,8 +116,22 @@ impl AppState {
     /// Opens the store and builds the state for `config`.
     pub async fn new(config: Config, leptos_options: LeptosOptions) -> Result<Self, StartError> {
         let (zoho, sessions) = open_zoho(&config).await?;
+        let limits = Arc::new(limits::RateLimits::new(
+            config.rate_limit,
+            config.trusted_proxies.clone(),
+        ));
         // Subscribed before the bus listens, so the first resync reaches both.
-        let followers = vec![zoho.follow(), sessions.follow()]
+        let pruning = {
+            let limits = limits.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(Duration::from_secs(60));
+                loop {
+                    every.tick().await;
+                    limits.prune();
+                }
+            })
+        };
+        let followers = vec![zoho.follow(), sessions.follow(), pruning]
             .into_iter()
             .chain(zoho.vault.bus().listen(BUS_POLL))
             .collect();
@@ -125,6 +144,8 @@ impl AppState {
             },
             config: Arc::new(config),
             sessions,
+            probe: ops::Probe::default(),
+            limits,
         })))
     }
 
@@ -228,6 +249,11 @@ pub fn build_router(state: AppState) -> Router {
             sessions::timeouts,
         ))
         .layer(sessions::layer(state.sessions.clone(), &state.config))
+        // Before the session layer: a refused flood creates no sessions.
+        .layer(axum::middleware::from_fn_with_state(
+            state.limits.clone(),
+            limits::limit,
+        ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(assets::compression())
         .layer(axum::middleware::from_fn_with_state(
@@ -244,6 +270,15 @@ pub fn build_router(state: AppState) -> Router {
     } else {
         router
     }
+}
+
+/// The ops listener's surface (`ZPORTAL_OPS_ADDR`): `/metrics` and the detailed `/readyz`.
+/// Operators and scrapers only: it carries no session, page or server function.
+pub fn build_ops_router(state: AppState) -> Router {
+    ops::install();
+    ops::ops_router()
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .with_state(state)
 }
 
 /// The largest request body zportal reads (a record form is a few KB); larger gets 413.
@@ -334,6 +369,22 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .sessions
         .clone()
         .spawn_cleanup(state.zoho().vault.clone(), Duration::from_secs(300));
+    let ops = match state.config.ops_addr {
+        Some(ops_addr) => {
+            let listener = bind(ops_addr)?;
+            tracing::info!(
+                "ops (metrics, readiness) on http://{}",
+                listener.local_addr()?
+            );
+            let router = build_ops_router(state.clone());
+            Some(tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "the ops listener stopped");
+                }
+            }))
+        }
+        None => None,
+    };
     let router = build_router(state);
     let listener = bind(addr)?;
     tracing::info!("zportal listening on http://{}", listener.local_addr()?);
@@ -344,10 +395,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             tracing::warn!(error = %e, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(telemetry::shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(telemetry::shutdown_signal())
+    .await?;
     deletion.abort();
+    if let Some(ops) = ops {
+        ops.abort();
+    }
     if let Some(running) = embedded {
         running.stop().await;
     }

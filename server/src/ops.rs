@@ -1,7 +1,11 @@
-//! The operator's view of a running server: `/healthz` (the process answers), `/readyz` (its
-//! database and Zoho answer too), and `/metrics` in Prometheus' text format — requests by route
-//! and status, Zoho calls and refreshes (counted in `zoho::meter`), live sessions and connections
-//! needing a reconnect. Labels are routes and small closed sets, never a URI, query or id.
+//! The operator's view of a running server. On the public port: `/healthz` (the process answers)
+//! and `/readyz` (its database answers: a load balancer must not drop every process because Zoho
+//! is down, and a public hit must not cost a call to Zoho). On the ops listener
+//! (`ZPORTAL_OPS_ADDR`, never public): the same `/healthz`, a `/readyz` that also says whether Zoho
+//! answers (probed at most once per [`PROBE_EVERY`]), and `/metrics` in Prometheus' text format —
+//! requests by route and status, Zoho calls and refreshes (counted in `zoho::meter`), live sessions
+//! and connections needing a reconnect. Labels are routes and small closed sets, never a URI,
+//! query or id.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -53,23 +57,74 @@ pub fn install() {
     recorder();
 }
 
+/// How long one answer of Zoho's reachability stands.
+pub const PROBE_EVERY: Duration = Duration::from_secs(30);
+
+/// The public port's operator routes.
 pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(public_readyz))
+}
+
+/// The ops listener's routes.
+pub fn ops_router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
 }
 
-/// 200 when the database and the configured Zoho (or emulator) answer; 503 naming what does not.
-async fn readyz(State(state): State<AppState>) -> Response {
-    let database = match state.zoho().vault.ping().await {
-        Ok(()) => "ok".to_owned(),
+/// The last answer to "does Zoho answer?", shared by a process's callers of the ops `/readyz`.
+#[derive(Debug, Default)]
+pub struct Probe(tokio::sync::Mutex<Option<(Instant, &'static str)>>);
+
+impl Probe {
+    /// Zoho's reachability, asked at most once per [`PROBE_EVERY`] (callers arriving meanwhile
+    /// wait for the one probe in flight).
+    async fn zoho(&self, state: &AppState) -> &'static str {
+        let mut last = self.0.lock().await;
+        if let Some((at, answer)) = *last
+            && at.elapsed() < PROBE_EVERY
+        {
+            return answer;
+        }
+        let answer = zoho_answers(state).await;
+        *last = Some((Instant::now(), answer));
+        answer
+    }
+}
+
+async fn database(state: &AppState) -> &'static str {
+    match state.zoho().vault.ping().await {
+        Ok(()) => "ok",
         Err(e) => {
             tracing::warn!(error = %e, "readiness: the database does not answer");
-            "unavailable".to_owned()
+            "unavailable"
         }
+    }
+}
+
+/// 200 when the database answers; 503 when not.
+async fn public_readyz(State(state): State<AppState>) -> Response {
+    let database = database(&state).await;
+    let ready = database == "ok";
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
     };
-    let zoho = zoho_answers(&state).await;
+    (
+        status,
+        axum::Json(json!({"ready": ready, "database": database})),
+    )
+        .into_response()
+}
+
+/// 200 when the database and the configured Zoho (or emulator) answer; 503 naming what does not.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let database = database(&state).await;
+    let zoho = state.probe.zoho(&state).await;
     let ready = database == "ok" && zoho == "ok";
     let status = if ready {
         StatusCode::OK

@@ -99,6 +99,22 @@ struct SessionsInner {
     bus: Bus,
 }
 
+/// How long a session that holds no signed-in account may live: enough to finish a sign-in
+/// (which expires after ten minutes itself), too short for a flood of anonymous sign-in starts
+/// to pile up rows.
+pub const ANONYMOUS_TTL: time::Duration = time::Duration::minutes(10);
+
+/// `record`, its expiry brought within [`ANONYMOUS_TTL`] if nobody is signed in to it.
+fn capped(record: &Record) -> std::borrow::Cow<'_, Record> {
+    let latest = time::OffsetDateTime::now_utc() + ANONYMOUS_TTL;
+    if record.data.contains_key(app::context::ACCOUNTS) || record.expiry_date <= latest {
+        return std::borrow::Cow::Borrowed(record);
+    }
+    let mut short = record.clone();
+    short.expiry_date = latest;
+    std::borrow::Cow::Owned(short)
+}
+
 fn bus_error(e: zoho::bus::BusError) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
@@ -106,6 +122,9 @@ fn bus_error(e: zoho::bus::BusError) -> session_store::Error {
 #[async_trait]
 impl SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        if let std::borrow::Cow::Owned(short) = capped(record) {
+            *record = short;
+        }
         match &self.inner.backend {
             Backend::Sqlite(s, _) => s.create(record).await?,
             Backend::Postgres(s, _) => s.create(record).await?,
@@ -118,6 +137,7 @@ impl SessionStore for Sessions {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let record = &*capped(record);
         match &self.inner.backend {
             Backend::Sqlite(s, _) => s.save(record).await?,
             Backend::Postgres(s, _) => s.save(record).await?,

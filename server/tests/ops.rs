@@ -21,7 +21,7 @@ fn sample(text: &str, name: &str, labels: &[&str]) -> f64 {
 }
 
 async fn scrape(browser: &Browser, stack: &Stack) -> String {
-    let res = browser.get(&format!("{}/metrics", stack.base)).await;
+    let res = browser.get(&format!("{}/metrics", stack.ops_base)).await;
     assert_eq!(res.status(), 200);
     assert!(
         res.headers()["content-type"]
@@ -147,6 +147,10 @@ fn readiness_names_what_does_not_answer_and_every_answer_has_a_request_id() {
             .to_owned();
         assert_eq!(id.len(), 36, "a UUID: {id}");
         let body: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(body, json!({"ready": true, "database": "ok"}));
+        let res = browser.get(&format!("{}/readyz", stack.ops_base)).await;
+        assert_eq!(res.status(), 200);
+        let body: serde_json::Value = res.json().await.expect("json");
         assert_eq!(body, json!({"ready": true, "database": "ok", "zoho": "ok"}));
         assert_eq!(
             browser
@@ -156,18 +160,21 @@ fn readiness_names_what_does_not_answer_and_every_answer_has_a_request_id() {
             200
         );
 
-        // A zportal whose Zoho is gone: up, but not ready.
+        // A zportal whose Zoho is gone: the ops listener says so; the public port stays ready (a
+        // load balancer must not drop every process while Zoho is down).
         let dead = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a port nobody listens on");
         let orphan = stack_with(&[("ZOHO_EMULATOR_URL", &format!("http://{dead}"))], |_| {}).await;
-        let res = browser.get(&format!("{}/readyz", orphan.base)).await;
+        let res = browser.get(&format!("{}/readyz", orphan.ops_base)).await;
         assert_eq!(res.status(), 503);
         let body: serde_json::Value = res.json().await.expect("json");
         assert_eq!(
             body,
             json!({"ready": false, "database": "ok", "zoho": "unavailable"})
         );
+        let public = browser.get(&format!("{}/readyz", orphan.base)).await;
+        assert_eq!(public.status(), 200);
         assert_eq!(
             browser
                 .get(&format!("{}/healthz", orphan.base))

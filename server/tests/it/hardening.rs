@@ -186,3 +186,192 @@ fn personal_answers_are_never_stored_by_a_cache() {
         );
     });
 }
+
+#[test]
+fn the_emulators_control_api_answers_programs_on_this_machine_only() {
+    testkit::block_on(async {
+        let emu = testkit::emulator().await;
+        let http = reqwest::Client::new();
+        let config = format!("{}/__emulator/config", emu.base_url);
+        let limits = r#"{"limits": {"codes_per_client": 1}}"#;
+        let attempts = [
+            // A page's simple cross-origin POST: a text body, no preflight.
+            http.post(&config)
+                .header("content-type", "text/plain")
+                .body(limits),
+            http.post(&config)
+                .header("content-type", "application/json")
+                .header("origin", "https://attacker.example")
+                .body(limits),
+            http.post(&config)
+                .header("content-type", "application/json")
+                .header("sec-fetch-site", "cross-site")
+                .body(limits),
+            // DNS rebinding: the attacker's name resolved to 127.0.0.1.
+            http.get(format!("{}/__emulator/requests", emu.base_url))
+                .header("host", "attacker.example"),
+        ];
+        for attempt in attempts {
+            let res = attempt.send().await.expect("answer");
+            assert_eq!(res.status().as_u16(), 403);
+        }
+        let before = http.get(&config).send().await.expect("GET");
+        let unchanged: serde_json::Value = before.json().await.expect("json");
+        assert_ne!(
+            unchanged["limits"]["codes_per_client"], 1,
+            "no refused call changed it"
+        );
+        let ours = http
+            .post(&config)
+            .header("content-type", "application/json")
+            .body(limits)
+            .send()
+            .await
+            .expect("POST");
+        assert!(ours.status().is_success());
+        add_to_summary(
+            "hardening",
+            "leftovers: the emulator's control API refuses web pages, rebound names and non-JSON writes",
+        );
+        emu.stop().await;
+    });
+}
+
+#[test]
+fn metrics_live_off_the_public_port_and_readiness_spares_zoho() {
+    testkit::block_on(async {
+        let stack = testkit::server::stack(&[]).await;
+        let browser = testkit::server::Browser::new();
+        let public = browser.get(&format!("{}/metrics", stack.base)).await;
+        assert_eq!(public.status().as_u16(), 404);
+        let ops = browser.get(&format!("{}/metrics", stack.ops_base)).await;
+        assert_eq!(ops.status().as_u16(), 200);
+        assert!(ops.text().await.expect("text").contains("zportal_"));
+        add_to_summary(
+            "hardening",
+            "abuse limits: /metrics only on the ops listener, 404 on the public port",
+        );
+
+        // A "Zoho" that only counts who connects to it.
+        let zoho = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let zoho_addr = zoho.local_addr().expect("addr");
+        let reached = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        {
+            let reached = reached.clone();
+            std::thread::spawn(move || {
+                for conn in zoho.incoming() {
+                    reached.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    drop(conn);
+                }
+            });
+        }
+        let watched =
+            testkit::server::stack(&[("ZOHO_EMULATOR_URL", &format!("http://{zoho_addr}"))]).await;
+        for _ in 0..5 {
+            let res = browser.get(&format!("{}/readyz", watched.base)).await;
+            assert_eq!(res.status().as_u16(), 200, "the database answers");
+        }
+        assert_eq!(
+            reached.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "the public readiness asks the database only"
+        );
+        for _ in 0..5 {
+            let res = browser.get(&format!("{}/readyz", watched.ops_base)).await;
+            assert_eq!(res.status().as_u16(), 503, "this Zoho does not answer HTTP");
+        }
+        assert_eq!(
+            reached.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "Zoho probed once per 30 s, however often the ops readiness is asked"
+        );
+        add_to_summary(
+            "hardening",
+            "abuse limits: the public /readyz never calls Zoho; the ops one at most every 30 s",
+        );
+    });
+}
+
+#[test]
+fn a_session_before_sign_in_lives_minutes_not_hours() {
+    use tower_sessions::session_store::SessionStore;
+
+    testkit::block_on(async {
+        let stack = testkit::server::stack(&[]).await;
+        let expiry = |cookie: String| {
+            let sessions = stack.state.sessions.clone();
+            async move {
+                let id = cookie.parse().expect("a session id");
+                let record = sessions.load(&id).await.expect("load").expect("stored");
+                record.expiry_date - time::OffsetDateTime::now_utc()
+            }
+        };
+        let browser = testkit::server::Browser::new();
+        let auth_url = browser.start(&stack, "dc=us").await;
+        let pending = browser
+            .session_cookie(&stack.base)
+            .expect("a pending sign-in's cookie");
+        let left = expiry(pending).await;
+        assert!(
+            left <= server::store::ANONYMOUS_TTL && left > time::Duration::minutes(9),
+            "a pending sign-in's row expires in {left}"
+        );
+        add_to_summary(
+            "hardening",
+            "abuse limits: a session with nobody signed in expires within 10 minutes",
+        );
+
+        // Signed in: the configured idle timeout again.
+        browser
+            .accept_and_return(&auth_url, "ada@us.zportal.test")
+            .await;
+        let signed_in = browser
+            .session_cookie(&stack.base)
+            .expect("the session cookie");
+        let left = expiry(signed_in).await;
+        assert!(left > time::Duration::minutes(100), "{left}");
+    });
+}
+
+#[test]
+fn one_address_flooding_sign_in_starts_is_slowed_alone() {
+    testkit::block_on(async {
+        let stack = testkit::server::stack(&[
+            ("ZPORTAL_RATE_LIMIT", "3"),
+            ("ZPORTAL_TRUSTED_PROXIES", "127.0.0.0/8"),
+        ])
+        .await;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let start = |client: &'static str| {
+            http.get(format!("{}/auth/zoho/start?dc=us", stack.base))
+                .header("x-forwarded-for", client)
+                .send()
+        };
+        for _ in 0..3 {
+            let res = start("203.0.113.1").await.expect("start");
+            assert_eq!(res.status().as_u16(), 303);
+        }
+        let refused = start("203.0.113.1").await.expect("start");
+        assert_eq!(refused.status().as_u16(), 429);
+        let retry: u64 = refused.headers()["retry-after"]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("seconds");
+        assert!((1..=60).contains(&retry), "{retry}");
+        assert!(
+            refused.headers().get("set-cookie").is_none(),
+            "a refused start creates no session"
+        );
+        // Another client behind the same (trusted) proxy has its own allowance.
+        let other = start("203.0.113.2").await.expect("start");
+        assert_eq!(other.status().as_u16(), 303);
+        add_to_summary(
+            "hardening",
+            "abuse limits: sign-in starts are rate-limited per client address (429, Retry-After)",
+        );
+    });
+}

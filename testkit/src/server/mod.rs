@@ -20,14 +20,18 @@ pub struct Stack {
     /// The token key given in the environment (PostgreSQL run); else it is in the data directory.
     pub token_key: Option<String>,
     pub base: String,
+    /// The ops listener (`/metrics`, the detailed `/readyz`), as `ZPORTAL_OPS_ADDR` would serve it.
+    pub ops_base: String,
     pub state: server::AppState,
     pub dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
+    ops: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Stack {
     fn drop(&mut self) {
         self.server.abort();
+        self.ops.abort();
     }
 }
 
@@ -50,6 +54,8 @@ pub async fn stack_with(vars: &[(&str, &str)], tweak: impl FnOnce(&mut Config)) 
         ),
         ("LEPTOS_SITE_ADDR".into(), addr.to_string()),
         ("ZOHO_EMULATOR_URL".into(), emulator.base_url.clone()),
+        // The suites sign in far more often than a person; the limit's own tests turn it on.
+        ("ZPORTAL_RATE_LIMIT".into(), "off".into()),
     ];
     let postgres = postgres_url().await;
     let mut token_key = None;
@@ -74,9 +80,23 @@ pub async fn stack_with(vars: &[(&str, &str)], tweak: impl FnOnce(&mut Config)) 
     let state = server::AppState::new(config, options).await.expect("state");
     let router = server::build_router(state.clone());
     let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await;
+    });
+    let ops_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind ops");
+    let ops_base = format!("http://{}", ops_listener.local_addr().expect("ops addr"));
+    let ops_router = server::build_ops_router(state.clone());
+    let ops = tokio::spawn(async move {
+        let _ = axum::serve(ops_listener, ops_router).await;
     });
     Stack {
+        ops_base,
+        ops,
         postgres,
         token_key,
         base: format!("http://{addr}"),

@@ -95,6 +95,7 @@ fn spawn<'a>(port: u16, env: impl Iterator<Item = (&'a str, &'a str)>) -> Child 
     Command::new(server_binary())
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")
+        .env("ZPORTAL_RATE_LIMIT", "off")
         .envs(env)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
