@@ -79,7 +79,14 @@ pub struct Config {
     pub rate_limit: Option<std::num::NonZeroU32>,
     /// Proxies whose `X-Forwarded-For` names the client (`ZPORTAL_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long a connection has to send a request head, and may idle between requests.
+    pub header_read_timeout: Duration,
+    /// Connections open at once (`ZPORTAL_MAX_CONNECTIONS`).
+    pub max_connections: usize,
 }
+
+/// `ZPORTAL_MAX_CONNECTIONS`' default: open connections one process serves at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
 /// `ZPORTAL_RATE_LIMIT`'s default: sign-in starts per minute per client address.
 pub const DEFAULT_SIGN_IN_STARTS_PER_MINUTE: u32 = 60;
@@ -309,6 +316,21 @@ impl Config {
                 .collect::<Result<_, _>>()?,
         };
 
+        let max_connections = match var("ZPORTAL_MAX_CONNECTIONS") {
+            None => DEFAULT_MAX_CONNECTIONS,
+            Some(n) => n
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "ZPORTAL_MAX_CONNECTIONS",
+                        format!("expected a positive number, got {n:?}"),
+                    )
+                })?,
+        };
+
         let log_format = match var("ZPORTAL_LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -379,7 +401,17 @@ impl Config {
             ops_addr,
             rate_limit,
             trusted_proxies,
+            header_read_timeout: Duration::from_secs(10),
+            max_connections,
         })
+    }
+
+    /// What each connection may take (see `listen`).
+    pub fn connection_limits(&self) -> crate::listen::Limits {
+        crate::listen::Limits {
+            header_read_timeout: self.header_read_timeout,
+            max_connections: self.max_connections,
+        }
     }
 
     /// Whether the public origin is https (then cookies are `Secure` with the `__Host-` prefix).
@@ -553,6 +585,10 @@ mod tests {
             (&[("ZPORTAL_LOG_FORMAT", "xml")], "ZPORTAL_LOG_FORMAT"),
             (&[("ZPORTAL_OPS_ADDR", "metrics")], "ZPORTAL_OPS_ADDR"),
             (&[("ZPORTAL_RATE_LIMIT", "0")], "ZPORTAL_RATE_LIMIT"),
+            (
+                &[("ZPORTAL_MAX_CONNECTIONS", "0")],
+                "ZPORTAL_MAX_CONNECTIONS",
+            ),
             (&[("ZPORTAL_RATE_LIMIT", "lots")], "ZPORTAL_RATE_LIMIT"),
             (
                 &[("ZPORTAL_TRUSTED_PROXIES", "10.0.0.0/8, lb")],

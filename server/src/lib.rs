@@ -12,6 +12,7 @@ mod fn_errors;
 pub mod headers;
 mod keys;
 pub mod limits;
+pub mod listen;
 pub mod ops;
 mod sessions;
 pub mod store;
@@ -23,7 +24,6 @@ use std::time::Duration;
 use app::context::ServerContext;
 use axum::Router;
 use axum::extract::{FromRef, MatchedPath, Request};
-use axum::serve::ListenerExt;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -385,22 +385,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let limits = state.config.connection_limits();
     let router = build_router(state);
     let listener = bind(addr)?;
     tracing::info!("zportal listening on http://{}", listener.local_addr()?);
-    // Pages stream in several writes: without TCP_NODELAY, Nagle's algorithm holds the last
-    // one back until the client's delayed ACK (~40 ms per page).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!(error = %e, "could not set TCP_NODELAY");
-        }
-    });
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(telemetry::shutdown_signal())
-    .await?;
+    listen::serve(listener, router, limits, telemetry::shutdown_signal()).await;
     deletion.abort();
     if let Some(ops) = ops {
         ops.abort();

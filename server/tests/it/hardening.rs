@@ -375,3 +375,85 @@ fn one_address_flooding_sign_in_starts_is_slowed_alone() {
         );
     });
 }
+
+#[test]
+fn slow_and_idle_connections_are_closed_and_open_ones_are_capped() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    testkit::block_on(async {
+        let stack = testkit::server::stack_with(&[], |c| {
+            c.header_read_timeout = Duration::from_secs(1);
+        })
+        .await;
+        let addr = stack.base.trim_start_matches("http://").to_owned();
+
+        // Slowloris: a request head that never ends; and a kept-alive connection left idle.
+        let mut slow = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .expect("write");
+        let mut idle = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        let mut answer = [0u8; 4096];
+        let n = idle.read(&mut answer).await.expect("an answer");
+        assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
+        for (what, conn) in [("slowloris", &mut slow), ("idle keep-alive", &mut idle)] {
+            let closed = tokio::time::timeout(Duration::from_secs(10), async {
+                let mut buf = [0u8; 4096];
+                loop {
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {}
+                    }
+                }
+            })
+            .await;
+            assert!(closed.is_ok(), "the {what} connection was closed");
+        }
+        add_to_summary(
+            "hardening",
+            "abuse limits: a connection without a complete request head, or idle, is closed",
+        );
+
+        // Five open connections are the cap: a sixth client waits until one goes.
+        let stack = testkit::server::stack_with(&[], |c| {
+            c.header_read_timeout = Duration::from_secs(30);
+            c.max_connections = 5;
+        })
+        .await;
+        let addr = stack.base.trim_start_matches("http://").to_owned();
+        let mut held = Vec::new();
+        for _ in 0..5 {
+            let mut c = tokio::net::TcpStream::connect(&addr)
+                .await
+                .expect("connect");
+            c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .expect("write");
+            let n = c.read(&mut answer).await.expect("answer");
+            assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
+            held.push(c);
+        }
+        let sixth = reqwest::Client::new().get(format!("{}/healthz", stack.base));
+        let waiting = tokio::spawn(async move { sixth.send().await.map(|r| r.status().as_u16()) });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            !waiting.is_finished(),
+            "a sixth connection is not served while five are open"
+        );
+        drop(held);
+        let status = tokio::time::timeout(Duration::from_secs(10), waiting)
+            .await
+            .expect("served once the others went")
+            .expect("task")
+            .expect("answer");
+        assert_eq!(status, 200);
+        add_to_summary("hardening", "abuse limits: open connections are capped");
+    });
+}

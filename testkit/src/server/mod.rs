@@ -79,13 +79,13 @@ pub async fn stack_with(vars: &[(&str, &str)], tweak: impl FnOnce(&mut Config)) 
         .leptos_options;
     let state = server::AppState::new(config, options).await.expect("state");
     let router = server::build_router(state.clone());
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await;
-    });
+    let limits = state.config.connection_limits();
+    let server = tokio::spawn(server::listen::serve(
+        listener,
+        router,
+        limits,
+        std::future::pending(),
+    ));
     let ops_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind ops");
