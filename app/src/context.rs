@@ -119,7 +119,9 @@ impl Accounts {
 /// before comparing anything.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PendingSignIn {
+    /// The OAuth state, sealed with the token key (never stored readable).
     pub state: String,
+    /// The PKCE verifier, sealed the same way.
     pub verifier: String,
     pub dc: String,
     pub return_to: String,

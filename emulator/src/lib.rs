@@ -196,6 +196,12 @@ impl Emulator {
         };
         let tmp = path.with_extension("json.tmp");
         std::fs::write(&tmp, bytes)?;
+        // Its tokens are live for the emulated Zoho: the owner's alone.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+        }
         std::fs::rename(&tmp, path)
     }
 }

@@ -227,6 +227,10 @@ async fn start(
     begin(&state, &session, dc, return_to, false).await
 }
 
+/// What a pending sign-in's sealed values are for (each opens only as what it was sealed as).
+const SEALED_STATE: &str = "pending sign-in state";
+const SEALED_VERIFIER: &str = "pending sign-in PKCE verifier";
+
 /// Stores a new pending sign-in and sends the browser to Zoho.
 async fn begin(
     state: &AppState,
@@ -237,8 +241,9 @@ async fn begin(
 ) -> Result<Response, Refusal> {
     let started = state.zoho().oauth.start(dc, consent)?;
     let pending = PendingSignIn {
-        state: started.state.expose().to_owned(),
-        verifier: started.verifier.expose().to_owned(),
+        // Encrypted at rest: a copy of the session table must not finish someone's sign-in.
+        state: state.zoho().vault.seal(&started.state, SEALED_STATE),
+        verifier: state.zoho().vault.seal(&started.verifier, SEALED_VERIFIER),
         dc: dc.location().to_owned(),
         return_to,
         consent,
@@ -271,7 +276,13 @@ async fn callback(
     let params =
         CallbackQuery::parse(query).map_err(|e| Refusal::because(Reason::BadResponse, e))?;
     let sent_state = params.state.as_deref().ok_or(Reason::StateMissing)?;
-    if !same_secret(sent_state, &pending.state) {
+    // A pending sign-in that no longer opens (its key rotated away) cannot be finished.
+    let expected = state
+        .zoho()
+        .vault
+        .unseal(&pending.state, SEALED_STATE)
+        .map_err(|_| Reason::StateMissing)?;
+    if !same_secret(sent_state, expected.expose()) {
         return Err(Reason::StateMismatch.into());
     }
     if now() - pending.started_at > state.config.sign_in_ttl.as_secs() as i64 {
@@ -299,7 +310,11 @@ async fn callback(
         .verify_callback(location, accounts_server)?;
     let code = Secret::new(params.code.ok_or(Reason::BadResponse)?);
 
-    let verifier = Secret::new(pending.verifier.clone());
+    let verifier = state
+        .zoho()
+        .vault
+        .unseal(&pending.verifier, SEALED_VERIFIER)
+        .map_err(|_| Reason::StateMissing)?;
     let grant = state.zoho().oauth.exchange(dc, &code, &verifier).await?;
     let connection = match state.zoho().complete_sign_in(dc, grant).await? {
         SignedIn::Stored(connection) => connection,

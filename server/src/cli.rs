@@ -32,6 +32,9 @@ pub enum ConnectionsCommand {
         /// The connection id, as `list` shows it.
         id: String,
     },
+    /// Re-encrypt every stored token with the first key of ZPORTAL_TOKEN_KEY (after rotating
+    /// keys), so the older keys can be dropped.
+    Rewrap,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -104,6 +107,19 @@ pub async fn run(zoho: &Zoho, command: ConnectionsCommand) -> Result<()> {
                     c.key.org,
                     c.status.as_str(),
                     c.access_expires_at.unwrap_or_default()
+                );
+            }
+        }
+        ConnectionsCommand::Rewrap => {
+            let r = zoho.vault.rewrap_all().await?;
+            println!(
+                "re-encrypted {} of {} connections with key {}",
+                r.rewrapped, r.connections, r.key
+            );
+            if r.unreadable > 0 {
+                println!(
+                    "{} connections decrypt with no configured key: marked \"needs reconnect\" (their users sign in again)",
+                    r.unreadable
                 );
             }
         }

@@ -37,6 +37,29 @@ pub enum ZohoTarget {
     Embedded { addr: SocketAddr },
 }
 
+/// `DATABASE_URL`, whose `Debug` hides the password it may carry.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match Url::parse(&self.0) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("redacted"));
+                write!(f, "{:?}", url.as_str())
+            }
+            Ok(_) => write!(f, "{:?}", self.0),
+            Err(_) => f.write_str("\"<not a URL>\""),
+        }
+    }
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -55,7 +78,7 @@ pub struct Config {
     pub client_secret: Option<Secret>,
     pub dcs: Vec<DataCenter>,
     pub data_dir: PathBuf,
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     pub session_idle: Duration,
     pub session_max: Duration,
     pub log_format: LogFormat,
@@ -388,7 +411,7 @@ impl Config {
             client_secret,
             dcs,
             data_dir,
-            database_url,
+            database_url: DatabaseUrl(database_url),
             session_idle,
             session_max,
             log_format,
@@ -536,7 +559,7 @@ mod tests {
         assert_eq!(c.session_idle, Duration::from_secs(2 * 3600));
         assert_eq!(c.session_max, Duration::from_secs(24 * 3600));
         assert_eq!(c.session_cookie_name(), "zportal_session");
-        assert!(c.database_url.starts_with("sqlite://"));
+        assert!(c.database_url.as_str().starts_with("sqlite://"));
         assert_eq!(c.scopes.len(), 5);
         assert!(c.token_key.is_none());
         assert_eq!(c.rate_limit.map(|n| n.get()), Some(60));
@@ -631,6 +654,26 @@ mod tests {
         );
         assert_eq!(c.dcs, vec![DataCenter::Eu, DataCenter::Us]);
         assert!(!format!("{c:?}").contains("very-secret-value"));
+        let pg = config(&[
+            ("ZOHO_CLIENT_ID", "1000.REAL"),
+            ("ZOHO_CLIENT_SECRET", "s"),
+            (
+                "DATABASE_URL",
+                "postgres://zportal:hunter2-db-pass@db.internal/zportal",
+            ),
+            (
+                "ZPORTAL_TOKEN_KEY",
+                &zoho::vault::TokenCipher::generate_key_list(),
+            ),
+        ])
+        .expect("valid");
+        let shown = format!("{pg:?}");
+        assert!(!shown.contains("hunter2-db-pass"), "{shown}");
+        assert!(
+            shown.contains("db.internal"),
+            "the rest stays useful: {shown}"
+        );
+        assert!(!shown.contains("k1:"), "nor the token key: {shown}");
     }
 
     #[test]

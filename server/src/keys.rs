@@ -20,7 +20,10 @@ fn key_file(config: &Config) -> Result<String, StartError> {
     let path = config.data_dir.join("token.key");
     let err = |e: std::io::Error| StartError::TokenKey(format!("{}: {e}", path.display()));
     match std::fs::read_to_string(&path) {
-        Ok(list) => return Ok(list.trim().to_owned()),
+        Ok(list) => {
+            refuse_if_shared(&path)?;
+            return Ok(list.trim().to_owned());
+        }
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(err(e)),
         Err(_) => {}
     }
@@ -44,4 +47,26 @@ fn key_file(config: &Config) -> Result<String, StartError> {
             .map_err(err),
         Err(e) => Err(err(e)),
     }
+}
+
+/// A key file others on the machine can read is a key they have: refused, with the fix named.
+fn refuse_if_shared(path: &std::path::Path) -> Result<(), StartError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| StartError::TokenKey(format!("{}: {e}", path.display())))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(StartError::TokenKey(format!(
+                "{} is readable by others (mode {:o}): run `chmod 600 {}`",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            )));
+        }
+    }
+    let _ = path;
+    Ok(())
 }

@@ -157,7 +157,7 @@ impl AppState {
 /// Opens the store and wires Zoho for `config`: what the CLI needs, and the web state's core.
 pub async fn open_zoho(config: &Config) -> Result<(Zoho, store::Sessions), StartError> {
     create_data_dir(config)?;
-    let store = store::open(&config.database_url).await?;
+    let store = store::open(config.database_url.as_str()).await?;
     let dcs = Arc::new(match &config.zoho {
         ZohoTarget::Zoho { .. } => DcTable::zoho(&config.dcs)?,
         ZohoTarget::Emulator { url, .. } => DcTable::emulator(url.as_str(), &config.dcs)?,
@@ -176,10 +176,19 @@ pub async fn open_zoho(config: &Config) -> Result<(Zoho, store::Sessions), Start
 }
 
 fn create_data_dir(config: &Config) -> Result<(), StartError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+    let err = |source| StartError::DataDir {
         path: config.data_dir.display().to_string(),
         source,
-    })
+    };
+    std::fs::create_dir_all(&config.data_dir).map_err(err)?;
+    // The database, the key and the emulator's state are the owner's alone.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// The OAuth client this server signs people in with.

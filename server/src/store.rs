@@ -57,6 +57,7 @@ pub async fn open(url: &str) -> Result<Store, StartError> {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(Duration::from_secs(5));
+        let file = options.get_filename().to_path_buf();
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
@@ -64,12 +65,34 @@ pub async fn open(url: &str) -> Result<Store, StartError> {
         let sessions = SqliteStore::new(pool.clone());
         sessions.migrate().await.map_err(session_error)?;
         let bus = Bus::sqlite(pool.clone()).await?;
+        let connections = Arc::new(SqliteRepo::new(pool.clone()).await?);
+        owner_only(&file).map_err(|e| StartError::DataDir {
+            path: file.display().to_string(),
+            source: e,
+        })?;
         Ok(Store {
-            connections: Arc::new(SqliteRepo::new(pool.clone()).await?),
+            connections,
             sessions: Sessions::new(Backend::Sqlite(sessions, pool), bus.clone()),
             bus,
         })
     }
+}
+
+/// Makes the SQLite file and its journal files readable and writable by the owner only (SQLite
+/// creates them with the umask's mode; the journals then copy the database file's).
+fn owner_only(db: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for suffix in ["", "-wal", "-shm"] {
+            let path = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
+            if path.exists() {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    let _ = db;
+    Ok(())
 }
 
 /// The session store of either database (with its pool, for counting).

@@ -67,3 +67,19 @@ pub fn target_dir() -> PathBuf {
         .expect("<target>/<profile>/deps/<test binary>")
         .to_path_buf()
 }
+
+/// Adds `line` to the summary of `suite` (`<suite>-summary.txt` in the test target's tmp
+/// directory), which `cargo xtask test` clears before a run and prints after it.
+pub fn add_to_summary(suite: &str, line: &str) {
+    use std::io::Write;
+    let dir = target_dir().join("tmp");
+    let _ = std::fs::create_dir_all(&dir);
+    let file = dir.join(format!("{suite}-summary.txt"));
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+    {
+        let _ = writeln!(f, "{line}");
+    }
+}

@@ -100,18 +100,29 @@ impl Zoho {
         // Zoho keeps at most 20 refresh tokens per user and silently evicts the oldest, so a
         // returning user is not asked for a new one; only when none came and none usable is
         // stored must the user consent again.
+        let stored = self.vault.find(&key).await?;
         if grant.refresh_token.is_none() {
-            let stored = self.vault.find(&key).await?;
             let usable = stored
+                .as_ref()
                 .is_some_and(|c| c.refresh_token.is_some() && c.status == ConnectionStatus::Active);
             if !usable {
                 return Ok(SignedIn::NeedsConsent);
             }
         }
+        // A new refresh token replaces the stored one: the old one still counts towards Zoho's
+        // 20 per user, and it would still work for whoever holds it.
+        let replaced = stored
+            .and_then(|c| c.refresh_token)
+            .filter(|old| grant.refresh_token.as_ref().is_some_and(|new| new != old));
         let new = new_connection(key, grant, user, org, &self.oauth.config.scopes);
         let connection = self.vault.save_sign_in(new).await?;
         // This process may still hold the token of an earlier sign-in: the new one replaces it.
         self.crm.tokens().forget(&connection.id);
+        if let Some(old) = replaced
+            && let Err(e) = self.oauth.revoke(dc, &old).await
+        {
+            tracing::warn!(error = %e, %dc, "could not revoke the replaced refresh token at Zoho");
+        }
         Ok(SignedIn::Stored(Box::new(connection)))
     }
 }

@@ -308,7 +308,7 @@ impl Coordinator {
         let Some(refresh_token) = c.refresh_token.clone() else {
             let _ = self
                 .vault
-                .set_status(&c.id, ConnectionStatus::NeedsReconnect)
+                .set_status(&c.id, ConnectionStatus::NeedsReconnect, c.generation)
                 .await;
             release().await;
             return Err(RefreshError::NeedsReconnect);
@@ -340,13 +340,22 @@ impl Coordinator {
             }
             Err(OAuthError::Token(TokenError::InvalidCode)) => {
                 meter::refresh("refused");
-                tracing::warn!(dc = %c.key.dc, "Zoho refused the refresh token: connection needs reconnect");
-                self.vault
-                    .set_status(&c.id, ConnectionStatus::NeedsReconnect)
+                let marked = self
+                    .vault
+                    .set_status(&c.id, ConnectionStatus::NeedsReconnect, c.generation)
                     .await
                     .map_err(store_error)?;
-                self.forget(&c.id);
                 release().await;
+                if !marked {
+                    // Signed in again while this refresh ran: the new sign-in's token stands.
+                    tracing::info!(dc = %c.key.dc, "a refused refresh token was replaced meanwhile");
+                    let fresh = self.load(&c.id).await?;
+                    let t = self.usable(&fresh).ok_or(RefreshError::Unavailable)?;
+                    self.remember(&c.id, &t);
+                    return Ok(t);
+                }
+                tracing::warn!(dc = %c.key.dc, "Zoho refused the refresh token: connection needs reconnect");
+                self.forget(&c.id);
                 Err(RefreshError::NeedsReconnect)
             }
             Err(OAuthError::Token(TokenError::Throttled)) => {

@@ -12,6 +12,11 @@ use testkit::server::add_to_summary;
 /// anyway is stopped after a generous 20 s and fails the test.
 fn refused_start(env: &[(&str, &str)]) -> (Output, String) {
     let dir = tempfile::tempdir().expect("temp dir");
+    refused_start_in(dir.path(), env)
+}
+
+/// [`refused_start`] with the data directory `dir`.
+fn refused_start_in(dir: &std::path::Path, env: &[(&str, &str)]) -> (Output, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -19,7 +24,7 @@ fn refused_start(env: &[(&str, &str)]) -> (Output, String) {
     let mut cmd = Command::new(testkit::server::process::server_binary());
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("ZPORTAL_DATA_DIR", dir.path())
+        .env("ZPORTAL_DATA_DIR", dir)
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")
         .envs(env.iter().copied())
@@ -456,4 +461,201 @@ fn slow_and_idle_connections_are_closed_and_open_ones_are_capped() {
         assert_eq!(status, 200);
         add_to_summary("hardening", "abuse limits: open connections are capped");
     });
+}
+
+/// Runs `sql` on the stack's store, as someone with database access would.
+async fn raw_sql(stack: &testkit::server::Stack, sql: &str) {
+    match &stack.postgres {
+        Some(url) => {
+            let pool = sqlx::PgPool::connect(url).await.expect("pool");
+            sqlx::query(sql).execute(&pool).await.expect("statement");
+        }
+        None => {
+            let url = format!("sqlite://{}", stack.dir.path().join("zportal.db").display());
+            let pool = sqlx::SqlitePool::connect(&url).await.expect("pool");
+            sqlx::query(sql).execute(&pool).await.expect("statement");
+        }
+    }
+}
+
+#[test]
+fn a_connection_no_key_decrypts_asks_for_a_new_sign_in_instead_of_failing() {
+    testkit::block_on(async {
+        let stack = testkit::server::stack(&[]).await;
+        let ada = testkit::server::Browser::new();
+        ada.sign_in(&stack, "ada@us.zportal.test").await;
+        // A list always asks Zoho (the module's metadata may come from this process's memory).
+        let meta = format!(
+            "{}/api/records/list?args[module]=Leads&args[sort]=id&args[ascending]=false\
+             &args[per_page]=20&args[page]=1&args[match_any]=false",
+            stack.base
+        );
+        assert_eq!(ada.get(&meta).await.status().as_u16(), 200);
+
+        // The key these tokens were made with is gone (dropped before a rewrap, say).
+        raw_sql(
+            &stack,
+            "UPDATE connections SET refresh_token = 'k9:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==', \
+             access_token = 'k9:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=='",
+        )
+        .await;
+        stack.state.zoho().vault.forget_all();
+        stack.state.zoho().crm.tokens().forget_all();
+        let res = ada.get(&meta).await;
+        assert_eq!(res.status().as_u16(), 409, "not a 500");
+        let body = res.text().await.expect("body");
+        assert!(body.contains("NeedsReconnect"), "{body}");
+
+        // Signing in again (Zoho asks for consent once more) makes it work.
+        ada.sign_in(&stack, "ada@us.zportal.test").await;
+        assert_eq!(ada.get(&meta).await.status().as_u16(), 200);
+        add_to_summary(
+            "hardening",
+            "rotation: a connection no configured key decrypts needs a new sign-in (409), never a 500",
+        );
+    });
+}
+
+#[test]
+fn rewrap_moves_every_token_to_the_first_key_so_the_old_one_can_go() {
+    testkit::block_on(async {
+        let old = zoho::vault::TokenCipher::generate_key_list();
+        let stack = testkit::server::stack(&[("ZPORTAL_TOKEN_KEY", &old)]).await;
+        let ada = testkit::server::Browser::new();
+        ada.sign_in(&stack, "ada@us.zportal.test").await;
+        let new = zoho::vault::TokenCipher::generate_key_list().replace("k1:", "k2:");
+        let both = format!("{new},{old}");
+        let store_env: Vec<(&str, String)> = match &stack.postgres {
+            Some(url) => vec![("DATABASE_URL", url.clone())],
+            None => vec![],
+        };
+        let cli = |keys: String, args: &'static [&'static str]| {
+            let mut cmd = Command::new(testkit::server::process::server_binary());
+            cmd.args(args)
+                .env("ZPORTAL_DATA_DIR", stack.dir.path())
+                .env("ZOHO_EMULATOR_URL", stack.emulator_base())
+                .env("ZPORTAL_TOKEN_KEY", keys)
+                .env("RUST_LOG", "warn")
+                .envs(store_env.iter().map(|(k, v)| (*k, v.as_str())));
+            let out = cmd.output().expect("the CLI runs");
+            let text = String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr);
+            (out.status.success(), text)
+        };
+        let (ok, text) = cli(both, &["connections", "rewrap"]);
+        assert!(ok, "{text}");
+        assert!(
+            text.contains("re-encrypted 1 of 1 connections with key k2"),
+            "{text}"
+        );
+        let (ok, text) = cli(new, &["connections", "list"]);
+        assert!(ok && text.contains("ada@us.zportal.test"), "{text}");
+        assert!(
+            text.contains("active"),
+            "readable with the new key alone: {text}"
+        );
+        add_to_summary(
+            "hardening",
+            "rotation: `connections rewrap` re-encrypts every token with the first key",
+        );
+    });
+}
+
+#[test]
+fn the_data_directory_is_the_owners_alone_and_a_shared_key_file_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    // A first start (here the CLI's) makes the data directory, the database and the key.
+    let parent = tempfile::tempdir().expect("temp dir");
+    let fresh = parent.path().join("data");
+    let out = Command::new(testkit::server::process::server_binary())
+        .args(["connections", "list"])
+        .env("ZPORTAL_DATA_DIR", &fresh)
+        .env("ZOHO_EMULATOR", "1")
+        .env_remove("DATABASE_URL")
+        .env_remove("ZPORTAL_TOKEN_KEY")
+        .output()
+        .expect("the CLI runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&fresh), 0o700, "the data directory");
+    assert_eq!(mode(&fresh.join("zportal.db")), 0o600, "the database");
+    assert_eq!(mode(&fresh.join("token.key")), 0o600, "the key");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = dir.path().join("token.key");
+    std::fs::write(&key, zoho::vault::TokenCipher::generate_key_list()).expect("write");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let (out, text) = refused_start_in(dir.path(), &[("ZOHO_EMULATOR", "1")]);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("chmod 600"), "it says how to fix it: {text}");
+    add_to_summary(
+        "hardening",
+        "nothing usable at rest: the data directory is 0700, its files 0600, a shared token.key refused",
+    );
+}
+
+#[test]
+fn a_pending_sign_in_is_stored_sealed() {
+    testkit::block_on(async {
+        let stack = testkit::server::stack(&[]).await;
+        let browser = testkit::server::Browser::new();
+        let auth_url = browser.start(&stack, "dc=us").await;
+        let state = testkit::server::query_of(&auth_url)
+            .remove("state")
+            .expect("the state Zoho gets");
+        assert!(state.len() >= 20, "{state}");
+        for (place, text) in stack.stored_text().await {
+            assert!(!text.contains(&state), "the state is readable in {place}");
+        }
+        // Sealed, not lost: the sign-in completes (state compared, verifier sent).
+        browser
+            .accept_and_return(&auth_url, "ada@us.zportal.test")
+            .await;
+        assert_eq!(
+            browser.signed_in(&stack).await["active"]["email"],
+            "ada@us.zportal.test"
+        );
+        add_to_summary(
+            "hardening",
+            "nothing usable at rest: a pending sign-in's state and verifier are sealed with the token key",
+        );
+    });
+}
+
+#[test]
+fn debug_output_names_no_secret() {
+    let key = zoho::vault::TokenCipher::generate_key_list();
+    let vars = [
+        ("ZOHO_CLIENT_ID", "1000.REAL"),
+        ("ZOHO_CLIENT_SECRET", "client-secret-value-77"),
+        (
+            "DATABASE_URL",
+            "postgres://zportal:db-password-77@db.internal/zportal",
+        ),
+        ("ZPORTAL_TOKEN_KEY", key.as_str()),
+    ];
+    let config = server::config::Config::from_lookup(|k| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| (*v).to_owned())
+    })
+    .expect("valid");
+    let shown = format!("{config:?} {:?}", zoho::Secret::new("a-token-or-code-77"));
+    for secret in [
+        "client-secret-value-77",
+        "db-password-77",
+        &key[3..],
+        "a-token-or-code-77",
+    ] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    add_to_summary(
+        "hardening",
+        "nothing usable at rest: Debug of the configuration and of secrets names none",
+    );
 }

@@ -250,21 +250,7 @@ pub async fn emulator_get(emulator: &str, path: &str) -> Value {
         .expect("json")
 }
 
-/// Adds `line` to the summary of `suite` (`<suite>-summary.txt` in the test target's tmp
-/// directory), which `cargo xtask test` clears before a run and prints after it.
-pub fn add_to_summary(suite: &str, line: &str) {
-    use std::io::Write;
-    let dir = crate::target_dir().join("tmp");
-    let _ = std::fs::create_dir_all(&dir);
-    let file = dir.join(format!("{suite}-summary.txt"));
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(file)
-    {
-        let _ = writeln!(f, "{line}");
-    }
-}
+pub use crate::add_to_summary;
 
 pub fn location(res: &reqwest::Response) -> String {
     res.headers()

@@ -104,6 +104,18 @@ impl TokenCipher {
         format!("{id}:{}", STANDARD.encode(blob))
     }
 
+    /// The id of the key new ciphertexts are made with (the first in the list).
+    pub fn current_key(&self) -> &str {
+        &self.keys[0].0
+    }
+
+    /// Whether `stored` was made with the current key (otherwise it is due for re-encryption).
+    pub fn is_current(&self, stored: &str) -> bool {
+        stored
+            .split_once(':')
+            .is_some_and(|(id, _)| id == self.current_key())
+    }
+
     /// Decrypts what [`TokenCipher::encrypt`] produced, with the same `aad`.
     pub fn decrypt(&self, stored: &str, aad: &[u8]) -> Result<Secret, CipherError> {
         let (id, b64) = stored.split_once(':').ok_or(CipherError::Malformed)?;

@@ -83,6 +83,8 @@ pub struct Connection {
     pub access_token: Option<Secret>,
     /// Unix seconds.
     pub access_expires_at: Option<i64>,
+    /// A stored token that no configured key decrypts (left out as `None` above).
+    pub unreadable: bool,
     /// Bumped each time the access token changes.
     pub generation: i64,
     pub last_refresh_at: Option<i64>,
@@ -91,6 +93,23 @@ pub struct Connection {
     pub updated_at: i64,
     /// Refreshes spent in Zoho's current window.
     pub budget: RefreshBudget,
+}
+
+/// The associated data of a sealed value: it opens only for the purpose it was sealed for.
+fn sealed_aad(purpose: &str) -> Vec<u8> {
+    format!("zportal sealed: {purpose}").into_bytes()
+}
+
+/// What `rewrap_all` did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rewrapped {
+    /// The key everything is now under.
+    pub key: String,
+    pub connections: usize,
+    /// Connections whose tokens were under an older key, now under `key`.
+    pub rewrapped: usize,
+    /// Connections no configured key decrypts: marked "needs reconnect".
+    pub unreadable: usize,
 }
 
 /// Zoho's budget: at most [`RefreshBudget::MAX`] access tokens per refresh token per
@@ -217,8 +236,23 @@ pub trait ConnectionRepo: Send + Sync {
         holder: &str,
         r: &StoredRefresh,
     ) -> Result<bool, VaultError>;
-    /// Marks the connection as needing a new sign-in (its refresh token was refused).
-    async fn set_status(&self, id: &str, status: &str, now: i64) -> Result<(), VaultError>;
+    /// Sets the connection's status, if it is still at `generation`; whether it was.
+    async fn set_status(
+        &self,
+        id: &str,
+        status: &str,
+        generation: i64,
+        now: i64,
+    ) -> Result<bool, VaultError>;
+    /// Replaces the ciphertexts of the row's tokens (the same tokens under the current key), if
+    /// it is still at `generation`; whether it was.
+    async fn rewrap(
+        &self,
+        id: &str,
+        refresh_token: Option<&str>,
+        access_token: Option<&str>,
+        generation: i64,
+    ) -> Result<bool, VaultError>;
     /// How many connections are in each status.
     async fn count_by_status(&self) -> Result<Vec<(String, i64)>, VaultError>;
     /// Proves the database answers.
@@ -354,7 +388,14 @@ impl Vault {
                     org_name: new.org_name.clone(),
                     scopes: new.scopes.join(","),
                     status: ConnectionStatus::Active.as_str().to_owned(),
-                    refresh_token: refresh.or(old.refresh_token.clone()),
+                    // A returning sign-in brings no refresh token: keep the stored one, under
+                    // the current key (one no key opens is dropped: the user consents again).
+                    refresh_token: refresh.or_else(|| {
+                        old.refresh_token
+                            .as_deref()
+                            .and_then(|ct| self.cipher.decrypt(ct, &k.aad("refresh")).ok())
+                            .map(|t| self.cipher.encrypt(&t, &k.aad("refresh")))
+                    }),
                     access_token: Some(access),
                     access_expires_at: Some(new.access_expires_at),
                     generation: old.generation + 1,
@@ -407,7 +448,7 @@ impl Vault {
         let Some(row) = self.repo.by_id(id.as_str()).await? else {
             return Ok(None);
         };
-        let c = self.decrypt(row)?;
+        let c = self.open(row).await?;
         if self.bus.in_sync() {
             self.cache.fill(seen, id.as_str().to_owned(), c.clone());
         }
@@ -425,7 +466,10 @@ impl Vault {
                 key.user.as_str(),
             )
             .await?;
-        row.map(|r| self.decrypt(r)).transpose()
+        match row {
+            Some(r) => Ok(Some(self.open(r).await?)),
+            None => Ok(None),
+        }
     }
 
     pub async fn delete(&self, id: &ConnectionId) -> Result<bool, VaultError> {
@@ -451,12 +495,94 @@ impl Vault {
     }
 
     pub async fn all(&self) -> Result<Vec<Connection>, VaultError> {
-        self.repo
-            .all()
-            .await?
+        let mut all = Vec::new();
+        for row in self.repo.all().await? {
+            all.push(self.open(row).await?);
+        }
+        Ok(all)
+    }
+
+    /// `secret` encrypted with the token key for `purpose` (a pending sign-in's state and PKCE
+    /// verifier, say, which live in a session row until the callback).
+    pub fn seal(&self, secret: &Secret, purpose: &str) -> String {
+        self.cipher.encrypt(secret, &sealed_aad(purpose))
+    }
+
+    /// What [`Vault::seal`] sealed for `purpose`.
+    pub fn unseal(&self, sealed: &str, purpose: &str) -> Result<Secret, VaultError> {
+        Ok(self.cipher.decrypt(sealed, &sealed_aad(purpose))?)
+    }
+
+    /// Re-encrypts every stored token that is not under the current key (after a new key was put
+    /// first in `ZPORTAL_TOKEN_KEY`); connections no configured key decrypts are marked "needs
+    /// reconnect". What it did, for `server connections rewrap`.
+    pub async fn rewrap_all(&self) -> Result<Rewrapped, VaultError> {
+        let mut report = Rewrapped {
+            key: self.cipher.current_key().to_owned(),
+            ..Rewrapped::default()
+        };
+        for row in self.repo.all().await? {
+            report.connections += 1;
+            let stale = self.is_stale(&row);
+            let c = self.open(row).await?;
+            if c.unreadable {
+                report.unreadable += 1;
+            } else if stale {
+                report.rewrapped += 1;
+            }
+        }
+        Ok(report)
+    }
+
+    fn is_stale(&self, row: &ConnectionRow) -> bool {
+        [&row.refresh_token, &row.access_token]
             .into_iter()
-            .map(|r| self.decrypt(r))
-            .collect()
+            .flatten()
+            .any(|ct| !self.cipher.is_current(ct))
+    }
+
+    /// Decrypts `row`, and keeps the store tidy on the way: tokens under an older key are
+    /// re-encrypted with the current one, and a connection whose tokens no configured key opens
+    /// is marked "needs reconnect" (its user signs in again) instead of failing every request.
+    async fn open(&self, row: ConnectionRow) -> Result<Connection, VaultError> {
+        let stale = self.is_stale(&row);
+        let mut c = self.decrypt(row)?;
+        if c.unreadable {
+            if c.status == ConnectionStatus::Active {
+                tracing::warn!(
+                    "a connection's tokens decrypt with no configured key: it needs a new sign-in"
+                );
+                self.set_status(&c.id, ConnectionStatus::NeedsReconnect, c.generation)
+                    .await?;
+            }
+            c.status = ConnectionStatus::NeedsReconnect;
+        } else if stale {
+            let aad = |what| c.key.aad(what);
+            let refresh = c
+                .refresh_token
+                .as_ref()
+                .map(|t| self.cipher.encrypt(t, &aad("refresh")));
+            let access = c
+                .access_token
+                .as_ref()
+                .map(|t| self.cipher.encrypt(t, &aad("access")));
+            let rewrapped = self
+                .repo
+                .rewrap(
+                    c.id.as_str(),
+                    refresh.as_deref(),
+                    access.as_deref(),
+                    c.generation,
+                )
+                .await?;
+            if rewrapped {
+                tracing::info!(
+                    key = self.cipher.current_key(),
+                    "tokens re-encrypted with the current key"
+                );
+            }
+        }
+        Ok(c)
     }
 
     /// Claims the save of the form `token` on `connection` for `hold`; see [`SaveClaim`].
@@ -539,15 +665,23 @@ impl Vault {
         Ok(stored)
     }
 
+    /// Sets the status of connection `id` — only if it is still at `generation`, so a refresh
+    /// that fails late cannot mark a connection that was signed in again meanwhile. Whether it
+    /// was changed.
     pub async fn set_status(
         &self,
         id: &ConnectionId,
         status: ConnectionStatus,
-    ) -> Result<(), VaultError> {
-        self.repo
-            .set_status(id.as_str(), status.as_str(), now())
+        generation: i64,
+    ) -> Result<bool, VaultError> {
+        let changed = self
+            .repo
+            .set_status(id.as_str(), status.as_str(), generation, now())
             .await?;
-        self.changed(id.as_str()).await
+        if changed {
+            self.changed(id.as_str()).await?;
+        }
+        Ok(changed)
     }
 
     fn decrypt(&self, row: ConnectionRow) -> Result<Connection, VaultError> {
@@ -560,16 +694,22 @@ impl Vault {
             org: OrgId::new(row.org_zgid),
             user: UserId::new(row.user_zuid),
         };
-        let refresh_token = row
-            .refresh_token
-            .as_deref()
-            .map(|c| self.cipher.decrypt(c, &key.aad("refresh")))
-            .transpose()?;
-        let access_token = row
-            .access_token
-            .as_deref()
-            .map(|c| self.cipher.decrypt(c, &key.aad("access")))
-            .transpose()?;
+        // A token no configured key opens (its key was dropped, or the row was tampered with) is
+        // no token: the connection needs a new sign-in; the rest of the row is still good.
+        let mut unreadable = false;
+        let mut open = |ct: Option<&str>, what: &str| {
+            let plain = ct.map(|c| self.cipher.decrypt(c, &key.aad(what)));
+            match plain {
+                Some(Ok(t)) => Some(t),
+                Some(Err(_)) => {
+                    unreadable = true;
+                    None
+                }
+                None => None,
+            }
+        };
+        let refresh_token = open(row.refresh_token.as_deref(), "refresh");
+        let access_token = open(row.access_token.as_deref(), "access");
         Ok(Connection {
             id: ConnectionId::new(row.id),
             key,
@@ -585,6 +725,7 @@ impl Vault {
             refresh_token,
             access_token,
             access_expires_at: row.access_expires_at,
+            unreadable,
             generation: row.generation,
             last_refresh_at: row.last_refresh_at,
             created_at: row.created_at,

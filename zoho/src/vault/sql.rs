@@ -188,14 +188,44 @@ macro_rules! connection_repo {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn set_status(&self, id: &str, status: &str, now: i64) -> Result<(), VaultError> {
-                sqlx::query("UPDATE connections SET status = $1, updated_at = $2 WHERE id = $3")
-                    .bind(status)
-                    .bind(now)
-                    .bind(id)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
+            async fn set_status(
+                &self,
+                id: &str,
+                status: &str,
+                generation: i64,
+                now: i64,
+            ) -> Result<bool, VaultError> {
+                let done = sqlx::query(
+                    "UPDATE connections SET status = $1, updated_at = $2 \
+                     WHERE id = $3 AND generation = $4",
+                )
+                .bind(status)
+                .bind(now)
+                .bind(id)
+                .bind(generation)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn rewrap(
+                &self,
+                id: &str,
+                refresh_token: Option<&str>,
+                access_token: Option<&str>,
+                generation: i64,
+            ) -> Result<bool, VaultError> {
+                let done = sqlx::query(
+                    "UPDATE connections SET refresh_token = $1, access_token = $2 \
+                     WHERE id = $3 AND generation = $4",
+                )
+                .bind(refresh_token)
+                .bind(access_token)
+                .bind(id)
+                .bind(generation)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn count_by_status(&self) -> Result<Vec<(String, i64)>, VaultError> {

@@ -9,9 +9,7 @@ use sqlx::sqlite::SqlitePool;
 
 use super::postgres::PgRepo;
 use super::sqlite::SqliteRepo;
-use super::{
-    ConnectionKey, ConnectionRepo, ConnectionStatus, NewConnection, TokenCipher, Vault, VaultError,
-};
+use super::{ConnectionKey, ConnectionRepo, ConnectionStatus, NewConnection, TokenCipher, Vault};
 use crate::dc::DataCenter;
 use crate::ids::{ClientId, OrgId, UserId};
 use crate::secret::Secret;
@@ -63,10 +61,18 @@ async fn postgres_schema() -> Option<PgPool> {
     )
 }
 
+/// The suite's key (tests of rotation add others).
+const K1: &str = "k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+const K2: &str = "k2:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
+const K3: &str = "k3:AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM=";
+
+fn cipher(keys: &str) -> Arc<TokenCipher> {
+    Arc::new(TokenCipher::from_key_list(keys).expect("key list"))
+}
+
 /// Every store this run can test, each with a fresh vault.
 async fn stores() -> Vec<(&'static str, Vault, Db)> {
-    let cipher =
-        Arc::new(TokenCipher::from_key_list(&TokenCipher::generate_key_list()).expect("key"));
+    let cipher = cipher(K1);
     let sqlite = SqlitePool::connect("sqlite::memory:")
         .await
         .expect("memory db");
@@ -175,18 +181,19 @@ async fn a_row_moved_to_another_connection_does_not_decrypt() {
             c.id.as_str(),
         )
         .await;
-        assert!(
-            matches!(vault.get(&c.id).await, Err(VaultError::Cipher(_))),
-            "{store}"
-        );
+        let moved = vault.get(&c.id).await.expect("read").expect("found");
+        assert!(moved.unreadable, "{store}");
+        assert!(moved.refresh_token.is_none() && moved.access_token.is_none());
+        assert_eq!(moved.status, ConnectionStatus::NeedsReconnect, "{store}");
         // And swapping the refresh and access ciphertexts fails too.
         db.exec(
             "UPDATE connections SET user_zuid = '60000003', refresh_token = access_token WHERE id = $1",
             c.id.as_str(),
         )
         .await;
+        let swapped = vault.get(&c.id).await.expect("read").expect("found");
         assert!(
-            matches!(vault.get(&c.id).await, Err(VaultError::Cipher(_))),
+            swapped.unreadable && swapped.refresh_token.is_none(),
             "{store}"
         );
     }
@@ -347,10 +354,19 @@ async fn connections_are_counted_by_status_for_the_operators_view() {
             vec![(ConnectionStatus::Active, 1)],
             "{store}"
         );
-        vault
-            .set_status(&c.id, ConnectionStatus::NeedsReconnect)
-            .await
-            .expect("marked");
+        assert!(
+            !vault
+                .set_status(&c.id, ConnectionStatus::NeedsReconnect, c.generation - 1)
+                .await
+                .expect("asked"),
+            "an older generation's status change is not applied ({store})"
+        );
+        assert!(
+            vault
+                .set_status(&c.id, ConnectionStatus::NeedsReconnect, c.generation)
+                .await
+                .expect("marked")
+        );
         assert_eq!(
             vault.count_by_status().await.expect("counts"),
             vec![(ConnectionStatus::NeedsReconnect, 1)],
@@ -382,5 +398,77 @@ async fn the_same_accounts_first_sign_in_in_many_tabs_at_once_makes_one_connecti
             .collect();
         assert_eq!(ids.len(), 1, "{store}: one connection for one account");
         assert_eq!(vault.all().await.expect("all").len(), 1, "{store}");
+    }
+}
+
+#[tokio::test]
+async fn a_new_first_key_rewraps_every_token_and_a_lost_key_means_reconnect() {
+    for (store, vault, db) in stores().await {
+        let first = vault
+            .save_sign_in(sign_in(Some("1000.rt"), "1000.at"))
+            .await
+            .expect("saved");
+        // Rotation: k2 goes first, k1 stays to read what is stored.
+        let rotated = Vault::new(db.another_process().await, cipher(&format!("{K2},{K1}")));
+        let report = rotated.rewrap_all().await.expect("rewrap");
+        assert_eq!(
+            (report.connections, report.rewrapped, report.unreadable),
+            (1, 1, 0),
+            "{store}"
+        );
+        assert_eq!(report.key, "k2");
+        let dump = db.raw_tokens().await;
+        assert!(
+            dump.contains("\"k2:") && !dump.contains("\"k1:"),
+            "{store}: {dump}"
+        );
+        // A returning sign-in (no new refresh token) keeps the refresh token under k2 too.
+        rotated
+            .save_sign_in(sign_in(None, "1000.at2"))
+            .await
+            .expect("returning");
+        assert!(!db.raw_tokens().await.contains("\"k1:"), "{store}");
+        // k1 can go now.
+        let k2_only = Vault::new(db.another_process().await, cipher(K2));
+        let c = k2_only.get(&first.id).await.expect("read").expect("found");
+        assert_eq!(
+            c.refresh_token.as_ref().map(Secret::expose),
+            Some("1000.rt"),
+            "{store}"
+        );
+        assert_eq!(c.status, ConnectionStatus::Active);
+
+        // A process whose keys open none of it: "needs reconnect", never an error.
+        let lost = Vault::new(db.another_process().await, cipher(K3));
+        let c = lost.get(&first.id).await.expect("no error").expect("found");
+        assert!(c.unreadable && c.refresh_token.is_none(), "{store}");
+        assert_eq!(c.status, ConnectionStatus::NeedsReconnect, "{store}");
+        let report = lost.rewrap_all().await.expect("rewrap");
+        assert_eq!(report.unreadable, 1, "{store}");
+        // A new sign-in with a refresh token makes it whole again.
+        let again = lost
+            .save_sign_in(sign_in(Some("1000.rt2"), "1000.at3"))
+            .await
+            .expect("signed in again");
+        assert_eq!(again.status, ConnectionStatus::Active, "{store}");
+        assert!(!again.unreadable);
+    }
+}
+
+#[tokio::test]
+async fn tokens_under_an_older_key_are_rewrapped_when_used() {
+    for (store, vault, db) in stores().await {
+        let c = vault
+            .save_sign_in(sign_in(Some("1000.rt"), "1000.at"))
+            .await
+            .expect("saved");
+        let rotated = Vault::new(db.another_process().await, cipher(&format!("{K2},{K1}")));
+        rotated
+            .get_stored(&c.id)
+            .await
+            .expect("read")
+            .expect("found");
+        let dump = db.raw_tokens().await;
+        assert!(!dump.contains("\"k1:"), "{store}: {dump}");
     }
 }

@@ -201,3 +201,70 @@ async fn zportal_never_spends_more_than_zohos_refresh_budget() {
     );
     assert_eq!(throttled, 2);
 }
+
+#[tokio::test]
+async fn a_refresh_refused_after_a_new_sign_in_leaves_the_new_sign_in_standing() {
+    let w = World::start().await;
+    let (vault, crm, oauth) = w.process().await;
+    let id = w.connect_ada(&vault, &oauth).await;
+    crm.org(&id).await.expect("works");
+    // Zoho drops ada's tokens, and the refresh that finds out takes its time...
+    w.control("tokens/revoke", json!({"email": "ada@us.zportal.test"}))
+        .await;
+    w.control(
+        "faults",
+        json!({"kind": "delay", "endpoint": "refresh", "count": 1, "delay_ms": 1500}),
+    )
+    .await;
+    let call = tokio::spawn({
+        let (crm, id) = (crm.clone(), id.clone());
+        async move { crm.org(&id).await }
+    });
+    // ...while ada signs in again.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(w.connect_ada(&vault, &oauth).await, id);
+    let answer = call.await.expect("the call's task");
+    assert_eq!(answer.expect("the new sign-in's token").name, "Acme Corp");
+    let c = vault.get(&id).await.expect("read").expect("exists");
+    assert_eq!(
+        c.status,
+        ConnectionStatus::Active,
+        "the late refusal did not mark the new sign-in"
+    );
+    testkit::add_to_summary(
+        "hardening",
+        "leftovers: a status change is checked against the connection's generation",
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_token_replaced_by_a_new_sign_in_is_revoked_at_zoho() {
+    let w = World::start().await;
+    let (vault, _crm, oauth) = w.process().await;
+    let id = w.connect_ada(&vault, &oauth).await;
+    let first = vault
+        .get(&id)
+        .await
+        .expect("read")
+        .expect("exists")
+        .refresh_token
+        .expect("a refresh token");
+    assert_eq!(w.connect_ada(&vault, &oauth).await, id);
+    let second = vault
+        .get(&id)
+        .await
+        .expect("read")
+        .expect("exists")
+        .refresh_token
+        .expect("a refresh token");
+    assert_ne!(first.expose(), second.expose(), "the sign-in replaced it");
+    assert!(
+        oauth.refresh(zoho::DataCenter::Us, &first).await.is_err(),
+        "the replaced token no longer works at Zoho"
+    );
+    assert!(oauth.refresh(zoho::DataCenter::Us, &second).await.is_ok());
+    testkit::add_to_summary(
+        "hardening",
+        "leftovers: a refresh token replaced by a sign-in is revoked at Zoho",
+    );
+}
