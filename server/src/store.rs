@@ -44,6 +44,7 @@ pub async fn open(url: &str) -> Result<Store, StartError> {
             .await?;
         let sessions = PostgresStore::new(pool.clone());
         sessions.migrate().await.map_err(session_error)?;
+        drop_unhashed_sessions(&pool, "tower_sessions.session").await?;
         let bus = Bus::postgres(pool.clone()).await?;
         Ok(Store {
             connections: Arc::new(PgRepo::new(pool.clone()).await?),
@@ -64,6 +65,7 @@ pub async fn open(url: &str) -> Result<Store, StartError> {
             .await?;
         let sessions = SqliteStore::new(pool.clone());
         sessions.migrate().await.map_err(session_error)?;
+        drop_unhashed_sessions(&pool, "tower_sessions").await?;
         let bus = Bus::sqlite(pool.clone()).await?;
         let connections = Arc::new(SqliteRepo::new(pool.clone()).await?);
         owner_only(&file).map_err(|e| StartError::DataDir {
@@ -76,6 +78,38 @@ pub async fn open(url: &str) -> Result<Store, StartError> {
             bus,
         })
     }
+}
+
+/// Sessions stored before their ids were hashed are keyed by their cookies: dropped, once per
+/// database (their people sign in again; README says so).
+async fn drop_unhashed_sessions<DB>(pool: &sqlx::Pool<DB>, table: &str) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS zportal_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let marked = sqlx::query("SELECT value FROM zportal_meta WHERE key = 'session_ids'")
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+    if !marked {
+        sqlx::query(&format!("DELETE FROM {table}"))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO zportal_meta (key, value) VALUES ('session_ids', 'sha256') \
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
 }
 
 /// Makes the SQLite file and its journal files readable and writable by the owner only (SQLite
@@ -142,69 +176,113 @@ fn bus_error(e: zoho::bus::BusError) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
 
+/// The id a session is stored under: a hash of the cookie's. Whoever reads the session table (a
+/// backup, a replica, a stolen file) learns no cookie that would let them act as its owner; the
+/// bus announces stored ids too.
+fn stored_id(id: &Id) -> Id {
+    use sha2::Digest;
+    let digest = sha2::Sha256::new()
+        .chain_update(b"zportal session id\0")
+        .chain_update(id.0.to_le_bytes())
+        .finalize();
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&digest[..16]);
+    Id(i128::from_le_bytes(first))
+}
+
+/// `record` as stored: under its hashed id (the stores serialise the id into the data too).
+fn at_rest(record: &Record) -> Record {
+    let mut stored = capped(record).into_owned();
+    stored.id = stored_id(&record.id);
+    stored
+}
+
+impl SessionsInner {
+    async fn load_stored(&self, stored: &Id) -> session_store::Result<Option<Record>> {
+        match &self.backend {
+            Backend::Sqlite(s, _) => s.load(stored).await,
+            Backend::Postgres(s, _) => s.load(stored).await,
+        }
+    }
+
+    async fn save_stored(&self, stored: &Record) -> session_store::Result<()> {
+        match &self.backend {
+            Backend::Sqlite(s, _) => s.save(stored).await,
+            Backend::Postgres(s, _) => s.save(stored).await,
+        }
+    }
+}
+
 #[async_trait]
 impl SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // A fresh random id whose hash is not taken (a collision is as good as impossible).
+        while self
+            .inner
+            .load_stored(&stored_id(&record.id))
+            .await?
+            .is_some()
+        {
+            record.id = Id::default();
+        }
         if let std::borrow::Cow::Owned(short) = capped(record) {
             *record = short;
         }
-        match &self.inner.backend {
-            Backend::Sqlite(s, _) => s.create(record).await?,
-            Backend::Postgres(s, _) => s.create(record).await?,
-        }
+        let stored = at_rest(record);
+        self.inner.save_stored(&stored).await?;
         // A new id: no process can have cached it.
         self.inner
             .cache
-            .fill(self.inner.cache.epoch(), record.id, record.clone());
+            .fill(self.inner.cache.epoch(), stored.id, stored);
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let record = &*capped(record);
-        match &self.inner.backend {
-            Backend::Sqlite(s, _) => s.save(record).await?,
-            Backend::Postgres(s, _) => s.save(record).await?,
-        }
-        self.inner.cache.forget(&record.id);
-        self.inner
-            .cache
-            .fill(self.inner.cache.epoch(), record.id, record.clone());
+        let stored = at_rest(record);
+        self.inner.save_stored(&stored).await?;
+        self.inner.cache.forget(&stored.id);
+        let key = stored.id;
+        self.inner.cache.fill(self.inner.cache.epoch(), key, stored);
         self.inner
             .bus
-            .publish(Change::session(record.id))
+            .publish(Change::session(key))
             .await
             .map_err(bus_error)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let key = stored_id(id);
+        // The caller knows the real id; the store and the copy hold the hashed one.
+        let as_cookie = |mut r: Record| {
+            r.id = *id;
+            r
+        };
         // An entry past its expiry may have been extended by another process: ask the store.
-        if let Some(record) = self.inner.cache.get(id)
+        if let Some(record) = self.inner.cache.get(&key)
             && record.expiry_date > time::OffsetDateTime::now_utc()
         {
-            return Ok(Some(record));
+            return Ok(Some(as_cookie(record)));
         }
         let seen = self.inner.cache.epoch();
-        let loaded = match &self.inner.backend {
-            Backend::Sqlite(s, _) => s.load(id).await?,
-            Backend::Postgres(s, _) => s.load(id).await?,
-        };
+        let loaded = self.inner.load_stored(&key).await?;
         if let Some(record) = &loaded
             && self.inner.bus.in_sync()
         {
-            self.inner.cache.fill(seen, *id, record.clone());
+            self.inner.cache.fill(seen, key, record.clone());
         }
-        Ok(loaded)
+        Ok(loaded.map(as_cookie))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let key = stored_id(id);
         match &self.inner.backend {
-            Backend::Sqlite(s, _) => s.delete(id).await?,
-            Backend::Postgres(s, _) => s.delete(id).await?,
+            Backend::Sqlite(s, _) => s.delete(&key).await?,
+            Backend::Postgres(s, _) => s.delete(&key).await?,
         }
-        self.inner.cache.forget(id);
+        self.inner.cache.forget(&key);
         self.inner
             .bus
-            .publish(Change::session(id))
+            .publish(Change::session(key))
             .await
             .map_err(bus_error)
     }

@@ -659,3 +659,28 @@ fn debug_output_names_no_secret() {
         "nothing usable at rest: Debug of the configuration and of secrets names none",
     );
 }
+
+#[test]
+fn the_session_table_holds_no_cookie() {
+    testkit::block_on(async {
+        let stack = testkit::server::stack(&[]).await;
+        let ada = testkit::server::Browser::new();
+        ada.sign_in(&stack, "ada@us.zportal.test").await;
+        let cookie = ada.session_cookie(&stack.base).expect("the session cookie");
+        for (place, text) in stack.stored_text().await {
+            assert!(
+                !text.contains(&cookie),
+                "the session cookie is readable in {place}"
+            );
+        }
+        // And it still is the session: the cookie finds it.
+        assert_eq!(
+            ada.signed_in(&stack).await["active"]["email"],
+            "ada@us.zportal.test"
+        );
+        add_to_summary(
+            "hardening",
+            "nothing usable at rest: session ids are stored hashed (the table holds no cookie)",
+        );
+    });
+}
