@@ -26,11 +26,22 @@ pub struct ClientConfig {
 }
 
 /// A sign-in about to start: what goes into the session, and where to send the browser.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AuthStart {
     pub state: Secret,
     pub verifier: Secret,
     pub url: String,
+}
+
+/// The URL carries the state: only its path is shown.
+impl std::fmt::Debug for AuthStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthStart")
+            .field("state", &self.state)
+            .field("verifier", &self.verifier)
+            .field("url", &self.url.split('?').next().unwrap_or_default())
+            .finish()
+    }
 }
 
 /// What Zoho's token endpoint said, as a closed set (no string matching in callers).
@@ -340,13 +351,27 @@ impl OAuthClient {
 }
 
 /// What Zoho's redirect to the callback carries; anything else in the query is ignored.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct CallbackQuery {
     pub code: Option<String>,
     pub state: Option<String>,
     pub location: Option<String>,
     pub accounts_server: Option<String>,
     pub error: Option<String>,
+}
+
+/// The code and the state are secrets until used: shown only as present or not.
+impl std::fmt::Debug for CallbackQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let present = |v: &Option<String>| v.as_ref().map(|_| "[redacted]");
+        f.debug_struct("CallbackQuery")
+            .field("code", &present(&self.code))
+            .field("state", &present(&self.state))
+            .field("location", &self.location)
+            .field("accounts_server", &self.accounts_server)
+            .field("error", &self.error)
+            .finish()
+    }
 }
 
 /// A callback query with a parameter twice (which one would we trust?) or one over 4 KB.
@@ -410,6 +435,22 @@ mod tests {
         );
         let huge = format!("code={}", "x".repeat(5000));
         assert_eq!(CallbackQuery::parse(&huge), Err(MalformedCallback));
+    }
+
+    #[test]
+    fn debug_shows_no_code_state_or_verifier() {
+        let q = CallbackQuery::parse("code=1000.code-secret&state=state-secret&location=us")
+            .expect("ok");
+        let start = AuthStart {
+            state: Secret::new("state-secret"),
+            verifier: Secret::new("verifier-secret"),
+            url: "https://accounts.zoho.com/oauth/v2/auth?state=state-secret".into(),
+        };
+        let shown = format!("{q:?} {start:?}");
+        for secret in ["code-secret", "state-secret", "verifier-secret"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("accounts.zoho.com/oauth/v2/auth"), "{shown}");
     }
 
     #[test]
