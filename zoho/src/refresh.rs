@@ -3,8 +3,9 @@
 //! connection — one task per process (a per-connection async lock) and one process at a time (a
 //! lease row in the database, re-read after taking it). A 401 refreshes only if the token that
 //! failed is still the current one, and marks that token refused: calls that start while the
-//! refresh runs wait for the new token instead of sending the dead one. "Access Denied" backs off without touching the connection;
-//! `invalid_code` marks it "needs reconnect". Zoho's budget of 10 refreshes per 10 minutes is
+//! refresh runs wait for the new token instead of sending the dead one. "Access Denied" backs off
+//! without touching the connection; `invalid_code` marks it "needs reconnect" (if nobody signed
+//! in again meanwhile: status changes name the generation they judged). Zoho's budget of 10 refreshes per 10 minutes is
 //! counted in the row, so no process of ours can exceed it.
 
 use std::collections::HashMap;
@@ -220,20 +221,15 @@ impl Coordinator {
         id: &ConnectionId,
         failed_generation: i64,
     ) -> Result<AccessToken, RefreshError> {
-        guard(&self.refused)
-            .entry(id.as_str().to_owned())
-            .and_modify(|r| *r = (*r).max(failed_generation))
-            .or_insert(failed_generation);
-        {
-            let mut cache = guard(&self.cache);
-            if cache
-                .get(id.as_str())
-                .is_some_and(|t| t.generation <= failed_generation)
-            {
-                cache.remove(id.as_str());
-            }
-        }
+        // The cached token of that generation is no longer handed out (`cached` skips it).
+        self.mark_refused(id, failed_generation);
         self.refresh(id, failed_generation).await
+    }
+
+    fn mark_refused(&self, id: &ConnectionId, generation: i64) {
+        let mut refused = guard(&self.refused);
+        let newest = refused.entry(id.as_str().to_owned()).or_insert(generation);
+        *newest = (*newest).max(generation);
     }
 
     /// Forgets what this process cached for `id` (after a disconnect, say).
