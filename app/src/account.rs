@@ -100,7 +100,7 @@ pub fn AccountBar(me: SignedIn) -> impl IntoView {
     }
 }
 
-/// The signed-in home page, until the records pages land.
+/// The signed-in home page: who and where, and the way back to the last module.
 #[component]
 pub fn SignedInHome(me: SignedIn) -> impl IntoView {
     view! {
@@ -113,7 +113,8 @@ pub fn SignedInHome(me: SignedIn) -> impl IntoView {
                     me.active.dc_name,
                 )}
             </p>
-            <crate::records::ModuleNav />
+            <p>"Choose a module on the left to see its records."</p>
+            <crate::records::ContinueLink />
         </section>
     }
 }

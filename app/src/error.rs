@@ -15,6 +15,10 @@ pub enum AppError {
     /// Zoho refused the stored refresh token: this account must sign in again.
     #[error("Zoho needs you to sign in again to reconnect this account.")]
     NeedsReconnect,
+    /// The connection lacks a permission (an OAuth scope) this page needs: one more consent
+    /// round at Zoho grants it.
+    #[error("zportal needs one more permission from Zoho for this. Reconnect to grant it.")]
+    NeedsConsent,
     /// Zoho is limiting requests; zportal retries after `retry_at` (Unix seconds).
     #[error("Zoho is limiting requests right now; zportal will retry shortly.")]
     Throttled { retry_at: i64 },
@@ -37,6 +41,7 @@ impl AppError {
             AppError::Unauthenticated => 401,
             AppError::BadRequest(_) => 400,
             AppError::NeedsReconnect => 409,
+            AppError::NeedsConsent => 403,
             AppError::Throttled { .. } => 429,
             AppError::ZohoUnavailable | AppError::Transport(_) => 502,
             AppError::Internal => 500,
@@ -83,6 +88,7 @@ mod from_server {
                     AppError::Throttled { retry_at }
                 }
                 CrmError::Token(RefreshError::NotFound) => AppError::Unauthenticated,
+                CrmError::Api(ApiError::ScopeMismatch) => AppError::NeedsConsent,
                 CrmError::Api(ApiError::TooManyRequests) => AppError::Throttled {
                     retry_at: zoho::clock::now() + 60,
                 },
@@ -137,11 +143,12 @@ mod tests {
             AppError::Unauthenticated,
             AppError::BadRequest("x".into()),
             AppError::NeedsReconnect,
+            AppError::NeedsConsent,
             AppError::Throttled { retry_at: 1 },
             AppError::ZohoUnavailable,
             AppError::Internal,
         ];
         let statuses: Vec<u16> = all.iter().map(AppError::http_status).collect();
-        assert_eq!(statuses, [401, 400, 409, 429, 502, 500]);
+        assert_eq!(statuses, [401, 400, 409, 403, 429, 502, 500]);
     }
 }

@@ -6,11 +6,13 @@ pub mod connection;
 #[cfg(feature = "ssr")]
 pub mod context;
 pub mod error;
+pub mod numbers;
 pub mod prefs;
 pub mod records;
 pub mod sign_in;
 pub mod stash;
 pub mod time;
+pub mod toast;
 pub mod wire;
 
 use leptos::prelude::*;
@@ -55,11 +57,16 @@ pub fn App() -> impl IntoView {
     let theme = prefs::Theme::provide();
     let me = Resource::new(|| (), |_| account::who_is_signed_in());
     provide_context(me);
+    let toasts = toast::Toasts::provide();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/zportal.css" />
         <Title text=PRODUCT />
         <Router>
+            <FocusOnNavigation />
+            <a class="skip-link" href="#main">
+                "Skip to content"
+            </a>
             <header class="topbar">
                 <a class="brand" href="/">
                     {PRODUCT}
@@ -76,7 +83,19 @@ pub fn App() -> impl IntoView {
                     <prefs::ThemeToggle theme />
                 </div>
             </header>
-            <main class="content">
+            <div class="layout">
+                <Suspense>
+                    {move || {
+                        me.get()
+                            .and_then(|r| r.ok().flatten())
+                            .map(|_| view! {
+                                <aside class="sidebar">
+                                    <records::ModuleNav />
+                                </aside>
+                            })
+                    }}
+                </Suspense>
+                <main class="content" id="main" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view={Lazy::<pages::Home>::new()} />
                     <Route
@@ -106,7 +125,9 @@ pub fn App() -> impl IntoView {
                         view={Lazy::<pages::RecordForm>::new()}
                     />
                 </Routes>
-            </main>
+                </main>
+            </div>
+            <toast::ToastRegion toasts />
         </Router>
     }
 }
@@ -141,6 +162,68 @@ mod pages {
     lazy_page!(Connection => crate::connection::ConnectionPage);
     lazy_page!(RecordForm => crate::records::RecordFormPage);
     lazy_page!(Record => crate::records::RecordPage);
+}
+
+/// After a navigation to another page (not a first load, nor a change of the query alone), moves
+/// the focus to the new page's heading, as a screen reader user expects; the page renders its
+/// heading once its data is in, so this waits for it a little.
+#[component]
+fn FocusOnNavigation() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |previous: Option<String>| {
+        let path = location.pathname.get();
+        if previous.is_some_and(|p| p != path) {
+            focus_heading(40);
+        }
+        path
+    });
+}
+
+/// Focuses `main h1` when it is there, looking again every 50 ms up to `tries` times — and
+/// again when the page replaced the heading it focused while its data came in (the focus then
+/// falls back to the body).
+fn focus_heading(tries: u32) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let found = document()
+            .query_selector("main h1")
+            .ok()
+            .flatten()
+            .and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok());
+        let lost = || {
+            document()
+                .active_element()
+                .is_none_or(|a| a.tag_name().eq_ignore_ascii_case("body"))
+        };
+        match found {
+            Some(h1) => {
+                if !h1.has_attribute("tabindex") {
+                    let _ = h1.set_attribute("tabindex", "-1");
+                }
+                let _ = h1.focus();
+                if tries > 0 {
+                    set_timeout(
+                        move || {
+                            if lost() {
+                                focus_heading(tries.saturating_sub(10));
+                            }
+                        },
+                        std::time::Duration::from_millis(400),
+                    );
+                }
+            }
+            None if tries > 0 => {
+                set_timeout(
+                    move || focus_heading(tries - 1),
+                    std::time::Duration::from_millis(50),
+                );
+            }
+            None => {}
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = tries;
 }
 
 /// Tells tests (and anything else that cares) that the WASM has taken over the page.

@@ -47,6 +47,16 @@ pub fn scope_covers(granted: &[String], needed: &str) -> bool {
     })
 }
 
+/// Zoho's answer to a token without the scope a call needs.
+pub fn scope_mismatch() -> Reply {
+    Reply::api_error(
+        StatusCode::UNAUTHORIZED,
+        "OAUTH_SCOPE_MISMATCH",
+        "invalid oauth scope to access this URL",
+        json!({}),
+    )
+}
+
 /// Checks the access token of a request: present and well formed, alive, minted in this data
 /// center, with `scope`. Counts the call (and a 401) in the stats.
 pub fn authorize(
@@ -110,12 +120,7 @@ pub fn authorize(
             if scope_covers(&at.scopes, scope) {
                 Ok((at, user))
             } else {
-                Err(Reply::api_error(
-                    StatusCode::UNAUTHORIZED,
-                    "OAUTH_SCOPE_MISMATCH",
-                    "invalid oauth scope to access this URL",
-                    json!({}),
-                ))
+                Err(scope_mismatch())
             }
         }
         (Some(_), _, _, _) => Err(Reply::invalid_token()),

@@ -520,7 +520,9 @@ async fn reset(State(emu): State<Emulator>) -> Json<Value> {
     {
         let mut world = emu.world();
         let next_seq = world.next_seq;
+        let files = world.crm.files.dir();
         *world = seed::world();
+        world.crm.files.set_dir(files);
         // Sequence numbers keep rising, so `requests?since=` never sees an old number again.
         world.next_seq = next_seq;
     }

@@ -21,6 +21,14 @@
 //!   fields in a write are ignored. Search accepts `page`/`per_page` (no `page_token`) and returns at
 //!   most 2,000 records; giving more than one of `criteria`/`email`/`phone`/`word` answers
 //!   `INVALID_QUERY`. Upsert matches on `duplicate_check_fields`, else on email and name fields.
+//! - Notes: creating one answers 201; `Note_Content` is required (≤ 32,000 characters), the
+//!   title ≤ 120; the flat v2 `Parent_Id` + `se_module` form is refused. Attachments: at most
+//!   20 MB a file (`INVALID_DATA` past it); upload answers 200. Related lists: Notes and
+//!   Attachments on every module, an Account's Contacts and Deals, a Contact's Deals.
+//! - Timeline: `action` is `added`, `updated` or `deleted`; a note or attachment added to or
+//!   removed from a record is an entry of the record's timeline whose `record` is the note or
+//!   attachment (module `Notes` / `Attachments`); `source` is always `crm_api`; a record's
+//!   creation is its first entry.
 
 mod accounts;
 mod api;
@@ -107,7 +115,11 @@ const DEFAULT_DELAY_MS: u64 = 3_000;
 
 impl Emulator {
     /// An emulator advertising `base` (e.g. `http://127.0.0.1:3100`), starting from `world`.
-    pub fn new(base: &str, world: World, state_file: Option<PathBuf>) -> Self {
+    pub fn new(base: &str, mut world: World, state_file: Option<PathBuf>) -> Self {
+        world
+            .crm
+            .files
+            .set_dir(state_file.as_deref().and_then(files_dir));
         Emulator {
             inner: Arc::new(Inner {
                 base: base.trim_end_matches('/').to_owned(),
@@ -182,7 +194,8 @@ impl Emulator {
         reply.into_response()
     }
 
-    /// Writes the world to the state file, if there is one and something changed.
+    /// Writes the world to the state file, if there is one and something changed, and the
+    /// attachment bytes not yet written to the folder beside it.
     pub fn snapshot(&self) -> std::io::Result<()> {
         let Some(path) = &self.inner.state_file else {
             return Ok(());
@@ -190,10 +203,17 @@ impl Emulator {
         if !self.inner.dirty.swap(false, Ordering::AcqRel) {
             return Ok(());
         }
-        let bytes = {
-            let world = self.world();
-            serde_json::to_vec(&*world).map_err(std::io::Error::other)?
+        let (bytes, files) = {
+            let mut world = self.world();
+            let files = world.crm.files.take_pending();
+            (
+                serde_json::to_vec(&*world).map_err(std::io::Error::other)?,
+                files,
+            )
         };
+        if let Some(files) = files {
+            files.apply()?;
+        }
         let tmp = path.with_extension("json.tmp");
         std::fs::write(&tmp, bytes)?;
         // Its tokens are live for the emulated Zoho: the owner's alone.
@@ -267,6 +287,11 @@ impl Running {
             tracing::warn!(error = %e, "emulator: last snapshot failed");
         }
     }
+}
+
+/// Where attachment bytes live beside the state file `emulator.json`: `emulator-files/`.
+fn files_dir(state_file: &std::path::Path) -> Option<PathBuf> {
+    state_file.parent().map(|d| d.join("emulator-files"))
 }
 
 /// Loads the world from `path` if it exists, else the seed.

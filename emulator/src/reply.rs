@@ -13,12 +13,19 @@ pub enum Reply {
     Html(StatusCode, String),
     Redirect(String),
     Empty(StatusCode),
+    /// A download: the bytes with their type, as an attachment named `name`.
+    File {
+        name: String,
+        content_type: String,
+        bytes: axum::body::Bytes,
+    },
 }
 
 impl Reply {
     pub fn status(&self) -> StatusCode {
         match self {
             Reply::Json(s, _) | Reply::Html(s, _) | Reply::Empty(s) => *s,
+            Reply::File { .. } => StatusCode::OK,
             Reply::Redirect(_) => StatusCode::FOUND,
         }
     }
@@ -96,8 +103,40 @@ impl IntoResponse for Reply {
                 res
             }
             Reply::Empty(status) => status.into_response(),
+            Reply::File {
+                name,
+                content_type,
+                bytes,
+            } => {
+                let mut res = (StatusCode::OK, bytes).into_response();
+                let h = res.headers_mut();
+                if let Ok(v) = HeaderValue::from_str(&content_type) {
+                    h.insert(header::CONTENT_TYPE, v);
+                }
+                if let Ok(v) = HeaderValue::from_str(&format!(
+                    "attachment; filename*=UTF-8''{}",
+                    percent_encode_attr(&name)
+                )) {
+                    h.insert(header::CONTENT_DISPOSITION, v);
+                }
+                res
+            }
         }
     }
+}
+
+/// RFC 8187's encoding of a header parameter value: attr-chars as they are, every other byte
+/// as `%XX`.
+pub fn percent_encode_attr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Escapes text for HTML content and attribute values.
@@ -119,6 +158,11 @@ pub fn escape_html(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_names_are_percent_encoded_for_content_disposition() {
+        assert_eq!(percent_encode_attr("a b/ü.txt"), "a%20b%2F%C3%BC.txt");
+    }
 
     #[test]
     fn escapes_markup() {

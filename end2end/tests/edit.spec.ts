@@ -156,7 +156,11 @@ async function fillRequired(page: Page, tag: string) {
   const filled: string[] = [];
   for (let i = 0; i < count; i++) {
     const el = required.nth(i);
-    const kind = await el.evaluate((e) => `${e.tagName.toLowerCase()}:${(e as HTMLInputElement).type}`);
+    const kind = await el.evaluate((e) =>
+      e.getAttribute("role") === "combobox"
+        ? "combobox"
+        : `${e.tagName.toLowerCase()}:${(e as HTMLInputElement).type}`,
+    );
     if (kind.startsWith("select")) {
       const value = await el.locator("option").nth(1).getAttribute("value");
       await el.selectOption(value ?? "");
@@ -166,9 +170,9 @@ async function fillRequired(page: Page, tag: string) {
       await el.fill("7");
     } else if (kind === "input:email") {
       await el.fill(`${tag.toLowerCase().replace(/\W/g, "")}@example.test`);
-    } else if (kind === "input:search") {
+    } else if (kind === "combobox") {
       await el.fill("00");
-      await page.locator(".lookup-results button").first().click();
+      await page.getByRole("option").first().click();
     } else {
       await el.fill(tag);
       filled.push(tag);

@@ -221,7 +221,16 @@ async fn start(
             Ok(dc) if dcs.endpoints(dc).is_ok() => dc,
             _ => return Err(Reason::UnknownDc.into()),
         },
-        None => dcs.default_dc(),
+        // A "Reconnect" on a page: the active connection's own data center.
+        None => match load_accounts(&session).await?.active {
+            Some(id) => state
+                .zoho()
+                .vault
+                .get(&ConnectionId::new(id))
+                .await?
+                .map_or_else(|| dcs.default_dc(), |c| c.key.dc),
+            None => dcs.default_dc(),
+        },
     };
     let return_to = safe_return_to(params.return_to.as_deref());
     begin(&state, &session, dc, return_to, false).await

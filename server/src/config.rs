@@ -115,7 +115,7 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 pub const DEFAULT_SIGN_IN_STARTS_PER_MINUTE: u32 = 60;
 
 /// The scopes zportal asks for: only what the UI uses (modules, their metadata, the user, the org).
-pub const DEFAULT_SCOPES: &str = "ZohoCRM.modules.ALL,ZohoCRM.settings.modules.READ,ZohoCRM.settings.fields.READ,ZohoCRM.users.READ,ZohoCRM.org.READ";
+pub const DEFAULT_SCOPES: &str = "ZohoCRM.modules.ALL,ZohoCRM.settings.modules.READ,ZohoCRM.settings.fields.READ,ZohoCRM.settings.related_lists.READ,ZohoCRM.coql.READ,ZohoCRM.users.READ,ZohoCRM.org.READ";
 
 /// Whether this server runs for development: `LEPTOS_ENV=DEV` (what `cargo xtask dev` sets) or
 /// under `cargo leptos watch` (which sets `LEPTOS_WATCH`). Only then is the embedded emulator

@@ -94,7 +94,10 @@ pub async fn set(State(policy): State<Policy>, mut req: Request, next: Next) -> 
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.append(header::VARY, HeaderValue::from_static("Cookie"));
     }
-    if let Ok(csp) = HeaderValue::from_str(&policy.csp(&nonce)) {
+    // A download sets its own, stricter `sandbox`; keep that.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY)
+        && let Ok(csp) = HeaderValue::from_str(&policy.csp(&nonce))
+    {
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
     headers.insert(

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 mod csrf;
+pub mod files;
 mod fn_errors;
 pub mod headers;
 mod keys;
@@ -59,6 +60,8 @@ pub struct Shared {
     pub probe: ops::Probe,
     /// Per-client-address allowances of sign-in starts and server-function calls.
     pub limits: Arc<limits::RateLimits>,
+    /// The attachment uploads this process holds at once.
+    pub uploads: files::Uploads,
     /// The tasks that keep this process's caches true to other processes' changes.
     _followers: Followers,
 }
@@ -146,6 +149,7 @@ impl AppState {
             sessions,
             probe: ops::Probe::default(),
             limits,
+            uploads: files::Uploads::default(),
         })))
     }
 
@@ -247,6 +251,9 @@ pub fn build_router(state: AppState) -> Router {
         >(
             move || provide_context(fallback_ctx.clone()), app::shell
         ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        // Uploads have their own, larger limit, read as the file arrives.
+        .merge(files::router())
         .layer(axum::middleware::from_fn(fn_errors::status))
         .layer(axum::middleware::from_fn_with_state(origin, csrf::guard))
         .layer(axum::middleware::from_fn(csrf::api_guard))
@@ -263,7 +270,6 @@ pub fn build_router(state: AppState) -> Router {
             state.limits.clone(),
             limits::limit,
         ))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(assets::compression())
         .layer(axum::middleware::from_fn_with_state(
             csp_policy(&state),

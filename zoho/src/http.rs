@@ -55,12 +55,30 @@ pub struct Api<'a> {
     pub domain: &'a str,
 }
 
-/// A request to `{api_domain}/crm/v8/{path}`: its method and JSON body, if any.
+/// A request to `{api_domain}/crm/v8/{path}`: its method and body, if any.
 #[derive(Clone, Copy, Debug)]
 pub struct Call<'a> {
     pub method: &'a reqwest::Method,
     pub path: &'a str,
-    pub body: Option<&'a serde_json::Value>,
+    pub body: Body<'a>,
+}
+
+/// What a CRM request carries.
+#[derive(Clone, Copy, Debug)]
+pub enum Body<'a> {
+    None,
+    Json(&'a serde_json::Value),
+    /// A file, sent as the `file` part of a `multipart/form-data` body. The bytes are held so
+    /// the call can be sent again after a refused token.
+    File(&'a FilePart),
+}
+
+/// A file to upload.
+#[derive(Clone, Debug)]
+pub struct FilePart {
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: bytes::Bytes,
 }
 
 impl<'a> Call<'a> {
@@ -69,7 +87,25 @@ impl<'a> Call<'a> {
         Call {
             method: &reqwest::Method::GET,
             path,
-            body: None,
+            body: Body::None,
+        }
+    }
+
+    /// `method {api_domain}/crm/v8/{path}` with a JSON body.
+    pub fn json(method: &'a reqwest::Method, path: &'a str, body: &'a serde_json::Value) -> Self {
+        Call {
+            method,
+            path,
+            body: Body::Json(body),
+        }
+    }
+
+    /// `DELETE {api_domain}/crm/v8/{path}`.
+    pub fn delete(path: &'a str) -> Self {
+        Call {
+            method: &reqwest::Method::DELETE,
+            path,
+            body: Body::None,
         }
     }
 }

@@ -162,24 +162,91 @@ pub struct RecordsPage {
     pub page: u32,
     pub more: bool,
     pub next_token: Option<String>,
+    /// Said above the list when it is not quite the page asked for (an expired page link).
+    pub note: Option<String>,
 }
 
-/// One field of a record as text; instants are shown in the reader's zone, lookups link to the
-/// record they name.
+/// How a record page shows a field's value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ValueKind {
+    #[default]
+    Text,
+    /// Several lines, kept as typed.
+    LongText,
+    /// An instant, shown in the reader's time zone.
+    Instant,
+    Email,
+    Phone,
+    Url,
+    /// A whole or decimal number, grouped for the reader's locale.
+    Number,
+    /// Money in the org's currency, in the reader's locale.
+    Currency,
+    Percent,
+}
+
+/// The group a record page shows a field in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum FieldGroup {
+    #[default]
+    Details,
+    Address,
+    Description,
+    /// Who owns it, who made and changed it, and when.
+    System,
+}
+
+impl FieldGroup {
+    pub const ALL: [FieldGroup; 4] = [
+        FieldGroup::Details,
+        FieldGroup::Address,
+        FieldGroup::Description,
+        FieldGroup::System,
+    ];
+
+    pub fn heading(self) -> &'static str {
+        match self {
+            FieldGroup::Details => "Details",
+            FieldGroup::Address => "Address",
+            FieldGroup::Description => "Description",
+            FieldGroup::System => "Record information",
+        }
+    }
+}
+
+/// One field of a record as text; instants are shown in the reader's zone, numbers in their
+/// locale, lookups link to the record they name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldValue {
+    pub api_name: String,
     pub label: String,
     pub value: String,
-    pub instant: bool,
+    pub kind: ValueKind,
+    pub group: FieldGroup,
     pub link: Option<String>,
 }
 
-/// One record: its title and every field with its label.
+/// A way to reach a record's person or company: a `tel:` or `mailto:` link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactLink {
+    pub label: String,
+    pub href: String,
+    pub text: String,
+}
+
+/// One record: its title and every field with its label, and what its header shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordView {
     pub module: ModuleDto,
     pub title: String,
     pub fields: Vec<FieldValue>,
+    /// The record owner's name.
+    pub owner: Option<String>,
+    /// The field that tells where the record stands (`Lead_Status`, `Stage`, …): label, value.
+    pub status: Option<(String, String)>,
+    pub reach: Vec<ContactLink>,
+    /// The org's currency (ISO 4217), for money fields.
+    pub currency: Option<String>,
 }
 
 /// The control a field gets, from its Zoho `data_type`.

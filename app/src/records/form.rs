@@ -2,9 +2,11 @@
 //! draft in this browser (per connection, module and record) and offered back after a reload;
 //! "Save" sends once, keeps the input when Zoho refuses it, and shows why beside the field.
 
+use std::collections::BTreeSet;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
     Control, FieldProblem, FormField, FormSpec, Input, LookupRef, SaveOutcome, Values, find_lookup,
@@ -17,11 +19,16 @@ use crate::stash;
 #[component]
 pub fn RecordFormPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let key = Memo::new(move |_| {
         let p = params.read();
-        (p.get("module").unwrap_or_default(), p.get("id"))
+        let parent = query.read().get("parent");
+        (p.get("module").unwrap_or_default(), p.get("id"), parent)
     });
-    let spec = Resource::new(move || key.get(), |(m, id)| record_form(m, id));
+    let spec = Resource::new(
+        move || key.get(),
+        |(m, id, parent)| record_form(m, id, parent),
+    );
     view! {
         <section class="panel form-page">
             <Suspense fallback=|| view! { <p aria-busy="true">"Loading the form…"</p> }>
@@ -57,6 +64,8 @@ fn RecordForm(spec: FormSpec) -> impl IntoView {
     let problems = RwSignal::new(Vec::<FieldProblem>::new());
     let saving = RwSignal::new(false);
     let offered = RwSignal::new(None::<Values>);
+    let unpicked = RwSignal::new(BTreeSet::<String>::new());
+    provide_context(Unpicked(unpicked));
     let draft = StoredValue::new(draft_key(&module.api_name, record_id.as_deref()));
     let back = match &record_id {
         Some(id) => format!("/m/{}/{id}", module.api_name),
@@ -84,7 +93,9 @@ fn RecordForm(spec: FormSpec) -> impl IntoView {
         }
     };
 
+    let toasts = crate::toast::Toasts::get();
     let on_submit = {
+        let singular = module.singular.clone();
         let module = module.api_name.clone();
         let navigate = navigate.clone();
         move |ev: leptos::ev::SubmitEvent| {
@@ -93,18 +104,38 @@ fn RecordForm(spec: FormSpec) -> impl IntoView {
             if saving.get_untracked() {
                 return;
             }
+            // Text typed in a lookup but not picked is not a value: saving now would drop it.
+            let waiting = unpicked.get_untracked();
+            if !waiting.is_empty() {
+                problems.set(
+                    waiting
+                        .into_iter()
+                        .map(|field| FieldProblem {
+                            field: Some(field),
+                            message: UNPICKED.into(),
+                        })
+                        .collect(),
+                );
+                focus_first_problem(&problems.get_untracked());
+                return;
+            }
             saving.set(true);
             let (module, id, token) = (module.clone(), record_id.clone(), save_token.clone());
             let navigate = navigate.clone();
+            let singular = singular.clone();
             spawn_local(async move {
                 let result = save_record(module.clone(), id, values.get_untracked(), token).await;
                 saving.set(false);
                 match result {
                     Ok(SaveOutcome::Saved { id }) => {
                         forget();
+                        toasts.say(format!("{singular} saved."));
                         navigate(&format!("/m/{module}/{id}"), Default::default());
                     }
-                    Ok(SaveOutcome::Refused { problems: list }) => problems.set(list),
+                    Ok(SaveOutcome::Refused { problems: list }) => {
+                        focus_first_problem(&list);
+                        problems.set(list);
+                    }
                     Err(e) => problems.set(vec![FieldProblem {
                         field: None,
                         message: e.to_string(),
@@ -190,11 +221,30 @@ fn RecordForm(spec: FormSpec) -> impl IntoView {
                     "Cancel"
                 </button>
                 <span class="hint" role="status">
-                    {move || if saving.get() { "Saving…" } else { "" }}
+                    {move || match (saving.get(), field_count()) {
+                        (true, _) => String::new() + "Saving…",
+                        (false, 0) => String::new(),
+                        (false, 1) => "Not saved: one field needs your attention.".into(),
+                        (false, n) => format!("Not saved: {n} fields need your attention."),
+                    }}
                 </span>
             </div>
         </form>
     }
+}
+
+/// Moves the focus to the first field Zoho (or the form) found a problem with, so a refusal
+/// is seen where it applies and not only at the top of a long form.
+fn focus_first_problem(list: &[FieldProblem]) {
+    #[cfg(feature = "hydrate")]
+    if let Some(field) = list.iter().find_map(|p| p.field.as_deref())
+        && let Some(el) = document().get_element_by_id(&format!("f-{field}"))
+        && let Ok(el) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el)
+    {
+        let _ = el.focus();
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = list;
 }
 
 /// Subform fields, shown but not edited.
@@ -405,7 +455,17 @@ fn MultiSelect(
     }
 }
 
-/// A lookup: type part of a name, pick the record from what Zoho finds.
+/// The lookup fields whose text was typed but no record picked from it: saving waits for them.
+#[derive(Clone, Copy)]
+struct Unpicked(RwSignal<BTreeSet<String>>);
+
+/// What a lookup with typed-but-unpicked text says beside itself.
+const UNPICKED: &str = "Pick one of the matches, or clear the text: nothing is chosen yet.";
+
+/// A lookup as an accessible combobox (WAI-ARIA's "list autocomplete"): type part of a name,
+/// move through Zoho's matches with the arrow keys, pick with Enter or a click (Enter never
+/// submits the form), close with Esc. The choice shows as a chip that can be removed; text
+/// typed but not picked keeps the form from saving.
 #[component]
 fn LookupControl(
     field: FormField,
@@ -413,21 +473,59 @@ fn LookupControl(
     set: impl Fn(Input) + Copy + Send + Sync + 'static,
     problem: impl Fn() -> Option<String> + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
+    let Unpicked(unpicked) = expect_context::<Unpicked>();
     let api = StoredValue::new(field.api_name.clone());
     let target = StoredValue::new(field.lookup_module.clone().unwrap_or_default());
-    let current = move || match values.read().get(&api.get_value()) {
-        Some(Input::Lookup(Some(r))) => r.name.clone(),
-        _ => String::new(),
+    let chosen = move || match values.read().get(&api.get_value()) {
+        Some(Input::Lookup(Some(r))) => Some(r.clone()),
+        _ => None,
     };
-    let typed = RwSignal::new(None::<String>);
+    let typed = RwSignal::new(String::new());
     let found = RwSignal::new(Vec::<LookupRef>::new());
+    let open = RwSignal::new(false);
+    let active = RwSignal::new(None::<usize>);
+    let searched = RwSignal::new(false);
     let asked = StoredValue::new(0u32);
+    let input_ref = NodeRef::<leptos::html::Input>::new();
+    let id = format!("f-{}", field.api_name);
+    let list_id = format!("{id}-list");
+    let err_id = format!("{id}-error");
+    let option_id = StoredValue::new(format!("{id}-opt-"));
+
+    let mark = move |text: &str| {
+        let name = api.get_value();
+        unpicked.update(|u| {
+            if text.trim().is_empty() {
+                u.remove(&name);
+            } else {
+                u.insert(name);
+            }
+        });
+    };
+    let close = move || {
+        open.set(false);
+        active.set(None);
+    };
+    let pick = move |r: LookupRef| {
+        typed.set(String::new());
+        mark("");
+        found.set(Vec::new());
+        searched.set(false);
+        close();
+        set(Input::Lookup(Some(r)));
+        if let Some(input) = input_ref.get_untracked() {
+            let _ = input.focus();
+        }
+    };
     let on_input = move |ev: leptos::ev::Event| {
         let text = event_target_value(&ev);
-        typed.set(Some(text.clone()));
+        typed.set(text.clone());
+        mark(&text);
+        active.set(None);
         if text.trim().is_empty() {
-            set(Input::Lookup(None));
             found.set(Vec::new());
+            searched.set(false);
+            close();
             return;
         }
         let n = asked.get_value() + 1;
@@ -437,56 +535,137 @@ fn LookupControl(
             // Only the answer to the latest question counts.
             if asked.get_value() == n {
                 found.set(result.unwrap_or_default());
+                searched.set(true);
+                open.set(true);
             }
         });
     };
-    let id = format!("f-{}", field.api_name);
-    let err_id = format!("{id}-error");
-    let list_label = format!("{} matches", field.label);
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let count = found.read_untracked().len();
+        match ev.key().as_str() {
+            "ArrowDown" | "ArrowUp" if count > 0 => {
+                ev.prevent_default();
+                let down = ev.key() == "ArrowDown";
+                let next = match (active.get_untracked(), down, open.get_untracked()) {
+                    (_, true, false) | (None, true, _) => 0,
+                    (_, false, false) | (None, false, _) => count - 1,
+                    (Some(i), true, true) => (i + 1) % count,
+                    (Some(i), false, true) => (i + count - 1) % count,
+                };
+                open.set(true);
+                active.set(Some(next));
+            }
+            "Enter" => {
+                // Enter in a lookup picks; it never submits the form.
+                ev.prevent_default();
+                let list = found.get_untracked();
+                let choice = match active.get_untracked() {
+                    Some(i) if open.get_untracked() => list.get(i).cloned(),
+                    _ if list.len() == 1 => list.first().cloned(),
+                    _ => None,
+                };
+                match choice {
+                    Some(r) => pick(r),
+                    None if count > 0 => open.set(true),
+                    None => {}
+                }
+            }
+            "Escape" if open.get_untracked() => {
+                ev.prevent_default();
+                close();
+            }
+            _ => {}
+        }
+    };
+    let required = field.required;
+    let label = StoredValue::new(field.label.clone());
     view! {
         <div class="field lookup">
             <div class="field-label">
                 <label for=id.clone()>{field.label.clone()}</label>
-                {field.required.then(|| view! { <span class="required" aria-hidden="true">"*"</span> })}
+                {required.then(|| view! { <span class="required" aria-hidden="true">"*"</span> })}
             </div>
+            {move || {
+                chosen()
+                    .map(|r| {
+                        view! {
+                            <span class="chip">
+                                <span class="chip-name">{r.name.clone()}</span>
+                                <button
+                                    type="button"
+                                    class="chip-remove"
+                                    aria-label=format!("Remove {} from {}", r.name, label.get_value())
+                                    on:click=move |_| {
+                                        set(Input::Lookup(None));
+                                        if let Some(input) = input_ref.get_untracked() {
+                                            let _ = input.focus();
+                                        }
+                                    }
+                                >
+                                    "×"
+                                </button>
+                            </span>
+                        }
+                    })
+            }}
             <input
-                type="search"
+                type="text"
                 id=id
-                required=field.required
-                autocomplete="off"
-                placeholder="Type to find…"
+                node_ref=input_ref
+                role="combobox"
+                aria-autocomplete="list"
+                aria-controls=list_id.clone()
+                aria-expanded=move || if open.get() && !found.read().is_empty() { "true" } else { "false" }
+                aria-activedescendant=move || {
+                    active.get().filter(|_| open.get()).map(|i| format!("{}{i}", option_id.get_value()))
+                }
+                aria-invalid=move || problem().is_some().then_some("true")
                 aria-describedby=err_id.clone()
-                prop:value=move || typed.get().unwrap_or_else(current)
+                required=move || required && chosen().is_none()
+                autocomplete="off"
+                placeholder=move || if chosen().is_some() { "Type to change…" } else { "Type to find…" }
+                prop:value=move || typed.get()
                 on:input=on_input
+                on:keydown=on_keydown
+                on:blur=move |_| close()
             />
-            <Show when=move || !found.read().is_empty()>
-                <ul class="lookup-results" aria-label=list_label.clone()>
-                    {move || {
-                        found
-                            .get()
-                            .into_iter()
-                            .map(|r| {
-                                let name = r.name.clone();
-                                view! {
-                                    <li>
-                                        <button
-                                            type="button"
-                                            class="ghost"
-                                            on:click=move |_| {
-                                                typed.set(None);
-                                                found.set(Vec::new());
-                                                set(Input::Lookup(Some(r.clone())));
-                                            }
-                                        >
-                                            {name}
-                                        </button>
-                                    </li>
-                                }
-                            })
-                            .collect_view()
-                    }}
-                </ul>
-            </Show>
+            <ul
+                class="lookup-results"
+                id=list_id
+                role="listbox"
+                aria-label=format!("{} matches", field.label)
+                hidden=move || !open.get() || found.read().is_empty()
+            >
+                {move || {
+                    found
+                        .get()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, r)| {
+                            let name = r.name.clone();
+                            view! {
+                                <li
+                                    role="option"
+                                    id=format!("{}{i}", option_id.get_value())
+                                    class:active=move || active.get() == Some(i)
+                                    aria-selected=move || if active.get() == Some(i) { "true" } else { "false" }
+                                    // Keep the focus in the input: a click picks without a blur.
+                                    on:mousedown=|ev| ev.prevent_default()
+                                    on:click=move |_| pick(r.clone())
+                                >
+                                    {name}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+            <p class="hint lookup-status" role="status">
+                {move || {
+                    (searched.get() && found.read().is_empty() && !typed.read().trim().is_empty())
+                        .then(|| format!("No {} match “{}”.", target.get_value(), typed.get().trim()))
+                }}
+            </p>
             <p class="field-error" id=err_id>
                 {problem}
             </p>

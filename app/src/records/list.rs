@@ -4,8 +4,10 @@
 //! page loads the last one stays on screen, marked busy, so a slow Zoho never freezes the page.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
+use super::list_url::{ListState, ROW_CHOICES};
 use super::widgets::LAST_MODULE;
 use super::{
     Column, Condition, ConditionOp, ListArgs, MAX_COLUMNS, MAX_CONDITIONS, ModuleMeta, Problem,
@@ -69,20 +71,86 @@ fn ModuleRecords(module: String) -> impl IntoView {
         },
         describe_module,
     );
+    // The list starts as its URL says (a reload, Back, a shared link).
+    let url = use_query_map();
+    let start = ListState::from_query(&url.read_untracked());
     let columns = RwSignal::new(Vec::<String>::new());
-    let sort = RwSignal::new(SortKey::Id);
-    let ascending = RwSignal::new(false);
-    let per_page = RwSignal::new(50u32);
-    let cursor = RwSignal::new(Cursor::first());
+    let sort = RwSignal::new(start.sort);
+    let ascending = RwSignal::new(start.ascending);
+    let per_page = RwSignal::new(start.per_page);
+    let cursor = RwSignal::new(Cursor {
+        page: start.page,
+        token: start.token.clone(),
+    });
     let history = RwSignal::new(Vec::<Cursor>::new());
-    let query = RwSignal::new(Query::default());
+    let query = RwSignal::new(Query {
+        text: start.text.clone(),
+        conditions: start.conditions.clone(),
+        match_any: start.match_any,
+    });
     let selected = RwSignal::new(Vec::<String>::new());
+    let state = move || {
+        let q = query.get();
+        let c = cursor.get();
+        ListState {
+            text: q.text,
+            conditions: q.conditions,
+            match_any: q.match_any,
+            sort: sort.get(),
+            ascending: ascending.get(),
+            per_page: per_page.get(),
+            page: c.page,
+            token: c.token,
+        }
+    };
+    // Each change of the list is a step in the browser's history; the first only tidies the URL.
+    let navigate = use_navigate();
+    let path = format!("/m/{module}");
+    Effect::new(move |first: Option<()>| {
+        let want = state().to_query();
+        let have = ListState::from_query(&url.get_untracked()).to_query();
+        if want != have {
+            let target = if want.is_empty() { path.clone() } else { format!("{path}?{want}") };
+            navigate(
+                &target,
+                NavigateOptions {
+                    replace: first.is_none(),
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    // Back and Forward: the URL's list becomes the list.
+    Effect::new(move |_| {
+        let s = ListState::from_query(&url.get());
+        let now = untrack(state);
+        if s != now {
+            history.set(Vec::new());
+            selected.set(Vec::new());
+            query.set(Query {
+                text: s.text,
+                conditions: s.conditions,
+                match_any: s.match_any,
+            });
+            sort.set(s.sort);
+            ascending.set(s.ascending);
+            per_page.set(s.per_page);
+            cursor.set(Cursor {
+                page: s.page,
+                token: s.token,
+            });
+        }
+    });
     // What the last bulk delete did; kept here, as the listing is rebuilt when the page reloads.
     let report = RwSignal::new(None::<Result<String, AppError>>);
+    // What the list says about itself (an expired page link it replaced with the first page).
+    let notice = RwSignal::new(None::<String>);
     let restart = Callback::new(move |()| {
         history.set(Vec::new());
         cursor.set(Cursor::first());
         selected.set(Vec::new());
+        notice.set(None);
     });
 
     // A visit by client-side navigation has no server HTML to agree with: the stored columns
@@ -174,16 +242,21 @@ fn ModuleRecords(module: String) -> impl IntoView {
                                             page.get()
                                                 .map(|r| match r {
                                                     Ok(p) => {
-                                                        view! { <Listing p cursor history pending selected reload report /> }.into_any()
+                                                        view! { <Listing p cursor history pending selected reload report notice /> }.into_any()
                                                     }
-                                                    Err(e) => view! { <Problem error=e /> }.into_any(),
+                                                    Err(e) => {
+                                                        view! { <Problem error=e retry=reload /> }.into_any()
+                                                    }
                                                 })
                                         }}
                                     </Transition>
                                 }
                                     .into_any()
                             }
-                            Err(e) => view! { <Problem error=e /> }.into_any(),
+                            Err(e) => {
+                                view! { <Problem error=e retry=Callback::new(move |()| meta.refetch()) /> }
+                                    .into_any()
+                            }
                         })
                 }}
             </Suspense>
@@ -194,7 +267,14 @@ fn ModuleRecords(module: String) -> impl IntoView {
 /// The searchbox "Search": a word, an email or a phone number.
 #[component]
 fn SearchBox(query: RwSignal<Query>, restart: Callback<()>) -> impl IntoView {
-    let typed = RwSignal::new(String::new());
+    let typed = RwSignal::new(query.read_untracked().text.clone().unwrap_or_default());
+    // Back to an earlier search shows its words again.
+    Effect::new(move |_| {
+        let text = query.read().text.clone().unwrap_or_default();
+        if text != typed.get_untracked().trim() {
+            typed.set(text);
+        }
+    });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let text = typed.get_untracked();
@@ -260,8 +340,25 @@ fn Filter(
 ) -> impl IntoView {
     let fields = StoredValue::new(fields);
     let next_key = StoredValue::new(1usize);
-    let rows = RwSignal::new(vec![ConditionRow::new(0, first_field.clone())]);
-    let any = RwSignal::new(false);
+    let blank = first_field.clone();
+    let from_query = move |q: &Query| -> Vec<ConditionRow> {
+        if q.conditions.is_empty() {
+            return vec![ConditionRow::new(0, blank.clone())];
+        }
+        q.conditions
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let row = ConditionRow::new(i, c.field.clone());
+                row.op.set(c.operator);
+                row.value.set(c.value.clone());
+                row
+            })
+            .collect()
+    };
+    let rows = RwSignal::new(from_query(&query.read_untracked()));
+    next_key.set_value(rows.read_untracked().len());
+    let any = RwSignal::new(query.read_untracked().match_any);
     let add = move |_| {
         let key = next_key.get_value();
         next_key.set_value(key + 1);
@@ -519,7 +616,7 @@ fn SortControls(
                 }
             }
         >
-            {[20u32, 50, 100, 200]
+            {ROW_CHOICES
                 .into_iter()
                 .map(|n| {
                     view! { <option value=n.to_string() selected=move || per_page.get() == n>{n.to_string()}</option> }
@@ -539,7 +636,14 @@ fn Listing(
     selected: RwSignal<Vec<String>>,
     reload: Callback<()>,
     report: RwSignal<Option<Result<String, AppError>>>,
+    notice: RwSignal<Option<String>>,
 ) -> impl IntoView {
+    if let Some(note) = p.note.clone() {
+        // The link named a page there is no more: say so, and make the URL the first page's.
+        notice.set(Some(note));
+        history.set(Vec::new());
+        queue_microtask(move || cursor.set(Cursor::first()));
+    }
     let next = Cursor {
         page: cursor.get_untracked().page + 1,
         token: if p.searched {
@@ -551,6 +655,7 @@ fn Listing(
     let has_next = p.more;
     let module = p.module.clone();
     view! {
+        {move || notice.get().map(|n| view! { <p class="notice">{n}</p> })}
         <p class="loading" role="status">
             {move || if pending.get() { "Loading…" } else { "" }}
         </p>
@@ -561,9 +666,14 @@ fn Listing(
         <nav class="pager" aria-label="Pages">
             <button
                 type="button"
-                disabled=move || history.read().is_empty()
+                disabled=move || history.read().is_empty() && cursor.read().page <= 1
                 on:click=move |_| {
-                    if let Some(prev) = history.write().pop() {
+                    // After a reload the way back is by number, as far as Zoho numbers pages.
+                    let prev = history.write().pop().or_else(|| {
+                        let page = cursor.get_untracked().page.saturating_sub(1).max(1);
+                        Some(Cursor { page, token: None })
+                    });
+                    if let Some(prev) = prev {
                         selected.set(Vec::new());
                         cursor.set(prev);
                     }

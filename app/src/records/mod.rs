@@ -7,7 +7,9 @@
 mod dto;
 mod form;
 mod list;
+mod list_url;
 mod record;
+pub mod sections;
 #[cfg(feature = "ssr")]
 mod ssr;
 mod widgets;
@@ -16,7 +18,7 @@ pub use dto::*;
 pub use form::RecordFormPage;
 pub use list::ModulePage;
 pub use record::RecordPage;
-pub use widgets::{GoButton, ModuleNav, Problem};
+pub use widgets::{ContinueLink, GoButton, ModuleNav, Problem, ReconnectButton};
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
@@ -48,10 +50,16 @@ pub async fn get_record(module: String, id: String) -> Result<RecordView, AppErr
     ssr::Records::active().await?.get(&module, &id).await
 }
 
-/// The form for a new record of `module` (`id` = `None`) or for editing record `id`.
+/// The form for a new record of `module` (`id` = `None`) or for editing record `id`. A new
+/// record may start linked to `parent` (`Accounts.<id>`): its lookup to that module is filled.
 #[server(endpoint = "records/form", input = GetUrl, output = Json)]
-pub async fn record_form(module: String, id: Option<String>) -> Result<FormSpec, AppError> {
-    ssr::Records::active().await?.form(&module, id).await
+pub async fn record_form(
+    module: String,
+    id: Option<String>,
+    parent: Option<String>,
+) -> Result<FormSpec, AppError> {
+    let records = ssr::Records::active().await?;
+    records.form(&module, id, parent.as_deref()).await
 }
 
 /// Saves the form: creates a record (`id` = `None`) or updates record `id`.

@@ -1,51 +1,48 @@
-//! `/m/{Module}/{id}`: one record, every field with Zoho's label; instants in the reader's time
-//! zone, lookups as links to the record they name.
+//! `/m/{Module}/{id}`: one record. A header with its name, owner, status and the ways to reach
+//! it (`tel:`, `mailto:`); its fields in a few groups (empty ones folded away), instants in the
+//! reader's time zone and numbers in their locale, lookups as links; then the sections that load
+//! after the fields ([`super::sections`]): notes, attachments, history and related lists.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
-
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_params_map};
 
-use super::{FieldValue, ModuleDto, Problem, delete_records, get_record};
+use super::{
+    FieldGroup, FieldValue, ModuleDto, Problem, RecordView, ValueKind, delete_records, get_record,
+};
 use crate::AppError;
+use crate::toast::Toasts;
 
 #[component]
 pub fn RecordPage() -> impl IntoView {
     let params = use_params_map();
-    let record = Resource::new(
-        move || {
-            let p = params.read();
-            (
-                p.get("module").unwrap_or_default(),
-                p.get("id").unwrap_or_default(),
-            )
-        },
-        |(m, id)| get_record(m, id),
-    );
+    let key = Memo::new(move |_| {
+        let p = params.read();
+        (
+            p.get("module").unwrap_or_default(),
+            p.get("id").unwrap_or_default(),
+        )
+    });
+    let record = Resource::new(move || key.get(), |(m, id)| get_record(m, id));
     view! {
         <section class="panel record">
-            <Suspense fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <RecordPlaceholder /> }>
                 {move || {
                     record
                         .get()
                         .map(|r| match r {
                             Ok(v) => {
-                                let id = params.read_untracked().get("id").unwrap_or_default();
+                                let (module, id) = key.get_untracked();
                                 view! {
-                                    <p class="crumbs">
-                                        <a href=format!("/m/{}", v.module.api_name)>{v.module.plural.clone()}</a>
-                                    </p>
-                                    <header class="record-head">
-                                        <h1>{v.title.clone()}</h1>
-                                        <RecordActions module=v.module.clone() id title=v.title.clone() />
-                                    </header>
-                                    <dl class="facts">
-                                        {v.fields.into_iter().map(|f| view! { <Fact f /> }).collect_view()}
-                                    </dl>
-                                }.into_any()
+                                    <RecordBody v id=id.clone() />
+                                    <super::sections::RecordSections module id />
+                                }
+                                    .into_any()
                             }
-                            Err(e) => view! { <Problem error=e /> }.into_any(),
+                            Err(e) => {
+                                view! { <Problem error=e retry=Callback::new(move |()| record.refetch()) /> }
+                                    .into_any()
+                            }
                         })
                 }}
             </Suspense>
@@ -53,16 +50,124 @@ pub fn RecordPage() -> impl IntoView {
     }
 }
 
+/// What shows while the record loads: the shape of a header and a few fields.
+#[component]
+fn RecordPlaceholder() -> impl IntoView {
+    view! {
+        <div class="placeholder" aria-busy="true" aria-label="Loading the record">
+            <div class="ph ph-title"></div>
+            {(0..6).map(|_| view! { <div class="ph ph-line"></div> }).collect_view()}
+        </div>
+    }
+}
+
+#[component]
+fn RecordBody(v: RecordView, id: String) -> impl IntoView {
+    let RecordView {
+        module,
+        title,
+        fields,
+        owner,
+        status,
+        reach,
+        currency,
+    } = v;
+    let groups = FieldGroup::ALL
+        .into_iter()
+        .filter_map(|g| {
+            let (filled, empty): (Vec<FieldValue>, Vec<FieldValue>) = fields
+                .iter()
+                .filter(|f| f.group == g)
+                .cloned()
+                .partition(|f| !f.value.is_empty());
+            (!filled.is_empty() || !empty.is_empty()).then_some((g, filled, empty))
+        })
+        .collect::<Vec<_>>();
+    let currency = StoredValue::new(currency);
+    view! {
+        <leptos_meta::Title text=format!("{title} · {} · zportal", module.plural) />
+        <p class="crumbs">
+            <a href=format!("/m/{}", module.api_name)>{module.plural.clone()}</a>
+        </p>
+        <header class="record-head">
+            <div class="record-title">
+                <h1 tabindex="-1">{title.clone()}</h1>
+                <p class="record-meta">
+                    <span class="kind">{module.singular.clone()}</span>
+                    {owner.map(|o| view! { <span>"Owner: " {o}</span> })}
+                    {status.map(|(label, value)| view! {
+                        <span class="badge" title=label.clone()>{format!("{label}: {value}")}</span>
+                    })}
+                </p>
+                {(!reach.is_empty()).then(|| view! {
+                    <ul class="reach" aria-label="Reach">
+                        {reach.into_iter().map(|r| {
+                            let verb = if r.href.starts_with("tel:") { "Call" } else { "Email" };
+                            view! {
+                                <li>
+                                    <a href=r.href class="reach-link" title=r.text.clone()>
+                                        {format!("{verb} ({})", r.label)}
+                                    </a>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                })}
+            </div>
+            <RecordActions module=module.clone() id title=title.clone() />
+        </header>
+        {groups
+            .into_iter()
+            .map(|(group, filled, empty)| {
+                let count = empty.len();
+                view! {
+                    <section class="field-group" aria-label=group.heading()>
+                        <h2>{group.heading()}</h2>
+                        {(!filled.is_empty()).then(|| view! {
+                            <dl class="facts">
+                                {filled.into_iter().map(|f| view! { <Fact f currency=currency.get_value() /> }).collect_view()}
+                            </dl>
+                        })}
+                        {(count > 0).then(|| view! {
+                            <details class="empty-fields">
+                                <summary>
+                                    {if count == 1 { "1 empty field".to_owned() } else { format!("{count} empty fields") }}
+                                </summary>
+                                <dl class="facts">
+                                    {empty.into_iter().map(|f| view! { <Fact f currency=None /> }).collect_view()}
+                                </dl>
+                            </details>
+                        })}
+                    </section>
+                }
+            })
+            .collect_view()}
+    }
+}
+
 /// One field: its label and its value.
 #[component]
-fn Fact(f: FieldValue) -> impl IntoView {
-    let value = match (f.instant, f.link) {
+fn Fact(f: FieldValue, currency: Option<String>) -> impl IntoView {
+    let value = match (f.kind, f.link) {
         _ if f.value.is_empty() => view! { <span class="none">"—"</span> }.into_any(),
-        (true, _) => {
+        (_, Some(href)) => view! { <a href=href>{f.value}</a> }.into_any(),
+        (ValueKind::Instant, None) => {
             view! { <crate::time::LocalTime iso=f.value.clone() fallback=f.value /> }.into_any()
         }
-        (false, Some(href)) => view! { <a href=href>{f.value}</a> }.into_any(),
-        (false, None) => f.value.into_any(),
+        (ValueKind::Number | ValueKind::Percent | ValueKind::Currency, None) => {
+            view! { <crate::numbers::LocalNumber raw=f.value kind=f.kind currency /> }
+                .into_any()
+        }
+        (ValueKind::Email, None) => {
+            let href = format!("mailto:{}", f.value);
+            view! { <a href=href>{f.value}</a> }.into_any()
+        }
+        (ValueKind::Url, None) if f.value.starts_with("https://") || f.value.starts_with("http://") => {
+            let href = f.value.clone();
+            view! { <a href=href rel="noopener noreferrer" target="_blank">{f.value}</a> }.into_any()
+        }
+        (ValueKind::LongText, None) => view! { <span class="long-text">{f.value}</span> }.into_any(),
+        _ => f.value.into_any(),
     };
     view! {
         <dt>{f.label}</dt>
@@ -77,9 +182,10 @@ fn RecordActions(module: ModuleDto, id: String, title: String) -> impl IntoView 
     let busy = RwSignal::new(false);
     let failed = RwSignal::new(None::<AppError>);
     let navigate = use_navigate();
+    let toasts = Toasts::get();
     let list = format!("/m/{}", module.api_name);
     let delete = {
-        let (module, id) = (module.api_name.clone(), id.clone());
+        let (module, id) = (module.clone(), id.clone());
         move |_| {
             if busy.get_untracked() {
                 return;
@@ -88,10 +194,13 @@ fn RecordActions(module: ModuleDto, id: String, title: String) -> impl IntoView 
             let (module, id, list, navigate) =
                 (module.clone(), id.clone(), list.clone(), navigate.clone());
             spawn_local(async move {
-                let result = delete_records(module, vec![id]).await;
+                let result = delete_records(module.api_name.clone(), vec![id]).await;
                 busy.set(false);
                 match result {
-                    Ok(out) if out.failed.is_empty() => navigate(&list, Default::default()),
+                    Ok(out) if out.failed.is_empty() => {
+                        toasts.say(format!("{} deleted.", module.singular));
+                        navigate(&list, Default::default());
+                    }
                     Ok(out) => failed.set(Some(AppError::BadRequest(
                         out.failed
                             .into_iter()
@@ -121,7 +230,16 @@ fn RecordActions(module: ModuleDto, id: String, title: String) -> impl IntoView 
                     }
                 }
             >
-                <div class="confirm" role="alertdialog" aria-label="Confirm deletion">
+                <div
+                    class="confirm"
+                    role="alertdialog"
+                    aria-label="Confirm deletion"
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Escape" {
+                            confirming.set(false);
+                        }
+                    }
+                >
                     <p>{question.clone()}</p>
                     <button type="button" class="danger" disabled=move || busy.get() on:click=delete.clone()>
                         "Yes, delete it"

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use super::list_modules;
 use crate::AppError;
 
-/// A button that opens `href`: a plain GET form before the WASM has loaded, a client-side
-/// navigation (without the form's trailing `?`) after.
+/// A button that opens `href`: a plain GET form before the WASM has loaded (the query as
+/// hidden fields, since a GET form replaces its action's query), a client-side navigation after.
 #[component]
 pub fn GoButton(
     href: String,
@@ -16,16 +16,26 @@ pub fn GoButton(
 ) -> impl IntoView {
     let navigate = leptos_router::hooks::use_navigate();
     let target = href.clone();
+    let (path, query) = match href.split_once('?') {
+        Some((p, q)) => (p.to_owned(), q.to_owned()),
+        None => (href, String::new()),
+    };
+    let hidden = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| view! { <input type="hidden" name=k.to_owned() value=v.to_owned() /> })
+        .collect_view();
     view! {
         <form
             method="get"
-            action=href
+            action=path
             class="go"
             on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
                 navigate(&target, Default::default());
             }
         >
+            {hidden}
             <button type="submit" class=class>
                 {label}
             </button>
@@ -33,13 +43,45 @@ pub fn GoButton(
     }
 }
 
-/// What a failed records call shows: words, and the way on.
+/// "Reconnect": signs in at Zoho again for the active connection (granting any permission it
+/// lacks) and comes back to this very page.
 #[component]
-pub fn Problem(error: AppError) -> impl IntoView {
+pub fn ReconnectButton() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let here = move || {
+        let path = location.pathname.get();
+        let query = location.search.get();
+        if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{}", query.trim_start_matches('?'))
+        }
+    };
+    view! {
+        <form method="get" action="/auth/zoho/start" class="reconnect go">
+            <input type="hidden" name="return_to" prop:value=here value=here />
+            <button type="submit" class="primary">
+                "Reconnect"
+            </button>
+        </form>
+    }
+}
+
+/// What a failed records call shows, beside what failed: words, and the way on — "Reconnect"
+/// in place when the connection needs it, "Try again" when trying again may help.
+#[component]
+pub fn Problem(error: AppError, #[prop(optional)] retry: Option<Callback<()>>) -> impl IntoView {
+    let may_retry = matches!(
+        error,
+        AppError::ZohoUnavailable
+            | AppError::Internal
+            | AppError::Transport(_)
+            | AppError::Throttled { .. }
+    );
     let hint = match error {
-        AppError::NeedsReconnect => Some(
-            view! { <a href="/connection">"Go to the Connection page"</a> }.into_any(),
-        ),
+        AppError::NeedsReconnect | AppError::NeedsConsent => {
+            Some(view! { <ReconnectButton /> }.into_any())
+        }
         AppError::Unauthenticated => Some(view! { <a href="/">"Sign in"</a> }.into_any()),
         AppError::Throttled { retry_at } => Some(view! {
             <span>
@@ -50,10 +92,18 @@ pub fn Problem(error: AppError) -> impl IntoView {
         }.into_any()),
         _ => None,
     };
+    let retry = retry.filter(|_| may_retry).map(|again| {
+        view! {
+            <button type="button" on:click=move |_| again.run(())>
+                "Try again"
+            </button>
+        }
+    });
     view! {
         <div class="problem" role="alert">
             <p class="error">{error.to_string()}</p>
             {hint}
+            {retry}
         </div>
     }
 }
@@ -61,11 +111,60 @@ pub fn Problem(error: AppError) -> impl IntoView {
 /// What the stash keeps for the last module opened.
 pub(super) const LAST_MODULE: &str = "last_module";
 
-/// The modules, as links carrying their plural names, and a way back to the last one opened.
+/// The modules, as links carrying their plural names: the sidebar of every signed-in page
+/// (a row of links on a phone), the one being viewed marked as the current page.
 #[component]
 pub fn ModuleNav() -> impl IntoView {
     let modules = Resource::new(|| (), |_| list_modules());
-    // Read after hydration: the server cannot know what this browser kept.
+    let location = leptos_router::hooks::use_location();
+    let current = move || {
+        location
+            .pathname
+            .get()
+            .strip_prefix("/m/")
+            .map(|rest| rest.split('/').next().unwrap_or_default().to_owned())
+    };
+    view! {
+        <nav class="modules" aria-label="Modules">
+            <Suspense fallback=|| view! { <p aria-busy="true" class="hint">"Loading modules…"</p> }>
+                {move || {
+                    modules
+                        .get()
+                        .map(|r| match r {
+                            Ok(list) => view! {
+                                <ul>
+                                    {list
+                                        .into_iter()
+                                        .map(|m| {
+                                            let api = m.api_name.clone();
+                                            view! {
+                                                <li>
+                                                    <a
+                                                        href=format!("/m/{}", m.api_name)
+                                                        aria-current=move || (current().as_deref() == Some(api.as_str())).then_some("page")
+                                                    >
+                                                        {m.plural}
+                                                    </a>
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            }
+                                .into_any(),
+                            Err(e) => view! { <Problem error=e /> }.into_any(),
+                        })
+                }}
+            </Suspense>
+        </nav>
+    }
+}
+
+/// A way back to the module opened last in this browser (read after hydration: the server
+/// cannot know what this browser kept).
+#[component]
+pub fn ContinueLink() -> impl IntoView {
+    let modules = Resource::new(|| (), |_| list_modules());
     let last = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         if let Some(conn) = crate::stash::active_connection() {
@@ -73,45 +172,16 @@ pub fn ModuleNav() -> impl IntoView {
         }
     });
     view! {
-        <nav class="modules" aria-label="Modules">
-            <Suspense fallback=|| view! { <p aria-busy="true">"Loading modules…"</p> }>
-                {move || {
-                    modules
-                        .get()
-                        .map(|r| match r {
-                            Ok(list) => {
-                                let resume = last
-                                    .get()
-                                    .and_then(|l| list.iter().find(|m| m.api_name == l).cloned())
-                                    .map(|m| {
-                                        view! {
-                                            <p class="resume">
-                                                <a href=format!("/m/{}", m.api_name)>
-                                                    {format!("Continue with {}", m.plural)}
-                                                </a>
-                                            </p>
-                                        }
-                                    });
-                                view! {
-                                    {resume}
-                                    <ul>
-                                        {list
-                                            .into_iter()
-                                            .map(|m| {
-                                                view! {
-                                                    <li>
-                                                        <a href=format!("/m/{}", m.api_name)>{m.plural}</a>
-                                                    </li>
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </ul>
-                                }.into_any()
-                            }
-                            Err(e) => view! { <Problem error=e /> }.into_any(),
-                        })
-                }}
-            </Suspense>
-        </nav>
+        <Suspense>
+            {move || {
+                let list = modules.get().and_then(Result::ok)?;
+                let m = last.get().and_then(|l| list.into_iter().find(|m| m.api_name == l))?;
+                Some(view! {
+                    <p class="resume">
+                        <a href=format!("/m/{}", m.api_name)>{format!("Continue with {}", m.plural)}</a>
+                    </p>
+                })
+            }}
+        </Suspense>
     }
 }

@@ -1,8 +1,10 @@
-//! The CRM side of the emulator: each org's records per module, the seed data (README, "The
-//! emulator"),
-//! and the helpers records need (ids, Zoho's timestamps).
+//! The CRM side of the emulator: each org's records per module, their notes, attachments and
+//! history, the seed data (README, "The emulator"), and the helpers records need (ids, Zoho's
+//! timestamps).
 
 pub mod criteria;
+pub mod files;
+pub mod history;
 pub mod meta;
 pub mod records;
 
@@ -16,11 +18,23 @@ use crate::model::{Org, User};
 /// A record: Zoho's JSON object, with `id` as a string.
 pub type Record = Map<String, Value>;
 
-/// Every org's records: org zgid → module → id → record.
+/// Every org's records: org zgid → module → id → record; and org → id for the notes, the
+/// attachments (their metadata; the bytes are in [`files::Files`]) and the recorded timeline.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct CrmData {
     pub orgs: BTreeMap<String, BTreeMap<String, BTreeMap<u64, Record>>>,
     pub next_id: u64,
+    #[serde(default)]
+    pub notes: BTreeMap<String, BTreeMap<u64, Record>>,
+    #[serde(default)]
+    pub attachments: BTreeMap<String, BTreeMap<u64, Record>>,
+    /// org → record id → what happened to it after its creation.
+    #[serde(default)]
+    pub timeline: BTreeMap<String, BTreeMap<u64, Vec<Value>>>,
+    #[serde(default)]
+    pub next_event: u64,
+    #[serde(skip)]
+    pub files: files::Files,
 }
 
 /// Record ids look like Zoho's: 19 digits.
@@ -38,6 +52,11 @@ impl CrmData {
 
     pub fn module(&self, org: &str, module: &str) -> Option<&BTreeMap<u64, Record>> {
         self.orgs.get(org).and_then(|m| m.get(module))
+    }
+
+    /// The record `id` of `module` in `org`.
+    pub fn record(&self, org: &str, module: &str, id: u64) -> Option<&Record> {
+        self.module(org, module).and_then(|m| m.get(&id))
     }
 
     pub fn module_mut(&mut self, org: &str, module: &str) -> &mut BTreeMap<u64, Record> {
@@ -229,8 +248,101 @@ pub fn seed(orgs: &BTreeMap<String, Org>, users: &[User]) -> CrmData {
                 }
             }
         }
+        seed_notes_and_files(&mut data, &org.zgid, &owner, base);
     }
     data
+}
+
+/// Notes and attachments on a few records of each org: the first three Leads, the first Account
+/// and the first Deal have notes; the first Lead and the first Account an attachment.
+fn seed_notes_and_files(data: &mut CrmData, org: &str, owner: &Value, base: i64) {
+    let firsts: Vec<(&str, u64, String)> = [("Leads", 3), ("Accounts", 1), ("Deals", 1)]
+        .into_iter()
+        .flat_map(|(module, n)| {
+            let name_field = match module {
+                "Leads" => "Full_Name",
+                "Accounts" => "Account_Name",
+                _ => "Deal_Name",
+            };
+            data.module(org, module)
+                .into_iter()
+                .flat_map(|m| m.iter().take(n))
+                .map(move |(id, r)| {
+                    let name = r
+                        .get(name_field)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    (module, *id, name.to_owned())
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (k, (module, parent, name)) in firsts.iter().enumerate() {
+        for (j, (title, content)) in [
+            (
+                "First call",
+                "Spoke with them about next quarter's needs; follow up in two weeks.",
+            ),
+            ("Pricing", "Asked for the volume discount sheet."),
+        ]
+        .into_iter()
+        .enumerate()
+        .take(if k == 0 { 2 } else { 1 })
+        {
+            let id = data.new_id();
+            let t = iso(base + 86_400 * (k as i64 + 1) + 3_600 * j as i64);
+            let note = json!({
+                "id": id.to_string(),
+                "Note_Title": title,
+                "Note_Content": content,
+                "Parent_Id": { "module": { "api_name": module, "id": meta_id(module) }, "id": parent.to_string(), "name": name },
+                "Owner": owner, "Created_By": owner, "Modified_By": owner,
+                "Created_Time": t, "Modified_Time": t,
+                "$editable": true, "$state": "save", "$voice_note": false, "$attachments": null, "$size": null,
+            });
+            if let Value::Object(n) = note {
+                data.notes.entry(org.to_owned()).or_default().insert(id, n);
+            }
+        }
+    }
+    for (module, parent, name) in firsts.iter().filter(|(m, _, _)| *m != "Deals").step_by(3) {
+        let id = data.new_id();
+        let body =
+            format!("Welcome pack for {name}.\nThis file was attached by the emulator's seed.\n");
+        let t = iso(base + 2 * 86_400);
+        let file_name = format!("welcome-{}.txt", name.to_lowercase().replace(' ', "-"));
+        let attachment = json!({
+            "id": id.to_string(),
+            "File_Name": file_name,
+            "Size": body.len().to_string(),
+            "$file_id": format!("file{id}"),
+            "$type": "Attachment",
+            "$se_module": module,
+            "$link_url": null,
+            "$editable": true,
+            "Parent_Id": { "id": parent.to_string(), "name": name },
+            "Owner": owner, "Created_By": owner, "Modified_By": owner,
+            "Created_Time": t, "Modified_Time": t,
+            "_content_type": "text/plain",
+        });
+        if let Value::Object(a) = attachment {
+            data.attachments
+                .entry(org.to_owned())
+                .or_default()
+                .insert(id, a);
+        }
+        data.files
+            .put(id, axum::body::Bytes::from(body.into_bytes()));
+    }
+}
+
+/// A module's id in the metadata, as the notes' `Parent_Id.module` carries it.
+fn meta_id(module: &str) -> String {
+    meta::modules()
+        .iter()
+        .find(|m| m.api_name == module)
+        .map(|m| m.id.to_string())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

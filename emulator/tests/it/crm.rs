@@ -7,14 +7,14 @@ use std::collections::HashSet;
 use crate::support::*;
 use serde_json::{Value, json};
 
-struct Crm<'a> {
-    emu: &'a Emu,
-    dc: &'static str,
-    token: String,
+pub(crate) struct Crm<'a> {
+    pub emu: &'a Emu,
+    pub dc: &'static str,
+    pub token: String,
 }
 
 impl<'a> Crm<'a> {
-    async fn signed_in(emu: &'a Emu, email: &str, dc: &'static str) -> Crm<'a> {
+    pub(crate) async fn signed_in(emu: &'a Emu, email: &str, dc: &'static str) -> Crm<'a> {
         let t = emu.tokens_for(email).await;
         Crm {
             emu,
@@ -23,7 +23,12 @@ impl<'a> Crm<'a> {
         }
     }
 
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut req = self
             .emu
             .http
@@ -38,24 +43,24 @@ impl<'a> Crm<'a> {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    async fn get(&self, path: &str) -> (u16, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
         self.send(reqwest::Method::GET, path, None).await
     }
 
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }
 
-    async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+    pub(crate) async fn put(&self, path: &str, body: Value) -> (u16, Value) {
         self.send(reqwest::Method::PUT, path, Some(body)).await
     }
 
-    async fn delete(&self, path: &str) -> (u16, Value) {
+    pub(crate) async fn delete(&self, path: &str) -> (u16, Value) {
         self.send(reqwest::Method::DELETE, path, None).await
     }
 }
 
-fn code(v: &Value) -> &str {
+pub(crate) fn code(v: &Value) -> &str {
     s(&v["code"])
 }
 

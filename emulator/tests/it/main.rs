@@ -2,6 +2,7 @@
 //! fresh emulator on 127.0.0.1 per test.
 
 mod accounts;
+mod activity;
 mod control;
 mod crm;
 mod support;

@@ -9,7 +9,7 @@ use serde_json::Value;
 pub const DEV_ID: &str = "1000.ZPORTALDEV";
 pub const DEV_SECRET: &str = "zportal-dev-secret";
 pub const REDIRECT: &str = "http://127.0.0.1:3000/auth/zoho/callback";
-pub const SCOPES: &str = "ZohoCRM.modules.ALL,ZohoCRM.settings.modules.READ,ZohoCRM.settings.fields.READ,ZohoCRM.users.READ,ZohoCRM.org.READ";
+pub const SCOPES: &str = "ZohoCRM.modules.ALL,ZohoCRM.settings.modules.READ,ZohoCRM.settings.fields.READ,ZohoCRM.settings.related_lists.READ,ZohoCRM.users.READ,ZohoCRM.org.READ";
 
 pub struct Emu {
     pub running: emulator::Running,
@@ -153,6 +153,22 @@ impl Emu {
         )
         .await
         .1
+    }
+
+    /// Signs in granting only `scope` and exchanges: the token response.
+    pub async fn tokens_with_scope(&self, email: &str, scope: &str) -> Value {
+        let fields = [
+            ("client_id", DEV_ID),
+            ("response_type", "code"),
+            ("redirect_uri", REDIRECT),
+            ("scope", scope),
+            ("access_type", "offline"),
+            ("prompt", "consent"),
+            ("email", email),
+            ("decision", "accept"),
+        ];
+        let q = self.authorize("us", &fields).await;
+        self.exchange(&q).await
     }
 
     /// Signs in and exchanges: the token response.

@@ -22,6 +22,8 @@ pub struct CurrentUser {
 pub struct Org {
     pub zgid: OrgId,
     pub name: String,
+    /// The org's home currency (ISO 4217, `iso_code`), when Zoho says.
+    pub currency: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -45,6 +47,8 @@ struct OrgBody {
 struct OrgEntry {
     zgid: String,
     company_name: Option<String>,
+    #[serde(default)]
+    iso_code: Option<String>,
 }
 
 impl OrgBody {
@@ -54,6 +58,9 @@ impl OrgBody {
         Ok(Org {
             zgid: OrgId::new(org.zgid),
             name: org.company_name.unwrap_or_default(),
+            currency: org
+                .iso_code
+                .filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())),
         })
     }
 }
@@ -97,5 +104,14 @@ impl CrmClient {
     /// The connection's org, read live from Zoho.
     pub async fn org(&self, id: &ConnectionId) -> Result<Org, CrmError> {
         self.get::<OrgBody>(id, "org").await?.into_org()
+    }
+
+    /// The connection's org as read in the last minute (its name and currency for a page).
+    pub async fn org_cached(&self, id: &ConnectionId) -> Result<std::sync::Arc<Org>, CrmError> {
+        if let Some(known) = self.metadata().orgs.get(id.as_str()) {
+            return Ok(known);
+        }
+        let org = self.org(id).await?;
+        Ok(self.metadata().orgs.put(id.as_str().to_owned(), org))
     }
 }

@@ -40,6 +40,8 @@ impl ModuleName {
 pub struct Metadata {
     modules: Expiring<Vec<ModuleInfo>>,
     fields: Expiring<Vec<FieldInfo>>,
+    pub(super) related: Expiring<Vec<super::related::RelatedList>>,
+    pub(super) orgs: Expiring<super::identity::Org>,
 }
 
 impl Default for Metadata {
@@ -47,6 +49,8 @@ impl Default for Metadata {
         Metadata {
             modules: Expiring::new(TTL),
             fields: Expiring::new(TTL),
+            related: Expiring::new(TTL),
+            orgs: Expiring::new(TTL),
         }
     }
 }

@@ -3,9 +3,12 @@
 //! records ([`records`]), read as text where a page shows text ([`text`]). [`CrmClient`] makes the calls of a stored connection through the
 //! refresh [`Coordinator`].
 
+pub mod attachments;
 pub mod identity;
 pub mod metadata;
+pub mod notes;
 pub mod records;
+pub mod related;
 pub mod text;
 
 use std::sync::Arc;
@@ -13,7 +16,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::http::{Api, Call, HttpError};
+use crate::http::{Api, Body, Call, HttpError};
 use crate::ids::ConnectionId;
 use crate::meter::{Endpoint, Outcome, Timer};
 use crate::refresh::{Coordinator, RefreshError};
@@ -93,6 +96,22 @@ async fn send_untimed(
     call: Call<'_>,
     token: &Secret,
 ) -> Result<(u16, bytes::Bytes), CrmError> {
+    let res = request(http, api_domain, call, token)?.send().await?;
+    let status = res.status().as_u16();
+    let body = res.bytes().await?;
+    if status == 401 || status == 429 {
+        return Err(api_error(status, &body).into());
+    }
+    Ok((status, body))
+}
+
+/// The HTTP request of `call`, with the token and the body.
+fn request(
+    http: &reqwest::Client,
+    api_domain: &str,
+    call: Call<'_>,
+    token: &Secret,
+) -> Result<reqwest::RequestBuilder, CrmError> {
     let mut req = http
         .request(
             call.method.clone(),
@@ -102,16 +121,46 @@ async fn send_untimed(
             "Authorization",
             format!("Zoho-oauthtoken {}", token.expose()),
         );
-    if let Some(body) = call.body {
-        req = req.json(body);
+    match call.body {
+        Body::None => {}
+        Body::Json(body) => req = req.json(body),
+        Body::File(file) => {
+            let part = |mime: &str| {
+                reqwest::multipart::Part::stream(file.bytes.clone())
+                    .file_name(file.file_name.clone())
+                    .mime_str(mime)
+            };
+            let part = part(&file.content_type).or_else(|_| part("application/octet-stream"))?;
+            req = req.multipart(reqwest::multipart::Form::new().part("file", part));
+        }
     }
-    let res = req.send().await?;
+    Ok(req)
+}
+
+/// Sends `call` and hands back the answer with its body unread (a download), once an
+/// authorization or rate-limit refusal has been ruled out.
+async fn send_streaming(
+    http: &reqwest::Client,
+    api: Api<'_>,
+    call: Call<'_>,
+    token: &Secret,
+) -> Result<reqwest::Response, CrmError> {
+    let timer = Timer::start(api.dc, Endpoint::of_crm_path(call.path));
+    let res = request(http, api.domain, call, token)?.send().await;
+    let res = match res {
+        Ok(res) => res,
+        Err(e) => {
+            timer.done(Outcome::Transport);
+            return Err(e.into());
+        }
+    };
     let status = res.status().as_u16();
-    let body = res.bytes().await?;
+    timer.done(Outcome::of_status(status));
     if status == 401 || status == 429 {
+        let body = res.bytes().await.unwrap_or_default();
         return Err(api_error(status, &body).into());
     }
-    Ok((status, body))
+    Ok(res)
 }
 
 /// Zoho's error for a failed answer, from its status and `code`.
@@ -213,6 +262,23 @@ impl CrmClient {
                 }
                 _ => return answer,
             }
+        }
+    }
+
+    /// Sends `call` for connection `id` and answers with the response, its body unread; a 401
+    /// `INVALID_TOKEN` gets one refresh and one retry, as [`Self::call`].
+    pub(crate) async fn stream(
+        &self,
+        id: &ConnectionId,
+        call: Call<'_>,
+    ) -> Result<reqwest::Response, CrmError> {
+        let t = self.tokens.access_token(id).await?;
+        match send_streaming(&self.http, t.api(), call, &t.token).await {
+            Err(CrmError::Api(ApiError::InvalidToken)) => {
+                let t = self.tokens.after_unauthorized(id, t.generation).await?;
+                send_streaming(&self.http, t.api(), call, &t.token).await
+            }
+            other => other,
         }
     }
 

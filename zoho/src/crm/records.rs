@@ -268,6 +268,17 @@ pub struct RecordError {
     pub field: Option<String>,
 }
 
+impl RecordError {
+    /// What a call with an id that cannot be Zoho's is refused with, before it is sent.
+    pub fn invalid_id() -> Self {
+        RecordError {
+            code: "INVALID_DATA".into(),
+            message: "invalid record id".into(),
+            field: None,
+        }
+    }
+}
+
 impl std::fmt::Display for RecordError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.field {
@@ -335,7 +346,7 @@ pub(crate) fn write_results(
 pub const MAX_PER_CALL: usize = 100;
 
 /// A record id: digits only, so it can go into a path or a query as it is.
-fn is_record_id(id: &str) -> bool {
+pub(crate) fn is_record_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -348,11 +359,7 @@ impl CrmClient {
         fields: Map<String, Value>,
     ) -> Result<Result<String, RecordError>, CrmError> {
         let body = serde_json::json!({ "data": [fields] });
-        let call = Call {
-            method: &reqwest::Method::POST,
-            path: module.as_str(),
-            body: Some(&body),
-        };
+        let call = Call::json(&reqwest::Method::POST, module.as_str(), &body);
         let mut results = write_results(self.call(id, call).await?)?;
         Ok(match results.swap_remove(0) {
             Ok(Some(new_id)) => Ok(new_id),
@@ -370,19 +377,11 @@ impl CrmClient {
         fields: Map<String, Value>,
     ) -> Result<Result<(), RecordError>, CrmError> {
         if !is_record_id(record_id) {
-            return Ok(Err(RecordError {
-                code: "INVALID_DATA".into(),
-                message: "invalid record id".into(),
-                field: None,
-            }));
+            return Ok(Err(RecordError::invalid_id()));
         }
         let body = serde_json::json!({ "data": [fields] });
         let path = format!("{}/{record_id}", module.as_str());
-        let call = Call {
-            method: &reqwest::Method::PUT,
-            path: &path,
-            body: Some(&body),
-        };
+        let call = Call::json(&reqwest::Method::PUT, &path, &body);
         let mut results = write_results(self.call(id, call).await?)?;
         Ok(results.swap_remove(0).map(|_| ()))
     }
@@ -399,11 +398,7 @@ impl CrmClient {
         for chunk in good.chunks(MAX_PER_CALL) {
             let list: Vec<&str> = chunk.iter().map(|s| s.as_str()).collect();
             let path = format!("{}?ids={}", module.as_str(), list.join(","));
-            let call = Call {
-                method: &reqwest::Method::DELETE,
-                path: &path,
-                body: None,
-            };
+            let call = Call::delete(&path);
             let results = write_results(self.call(id, call).await?)?;
             if results.len() != chunk.len() {
                 return Err(HttpError::Malformed("delete results").into());

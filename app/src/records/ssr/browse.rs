@@ -3,14 +3,15 @@
 
 use serde_json::Value;
 use zoho::crm::metadata::{FieldInfo, ModuleName};
+use zoho::crm::{ApiError, CrmError};
 use zoho::crm::records::{Criterion, ListQuery, Operator, PageRef, Search, SortBy};
 
 use super::{Records, default_columns, module_dto, text};
 use crate::AppError;
 use crate::context::timed;
 use crate::records::{
-    Column, ConditionOp, FieldValue, ListArgs, MAX_COLUMNS, MAX_CONDITIONS, ModuleDto, ModuleMeta,
-    RecordView, RecordsPage, Row, SortKey,
+    Column, ConditionOp, ContactLink, FieldGroup, FieldValue, ListArgs, MAX_COLUMNS,
+    MAX_CONDITIONS, ModuleDto, ModuleMeta, RecordView, RecordsPage, Row, SortKey, ValueKind,
 };
 
 impl Records {
@@ -41,6 +42,7 @@ impl Records {
         let per_page = args.per_page.clamp(1, 200);
         let search = search_for(&args, &m.fields)?;
         let names: Vec<&str> = columns.iter().map(|c| c.api_name.as_str()).collect();
+        let mut note = None;
         let page = match &search {
             Some(search) => {
                 let page = args.page.max(1);
@@ -48,16 +50,31 @@ impl Records {
                 timed("zoho", found).await?
             }
             None => {
-                let query = ListQuery {
+                let mut query = ListQuery {
                     fields: names.iter().map(|n| (*n).to_owned()).collect(),
                     sort_by: sort_by(args.sort),
                     ascending: args.ascending,
                     per_page,
                     page: args
                         .page_token
+                        .clone()
                         .map_or(PageRef::Number(args.page.max(1)), PageRef::Token),
                 };
-                timed("zoho", crm.list(&self.conn, &m.name, &query)).await?
+                match timed("zoho", crm.list(&self.conn, &m.name, &query)).await {
+                    // A page link from an earlier visit: its token expired, or its number is
+                    // past what Zoho numbers. The first page, with a word about it.
+                    Err(CrmError::Api(ApiError::Other { status: 400, code }))
+                        if query.page != PageRef::Number(1) && is_stale_page(&code) =>
+                    {
+                        query.page = PageRef::Number(1);
+                        note = Some(
+                            "That page of the list is no longer available, so this is the first page."
+                                .to_owned(),
+                        );
+                        crm.list(&self.conn, &m.name, &query).await?
+                    }
+                    other => other?,
+                }
             }
         };
         Ok(RecordsPage {
@@ -75,35 +92,130 @@ impl Records {
             page: page.page,
             more: page.more,
             next_token: page.next_page_token,
+            note,
         })
     }
 
-    /// One record of `module`, every field labelled.
+    /// One record of `module`, every field labelled and grouped, with what its header shows.
     pub async fn get(&self, module: &str, id: &str) -> Result<RecordView, AppError> {
         let m = self.module(module).await?;
-        let record = self
-            .zoho
-            .crm
-            .record(&self.conn, &m.name, id)
-            .await?
-            .ok_or_else(|| {
-                AppError::BadRequest(format!("This {} does not exist.", m.info.singular))
-            })?;
+        let crm = &self.zoho.crm;
+        let (record, currency) = tokio::join!(
+            crm.record(&self.conn, &m.name, id),
+            crm.org_cached(&self.conn)
+        );
+        let record = record?.ok_or_else(|| {
+            AppError::BadRequest(format!("This {} does not exist.", m.info.singular))
+        })?;
         let name_field = m.name_field();
+        let fields: Vec<FieldValue> = m
+            .fields
+            .iter()
+            .filter(|f| f.data_type != "subform")
+            .map(|f| FieldValue {
+                api_name: f.api_name.clone(),
+                label: f.field_label.clone(),
+                value: text(record.get(&f.api_name)),
+                kind: value_kind(f),
+                group: field_group(f),
+                link: lookup_link(f, record.get(&f.api_name)),
+            })
+            .collect();
+        let status = STATUS_FIELDS
+            .iter()
+            .find_map(|api| fields.iter().find(|f| f.api_name == *api))
+            .filter(|f| !f.value.is_empty())
+            .map(|f| (f.label.clone(), f.value.clone()));
+        let reach = fields
+            .iter()
+            .filter(|f| !f.value.is_empty())
+            .filter_map(|f| {
+                let scheme = match f.kind {
+                    ValueKind::Email => "mailto:",
+                    ValueKind::Phone => "tel:",
+                    _ => return None,
+                };
+                let target: String = match f.kind {
+                    ValueKind::Phone => f
+                        .value
+                        .chars()
+                        .filter(|c| c.is_ascii_digit() || *c == '+')
+                        .collect(),
+                    _ => f.value.clone(),
+                };
+                Some(ContactLink {
+                    label: f.label.clone(),
+                    href: format!("{scheme}{target}"),
+                    text: f.value.clone(),
+                })
+            })
+            .collect();
         Ok(RecordView {
             title: text(record.get(&name_field)),
-            fields: m
-                .fields
-                .iter()
-                .map(|f| FieldValue {
-                    label: f.field_label.clone(),
-                    value: text(record.get(&f.api_name)),
-                    instant: f.data_type == "datetime",
-                    link: lookup_link(f, record.get(&f.api_name)),
-                })
-                .collect(),
+            owner: record
+                .get("Owner")
+                .and_then(|o| o.get("name"))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned),
+            status,
+            reach,
+            currency: currency.ok().and_then(|o| o.currency.clone()),
+            fields,
             module: m.info,
         })
+    }
+}
+
+/// Zoho's codes for a page that cannot be had any more: an expired or foreign page token, or a
+/// page number past its first 2,000 records.
+fn is_stale_page(code: &str) -> bool {
+    matches!(
+        code,
+        "TOKEN_EXPIRED" | "INVALID_DATA" | "DISCRETE_PAGINATION_LIMIT_EXCEEDED"
+    )
+}
+
+/// The fields that say where a record stands, by module.
+const STATUS_FIELDS: &[&str] = &["Lead_Status", "Stage", "Account_Type", "Status"];
+
+/// How a record page shows a field of `data_type`.
+pub fn value_kind(f: &FieldInfo) -> ValueKind {
+    match f.data_type.as_str() {
+        "datetime" => ValueKind::Instant,
+        "textarea" => ValueKind::LongText,
+        "email" => ValueKind::Email,
+        "phone" => ValueKind::Phone,
+        "website" => ValueKind::Url,
+        "integer" | "bigint" | "double" | "decimal" => ValueKind::Number,
+        "currency" => ValueKind::Currency,
+        "percent" => ValueKind::Percent,
+        _ => ValueKind::Text,
+    }
+}
+
+/// Where a record page shows a field: who and when with the system's fields, street and city
+/// with the address, long text on its own, the rest with the details.
+pub fn field_group(f: &FieldInfo) -> FieldGroup {
+    const ADDRESS: &[&str] = &["Street", "City", "State", "Zip", "Code", "Country"];
+    const SYSTEM: &[&str] = &[
+        "Owner",
+        "Created_By",
+        "Modified_By",
+        "Created_Time",
+        "Modified_Time",
+        "Last_Activity_Time",
+    ];
+    if SYSTEM.contains(&f.api_name.as_str()) {
+        FieldGroup::System
+    } else if f.data_type == "textarea" {
+        FieldGroup::Description
+    } else if ADDRESS
+        .iter()
+        .any(|part| f.api_name.split('_').any(|w| w == *part))
+    {
+        FieldGroup::Address
+    } else {
+        FieldGroup::Details
     }
 }
 

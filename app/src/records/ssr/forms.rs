@@ -15,9 +15,18 @@ use crate::records::{
 
 impl Records {
     /// The form for a new record of `module` (`id` = `None`) or for editing record `id`.
-    pub async fn form(&self, module: &str, id: Option<String>) -> Result<FormSpec, AppError> {
+    pub async fn form(
+        &self,
+        module: &str,
+        id: Option<String>,
+        parent: Option<&str>,
+    ) -> Result<FormSpec, AppError> {
         let m = self.module(module).await?;
         let form_fields = form_fields(&m.fields);
+        let linked = match (parent, &id) {
+            (Some(parent), None) => self.parent_link(&form_fields, parent).await?,
+            _ => None,
+        };
         let record = match &id {
             None => None,
             Some(id) => Some(
@@ -38,16 +47,23 @@ impl Records {
             },
             values: form_fields
                 .iter()
-                .map(|f| (f.api_name.clone(), input_of(f, get(&f.api_name))))
+                .map(|f| match &linked {
+                    Some((field, r)) if field == &f.api_name => {
+                        (f.api_name.clone(), Input::Lookup(Some(r.clone())))
+                    }
+                    _ => (f.api_name.clone(), input_of(f, get(&f.api_name))),
+                })
                 .collect(),
             read_only: m
                 .fields
                 .iter()
                 .filter(|f| f.data_type == "subform")
                 .map(|f| FieldValue {
+                    api_name: f.api_name.clone(),
                     label: f.field_label.clone(),
                     value: text(get(&f.api_name)),
-                    instant: false,
+                    kind: Default::default(),
+                    group: Default::default(),
                     link: None,
                 })
                 .collect(),
@@ -147,6 +163,38 @@ impl Records {
                 name: r.cells.pop().unwrap_or_default(),
             })
             .collect())
+    }
+}
+
+impl Records {
+    /// The lookup a new record starts with when it is made from `parent` (`Accounts.<id>`, a
+    /// related list's "New"): the form's first lookup into that module, and the record it names.
+    async fn parent_link(
+        &self,
+        fields: &[FormField],
+        parent: &str,
+    ) -> Result<Option<(String, LookupRef)>, AppError> {
+        let Some((module, id)) = parent.split_once('.') else {
+            return Ok(None);
+        };
+        let Some(field) = fields
+            .iter()
+            .find(|f| f.control == Control::Lookup && f.lookup_module.as_deref() == Some(module))
+        else {
+            return Ok(None);
+        };
+        let pm = self.module(module).await?;
+        let Some(record) = self.zoho.crm.record(&self.conn, &pm.name, id).await? else {
+            return Ok(None);
+        };
+        let name = text(record.get(&pm.name_field()));
+        Ok(Some((
+            field.api_name.clone(),
+            LookupRef {
+                id: id.to_owned(),
+                name,
+            },
+        )))
     }
 }
 

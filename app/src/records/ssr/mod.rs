@@ -4,6 +4,7 @@
 
 mod browse;
 mod forms;
+mod sections;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,7 +68,7 @@ impl Module {
     }
 }
 
-fn no_such_module() -> AppError {
+pub(super) fn no_such_module() -> AppError {
     AppError::BadRequest("There is no such module.".into())
 }
 

@@ -5,7 +5,10 @@
 //! empty) and its per-record error bodies. Every handler reads its request through
 //! [`CrmRequest`].
 
+mod attachments;
+mod notes;
 mod read;
+mod related;
 mod settings;
 mod validate;
 mod write;
@@ -13,7 +16,7 @@ mod write;
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,7 +28,7 @@ use crate::accounts::{DcPath, Params};
 use crate::api::authorize;
 use crate::dc::Dc;
 use crate::faults::{Endpoint, FaultKind};
-use crate::model::{User, World};
+use crate::model::{AccessToken, User, World};
 use crate::reply::Reply;
 use crate::{Call, Emulator};
 
@@ -33,6 +36,43 @@ pub fn router() -> Router<Emulator> {
     Router::new()
         .route("/{dc}/api/crm/v8/settings/modules", get(settings::modules))
         .route("/{dc}/api/crm/v8/settings/fields", get(settings::fields))
+        .route(
+            "/{dc}/api/crm/v8/settings/related_lists",
+            get(related::metadata),
+        )
+        .route(
+            "/{dc}/api/crm/v8/Notes",
+            get(notes::collection)
+                .post(notes::collection)
+                .put(notes::collection)
+                .delete(notes::collection),
+        )
+        .route(
+            "/{dc}/api/crm/v8/Notes/{id}",
+            get(notes::one).put(notes::one).delete(notes::one),
+        )
+        .route(
+            "/{dc}/api/crm/v8/{module}/{id}/Notes",
+            get(notes::of_record).post(notes::of_record),
+        )
+        .route(
+            "/{dc}/api/crm/v8/{module}/{id}/Attachments",
+            get(attachments::list)
+                .post(attachments::upload)
+                .layer(DefaultBodyLimit::max(attachments::MAX_BODY_BYTES)),
+        )
+        .route(
+            "/{dc}/api/crm/v8/{module}/{id}/Attachments/{sub}",
+            get(attachments::download).delete(attachments::remove),
+        )
+        .route(
+            "/{dc}/api/crm/v8/{module}/{id}/__timeline",
+            get(related::timeline),
+        )
+        .route(
+            "/{dc}/api/crm/v8/{module}/{id}/{sub}",
+            get(related::records),
+        )
         .route(
             "/{dc}/api/crm/v8/{module}",
             get(read::list)
@@ -75,6 +115,15 @@ fn find_module(name: &str) -> Result<Module, Reply> {
         .ok_or_else(invalid_module)
 }
 
+/// Zoho's answer for a record id that names no record.
+fn no_such_record() -> Reply {
+    bad(
+        "INVALID_DATA",
+        "the related id given seems to be invalid",
+        json!({ "resource_path_index": 1 }),
+    )
+}
+
 /// Parses a record id from the path: digits only, or Zoho's `INVALID_DATA`.
 fn parse_id(raw: &str) -> Result<u64, Reply> {
     raw.parse::<u64>()
@@ -95,6 +144,8 @@ pub(crate) struct CrmRequest {
     dc: Dc,
     module: String,
     id: Option<String>,
+    /// The path's last part under a record: a related list's name, or an attachment's id.
+    sub: Option<String>,
     params: Params,
     method: Method,
     /// Whether the path is `{module}/upsert`.
@@ -114,6 +165,7 @@ impl FromRequestParts<Emulator> for CrmRequest {
             dc,
             module: path.remove("module").unwrap_or_default(),
             id: path.remove("id"),
+            sub: path.remove("sub"),
             params: Params::from_parts(parts.uri.query(), &HeaderMap::new(), &[]),
             method: parts.method.clone(),
             upsert: parts.uri.path().ends_with("/upsert"),
@@ -154,7 +206,19 @@ impl CrmRequest {
         scope: &str,
         counted: &str,
     ) -> Result<User, Reply> {
-        let (_, user) = authorize(world, self.dc, &self.headers, scope, fault)?;
+        self.authorize_token(world, fault, scope, counted)
+            .map(|(_, user)| user)
+    }
+
+    /// As [`Self::authorize`], with the token (for a call that needs a second scope).
+    fn authorize_token(
+        &self,
+        world: &mut World,
+        fault: Option<FaultKind>,
+        scope: &str,
+        counted: &str,
+    ) -> Result<(AccessToken, User), Reply> {
+        let (token, user) = authorize(world, self.dc, &self.headers, scope, fault)?;
         *world
             .stats
             .by_module
@@ -162,7 +226,7 @@ impl CrmRequest {
             .or_default()
             .entry(method_name(&self.method).to_owned())
             .or_default() += 1;
-        Ok(user)
+        Ok((token, user))
     }
 
     /// The path's module, with the user the token belongs to, authorized for `op` on it
@@ -173,10 +237,21 @@ impl CrmRequest {
         fault: Option<FaultKind>,
         op: &str,
     ) -> Result<(Module, User), Reply> {
+        self.enter_token(world, fault, op)
+            .map(|(m, _, user)| (m, user))
+    }
+
+    /// As [`Self::enter`], with the token.
+    fn enter_token(
+        &self,
+        world: &mut World,
+        fault: Option<FaultKind>,
+        op: &str,
+    ) -> Result<(Module, AccessToken, User), Reply> {
         let m = find_module(&self.module)?;
         let scope = format!("ZohoCRM.modules.{}.{op}", m.api_name.to_ascii_lowercase());
-        let user = self.authorize(world, fault, &scope, m.api_name)?;
-        Ok((m, user))
+        let (token, user) = self.authorize_token(world, fault, &scope, m.api_name)?;
+        Ok((m, token, user))
     }
 }
 

@@ -233,10 +233,10 @@ fn matcher<'a>(p: &'a Params, m: &'a Module) -> Result<Matcher<'a>, Reply> {
 }
 
 /// A list request's paging, after validation.
-struct Paging {
-    page: usize,
-    per_page: usize,
-    offset: usize,
+pub(super) struct Paging {
+    pub page: usize,
+    pub per_page: usize,
+    pub offset: usize,
 }
 
 /// What a page token carries (opaque to clients): module, order, offset and expiry.
@@ -254,7 +254,7 @@ fn decode_token(token: &str) -> Option<(String, String, usize, i64)> {
     Some((module, sort, offset, expires))
 }
 
-fn paging(p: &Params, module: &str, sort: &str, now: i64) -> Result<Paging, Reply> {
+pub(super) fn paging(p: &Params, module: &str, sort: &str, now: i64) -> Result<Paging, Reply> {
     let per_page = match p.get("per_page") {
         None => MAX_PER_PAGE,
         Some(v) => match v.parse::<usize>() {
@@ -338,7 +338,11 @@ fn paging(p: &Params, module: &str, sort: &str, now: i64) -> Result<Paging, Repl
 }
 
 /// The `fields` parameter: required, at most 50, each a field of the module.
-fn requested_fields(p: &Params, m: &Module, required: bool) -> Result<Option<Vec<String>>, Reply> {
+pub(super) fn requested_fields(
+    p: &Params,
+    m: &Module,
+    required: bool,
+) -> Result<Option<Vec<String>>, Reply> {
     let Some(raw) = p.get("fields") else {
         return if required {
             Err(bad(
@@ -375,7 +379,7 @@ fn requested_fields(p: &Params, m: &Module, required: bool) -> Result<Option<Vec
     Ok(Some(names))
 }
 
-fn project(r: &Record, fields: &Option<Vec<String>>) -> Value {
+pub(super) fn project(r: &Record, fields: &Option<Vec<String>>) -> Value {
     match fields {
         None => Value::Object(r.clone()),
         Some(names) => {
@@ -392,7 +396,7 @@ fn project(r: &Record, fields: &Option<Vec<String>>) -> Value {
 }
 
 /// Sorts ids by `sort_by` (`id`, `Created_Time`, `Modified_Time`) and `sort_order`.
-fn sorted<'a>(
+pub(super) fn sorted<'a>(
     records: impl Iterator<Item = (&'a u64, &'a Record)>,
     sort_by: &str,
     desc: bool,
@@ -415,7 +419,7 @@ fn sorted<'a>(
     v
 }
 
-fn sort_params(p: &Params) -> Result<(String, bool), Reply> {
+pub(super) fn sort_params(p: &Params) -> Result<(String, bool), Reply> {
     let sort_by = p.get("sort_by").unwrap_or("id");
     if !matches!(sort_by, "id" | "Created_Time" | "Modified_Time") {
         return Err(bad(
@@ -441,15 +445,15 @@ fn sort_params(p: &Params) -> Result<(String, bool), Reply> {
 /// One page of `matching` as Zoho answers it (204 when empty).
 /// How a page was ordered, and whether it may hand out page tokens.
 #[derive(Clone, Copy)]
-struct Listing<'a> {
-    sort_by: &'a str,
-    desc: bool,
-    module: &'a str,
-    now: i64,
-    tokens: bool,
+pub(super) struct Listing<'a> {
+    pub sort_by: &'a str,
+    pub desc: bool,
+    pub module: &'a str,
+    pub now: i64,
+    pub tokens: bool,
 }
 
-fn page_reply(matching: Vec<Value>, total: usize, pg: &Paging, l: &Listing) -> Reply {
+pub(super) fn page_reply(matching: Vec<Value>, total: usize, pg: &Paging, l: &Listing) -> Reply {
     if matching.is_empty() {
         return Reply::Empty(StatusCode::NO_CONTENT);
     }

@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::validate::{body_records, derive, item_error, validate};
 use super::{CrmRequest, Emu, MAX_RECORDS, bad, parse_id};
+use crate::crm::history::{Event, field_changes, subject};
 use crate::crm::meta::{Kind, Module};
 use crate::crm::{Record, iso, user_ref};
 use crate::faults::Endpoint;
@@ -63,7 +64,7 @@ pub(super) async fn delete(emu: Emu, req: CrmRequest) -> Response {
 }
 
 /// The `ids` parameter of a bulk delete.
-fn ids_param(req: &CrmRequest) -> Result<Vec<String>, Reply> {
+pub(super) fn ids_param(req: &CrmRequest) -> Result<Vec<String>, Reply> {
     let Some(list) = req.params.get("ids") else {
         return Err(bad(
             "REQUIRED_PARAM_MISSING",
@@ -105,7 +106,7 @@ fn item_ok(message: &str, r: &Record) -> Value {
 }
 
 /// Zoho's status for a write: all good, mixed (207), or all failed (400).
-fn write_reply(items: Vec<Value>, all_ok: StatusCode) -> Reply {
+pub(super) fn write_reply(items: Vec<Value>, all_ok: StatusCode) -> Reply {
     let ok = items.iter().filter(|i| i["status"] == "success").count();
     let status = if ok == items.len() {
         all_ok
@@ -219,6 +220,7 @@ fn write_records(
                 continue;
             }
         };
+        let before = existing.clone();
         let (id, mut record, message, action) = match (target, existing) {
             (Some(id), Some(r)) => (id, r, "record updated", "update"),
             _ => {
@@ -246,6 +248,23 @@ fn write_records(
                 Value::Null
             };
         }
+        if let Some(before) = before {
+            let changes = field_changes(m, &before, &record);
+            if !changes.is_empty() {
+                let name = record
+                    .get(m.name_field())
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let event = Event {
+                    action: "updated",
+                    by: user,
+                    at: world.now(),
+                    subject: subject(m.api_name, m.id, &id.to_string(), name),
+                    fields: changes,
+                };
+                world.crm.audit(&org, id, event);
+            }
+        }
         world.crm.module_mut(&org, m.api_name).insert(id, record);
         items.push(item);
     }
@@ -260,16 +279,27 @@ fn write_records(
 }
 
 fn delete_records(world: &mut World, user: &User, m: &Module, ids: &[String]) -> Reply {
+    let now = world.now();
     let items: Vec<Value> = ids
         .iter()
         .map(|raw| {
-            let removed = raw
-                .parse::<u64>()
-                .ok()
-                .and_then(|id| world.crm.module_mut(&user.org_zgid, m.api_name).remove(&id));
-            match removed {
-                Some(_) => json!({ "code": "SUCCESS", "details": { "id": raw }, "message": "record deleted", "status": "success" }),
-                None => item_error("INVALID_DATA", "record not deleted", json!({ "id": raw })),
+            let id = raw.parse::<u64>().ok();
+            let removed =
+                id.and_then(|id| world.crm.module_mut(&user.org_zgid, m.api_name).remove(&id));
+            match (id, removed) {
+                (Some(id), Some(r)) => {
+                    let name = r.get(m.name_field()).and_then(Value::as_str).unwrap_or_default();
+                    let event = Event {
+                        action: "deleted",
+                        by: user,
+                        at: now,
+                        subject: subject(m.api_name, m.id, raw, name),
+                        fields: Vec::new(),
+                    };
+                    world.crm.audit(&user.org_zgid, id, event);
+                    json!({ "code": "SUCCESS", "details": { "id": raw }, "message": "record deleted", "status": "success" })
+                }
+                _ => item_error("INVALID_DATA", "record not deleted", json!({ "id": raw })),
             }
         })
         .collect();

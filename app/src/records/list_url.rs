@@ -1,0 +1,186 @@
+//! A list's state in its URL — the search, the conditions, the order, the page and the rows per
+//! page — so Back, Forward, a reload and a shared link all show the same list.
+//! `?q=word&c=Lead_Status:equals:Contacted&any=1&sort=created_time&asc=1&rows=100&page=3&token=…`;
+//! anything missing is the default, anything unreadable is dropped.
+
+use leptos_router::params::ParamsMap;
+
+use super::{Condition, ConditionOp, MAX_CONDITIONS, SortKey};
+
+/// The rows a page shows unless the URL says otherwise.
+pub const DEFAULT_ROWS: u32 = 50;
+/// The page sizes offered.
+pub const ROW_CHOICES: [u32; 4] = [20, 50, 100, 200];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListState {
+    pub text: Option<String>,
+    pub conditions: Vec<Condition>,
+    pub match_any: bool,
+    pub sort: SortKey,
+    pub ascending: bool,
+    pub per_page: u32,
+    pub page: u32,
+    pub token: Option<String>,
+}
+
+impl Default for ListState {
+    fn default() -> Self {
+        ListState {
+            text: None,
+            conditions: Vec::new(),
+            match_any: false,
+            sort: SortKey::Id,
+            ascending: false,
+            per_page: DEFAULT_ROWS,
+            page: 1,
+            token: None,
+        }
+    }
+}
+
+impl ListState {
+    pub fn from_query(q: &ParamsMap) -> Self {
+        let d = ListState::default();
+        let text = q
+            .get("q")
+            .map(|t| t.trim().chars().take(200).collect::<String>())
+            .filter(|t| !t.is_empty());
+        let conditions = q
+            .get_all("c")
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|c| parse_condition(c))
+            .take(MAX_CONDITIONS)
+            .collect::<Vec<_>>();
+        ListState {
+            // A search is a text or conditions, never both.
+            text: if conditions.is_empty() { text } else { None },
+            match_any: q.get("any").as_deref() == Some("1"),
+            conditions,
+            sort: q.get("sort").and_then(|s| SortKey::parse(&s)).unwrap_or(d.sort),
+            ascending: q.get("asc").as_deref() == Some("1"),
+            per_page: q
+                .get("rows")
+                .and_then(|r| r.parse().ok())
+                .filter(|r| ROW_CHOICES.contains(r))
+                .unwrap_or(d.per_page),
+            page: q
+                .get("page")
+                .and_then(|p| p.parse().ok())
+                .filter(|p| *p >= 1)
+                .unwrap_or(1),
+            token: q
+                .get("token")
+                .filter(|t| !t.is_empty() && t.len() <= 512),
+        }
+    }
+
+    /// The query string (without `?`; empty for the default list).
+    pub fn to_query(&self) -> String {
+        let d = ListState::default();
+        let mut parts: Vec<(&str, String)> = Vec::new();
+        if let Some(t) = &self.text {
+            parts.push(("q", t.clone()));
+        }
+        for c in &self.conditions {
+            parts.push(("c", format!("{}:{}:{}", c.field, c.operator.as_str(), c.value)));
+        }
+        if self.match_any && self.conditions.len() > 1 {
+            parts.push(("any", "1".into()));
+        }
+        if self.sort != d.sort {
+            parts.push(("sort", self.sort.as_str().into()));
+        }
+        if self.ascending {
+            parts.push(("asc", "1".into()));
+        }
+        if self.per_page != d.per_page {
+            parts.push(("rows", self.per_page.to_string()));
+        }
+        if self.page > 1 {
+            parts.push(("page", self.page.to_string()));
+        }
+        if let Some(t) = &self.token {
+            parts.push(("token", t.clone()));
+        }
+        parts
+            .into_iter()
+            .map(|(k, v)| format!("{k}={}", encode(&v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+/// `field:operator:value` (the value may hold colons).
+fn parse_condition(raw: &str) -> Option<Condition> {
+    let (field, rest) = raw.split_once(':')?;
+    let (op, value) = rest.split_once(':')?;
+    let ok = !field.is_empty()
+        && field.len() <= 100
+        && field.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let operator = ConditionOp::parse(op)?;
+    (ok && !value.trim().is_empty()).then(|| Condition {
+        field: field.to_owned(),
+        operator,
+        value: value.chars().take(255).collect(),
+    })
+}
+
+/// Percent-encodes a query value: unreserved characters as they are, everything else `%XX`.
+fn encode(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~:".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(q: &str) -> ListState {
+        let map = ParamsMap::from_iter(q.split('&').filter_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            Some((k.to_owned(), v.replace("%20", " ").replace("%26", "&")))
+        }));
+        ListState::from_query(&map)
+    }
+
+    #[test]
+    fn a_list_comes_back_from_its_url() {
+        let s = ListState {
+            text: None,
+            conditions: vec![
+                Condition { field: "Lead_Status".into(), operator: ConditionOp::Equals, value: "Not Contacted".into() },
+                Condition { field: "Company".into(), operator: ConditionOp::StartsWith, value: "A&B: x".into() },
+            ],
+            match_any: true,
+            sort: SortKey::ModifiedTime,
+            ascending: true,
+            per_page: 100,
+            page: 3,
+            token: None,
+        };
+        let q = s.to_query();
+        assert_eq!(
+            q,
+            "c=Lead_Status:equals:Not%20Contacted&c=Company:starts_with:A%26B:%20x&any=1&sort=modified_time&asc=1&rows=100&page=3"
+        );
+        assert_eq!(parse(&q), s);
+        assert_eq!(ListState::default().to_query(), "");
+    }
+
+    #[test]
+    fn what_cannot_be_read_is_dropped() {
+        let s = parse("q=lead&rows=7&page=0&sort=bogus&c=bad field:equals:x&c=Email:nope:x");
+        assert_eq!(s.text.as_deref(), Some("lead"));
+        assert_eq!((s.per_page, s.page, s.sort), (DEFAULT_ROWS, 1, SortKey::Id));
+        assert!(s.conditions.is_empty());
+    }
+}

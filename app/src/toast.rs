@@ -1,0 +1,55 @@
+//! Short confirmations after an action ("Lead saved.", "Note deleted."): one live region
+//! (`role="status"`) outside the routes, so a toast said just before a navigation is still read
+//! out and seen on the next page; each goes after a few seconds.
+
+use leptos::prelude::*;
+
+/// How long a toast stays.
+const SHOWN_FOR: std::time::Duration = std::time::Duration::from_secs(6);
+
+/// The page's toasts.
+#[derive(Clone, Copy)]
+pub struct Toasts {
+    list: RwSignal<Vec<(u32, String)>>,
+    next: StoredValue<u32>,
+}
+
+impl Toasts {
+    /// Creates the toasts and offers them to every component below.
+    pub fn provide() -> Self {
+        let t = Toasts {
+            list: RwSignal::new(Vec::new()),
+            next: StoredValue::new(0),
+        };
+        provide_context(t);
+        t
+    }
+
+    /// The page's toasts (none outside [`crate::App`], e.g. in a component test).
+    pub fn get() -> Self {
+        use_context::<Toasts>().unwrap_or_else(Toasts::provide)
+    }
+
+    /// Shows `text` for a few seconds.
+    pub fn say(self, text: impl Into<String>) {
+        let n = self.next.get_value() + 1;
+        self.next.set_value(n);
+        self.list.update(|l| l.push((n, text.into())));
+        set_timeout(
+            move || self.list.update(|l| l.retain(|(k, _)| *k != n)),
+            SHOWN_FOR,
+        );
+    }
+}
+
+/// Where toasts appear.
+#[component]
+pub fn ToastRegion(toasts: Toasts) -> impl IntoView {
+    view! {
+        <div class="toasts" role="status" aria-live="polite">
+            <For each=move || toasts.list.get() key=|(n, _)| *n let:toast>
+                <p class="toast">{toast.1}</p>
+            </For>
+        </div>
+    }
+}

@@ -1,0 +1,291 @@
+//! Attachments in and out, on routes of their own (a server function's body is capped at 256 KB):
+//! `POST /files/{Module}/{id}` takes one `file` part of a `multipart/form-data` body, read as it
+//! arrives and refused past 20 MB, and hands it to Zoho; `GET /files/{Module}/{id}/{attachment}`
+//! streams Zoho's bytes back as a download that never runs on zportal's origin (`attachment`,
+//! `nosniff`, `Content-Security-Policy: sandbox`). Both act for the session's active connection.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use tokio::sync::Semaphore;
+use tower_sessions::Session;
+use zoho::ConnectionId;
+use zoho::crm::metadata::ModuleName;
+use zoho::http::FilePart;
+
+use app::AppError;
+use app::context::{ACCOUNTS, Accounts};
+
+use crate::AppState;
+
+/// The largest file zportal takes (Zoho's own limit is not documented; the emulator's is this).
+pub const MAX_FILE: usize = 20 * 1024 * 1024;
+/// The body around one file: its multipart headers and boundary.
+const MAX_UPLOAD_BODY: usize = MAX_FILE + 64 * 1024;
+/// Uploads held in memory at once by one process (each at most [`MAX_FILE`]).
+pub const UPLOADS_AT_ONCE: usize = 8;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/files/{module}/{id}",
+            post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BODY)),
+        )
+        .route("/files/{module}/{id}/{attachment}", get(download))
+}
+
+/// The uploads a process may hold at once.
+#[derive(Clone)]
+pub struct Uploads(Arc<Semaphore>);
+
+impl Default for Uploads {
+    fn default() -> Self {
+        Uploads(Arc::new(Semaphore::new(UPLOADS_AT_ONCE)))
+    }
+}
+
+/// Why a file route failed: one of the app's errors, as JSON `{"error": …}` with its status.
+struct Failure(StatusCode, String);
+
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Self {
+        Failure(
+            StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            e.to_string(),
+        )
+    }
+}
+
+impl From<zoho::crm::CrmError> for Failure {
+    fn from(e: zoho::crm::CrmError) -> Self {
+        AppError::from(e).into()
+    }
+}
+
+impl From<tower_sessions::session::Error> for Failure {
+    fn from(e: tower_sessions::session::Error) -> Self {
+        AppError::from(e).into()
+    }
+}
+
+impl From<zoho::vault::VaultError> for Failure {
+    fn from(e: zoho::vault::VaultError) -> Self {
+        AppError::from(e).into()
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+fn bad(message: &str) -> Failure {
+    Failure(StatusCode::BAD_REQUEST, message.to_owned())
+}
+
+/// The session's active connection, or 401.
+async fn active(state: &AppState, session: &Session) -> Result<ConnectionId, Failure> {
+    let accounts = session.get::<Accounts>(ACCOUNTS).await?.unwrap_or_default();
+    let id = accounts.active.ok_or(AppError::Unauthenticated)?;
+    let id = ConnectionId::new(id);
+    state
+        .zoho()
+        .vault
+        .get(&id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    Ok(id)
+}
+
+fn module_of(raw: &str) -> Result<ModuleName, Failure> {
+    ModuleName::parse(raw).ok_or_else(|| bad("There is no such module."))
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    session: Session,
+    Path((module, record)): Path<(String, String)>,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, Failure> {
+    let conn = active(&state, &session).await?;
+    let module = module_of(&module)?;
+    let form =
+        form.map_err(|_| bad("Send the file as multipart/form-data, in a part named “file”."))?;
+    let Ok(_held) = state.uploads.0.clone().try_acquire_owned() else {
+        return Err(Failure(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "zportal is taking many files right now. Please try again in a moment.".into(),
+        ));
+    };
+    let file = read_file(form).await?;
+    match state
+        .zoho()
+        .crm
+        .upload(&conn, &module, &record, &file)
+        .await?
+    {
+        Ok(id) => Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response()),
+        Err(e) => Err(bad(&format!("Zoho did not take the file: {}", e.message))),
+    }
+}
+
+/// Reads the `file` part as it arrives, refusing it as soon as it passes [`MAX_FILE`].
+async fn read_file(mut form: Multipart) -> Result<FilePart, Failure> {
+    let broken = || bad("The upload was cut off. Please try again.");
+    while let Some(mut field) = form.next_field().await.map_err(|_| broken())? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let file_name = field
+            .file_name()
+            .map(clean_file_name)
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "file".to_owned());
+        let content_type = field
+            .content_type()
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let mut bytes = Vec::new();
+        let failed = |e: axum::extract::multipart::MultipartError| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_big()
+            } else {
+                broken()
+            }
+        };
+        while let Some(chunk) = field.chunk().await.map_err(failed)? {
+            if bytes.len() + chunk.len() > MAX_FILE {
+                return Err(too_big());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if bytes.is_empty() {
+            return Err(bad("The file is empty."));
+        }
+        return Ok(FilePart {
+            file_name,
+            content_type,
+            bytes: bytes.into(),
+        });
+    }
+    Err(bad("Choose a file to attach."))
+}
+
+fn too_big() -> Failure {
+    Failure(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "This file is larger than 20 MB, the most Zoho takes here.".into(),
+    )
+}
+
+/// A file name as a person gave it, without any path and without control characters.
+fn clean_file_name(raw: &str) -> String {
+    raw.rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(255)
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+async fn download(
+    State(state): State<AppState>,
+    session: Session,
+    Path((module, record, attachment)): Path<(String, String, String)>,
+) -> Result<Response, Failure> {
+    let conn = active(&state, &session).await?;
+    let module = module_of(&module)?;
+    let Some(file) = state
+        .zoho()
+        .crm
+        .download(&conn, &module, &record, &attachment)
+        .await?
+    else {
+        return Err(Failure(
+            StatusCode::NOT_FOUND,
+            "This attachment is not there any more.".into(),
+        ));
+    };
+    let name = file
+        .file_name
+        .as_deref()
+        .map(clean_file_name)
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "attachment".to_owned());
+    let mut res = Response::new(Body::from_stream(file.response.bytes_stream()));
+    let h = res.headers_mut();
+    // Whatever the file claims to be, the browser saves it: it never renders on this origin.
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&content_disposition(&name)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Some(n) = file.length {
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from(n));
+    }
+    Ok(res)
+}
+
+/// `attachment; filename="<ascii>"; filename*=UTF-8''<utf-8, percent-encoded>` (RFC 6266).
+fn content_disposition(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_lose_paths_and_control_characters() {
+        assert_eq!(clean_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_file_name("C:\\Users\\a\\report.pdf"), "report.pdf");
+        assert_eq!(clean_file_name("a\r\nb.txt"), "ab.txt");
+    }
+
+    #[test]
+    fn a_download_is_named_in_both_forms_and_quotes_cannot_break_out() {
+        assert_eq!(
+            content_disposition("ré\"sumé.pdf"),
+            "attachment; filename=\"r__sum_.pdf\"; filename*=UTF-8''r%C3%A9%22sum%C3%A9.pdf"
+        );
+    }
+}
