@@ -110,7 +110,11 @@ fn ModuleRecords(module: String) -> impl IntoView {
         let want = state().to_query();
         let have = ListState::from_query(&url.get_untracked()).to_query();
         if want != have {
-            let target = if want.is_empty() { path.clone() } else { format!("{path}?{want}") };
+            let target = if want.is_empty() {
+                path.clone()
+            } else {
+                format!("{path}?{want}")
+            };
             navigate(
                 &target,
                 NavigateOptions {

@@ -58,7 +58,10 @@ impl ListState {
             text: if conditions.is_empty() { text } else { None },
             match_any: q.get("any").as_deref() == Some("1"),
             conditions,
-            sort: q.get("sort").and_then(|s| SortKey::parse(&s)).unwrap_or(d.sort),
+            sort: q
+                .get("sort")
+                .and_then(|s| SortKey::parse(&s))
+                .unwrap_or(d.sort),
             ascending: q.get("asc").as_deref() == Some("1"),
             per_page: q
                 .get("rows")
@@ -70,9 +73,7 @@ impl ListState {
                 .and_then(|p| p.parse().ok())
                 .filter(|p| *p >= 1)
                 .unwrap_or(1),
-            token: q
-                .get("token")
-                .filter(|t| !t.is_empty() && t.len() <= 512),
+            token: q.get("token").filter(|t| !t.is_empty() && t.len() <= 512),
         }
     }
 
@@ -84,7 +85,10 @@ impl ListState {
             parts.push(("q", t.clone()));
         }
         for c in &self.conditions {
-            parts.push(("c", format!("{}:{}:{}", c.field, c.operator.as_str(), c.value)));
+            parts.push((
+                "c",
+                format!("{}:{}:{}", c.field, c.operator.as_str(), c.value),
+            ));
         }
         if self.match_any && self.conditions.len() > 1 {
             parts.push(("any", "1".into()));
@@ -118,7 +122,9 @@ fn parse_condition(raw: &str) -> Option<Condition> {
     let (op, value) = rest.split_once(':')?;
     let ok = !field.is_empty()
         && field.len() <= 100
-        && field.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        && field
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_');
     let operator = ConditionOp::parse(op)?;
     (ok && !value.trim().is_empty()).then(|| Condition {
         field: field.to_owned(),
@@ -157,8 +163,16 @@ mod tests {
         let s = ListState {
             text: None,
             conditions: vec![
-                Condition { field: "Lead_Status".into(), operator: ConditionOp::Equals, value: "Not Contacted".into() },
-                Condition { field: "Company".into(), operator: ConditionOp::StartsWith, value: "A&B: x".into() },
+                Condition {
+                    field: "Lead_Status".into(),
+                    operator: ConditionOp::Equals,
+                    value: "Not Contacted".into(),
+                },
+                Condition {
+                    field: "Company".into(),
+                    operator: ConditionOp::StartsWith,
+                    value: "A&B: x".into(),
+                },
             ],
             match_any: true,
             sort: SortKey::ModifiedTime,

@@ -155,18 +155,22 @@ fn Fact(f: FieldValue, currency: Option<String>) -> impl IntoView {
             view! { <crate::time::LocalTime iso=f.value.clone() fallback=f.value /> }.into_any()
         }
         (ValueKind::Number | ValueKind::Percent | ValueKind::Currency, None) => {
-            view! { <crate::numbers::LocalNumber raw=f.value kind=f.kind currency /> }
-                .into_any()
+            view! { <crate::numbers::LocalNumber raw=f.value kind=f.kind currency /> }.into_any()
         }
         (ValueKind::Email, None) => {
             let href = format!("mailto:{}", f.value);
             view! { <a href=href>{f.value}</a> }.into_any()
         }
-        (ValueKind::Url, None) if f.value.starts_with("https://") || f.value.starts_with("http://") => {
+        (ValueKind::Url, None)
+            if f.value.starts_with("https://") || f.value.starts_with("http://") =>
+        {
             let href = f.value.clone();
-            view! { <a href=href rel="noopener noreferrer" target="_blank">{f.value}</a> }.into_any()
+            view! { <a href=href rel="noopener noreferrer" target="_blank">{f.value}</a> }
+                .into_any()
         }
-        (ValueKind::LongText, None) => view! { <span class="long-text">{f.value}</span> }.into_any(),
+        (ValueKind::LongText, None) => {
+            view! { <span class="long-text">{f.value}</span> }.into_any()
+        }
         _ => f.value.into_any(),
     };
     view! {

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 use zoho::crm::metadata::{FieldInfo, ModuleName};
-use zoho::crm::{ApiError, CrmError};
 use zoho::crm::records::{Criterion, ListQuery, Operator, PageRef, Search, SortBy};
+use zoho::crm::{ApiError, CrmError};
 
 use super::{Records, default_columns, module_dto, text};
 use crate::AppError;
