@@ -39,6 +39,7 @@ pub fn ConnectionPage() -> impl IntoView {
     let health = Resource::new(|| (), |_| get_connection_health());
     view! {
         <section class="panel">
+            <leptos_meta::Title text="Connection · zportal" />
             <h1>"Connection"</h1>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || {

@@ -145,6 +145,7 @@ pub fn SignInError() -> impl IntoView {
     let text = move || reason_text(&query.read().get("reason").unwrap_or_default());
     view! {
         <section class="panel">
+            <leptos_meta::Title text="Sign-in did not complete · zportal" />
             <h1>"Sign-in did not complete"</h1>
             <p role="alert">{text}</p>
             <SignInPanel />

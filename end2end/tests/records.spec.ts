@@ -100,6 +100,8 @@ test("search by word, email and conditions, then page to the last of 2,500 Leads
   await search.press("Enter");
   await expect(page.getByRole("link", { name: "Lead 0007" })).toBeVisible();
 
+  // The builder is folded away until wanted.
+  await page.getByText("Conditions", { exact: true }).click();
   const first = page.getByRole("group", { name: "Condition 1" });
   await first.getByLabel("Field", { exact: true }).selectOption({ label: "Company" });
   await first.getByLabel("Operator", { exact: true }).selectOption({ label: "starts with" });
@@ -115,7 +117,8 @@ test("search by word, email and conditions, then page to the last of 2,500 Leads
   await page.getByRole("button", { name: "Add condition" }).click();
   const second = page.getByRole("group", { name: "Condition 2" });
   await second.getByLabel("Field", { exact: true }).selectOption({ label: "Lead Status" });
-  await second.getByLabel("Value", { exact: true }).fill("Contacted");
+  // A picklist's condition offers its values.
+  await second.getByLabel("Value", { exact: true }).selectOption({ label: "Contacted" });
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(rows.first()).toBeVisible();
   const both = await rows.count();
@@ -125,8 +128,11 @@ test("search by word, email and conditions, then page to the last of 2,500 Leads
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(page.getByText("Page 1")).toBeVisible();
   await expect(page.getByRole("button", { name: "Next page" })).toBeEnabled();
-  await page.getByRole("button", { name: "Remove condition 2" }).click();
+  // The conditions in force show as chips, each removable.
+  await expect(page.getByRole("list", { name: "Conditions in force" }).getByRole("listitem")).toHaveCount(2);
+  await page.getByRole("button", { name: "Remove Lead Status is Contacted" }).click();
   await expect(page.getByRole("group", { name: "Condition 2" })).toHaveCount(0);
+  await expect(page.getByRole("list", { name: "Conditions in force" }).getByRole("listitem")).toHaveCount(1);
 
   // A search longer than a page pages by number: Company 2000 … Company 2500 is 501 Leads.
   await first.getByLabel("Value", { exact: true }).fill("Company 2");

@@ -560,7 +560,7 @@ mod tests {
         assert_eq!(c.session_max, Duration::from_secs(24 * 3600));
         assert_eq!(c.session_cookie_name(), "zportal_session");
         assert!(c.database_url.as_str().starts_with("sqlite://"));
-        assert_eq!(c.scopes.len(), 5);
+        assert_eq!(c.scopes.len(), 7);
         assert!(c.token_key.is_none());
         assert_eq!(c.rate_limit.map(|n| n.get()), Some(60));
         assert!(c.trusted_proxies.is_empty());

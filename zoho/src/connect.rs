@@ -99,12 +99,18 @@ impl Zoho {
         };
         // Zoho keeps at most 20 refresh tokens per user and silently evicts the oldest, so a
         // returning user is not asked for a new one; only when none came and none usable is
-        // stored must the user consent again.
+        // stored must the user consent again. A stored one granted fewer scopes than zportal
+        // now asks for is not usable either: its access tokens would lack them.
         let stored = self.vault.find(&key).await?;
         if grant.refresh_token.is_none() {
-            let usable = stored
-                .as_ref()
-                .is_some_and(|c| c.refresh_token.is_some() && c.status == ConnectionStatus::Active);
+            let wanted = &self.oauth.config.scopes;
+            let usable = stored.as_ref().is_some_and(|c| {
+                c.refresh_token.is_some()
+                    && c.status == ConnectionStatus::Active
+                    && wanted
+                        .iter()
+                        .all(|w| c.scopes.iter().any(|g| g.eq_ignore_ascii_case(w)))
+            });
             if !usable {
                 return Ok(SignedIn::NeedsConsent);
             }

@@ -31,8 +31,33 @@ pub struct ModuleMeta {
     pub module: ModuleDto,
     /// Every field that can be a column or a condition, in Zoho's order.
     pub fields: Vec<Column>,
+    /// The same fields as a condition offers them: with their kind of value.
+    pub filters: Vec<FilterField>,
     /// The columns a list starts with.
     pub default_columns: Vec<String>,
+}
+
+/// What a condition's value is entered with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FilterKind {
+    #[default]
+    Text,
+    Number,
+    Date,
+    /// One of the field's values.
+    Picklist,
+    /// A record of another module, by its name.
+    Lookup,
+}
+
+/// A field a condition can test.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilterField {
+    pub api_name: String,
+    pub label: String,
+    pub kind: FilterKind,
+    pub choices: Vec<Choice>,
+    pub lookup_module: Option<String>,
 }
 
 /// How a list is ordered (the orders Zoho's list API offers).

@@ -10,8 +10,8 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use super::list_url::{ListState, ROW_CHOICES};
 use super::widgets::LAST_MODULE;
 use super::{
-    Column, Condition, ConditionOp, ListArgs, MAX_COLUMNS, MAX_CONDITIONS, ModuleMeta, Problem,
-    RecordsPage, SortKey, describe_module, list_records,
+    Column, Condition, ConditionOp, FilterField, FilterKind, ListArgs, MAX_COLUMNS, MAX_CONDITIONS,
+    ModuleMeta, Problem, RecordsPage, SortKey, describe_module, list_records,
 };
 use super::{ModuleDto, delete_records};
 use crate::AppError;
@@ -58,8 +58,23 @@ fn columns_key(module: &str) -> String {
 #[component]
 pub fn ModulePage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let module = Memo::new(move |_| params.read().get("module").unwrap_or_default());
-    move || view! { <ModuleRecords module=module.get() /> }
+    let board = Memo::new(move |_| query.read().get("view").as_deref() == Some("board"));
+    move || {
+        let module = module.get();
+        if board.get() {
+            let m = module.clone();
+            view! {
+                <Suspense fallback=|| view! { <p aria-busy="true">"Loading the board…"</p> }>
+                    {Suspend::new(super::board::board_page(m.clone()))}
+                </Suspense>
+            }
+            .into_any()
+        } else {
+            view! { <ModuleRecords module /> }.into_any()
+        }
+    }
 }
 
 #[component]
@@ -214,20 +229,26 @@ fn ModuleRecords(module: String) -> impl IntoView {
 
     view! {
         <section class="records">
-            <Suspense fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <ListPlaceholder /> }>
                 {move || {
                     meta.get()
                         .map(|r| match r {
                             Ok(meta) => {
-                                let ModuleMeta { module: info, fields, default_columns } = meta;
+                                let ModuleMeta { module: info, fields, filters, default_columns } = meta;
+                                let filters = StoredValue::new(filters);
                                 let first_field = default_columns.first().cloned().unwrap_or_default();
                                 view! {
+                                    <leptos_meta::Title text=format!("{} · zportal", info.plural) />
                                     <header class="records-head">
                                         <h1>{info.plural.clone()}</h1>
+                                        {fields.iter().any(|f| f.api_name == "Stage").then(|| view! {
+                                            <a href=format!("/m/{}?view=board", info.api_name) class="view-switch">"Board"</a>
+                                        })}
                                         <super::GoButton href=format!("/m/{}/new", info.api_name) label="New" class="primary" />
                                     </header>
                                     <SearchBox query restart />
-                                    <Filter fields=fields.clone() first_field query restart />
+                                    <ConditionChips filters query restart />
+                                    <Filter filters first_field query restart />
                                     <div class="toolbar">
                                         <ColumnPicker
                                             fields
@@ -239,7 +260,7 @@ fn ModuleRecords(module: String) -> impl IntoView {
                                         <SortControls sort ascending per_page query restart />
                                     </div>
                                     <Transition
-                                        fallback=|| view! { <p aria-busy="true">"Loading records…"</p> }
+                                        fallback=|| view! { <ListPlaceholder /> }
                                         set_pending=pending
                                     >
                                         {move || {
@@ -265,6 +286,17 @@ fn ModuleRecords(module: String) -> impl IntoView {
                 }}
             </Suspense>
         </section>
+    }
+}
+
+/// What a list shows while its first page loads: the shape of a table.
+#[component]
+fn ListPlaceholder() -> impl IntoView {
+    view! {
+        <div class="placeholder" aria-busy="true" aria-label="Loading records">
+            <div class="ph ph-title"></div>
+            {(0..8).map(|_| view! { <div class="ph ph-line"></div> }).collect_view()}
+        </div>
     }
 }
 
@@ -334,15 +366,70 @@ impl ConditionRow {
     }
 }
 
-/// The criteria builder: up to ten conditions (field, operator, value), all or any of them.
+/// The conditions in force, as chips that each remove theirs.
+#[component]
+fn ConditionChips(
+    filters: StoredValue<Vec<FilterField>>,
+    query: RwSignal<Query>,
+    restart: Callback<()>,
+) -> impl IntoView {
+    let words = move |c: &Condition| {
+        let field = filters.with_value(|f| f.iter().find(|x| x.api_name == c.field).cloned());
+        let label = field.as_ref().map_or(c.field.clone(), |f| f.label.clone());
+        let value = field
+            .and_then(|f| f.choices.into_iter().find(|ch| ch.value == c.value))
+            .map_or(c.value.clone(), |ch| ch.label);
+        format!("{label} {} {value}", c.operator.words())
+    };
+    view! {
+        <Show when=move || !query.read().conditions.is_empty()>
+            <ul class="chips" aria-label="Conditions in force">
+                {move || {
+                    let q = query.get();
+                    let joiner = if q.match_any { "or" } else { "and" };
+                    q.conditions
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| {
+                            let text = words(c);
+                            view! {
+                                <li class="chip">
+                                    {(i > 0).then(|| view! { <span class="joiner">{joiner}</span> })}
+                                    <span class="chip-name">{text.clone()}</span>
+                                    <button
+                                        type="button"
+                                        class="chip-remove"
+                                        aria-label=format!("Remove {text}")
+                                        on:click=move |_| {
+                                            query.update(|q| {
+                                                if i < q.conditions.len() {
+                                                    q.conditions.remove(i);
+                                                }
+                                            });
+                                            restart.run(());
+                                        }
+                                    >
+                                        "×"
+                                    </button>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </Show>
+    }
+}
+
+/// The criteria builder, folded away until wanted: up to ten conditions (field, operator,
+/// value — a picklist's values, a date's calendar, a lookup's names), all or any of them.
 #[component]
 fn Filter(
-    fields: Vec<Column>,
+    filters: StoredValue<Vec<FilterField>>,
     first_field: String,
     query: RwSignal<Query>,
     restart: Callback<()>,
 ) -> impl IntoView {
-    let fields = StoredValue::new(fields);
     let next_key = StoredValue::new(1usize);
     let blank = first_field.clone();
     let from_query = move |q: &Query| -> Vec<ConditionRow> {
@@ -363,6 +450,28 @@ fn Filter(
     let rows = RwSignal::new(from_query(&query.read_untracked()));
     next_key.set_value(rows.read_untracked().len());
     let any = RwSignal::new(query.read_untracked().match_any);
+    let open = !query.read_untracked().conditions.is_empty();
+    let entered = move || -> Vec<Condition> {
+        rows.get_untracked()
+            .iter()
+            .map(|r| Condition {
+                field: r.field.get_untracked(),
+                operator: r.op.get_untracked(),
+                value: r.value.get_untracked(),
+            })
+            .filter(|c| !c.value.trim().is_empty())
+            .collect()
+    };
+    // A chip removed, or Back: the builder shows the conditions in force.
+    Effect::new(move |_| {
+        let q = query.get();
+        if q.conditions != entered() {
+            let fresh = from_query(&q);
+            next_key.set_value(fresh.iter().map(|r| r.key + 1).max().unwrap_or(1));
+            rows.set(fresh);
+            any.set(q.match_any);
+        }
+    });
     let add = move |_| {
         let key = next_key.get_value();
         next_key.set_value(key + 1);
@@ -371,61 +480,56 @@ fn Filter(
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let conditions = rows
-            .get_untracked()
-            .iter()
-            .map(|r| Condition {
-                field: r.field.get_untracked(),
-                operator: r.op.get_untracked(),
-                value: r.value.get_untracked(),
-            })
-            .filter(|c| !c.value.trim().is_empty())
-            .collect();
         query.set(Query {
             text: None,
-            conditions,
+            conditions: entered(),
             match_any: any.get_untracked(),
         });
         restart.run(());
     };
     let many = move || rows.read().len() > 1;
     view! {
-        <form class="filter" on:submit=on_submit aria-label="Filter">
-            <For each=move || rows.get() key=|r| r.key let:row>
-                <ConditionFields row rows fields />
-            </For>
-            <div class="filter-actions">
-                <Show when=many>
-                    <label for="match">"Match"</label>
-                    <select id="match" on:change=move |ev| any.set(event_target_value(&ev) == "any")>
-                        <option value="all" selected=move || !any.get()>
-                            "all conditions"
-                        </option>
-                        <option value="any" selected=move || any.get()>
-                            "any condition"
-                        </option>
-                    </select>
-                </Show>
-                <button
-                    type="button"
-                    class="ghost"
-                    disabled=move || { rows.read().len() >= MAX_CONDITIONS }
-                    on:click=add
-                >
-                    "Add condition"
-                </button>
-                <button type="submit">"Filter"</button>
-            </div>
-        </form>
+        <details class="filter-box" open=open>
+            <summary>"Conditions"</summary>
+            <form class="filter" on:submit=on_submit aria-label="Filter">
+                <For each=move || rows.get() key=|r| r.key let:row>
+                    <ConditionFields row rows filters />
+                </For>
+                <div class="filter-actions">
+                    <Show when=many>
+                        <label for="match">"Match"</label>
+                        <select id="match" on:change=move |ev| any.set(event_target_value(&ev) == "any")>
+                            <option value="all" selected=move || !any.get()>
+                                "all conditions"
+                            </option>
+                            <option value="any" selected=move || any.get()>
+                                "any condition"
+                            </option>
+                        </select>
+                    </Show>
+                    <button
+                        type="button"
+                        class="ghost"
+                        disabled=move || { rows.read().len() >= MAX_CONDITIONS }
+                        on:click=add
+                    >
+                        "Add condition"
+                    </button>
+                    <button type="submit">"Filter"</button>
+                </div>
+            </form>
+        </details>
     }
 }
 
-/// One condition's field, operator and value, in a group named "Condition N".
+/// One condition's field, operator and value, in a group named "Condition N". The value's
+/// control follows the field: a picklist's values, a date input, names found in a lookup's
+/// module, a number, or text.
 #[component]
 fn ConditionFields(
     row: ConditionRow,
     rows: RwSignal<Vec<ConditionRow>>,
-    fields: StoredValue<Vec<Column>>,
+    filters: StoredValue<Vec<FilterField>>,
 ) -> impl IntoView {
     let position = move || {
         rows.read()
@@ -433,14 +537,64 @@ fn ConditionFields(
             .position(|r| r.key == row.key)
             .map_or(0, |p| p + 1)
     };
-    let id = |what: &str| format!("cond-{}-{what}", row.key);
+    let id = move |what: &str| format!("cond-{}-{what}", row.key);
     let remove = move |_| rows.write().retain(|r| r.key != row.key);
+    let field = move || {
+        let name = row.field.get();
+        filters.with_value(|f| f.iter().find(|x| x.api_name == name).cloned())
+    };
+    let value_control = move || {
+        let f = field();
+        let kind = f.as_ref().map_or(FilterKind::Text, |f| f.kind);
+        match (kind, f) {
+            (FilterKind::Picklist, Some(f)) => view! {
+                <select
+                    id=id("value")
+                    on:change=move |ev| row.value.set(event_target_value(&ev))
+                >
+                    <option value="" selected=move || row.value.get().is_empty()>"—"</option>
+                    {f.choices
+                        .into_iter()
+                        .map(|c| {
+                            let v = c.value.clone();
+                            view! { <option value=c.value selected=move || row.value.get() == v>{c.label}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            }
+                .into_any(),
+            (FilterKind::Lookup, Some(f)) => {
+                view! { <LookupNames id=id("value") row module=f.lookup_module.unwrap_or_default() /> }.into_any()
+            }
+            (kind, _) => view! {
+                <input
+                    id=id("value")
+                    type=match kind {
+                        FilterKind::Date => "date",
+                        FilterKind::Number => "number",
+                        _ => "text",
+                    }
+                    step=(kind == FilterKind::Number).then_some("any")
+                    maxlength="255"
+                    prop:value=move || row.value.get()
+                    on:input=move |ev| row.value.set(event_target_value(&ev))
+                />
+            }
+                .into_any(),
+        }
+    };
     view! {
         <fieldset class="condition">
             <legend class="sr-only">{move || format!("Condition {}", position())}</legend>
             <label for=id("field")>"Field"</label>
-            <select id=id("field") on:change=move |ev| row.field.set(event_target_value(&ev))>
-                {fields
+            <select
+                id=id("field")
+                on:change=move |ev| {
+                    row.field.set(event_target_value(&ev));
+                    row.value.set(String::new());
+                }
+            >
+                {filters
                     .get_value()
                     .into_iter()
                     .map(|c| {
@@ -474,12 +628,7 @@ fn ConditionFields(
                     .collect_view()}
             </select>
             <label for=id("value")>"Value"</label>
-            <input
-                id=id("value")
-                maxlength="255"
-                prop:value=move || row.value.get()
-                on:input=move |ev| row.value.set(event_target_value(&ev))
-            />
+            {value_control}
             <Show when=move || { rows.read().len() > 1 }>
                 <button
                     type="button"
@@ -491,6 +640,40 @@ fn ConditionFields(
                 </button>
             </Show>
         </fieldset>
+    }
+}
+
+/// A lookup condition's value: a name, with the names Zoho finds in `module` offered as the
+/// person types (the browser's own suggestion list).
+#[component]
+fn LookupNames(id: String, row: ConditionRow, module: String) -> impl IntoView {
+    let found = RwSignal::new(Vec::<String>::new());
+    let asked = StoredValue::new(0u32);
+    let module = StoredValue::new(module);
+    let list_id = format!("{id}-names");
+    view! {
+        <input
+            id=id
+            list=list_id.clone()
+            maxlength="255"
+            autocomplete="off"
+            prop:value=move || row.value.get()
+            on:input=move |ev| {
+                let text = event_target_value(&ev);
+                row.value.set(text.clone());
+                let n = asked.get_value() + 1;
+                asked.set_value(n);
+                spawn_local(async move {
+                    let names = super::find_lookup(module.get_value(), text).await.unwrap_or_default();
+                    if asked.get_value() == n {
+                        found.set(names.into_iter().map(|r| r.name).collect());
+                    }
+                });
+            }
+        />
+        <datalist id=list_id>
+            {move || found.get().into_iter().map(|n| view! { <option value=n></option> }).collect_view()}
+        </datalist>
     }
 }
 
@@ -784,7 +967,15 @@ fn RecordsTable(
         } else {
             format!("No {} yet.", page.module.plural)
         };
-        return view! { <p class="empty">{words}</p> }.into_any();
+        let new = format!("New {}", page.module.singular);
+        return view! {
+            <p class="empty">
+                {words}
+                " "
+                <a href=format!("/m/{module}/new")>{new}</a>
+            </p>
+        }
+        .into_any();
     }
     let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
     let all_ids = StoredValue::new(ids);

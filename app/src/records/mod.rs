@@ -4,6 +4,7 @@
 //! server functions below are one line each over `ssr` (the server's half); `list`, `record` and
 //! `form` are the pages, `widgets` what they share.
 
+pub mod board;
 mod dto;
 mod form;
 mod list;

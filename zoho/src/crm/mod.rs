@@ -10,6 +10,7 @@ pub mod notes;
 pub mod records;
 pub mod related;
 pub mod text;
+pub mod totals;
 
 use std::sync::Arc;
 

@@ -10,8 +10,9 @@ use super::{Records, default_columns, module_dto, text};
 use crate::AppError;
 use crate::context::timed;
 use crate::records::{
-    Column, ConditionOp, ContactLink, FieldGroup, FieldValue, ListArgs, MAX_COLUMNS,
-    MAX_CONDITIONS, ModuleDto, ModuleMeta, RecordView, RecordsPage, Row, SortKey, ValueKind,
+    Choice, Column, ConditionOp, ContactLink, FieldGroup, FieldValue, FilterField, FilterKind,
+    ListArgs, MAX_COLUMNS, MAX_CONDITIONS, ModuleDto, ModuleMeta, RecordView, RecordsPage, Row,
+    SortKey, ValueKind,
 };
 
 impl Records {
@@ -30,6 +31,7 @@ impl Records {
                 .map(|f| f.api_name)
                 .collect(),
             fields: listable(&m.fields).map(column).collect(),
+            filters: listable(&m.fields).map(filter_field).collect(),
             module: m.info,
         })
     }
@@ -163,6 +165,36 @@ impl Records {
             fields,
             module: m.info,
         })
+    }
+}
+
+/// A field as a condition offers it: a picklist's values, a date's calendar, a lookup's module.
+pub fn filter_field(f: &FieldInfo) -> FilterField {
+    let kind = match f.data_type.as_str() {
+        "picklist" => FilterKind::Picklist,
+        "date" | "datetime" => FilterKind::Date,
+        "integer" | "bigint" | "double" | "decimal" | "currency" | "percent" => FilterKind::Number,
+        "lookup" => FilterKind::Lookup,
+        _ => FilterKind::Text,
+    };
+    FilterField {
+        api_name: f.api_name.clone(),
+        label: f.field_label.clone(),
+        kind,
+        choices: f
+            .pick_list_values
+            .iter()
+            .map(|v| Choice {
+                value: v.actual_value.clone(),
+                label: v.display_value.clone(),
+            })
+            .collect(),
+        lookup_module: f
+            .lookup
+            .as_ref()
+            .and_then(|l| l.pointer("/module/api_name"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
     }
 }
 

@@ -2,6 +2,7 @@
 //! between Zoho's records and the pages' DTOs. Each server function in `records` is a line over
 //! [`Records`]; browsing is in [`browse`], forms and deletes in [`forms`].
 
+mod board;
 mod browse;
 mod forms;
 mod sections;

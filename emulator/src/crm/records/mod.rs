@@ -6,6 +6,7 @@
 //! [`CrmRequest`].
 
 mod attachments;
+mod coql;
 mod notes;
 mod read;
 mod related;
@@ -40,6 +41,7 @@ pub fn router() -> Router<Emulator> {
             "/{dc}/api/crm/v8/settings/related_lists",
             get(related::metadata),
         )
+        .route("/{dc}/api/crm/v8/coql", post(coql::query))
         .route(
             "/{dc}/api/crm/v8/Notes",
             get(notes::collection)
