@@ -27,6 +27,19 @@ pub use error::AppError;
 /// The product name, as shown in the header and the title.
 pub const PRODUCT: &str = "zportal";
 
+/// A page's `<title>`: its parts, then the product. The server writes a title's text as it is
+/// (inside `<title>`, where markup is text until `</title>`), so angle brackets from a record's
+/// name are replaced by look-alikes: no name can end the title early.
+pub fn page_title(parts: &[&str]) -> String {
+    let mut title = String::new();
+    for p in parts.iter().filter(|p| !p.is_empty()) {
+        title.push_str(p);
+        title.push_str(" · ");
+    }
+    title.push_str(PRODUCT);
+    title.replace('<', "‹").replace('>', "›")
+}
+
 /// The HTML document the server renders around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -289,5 +302,23 @@ fn NotFound() -> impl IntoView {
                 <a href="/">"Back to the start"</a>
             </p>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_title;
+
+    #[test]
+    fn no_name_can_end_a_title_early() {
+        assert_eq!(
+            page_title(&["Lead 0001", "Leads"]),
+            "Lead 0001 · Leads · zportal"
+        );
+        assert_eq!(
+            page_title(&["</title><script>x</script>"]),
+            "‹/title›‹script›x‹/script› · zportal"
+        );
+        assert_eq!(page_title(&[]), "zportal");
     }
 }

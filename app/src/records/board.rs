@@ -162,7 +162,7 @@ fn Columns(b: BoardDto) -> impl IntoView {
     };
 
     view! {
-        <leptos_meta::Title text=format!("{} board · zportal", module.plural) />
+        <leptos_meta::Title text=crate::page_title(&[&format!("{} board", module.plural)]) />
         <header class="records-head">
             <h1>{format!("{} board", module.plural)}</h1>
             <a href=format!("/m/{}", module.api_name) class="view-switch">"Table"</a>

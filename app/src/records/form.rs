@@ -165,7 +165,7 @@ fn RecordForm(spec: FormSpec) -> impl IntoView {
         <p class="crumbs">
             <a href=format!("/m/{}", module.api_name)>{module.plural.clone()}</a>
         </p>
-        <leptos_meta::Title text=format!("{title} · zportal") />
+        <leptos_meta::Title text=crate::page_title(&[&title]) />
         <h1>{title}</h1>
         {move || {
             offered

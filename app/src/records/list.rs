@@ -238,7 +238,7 @@ fn ModuleRecords(module: String) -> impl IntoView {
                                 let filters = StoredValue::new(filters);
                                 let first_field = default_columns.first().cloned().unwrap_or_default();
                                 view! {
-                                    <leptos_meta::Title text=format!("{} · zportal", info.plural) />
+                                    <leptos_meta::Title text=crate::page_title(&[&info.plural]) />
                                     <header class="records-head">
                                         <h1>{info.plural.clone()}</h1>
                                         {fields.iter().any(|f| f.api_name == "Stage").then(|| view! {

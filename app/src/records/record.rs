@@ -85,7 +85,7 @@ fn RecordBody(v: RecordView, id: String) -> impl IntoView {
         .collect::<Vec<_>>();
     let currency = StoredValue::new(currency);
     view! {
-        <leptos_meta::Title text=format!("{title} · {} · zportal", module.plural) />
+        <leptos_meta::Title text=crate::page_title(&[&title, &module.plural]) />
         <p class="crumbs">
             <a href=format!("/m/{}", module.api_name)>{module.plural.clone()}</a>
         </p>

@@ -6,6 +6,7 @@
 mod cli;
 mod coherence;
 mod faults;
+mod files;
 mod hardening;
 mod hostile;
 mod many_servers;
