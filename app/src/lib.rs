@@ -18,7 +18,7 @@ pub mod wire;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    Lazy, ParamSegment, StaticSegment,
+    Lazy, ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -70,6 +70,7 @@ pub fn App() -> impl IntoView {
     let theme = prefs::Theme::provide();
     let me = Resource::new(|| (), |_| account::who_is_signed_in());
     provide_context(me);
+    records::provide_modules();
     let toasts = toast::Toasts::provide();
 
     view! {
@@ -97,17 +98,8 @@ pub fn App() -> impl IntoView {
                 </div>
             </header>
             <div class="layout">
-                <Suspense>
-                    {move || {
-                        me.get()
-                            .and_then(|r| r.ok().flatten())
-                            .map(|_| view! {
-                                <aside class="sidebar">
-                                    <records::ModuleNav />
-                                </aside>
-                            })
-                    }}
-                </Suspense>
+                // Shown when there are modules to show (signed in); one boundary, its own.
+                <records::ModuleNav />
                 <main class="content" id="main" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view={Lazy::<pages::Home>::new()} />
@@ -119,7 +111,14 @@ pub fn App() -> impl IntoView {
                         path=StaticSegment("connection")
                         view={Lazy::<pages::Connection>::new()}
                     />
-                    <Route path=(StaticSegment("m"), ParamSegment("module")) view=records::ModulePage />
+                    // Rendered whole before it is sent: a list streamed out of order arrives
+                    // inside a <template>, whose parsing drops the markers hydration needs in a
+                    // <select>'s options (and the page waits for its data either way).
+                    <Route
+                        path=(StaticSegment("m"), ParamSegment("module"))
+                        view=records::ModulePage
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=(StaticSegment("m"), ParamSegment("module"), StaticSegment("new"))
                         view={Lazy::<pages::RecordForm>::new()}

@@ -42,7 +42,7 @@ for (const theme of ["light", "dark"] as const) {
 
       await signIn(page, "ada@us.zportal.test");
       await expectNoViolations(page, "signed-in home");
-      for (const path of ["/connection", "/m/Leads", "/m/Deals", "/m/Leads/new", "/m/Contacts/new", "/nowhere"]) {
+      for (const path of ["/connection", "/m/Leads", "/m/Deals", "/m/Deals?view=board", "/m/Leads/new", "/m/Contacts/new", "/nowhere"]) {
         await page.goto(path);
         await hydrated(page);
         await expect(page.locator("main h1")).toBeVisible();

@@ -153,9 +153,11 @@ fn dev(ws: &Workspace) -> Result<()> {
     let data_dir = ws.root.join("data");
     std::fs::create_dir_all(&data_dir)?;
     run(
-        "cargo leptos watch (zportal on http://127.0.0.1:3000, Zoho emulator embedded)",
+        "cargo leptos watch --split (zportal on http://127.0.0.1:3000, Zoho emulator embedded)",
         ws.cmd("cargo")
-            .args(["leptos", "watch"])
+            // Split as the release is: the lazy pages and the board are WASM chunks of their own,
+            // and a WASM built unsplit still imports them and never hydrates.
+            .args(["leptos", "watch", "--split"])
             // Development: the one setting in which the embedded emulator is the default.
             .env("LEPTOS_ENV", "DEV")
             .env("ZPORTAL_DATA_DIR", &data_dir),

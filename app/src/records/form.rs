@@ -29,7 +29,13 @@ pub fn RecordFormPage() -> impl IntoView {
         move || key.get(),
         |(m, id, parent)| record_form(m, id, parent),
     );
+    // Outside the suspended part (see the list's title).
+    let title = move || match spec.get() {
+        Some(Ok(s)) => crate::page_title(&[&s.title]),
+        _ => crate::page_title(&[&key.get().0.replace('_', " ")]),
+    };
     view! {
+        <leptos_meta::Title text=title />
         <section class="panel form-page">
             <Suspense fallback=|| view! { <p aria-busy="true">"Loading the form…"</p> }>
                 {move || {
@@ -165,7 +171,6 @@ fn RecordForm(spec: FormSpec) -> impl IntoView {
         <p class="crumbs">
             <a href=format!("/m/{}", module.api_name)>{module.plural.clone()}</a>
         </p>
-        <leptos_meta::Title text=crate::page_title(&[&title]) />
         <h1>{title}</h1>
         {move || {
             offered

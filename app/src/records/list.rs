@@ -61,13 +61,20 @@ pub fn ModulePage() -> impl IntoView {
     let query = use_query_map();
     let module = Memo::new(move |_| params.read().get("module").unwrap_or_default());
     let board = Memo::new(move |_| query.read().get("view").as_deref() == Some("board"));
+    // The board is a WASM chunk of its own, loaded once the page is up: the server renders its
+    // placeholder, and hydration finds the same.
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
     move || {
         let module = module.get();
         if board.get() {
-            let m = module.clone();
+            let loading = || view! { <p aria-busy="true" class="records">"Loading the board…"</p> };
+            if !mounted.get() {
+                return loading().into_any();
+            }
             view! {
-                <Suspense fallback=|| view! { <p aria-busy="true">"Loading the board…"</p> }>
-                    {Suspend::new(super::board::board_page(m.clone()))}
+                <Suspense fallback=loading>
+                    {Suspend::new(super::board::board_page(module))}
                 </Suspense>
             }
             .into_any()
@@ -227,7 +234,11 @@ fn ModuleRecords(module: String) -> impl IntoView {
         page.refetch();
     });
 
+    // Outside the suspended part: a title the server writes into the head at once (one written
+    // while streaming would land in the body, and not where hydration looks for it).
+    let title = crate::page_title(&[&module.replace('_', " ")]);
     view! {
+        <leptos_meta::Title text=title />
         <section class="records">
             <Suspense fallback=|| view! { <ListPlaceholder /> }>
                 {move || {
@@ -238,7 +249,6 @@ fn ModuleRecords(module: String) -> impl IntoView {
                                 let filters = StoredValue::new(filters);
                                 let first_field = default_columns.first().cloned().unwrap_or_default();
                                 view! {
-                                    <leptos_meta::Title text=crate::page_title(&[&info.plural]) />
                                     <header class="records-head">
                                         <h1>{info.plural.clone()}</h1>
                                         {fields.iter().any(|f| f.api_name == "Stage").then(|| view! {
@@ -294,8 +304,12 @@ fn ModuleRecords(module: String) -> impl IntoView {
 fn ListPlaceholder() -> impl IntoView {
     view! {
         <div class="placeholder" aria-busy="true" aria-label="Loading records">
+            // Static markup only: a fallback the server streams is swapped out before hydration.
             <div class="ph ph-title"></div>
-            {(0..8).map(|_| view! { <div class="ph ph-line"></div> }).collect_view()}
+            <div class="ph ph-line"></div>
+            <div class="ph ph-line"></div>
+            <div class="ph ph-line"></div>
+            <div class="ph ph-line short"></div>
         </div>
     }
 }
@@ -616,16 +630,13 @@ fn ConditionFields(
                     }
                 }
             >
-                {ConditionOp::ALL
-                    .into_iter()
-                    .map(|op| {
-                        view! {
-                            <option value=op.as_str() selected=move || row.op.get() == op>
-                                {op.words()}
-                            </option>
-                        }
-                    })
-                    .collect_view()}
+                {ConditionOp::ALL.map(|op| {
+                    view! {
+                        <option value=op.as_str() selected=move || row.op.get() == op>
+                            {op.words()}
+                        </option>
+                    }
+                })}
             </select>
             <label for=id("value")>"Value"</label>
             {value_control}
@@ -778,10 +789,7 @@ fn SortControls(
                 }
             }
         >
-            {SortKey::ALL
-                .into_iter()
-                .map(|k| view! { <option value=k.as_str() selected=move || sort.get() == k>{k.label()}</option> })
-                .collect_view()}
+            {SortKey::ALL.map(|k| view! { <option value=k.as_str() selected=move || sort.get() == k>{k.label()}</option> })}
         </select>
         <button
             type="button"
@@ -803,12 +811,11 @@ fn SortControls(
                 }
             }
         >
-            {ROW_CHOICES
-                .into_iter()
-                .map(|n| {
-                    view! { <option value=n.to_string() selected=move || per_page.get() == n>{n.to_string()}</option> }
-                })
-                .collect_view()}
+            // An array, not a Vec: its options need no marker nodes (which a <select> streamed
+            // inside a <template> does not keep).
+            {ROW_CHOICES.map(|n| {
+                view! { <option value=n.to_string() selected=move || per_page.get() == n>{n.to_string()}</option> }
+            })}
         </select>
     }
 }
@@ -842,10 +849,10 @@ fn Listing(
     let has_next = p.more;
     let module = p.module.clone();
     view! {
-        {move || notice.get().map(|n| view! { <p class="notice">{n}</p> })}
         <p class="loading" role="status">
             {move || if pending.get() { "Loading…" } else { "" }}
         </p>
+        <div class="list-notice">{move || notice.get().map(|n| view! { <p class="notice">{n}</p> })}</div>
         <BulkDelete module=module.clone() selected reload report />
         <div class="table-wrap" aria-busy=move || pending.get().to_string()>
             <RecordsTable page=p module=module.api_name selected />

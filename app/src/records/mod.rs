@@ -19,7 +19,9 @@ pub use dto::*;
 pub use form::RecordFormPage;
 pub use list::ModulePage;
 pub use record::RecordPage;
-pub use widgets::{ContinueLink, GoButton, ModuleNav, Problem, ReconnectButton};
+pub use widgets::{
+    ContinueLink, GoButton, ModuleNav, ModulesResource, Problem, ReconnectButton, provide_modules,
+};
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;

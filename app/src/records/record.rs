@@ -24,7 +24,13 @@ pub fn RecordPage() -> impl IntoView {
         )
     });
     let record = Resource::new(move || key.get(), |(m, id)| get_record(m, id));
+    // Outside the suspended part (see the list's title): the record's name once it is known.
+    let title = move || match record.get() {
+        Some(Ok(v)) => crate::page_title(&[&v.title, &v.module.plural]),
+        _ => crate::page_title(&[&key.get().0.replace('_', " ")]),
+    };
     view! {
+        <leptos_meta::Title text=title />
         <section class="panel record">
             <Suspense fallback=|| view! { <RecordPlaceholder /> }>
                 {move || {
@@ -56,7 +62,9 @@ fn RecordPlaceholder() -> impl IntoView {
     view! {
         <div class="placeholder" aria-busy="true" aria-label="Loading the record">
             <div class="ph ph-title"></div>
-            {(0..6).map(|_| view! { <div class="ph ph-line"></div> }).collect_view()}
+            <div class="ph ph-line"></div>
+            <div class="ph ph-line"></div>
+            <div class="ph ph-line short"></div>
         </div>
     }
 }
@@ -85,7 +93,6 @@ fn RecordBody(v: RecordView, id: String) -> impl IntoView {
         .collect::<Vec<_>>();
     let currency = StoredValue::new(currency);
     view! {
-        <leptos_meta::Title text=crate::page_title(&[&title, &module.plural]) />
         <p class="crumbs">
             <a href=format!("/m/{}", module.api_name)>{module.plural.clone()}</a>
         </p>

@@ -111,11 +111,24 @@ pub fn Problem(error: AppError, #[prop(optional)] retry: Option<Callback<()>>) -
 /// What the stash keeps for the last module opened.
 pub(super) const LAST_MODULE: &str = "last_module";
 
+/// The modules the signed-in user can open, loaded once per page by the app (see
+/// [`ModulesResource::provide`]) for the sidebar and the home page's way back.
+pub type ModulesResource = Resource<Result<Vec<super::ModuleDto>, AppError>>;
+
+/// Creates the modules resource where the app starts, so it is made in the same order on the
+/// server and in the browser (a resource made inside a suspended part may be made in another
+/// order on each side, and then read the other one's data while hydrating).
+pub fn provide_modules() -> ModulesResource {
+    let modules = Resource::new(|| (), |_| list_modules());
+    provide_context(modules);
+    modules
+}
+
 /// The modules, as links carrying their plural names: the sidebar of every signed-in page
 /// (a row of links on a phone), the one being viewed marked as the current page.
 #[component]
 pub fn ModuleNav() -> impl IntoView {
-    let modules = Resource::new(|| (), |_| list_modules());
+    let modules = expect_context::<ModulesResource>();
     let location = leptos_router::hooks::use_location();
     let current = move || {
         location
@@ -125,13 +138,14 @@ pub fn ModuleNav() -> impl IntoView {
             .map(|rest| rest.split('/').next().unwrap_or_default().to_owned())
     };
     view! {
-        <nav class="modules" aria-label="Modules">
-            <Suspense fallback=|| view! { <p aria-busy="true" class="hint">"Loading modules…"</p> }>
-                {move || {
-                    modules
-                        .get()
-                        .map(|r| match r {
-                            Ok(list) => view! {
+        <Suspense>
+            {move || {
+                modules
+                    .get()
+                    .and_then(Result::ok)
+                    .map(|list| view! {
+                        <aside class="sidebar">
+                        <nav class="modules" aria-label="Modules">
                                 <ul>
                                     {list
                                         .into_iter()
@@ -150,13 +164,11 @@ pub fn ModuleNav() -> impl IntoView {
                                         })
                                         .collect_view()}
                                 </ul>
-                            }
-                                .into_any(),
-                            Err(e) => view! { <Problem error=e /> }.into_any(),
-                        })
-                }}
-            </Suspense>
-        </nav>
+                        </nav>
+                        </aside>
+                    })
+            }}
+        </Suspense>
     }
 }
 
@@ -164,7 +176,7 @@ pub fn ModuleNav() -> impl IntoView {
 /// cannot know what this browser kept).
 #[component]
 pub fn ContinueLink() -> impl IntoView {
-    let modules = Resource::new(|| (), |_| list_modules());
+    let modules = expect_context::<ModulesResource>();
     let last = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         if let Some(conn) = crate::stash::active_connection() {
