@@ -185,53 +185,47 @@ fn FocusOnNavigation() -> impl IntoView {
     Effect::new(move |previous: Option<String>| {
         let path = location.pathname.get();
         if previous.is_some_and(|p| p != path) {
-            focus_heading(40);
+            focus_heading(30);
         }
         path
     });
 }
 
-/// Focuses `main h1` when it is there, looking again every 50 ms up to `tries` times — and
-/// again when the page replaced the heading it focused while its data came in (the focus then
-/// falls back to the body).
+/// Focuses `main h1` once the new page has one, and keeps it there while the page replaces its
+/// heading as its data comes in (checking every 100 ms, `tries` times) — unless the person has
+/// moved the focus elsewhere meanwhile.
 fn focus_heading(tries: u32) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
-        let found = document()
+        let heading = document()
             .query_selector("main h1")
             .ok()
             .flatten()
             .and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok());
-        let lost = || {
-            document()
-                .active_element()
-                .is_none_or(|a| a.tag_name().eq_ignore_ascii_case("body"))
-        };
-        match found {
-            Some(h1) => {
+        let active = document().active_element();
+        let elsewhere = active.as_ref().is_some_and(|a| {
+            !a.tag_name().eq_ignore_ascii_case("body")
+                && !a.tag_name().eq_ignore_ascii_case("h1")
+                && !a.tag_name().eq_ignore_ascii_case("a")
+        });
+        if let Some(h1) = heading {
+            let focused = active.is_some_and(|a| {
+                let h: &web_sys::Element = h1.as_ref();
+                a == *h
+            });
+            if !focused && !elsewhere {
                 if !h1.has_attribute("tabindex") {
                     let _ = h1.set_attribute("tabindex", "-1");
                 }
                 let _ = h1.focus();
-                if tries > 0 {
-                    set_timeout(
-                        move || {
-                            if lost() {
-                                focus_heading(tries.saturating_sub(10));
-                            }
-                        },
-                        std::time::Duration::from_millis(400),
-                    );
-                }
             }
-            None if tries > 0 => {
-                set_timeout(
-                    move || focus_heading(tries - 1),
-                    std::time::Duration::from_millis(50),
-                );
-            }
-            None => {}
+        }
+        if tries > 0 {
+            set_timeout(
+                move || focus_heading(tries - 1),
+                std::time::Duration::from_millis(100),
+            );
         }
     }
     #[cfg(not(feature = "hydrate"))]

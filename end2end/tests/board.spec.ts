@@ -52,7 +52,8 @@ test("the board shows each Stage with Zoho's totals, and cards move by select an
 
   // And back, by drag and drop.
   const dragged = column(page, "Closed Won").locator(".card", { hasText: name });
-  await dragged.dragTo(column(page, "Qualification"));
+  // Grab the card by its edge (its middle is the "Move to" select).
+  await dragged.dragTo(column(page, "Qualification"), { sourcePosition: { x: 4, y: 4 } });
   await expect(column(page, "Qualification").getByRole("link", { name, exact: true })).toBeVisible();
   await expect(page.getByRole("status").filter({ hasText: "Moved to Qualification." })).toBeVisible();
   await page.reload();

@@ -314,10 +314,17 @@ fn CardView(
         <li
             class="card"
             draggable="true"
-            on:dragstart=move |_| {
+            on:dragstart=move |ev: leptos::ev::DragEvent| {
+                // What a drag carries, for browsers that start one only with data.
+                #[cfg(feature = "hydrate")]
+                if let Some(data) = ev.data_transfer() {
+                    let _ = data.set_data("text/plain", &id.get_value());
+                    data.set_effect_allowed("move");
+                }
+                #[cfg(not(feature = "hydrate"))]
+                let _ = &ev;
                 dragging.set(Some(Dragging { id: id.get_value(), from: stage.get_value() }))
             }
-            on:dragend=move |_| dragging.set(None)
         >
             <a href=href class="card-name">{if card.name.is_empty() { "(no name)".to_owned() } else { card.name.clone() }}</a>
             {(!card.amount.is_empty()).then(|| view! {

@@ -836,6 +836,8 @@ fn Listing(
         // The link named a page there is no more: say so, and make the URL the first page's.
         notice.set(Some(note));
         history.set(Vec::new());
+        // In the browser only: the server renders the page it was given, with the note.
+        #[cfg(feature = "hydrate")]
         queue_microtask(move || cursor.set(Cursor::first()));
     }
     let next = Cursor {

@@ -24,6 +24,10 @@ pub fn RecordPage() -> impl IntoView {
         )
     });
     let record = Resource::new(move || key.get(), |(m, id)| get_record(m, id));
+    // The sections are the browser's to load, once the page is up: the server renders their
+    // placeholder and hydration finds just that.
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
     // Outside the suspended part (see the list's title): the record's name once it is known.
     let title = move || match record.get() {
         Some(Ok(v)) => crate::page_title(&[&v.title, &v.module.plural]),
@@ -41,7 +45,14 @@ pub fn RecordPage() -> impl IntoView {
                                 let (module, id) = key.get_untracked();
                                 view! {
                                     <RecordBody v id=id.clone() />
-                                    <super::sections::RecordSections module id />
+                                    {move || {
+                                        let (module, id) = (module.clone(), id.clone());
+                                        if mounted.get() {
+                                            view! { <super::sections::RecordSections module id /> }.into_any()
+                                        } else {
+                                            view! { <div class="placeholder" aria-busy="true" aria-label="Loading notes, files and history"></div> }.into_any()
+                                        }
+                                    }}
                                 }
                                     .into_any()
                             }
