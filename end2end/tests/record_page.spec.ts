@@ -84,8 +84,11 @@ test("ada adds a note, edits it and deletes it; each shows in the History", asyn
   await expect(notes.getByRole("textbox", { name: "New note" })).toHaveValue("");
 
   await mine.getByRole("button", { name: "Edit note" }).click();
-  await mine.getByRole("textbox").fill(`${text}, twice`);
-  await mine.getByRole("button", { name: "Save" }).click();
+  // In place: the note's text is now in a box of its own (one note is edited at a time here).
+  const editing = notes.getByRole("textbox", { name: "Note text" });
+  await expect(editing).toHaveValue(text);
+  await editing.fill(`${text}, twice`);
+  await notes.getByRole("button", { name: "Save", exact: true }).click();
   await expect(notes.getByText(`${text}, twice`)).toBeVisible();
 
   await notes.getByRole("listitem").filter({ hasText: `${text}, twice` }).getByRole("button", { name: "Delete note" }).click();

@@ -446,15 +446,19 @@ fn Filter(
 ) -> impl IntoView {
     let next_key = StoredValue::new(1usize);
     let blank = first_field.clone();
+    // Each row gets a key never used before, so the list renders the new rows (with their own
+    // signals) rather than keeping old ones under the same key.
     let from_query = move |q: &Query| -> Vec<ConditionRow> {
+        let base = next_key.get_value();
+        next_key.set_value(base + q.conditions.len().max(1));
         if q.conditions.is_empty() {
-            return vec![ConditionRow::new(0, blank.clone())];
+            return vec![ConditionRow::new(base, blank.clone())];
         }
         q.conditions
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let row = ConditionRow::new(i, c.field.clone());
+                let row = ConditionRow::new(base + i, c.field.clone());
                 row.op.set(c.operator);
                 row.value.set(c.value.clone());
                 row
@@ -462,7 +466,6 @@ fn Filter(
             .collect()
     };
     let rows = RwSignal::new(from_query(&query.read_untracked()));
-    next_key.set_value(rows.read_untracked().len());
     let any = RwSignal::new(query.read_untracked().match_any);
     let open = !query.read_untracked().conditions.is_empty();
     let entered = move || -> Vec<Condition> {
@@ -476,11 +479,16 @@ fn Filter(
             .filter(|c| !c.value.trim().is_empty())
             .collect()
     };
-    // A chip removed, or Back: the builder shows the conditions in force.
+    // A chip removed, or Back: the builder shows the conditions in force. The new rows' signals
+    // belong to the builder, not to this effect (whose next run would dispose them).
+    let builder = Owner::current();
     Effect::new(move |_| {
         let q = query.get();
         if q.conditions != entered() {
-            let fresh = from_query(&q);
+            let fresh = match &builder {
+                Some(owner) => owner.with(|| from_query(&q)),
+                None => from_query(&q),
+            };
             next_key.set_value(fresh.iter().map(|r| r.key + 1).max().unwrap_or(1));
             rows.set(fresh);
             any.set(q.match_any);
@@ -862,7 +870,7 @@ fn Listing(
         <nav class="pager" aria-label="Pages">
             <button
                 type="button"
-                disabled=move || history.read().is_empty() && cursor.read().page <= 1
+                disabled=move || (history.read().is_empty() && cursor.read().page <= 1) || pending.get()
                 on:click=move |_| {
                     // After a reload the way back is by number, as far as Zoho numbers pages.
                     let prev = history.write().pop().or_else(|| {
@@ -880,7 +888,8 @@ fn Listing(
             <span class="page-no">{move || format!("Page {}", cursor.get().page)}</span>
             <button
                 type="button"
-                disabled=!has_next
+                // Not while the next page is on its way: a second press would ask for it again.
+                disabled=move || !has_next || pending.get()
                 on:click=move |_| {
                     history.write().push(cursor.get_untracked());
                     selected.set(Vec::new());

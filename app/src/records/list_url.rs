@@ -90,7 +90,8 @@ impl ListState {
                 format!("{}:{}:{}", c.field, c.operator.as_str(), c.value),
             ));
         }
-        if self.match_any && self.conditions.len() > 1 {
+        // Even with one condition: the URL must give back exactly this state.
+        if self.match_any {
             parts.push(("any", "1".into()));
         }
         if self.sort != d.sort {
