@@ -258,7 +258,7 @@ fn ModuleRecords(module: String) -> impl IntoView {
                                     </header>
                                     <SearchBox query restart />
                                     <ConditionChips filters query restart />
-                                    <Filter filters first_field query restart />
+                                    <FilterBox filters first_field query restart />
                                     <div class="toolbar">
                                         <ColumnPicker
                                             fields
@@ -435,6 +435,44 @@ fn ConditionChips(
     }
 }
 
+/// Where the builder goes: "Conditions", folded, its controls a WASM chunk of their own that
+/// the browser loads once the page is up (the first visit to a list does not pay for them).
+#[component]
+fn FilterBox(
+    filters: StoredValue<Vec<FilterField>>,
+    first_field: String,
+    query: RwSignal<Query>,
+    restart: Callback<()>,
+) -> impl IntoView {
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    let open = !query.read_untracked().conditions.is_empty();
+    view! {
+        <details class="filter-box" open=open>
+            <summary>"Conditions"</summary>
+            {move || {
+                let first_field = first_field.clone();
+                mounted.get().then(|| view! {
+                    <Suspense fallback=|| view! { <p aria-busy="true" class="hint">"Loading…"</p> }>
+                        {Suspend::new(condition_builder(filters, first_field.clone(), query, restart))}
+                    </Suspense>
+                })
+            }}
+        </details>
+    }
+}
+
+/// The builder, from its own chunk.
+#[lazy]
+fn condition_builder(
+    filters: StoredValue<Vec<FilterField>>,
+    first_field: String,
+    query: RwSignal<Query>,
+    restart: Callback<()>,
+) -> AnyView {
+    view! { <Filter filters first_field query restart /> }.into_any()
+}
+
 /// The criteria builder, folded away until wanted: up to ten conditions (field, operator,
 /// value — a picklist's values, a date's calendar, a lookup's names), all or any of them.
 #[component]
@@ -467,7 +505,6 @@ fn Filter(
     };
     let rows = RwSignal::new(from_query(&query.read_untracked()));
     let any = RwSignal::new(query.read_untracked().match_any);
-    let open = !query.read_untracked().conditions.is_empty();
     let entered = move || -> Vec<Condition> {
         rows.get_untracked()
             .iter()
@@ -511,8 +548,6 @@ fn Filter(
     };
     let many = move || rows.read().len() > 1;
     view! {
-        <details class="filter-box" open=open>
-            <summary>"Conditions"</summary>
             <form class="filter" on:submit=on_submit aria-label="Filter">
                 <For each=move || rows.get() key=|r| r.key let:row>
                     <ConditionFields row rows filters />
@@ -540,7 +575,6 @@ fn Filter(
                     <button type="submit">"Filter"</button>
                 </div>
             </form>
-        </details>
     }
 }
 
