@@ -436,7 +436,7 @@ fn ConditionChips(
 }
 
 /// Where the builder goes: "Conditions", folded, its controls a WASM chunk of their own that
-/// the browser loads once the page is up (the first visit to a list does not pay for them).
+/// the browser fetches when the person first opens it (a list's first visit does not pay for it).
 #[component]
 fn FilterBox(
     filters: StoredValue<Vec<FilterField>>,
@@ -444,15 +444,20 @@ fn FilterBox(
     query: RwSignal<Query>,
     restart: Callback<()>,
 ) -> impl IntoView {
-    let mounted = RwSignal::new(false);
-    Effect::new(move |_| mounted.set(true));
+    // Fetched when first opened (or at once, after mount, when the URL brings conditions).
+    let wanted = RwSignal::new(false);
     let open = !query.read_untracked().conditions.is_empty();
+    Effect::new(move |_| {
+        if open {
+            wanted.set(true);
+        }
+    });
     view! {
         <details class="filter-box" open=open>
-            <summary>"Conditions"</summary>
+            <summary on:click=move |_| wanted.set(true)>"Conditions"</summary>
             {move || {
                 let first_field = first_field.clone();
-                mounted.get().then(|| view! {
+                wanted.get().then(|| view! {
                     <Suspense fallback=|| view! { <p aria-busy="true" class="hint">"Loading…"</p> }>
                         {Suspend::new(condition_builder(filters, first_field.clone(), query, restart))}
                     </Suspense>
