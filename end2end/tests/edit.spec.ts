@@ -55,7 +55,8 @@ test("ada creates a Lead, finds it, edits it and deletes it", async ({ page }) =
   await page.getByLabel("Company", { exact: true }).fill("Quill Holdings");
   await page.getByRole("button", { name: "Save", exact: true }).click();
   await expect(page).toHaveURL(url);
-  await expect(page.getByText("Quill Holdings")).toBeVisible();
+  // The History section says so too ("from … to Quill Holdings"); the field is what is checked here.
+  await expect(page.getByRole("region", { name: "Details" }).getByText("Quill Holdings")).toBeVisible();
 
   // The edited Lead is the most recently modified.
   await page.goto("/m/Leads");
