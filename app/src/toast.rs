@@ -42,14 +42,26 @@ impl Toasts {
     }
 }
 
-/// Where toasts appear.
+/// Where toasts appear: a live region there from the start (so what is said into it is read
+/// out), its list drawn from a WASM chunk of its own once there is a first toast.
 #[component]
 pub fn ToastRegion(toasts: Toasts) -> impl IntoView {
     view! {
         <div class="toasts" role="status" aria-live="polite">
-            <For each=move || toasts.list.get() key=|(n, _)| *n let:toast>
-                <p class="toast">{toast.1}</p>
-            </For>
+            <Show when=move || !toasts.list.read().is_empty()>
+                <Suspense>{move || Suspend::new(toast_list(toasts))}</Suspense>
+            </Show>
         </div>
     }
+}
+
+/// The toasts, from their own chunk.
+#[lazy]
+fn toast_list(toasts: Toasts) -> AnyView {
+    view! {
+        <For each=move || toasts.list.get() key=|(n, _)| *n let:toast>
+            <p class="toast">{toast.1}</p>
+        </For>
+    }
+    .into_any()
 }

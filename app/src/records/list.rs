@@ -7,13 +7,13 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
+use super::list_tools::{BulkDelete, ColumnPicker};
 use super::list_url::{ListState, ROW_CHOICES};
-use super::widgets::LAST_MODULE;
+use super::widgets::{Folded, LAST_MODULE};
 use super::{
-    Column, Condition, ConditionOp, FilterField, FilterKind, ListArgs, MAX_COLUMNS, MAX_CONDITIONS,
-    ModuleMeta, Problem, RecordsPage, SortKey, describe_module, list_records,
+    Condition, ConditionOp, FilterField, FilterKind, ListArgs, MAX_CONDITIONS, ModuleMeta, Problem,
+    RecordsPage, SortKey, describe_module, list_records,
 };
-use super::{ModuleDto, delete_records};
 use crate::AppError;
 use crate::stash;
 use leptos::task::spawn_local;
@@ -49,7 +49,7 @@ impl Query {
 }
 
 /// The stash key of a module's column choice.
-fn columns_key(module: &str) -> String {
+pub(super) fn columns_key(module: &str) -> String {
     format!("columns.{module}")
 }
 
@@ -380,9 +380,35 @@ impl ConditionRow {
     }
 }
 
-/// The conditions in force, as chips that each remove theirs.
+/// The conditions in force as chips, each removable. Drawn once the page is up (the chips'
+/// code is a chunk of its own, which a list without conditions never fetches).
 #[component]
 fn ConditionChips(
+    filters: StoredValue<Vec<FilterField>>,
+    query: RwSignal<Query>,
+    restart: Callback<()>,
+) -> impl IntoView {
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    view! {
+        <Show when=move || mounted.get() && !query.read().conditions.is_empty()>
+            <Suspense>{move || Suspend::new(condition_chips(filters, query, restart))}</Suspense>
+        </Show>
+    }
+}
+
+/// The chips, from their own chunk.
+#[lazy]
+fn condition_chips(
+    filters: StoredValue<Vec<FilterField>>,
+    query: RwSignal<Query>,
+    restart: Callback<()>,
+) -> AnyView {
+    view! { <Chips filters query restart /> }.into_any()
+}
+
+#[component]
+fn Chips(
     filters: StoredValue<Vec<FilterField>>,
     query: RwSignal<Query>,
     restart: Callback<()>,
@@ -396,7 +422,6 @@ fn ConditionChips(
         format!("{label} {} {value}", c.operator.words())
     };
     view! {
-        <Show when=move || !query.read().conditions.is_empty()>
             <ul class="chips" aria-label="Conditions in force">
                 {move || {
                     let q = query.get();
@@ -431,7 +456,6 @@ fn ConditionChips(
                         .collect_view()
                 }}
             </ul>
-        </Show>
     }
 }
 
@@ -444,26 +468,15 @@ fn FilterBox(
     query: RwSignal<Query>,
     restart: Callback<()>,
 ) -> impl IntoView {
-    // Fetched when first opened (or at once, after mount, when the URL brings conditions).
-    let wanted = RwSignal::new(false);
+    // Open at once (and fetched after mount) when the URL brings conditions.
     let open = !query.read_untracked().conditions.is_empty();
-    Effect::new(move |_| {
-        if open {
-            wanted.set(true);
-        }
-    });
     view! {
-        <details class="filter-box" open=open>
-            <summary on:click=move |_| wanted.set(true)>"Conditions"</summary>
-            {move || {
-                let first_field = first_field.clone();
-                wanted.get().then(|| view! {
-                    <Suspense fallback=|| view! { <p aria-busy="true" class="hint">"Loading…"</p> }>
-                        {Suspend::new(condition_builder(filters, first_field.clone(), query, restart))}
-                    </Suspense>
-                })
-            }}
-        </details>
+        <Folded
+            class="filter-box"
+            summary="Conditions"
+            open
+            load=move || condition_builder(filters, first_field.clone(), query, restart)
+        />
     }
 }
 
@@ -735,85 +748,6 @@ fn LookupNames(id: String, row: ConditionRow, module: String) -> impl IntoView {
     }
 }
 
-/// Which fields are the columns: a checkbox per field, kept per connection and module.
-#[component]
-fn ColumnPicker(
-    fields: Vec<Column>,
-    defaults: Vec<String>,
-    columns: RwSignal<Vec<String>>,
-    module: String,
-    restart: Callback<()>,
-) -> impl IntoView {
-    let defaults = StoredValue::new(defaults);
-    let module = StoredValue::new(module);
-    let shown = move || {
-        let chosen = columns.get();
-        if chosen.is_empty() {
-            defaults.get_value()
-        } else {
-            chosen
-        }
-    };
-    let choose = move |list: Vec<String>| {
-        if let Some(conn) = stash::active_connection() {
-            let key = columns_key(&module.get_value());
-            if list.is_empty() {
-                stash::remove(&conn, &key);
-            } else {
-                stash::save(&conn, &key, &list);
-            }
-        }
-        columns.set(list);
-        restart.run(());
-    };
-    view! {
-        <details class="picker">
-            <summary>"Columns"</summary>
-            <fieldset>
-                <legend class="sr-only">"Columns shown"</legend>
-                {fields
-                    .into_iter()
-                    .map(|c| {
-                        let api = StoredValue::new(c.api_name.clone());
-                        let checked = move || shown().contains(&api.get_value());
-                        let toggle = move |ev: leptos::ev::Event| {
-                            let mut list = shown();
-                            let api = api.get_value();
-                            if event_target_checked(&ev) {
-                                if !list.contains(&api) {
-                                    list.push(api);
-                                }
-                            } else {
-                                list.retain(|a| *a != api);
-                            }
-                            choose(list);
-                        };
-                        let id = format!("col-{}", c.api_name);
-                        view! {
-                            <div class="check">
-                                <input
-                                    type="checkbox"
-                                    id=id.clone()
-                                    prop:checked=checked
-                                    disabled=move || {
-                                        let n = shown().len();
-                                        (checked() && n == 1) || (!checked() && n >= MAX_COLUMNS)
-                                    }
-                                    on:change=toggle
-                                />
-                                <label for=id>{c.label}</label>
-                            </div>
-                        }
-                    })
-                    .collect_view()}
-            </fieldset>
-            <button type="button" class="ghost" on:click=move |_| choose(Vec::new())>
-                "Reset columns"
-            </button>
-        </details>
-    }
-}
-
 /// Order and page size. Zoho's search has no order, so the order waits while a search is on.
 #[component]
 fn SortControls(
@@ -938,77 +872,6 @@ fn Listing(
                 "Next page"
             </button>
         </nav>
-    }
-}
-
-/// The selection's actions: "Delete selected", which asks first, then deletes in Zoho's
-/// batches and says how it went.
-#[component]
-fn BulkDelete(
-    module: ModuleDto,
-    selected: RwSignal<Vec<String>>,
-    reload: Callback<()>,
-    report: RwSignal<Option<Result<String, AppError>>>,
-) -> impl IntoView {
-    let confirming = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let plural = StoredValue::new(module.plural.clone());
-    let api = StoredValue::new(module.api_name.clone());
-    let delete = move |_| {
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        let ids = selected.get_untracked();
-        spawn_local(async move {
-            let result = delete_records(api.get_value(), ids).await;
-            busy.set(false);
-            confirming.set(false);
-            report.set(Some(result.map(|out| {
-                let mut words = format!("Deleted {} {}.", out.deleted.len(), plural.get_value());
-                for p in out.failed {
-                    words.push(' ');
-                    words.push_str(&p.message);
-                }
-                words
-            })));
-            reload.run(());
-        });
-    };
-    view! {
-        <Show when=move || !selected.read().is_empty()>
-            <div class="bulk" role="region" aria-label="Selected records">
-                <span>{move || format!("{} selected", selected.read().len())}</span>
-                <Show
-                    when=move || confirming.get()
-                    fallback=move || {
-                        view! {
-                            <button type="button" class="danger" on:click=move |_| confirming.set(true)>
-                                "Delete selected"
-                            </button>
-                        }
-                    }
-                >
-                    <span role="alertdialog" aria-label="Confirm deletion" class="confirm">
-                        {move || format!("Delete {} {}?", selected.read().len(), plural.get_value())}
-                        <button type="button" class="danger" disabled=move || busy.get() on:click=delete>
-                            "Yes, delete them"
-                        </button>
-                        <button type="button" on:click=move |_| confirming.set(false)>
-                            "Keep them"
-                        </button>
-                    </span>
-                </Show>
-            </div>
-        </Show>
-        {move || {
-            report
-                .get()
-                .map(|r| match r {
-                    Ok(words) => view! { <p class="done" role="status">{words}</p> }.into_any(),
-                    Err(e) => view! { <Problem error=e /> }.into_any(),
-                })
-        }}
     }
 }
 

@@ -8,6 +8,7 @@ pub mod board;
 mod dto;
 mod form;
 mod list;
+mod list_tools;
 mod list_url;
 mod record;
 pub mod sections;

@@ -1,5 +1,5 @@
-//! Small pieces every record page uses: a button that navigates, what a failed call shows, and
-//! the module navigation.
+//! Small pieces every record page uses: a button that navigates, what a failed call shows, a
+//! folded part loaded when opened, and the module navigation.
 
 use leptos::prelude::*;
 
@@ -105,6 +105,41 @@ pub fn Problem(error: AppError, #[prop(optional)] retry: Option<Callback<()>>) -
             {hint}
             {retry}
         </div>
+    }
+}
+
+/// A folded `<details>` whose contents are a WASM chunk of their own (a `#[lazy]` function's
+/// call, `load`), fetched the first time the person opens it — or once mounted, when it starts
+/// `open` — so a visit that never opens it never downloads them.
+#[component]
+pub fn Folded<L, Fut>(
+    class: &'static str,
+    summary: &'static str,
+    #[prop(optional)] open: bool,
+    load: L,
+) -> impl IntoView
+where
+    L: Fn() -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = AnyView> + Send + 'static,
+{
+    let wanted = RwSignal::new(false);
+    Effect::new(move |_| {
+        if open {
+            wanted.set(true);
+        }
+    });
+    view! {
+        <details class=class open=open>
+            <summary on:click=move |_| wanted.set(true)>{summary}</summary>
+            {move || {
+                let load = load.clone();
+                wanted.get().then(|| view! {
+                    <Suspense fallback=|| view! { <p aria-busy="true" class="hint">"Loading…"</p> }>
+                        {Suspend::new(load())}
+                    </Suspense>
+                })
+            }}
+        </details>
     }
 }
 

@@ -1,0 +1,222 @@
+//! The list's tools a first visit need not download: the column choice and the selection's
+//! actions. Each is a WASM chunk of its own (in a split build), fetched when first used — the
+//! columns when "Columns" is opened, the actions when a row is first selected.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::list::columns_key;
+use super::widgets::Folded;
+use super::{Column, MAX_COLUMNS, ModuleDto, Problem, delete_records};
+use crate::AppError;
+use crate::stash;
+
+/// Which fields are the columns: "Columns", folded until opened.
+#[component]
+pub(super) fn ColumnPicker(
+    fields: Vec<Column>,
+    defaults: Vec<String>,
+    columns: RwSignal<Vec<String>>,
+    module: String,
+    restart: Callback<()>,
+) -> impl IntoView {
+    let args = StoredValue::new((fields, defaults, module));
+    view! {
+        <Folded
+            class="picker"
+            summary="Columns"
+            load=move || {
+                let (fields, defaults, module) = args.get_value();
+                column_choices(fields, defaults, columns, module, restart)
+            }
+        />
+    }
+}
+
+/// The checkboxes, from their own chunk.
+#[lazy]
+fn column_choices(
+    fields: Vec<Column>,
+    defaults: Vec<String>,
+    columns: RwSignal<Vec<String>>,
+    module: String,
+    restart: Callback<()>,
+) -> AnyView {
+    view! { <ColumnChoices fields defaults columns module restart /> }.into_any()
+}
+
+/// The checkboxes, a checkbox per field; the choice is kept per connection and module.
+#[component]
+fn ColumnChoices(
+    fields: Vec<Column>,
+    defaults: Vec<String>,
+    columns: RwSignal<Vec<String>>,
+    module: String,
+    restart: Callback<()>,
+) -> impl IntoView {
+    let defaults = StoredValue::new(defaults);
+    let module = StoredValue::new(module);
+    let shown = move || {
+        let chosen = columns.get();
+        if chosen.is_empty() {
+            defaults.get_value()
+        } else {
+            chosen
+        }
+    };
+    let choose = move |list: Vec<String>| {
+        if let Some(conn) = stash::active_connection() {
+            let key = columns_key(&module.get_value());
+            if list.is_empty() {
+                stash::remove(&conn, &key);
+            } else {
+                stash::save(&conn, &key, &list);
+            }
+        }
+        columns.set(list);
+        restart.run(());
+    };
+    view! {
+            <fieldset>
+                <legend class="sr-only">"Columns shown"</legend>
+                {fields
+                    .into_iter()
+                    .map(|c| {
+                        let api = StoredValue::new(c.api_name.clone());
+                        let checked = move || shown().contains(&api.get_value());
+                        let toggle = move |ev: leptos::ev::Event| {
+                            let mut list = shown();
+                            let api = api.get_value();
+                            if event_target_checked(&ev) {
+                                if !list.contains(&api) {
+                                    list.push(api);
+                                }
+                            } else {
+                                list.retain(|a| *a != api);
+                            }
+                            choose(list);
+                        };
+                        let id = format!("col-{}", c.api_name);
+                        view! {
+                            <div class="check">
+                                <input
+                                    type="checkbox"
+                                    id=id.clone()
+                                    prop:checked=checked
+                                    disabled=move || {
+                                        let n = shown().len();
+                                        (checked() && n == 1) || (!checked() && n >= MAX_COLUMNS)
+                                    }
+                                    on:change=toggle
+                                />
+                                <label for=id>{c.label}</label>
+                            </div>
+                        }
+                    })
+                    .collect_view()}
+            </fieldset>
+            <button type="button" class="ghost" on:click=move |_| choose(Vec::new())>
+                "Reset columns"
+            </button>
+    }
+}
+
+/// The selection's actions, shown while rows are selected (and what the last delete did).
+#[component]
+pub(super) fn BulkDelete(
+    module: ModuleDto,
+    selected: RwSignal<Vec<String>>,
+    reload: Callback<()>,
+    report: RwSignal<Option<Result<String, AppError>>>,
+) -> impl IntoView {
+    let module = StoredValue::new(module);
+    let wanted = move || !selected.read().is_empty() || report.read().is_some();
+    view! {
+        <Show when=wanted>
+            <Suspense>
+                {move || Suspend::new(bulk_actions(module.get_value(), selected, reload, report))}
+            </Suspense>
+        </Show>
+    }
+}
+
+/// The actions, from their own chunk.
+#[lazy]
+fn bulk_actions(
+    module: ModuleDto,
+    selected: RwSignal<Vec<String>>,
+    reload: Callback<()>,
+    report: RwSignal<Option<Result<String, AppError>>>,
+) -> AnyView {
+    view! { <BulkActions module selected reload report /> }.into_any()
+}
+
+/// "Delete selected", which asks first, then deletes in Zoho's batches and says how it went.
+#[component]
+fn BulkActions(
+    module: ModuleDto,
+    selected: RwSignal<Vec<String>>,
+    reload: Callback<()>,
+    report: RwSignal<Option<Result<String, AppError>>>,
+) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let plural = StoredValue::new(module.plural.clone());
+    let api = StoredValue::new(module.api_name.clone());
+    let delete = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        let ids = selected.get_untracked();
+        spawn_local(async move {
+            let result = delete_records(api.get_value(), ids).await;
+            busy.set(false);
+            confirming.set(false);
+            report.set(Some(result.map(|out| {
+                let mut words = format!("Deleted {} {}.", out.deleted.len(), plural.get_value());
+                for p in out.failed {
+                    words.push(' ');
+                    words.push_str(&p.message);
+                }
+                words
+            })));
+            reload.run(());
+        });
+    };
+    view! {
+        <Show when=move || !selected.read().is_empty()>
+            <div class="bulk" role="region" aria-label="Selected records">
+                <span>{move || format!("{} selected", selected.read().len())}</span>
+                <Show
+                    when=move || confirming.get()
+                    fallback=move || {
+                        view! {
+                            <button type="button" class="danger" on:click=move |_| confirming.set(true)>
+                                "Delete selected"
+                            </button>
+                        }
+                    }
+                >
+                    <span role="alertdialog" aria-label="Confirm deletion" class="confirm">
+                        {move || format!("Delete {} {}?", selected.read().len(), plural.get_value())}
+                        <button type="button" class="danger" disabled=move || busy.get() on:click=delete>
+                            "Yes, delete them"
+                        </button>
+                        <button type="button" on:click=move |_| confirming.set(false)>
+                            "Keep them"
+                        </button>
+                    </span>
+                </Show>
+            </div>
+        </Show>
+        {move || {
+            report
+                .get()
+                .map(|r| match r {
+                    Ok(words) => view! { <p class="done" role="status">{words}</p> }.into_any(),
+                    Err(e) => view! { <Problem error=e /> }.into_any(),
+                })
+        }}
+    }
+}
