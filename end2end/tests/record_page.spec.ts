@@ -32,6 +32,8 @@ test("an Account shows its Contacts and Deals, each row leading to its record", 
   const contacts = section(page, "Contacts");
   await expect(contacts.getByRole("row")).not.toHaveCount(0);
   await expect(section(page, "Deals").getByRole("link", { name: /^Deal \d{3}$/ }).first()).toBeVisible();
+  // A Deal's Amount reads as money, grouped and with the org's currency, not as bare digits.
+  await expect(section(page, "Deals").locator("tbody tr").first()).toContainText(/\d{1,3}(,\d{3})*\.00 USD/);
 
   // "New" in a related list starts a record already linked to this one.
   await contacts.getByRole("button", { name: "New" }).click();

@@ -48,6 +48,22 @@ impl Query {
     }
 }
 
+/// One page in flight, counted in its signal until it is in (or its fetch is dropped).
+struct InFlight(RwSignal<u32>);
+
+impl InFlight {
+    fn start(count: RwSignal<u32>) -> Self {
+        count.update(|n| *n += 1);
+        InFlight(count)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.try_update(|n| *n = n.saturating_sub(1));
+    }
+}
+
 /// The stash key of a module's column choice.
 pub(super) fn columns_key(module: &str) -> String {
     format!("columns.{module}")
@@ -206,6 +222,9 @@ fn ModuleRecords(module: String) -> impl IntoView {
         }
     });
 
+    // Pages asked for by this browser and not yet in: what "Loading…" says. Counted here, not
+    // taken from the Transition, whose pending state can stay set after hydration.
+    let in_flight = RwSignal::new(0u32);
     let page = Resource::new(
         {
             let module = module.clone();
@@ -226,9 +245,16 @@ fn ModuleRecords(module: String) -> impl IntoView {
                 }
             }
         },
-        list_records,
+        move |args| {
+            let busy = InFlight::start(in_flight);
+            async move {
+                let page = list_records(args).await;
+                drop(busy);
+                page
+            }
+        },
     );
-    let pending = RwSignal::new(false);
+    let pending = Signal::derive(move || in_flight.get() > 0);
     let reload = Callback::new(move |()| {
         selected.set(Vec::new());
         page.refetch();
@@ -271,7 +297,6 @@ fn ModuleRecords(module: String) -> impl IntoView {
                                     </div>
                                     <Transition
                                         fallback=|| view! { <ListPlaceholder /> }
-                                        set_pending=pending
                                     >
                                         {move || {
                                             page.get()
@@ -807,7 +832,7 @@ fn Listing(
     p: RecordsPage,
     cursor: RwSignal<Cursor>,
     history: RwSignal<Vec<Cursor>>,
-    pending: RwSignal<bool>,
+    pending: Signal<bool>,
     selected: RwSignal<Vec<String>>,
     reload: Callback<()>,
     report: RwSignal<Option<Result<String, AppError>>>,

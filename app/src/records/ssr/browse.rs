@@ -11,8 +11,8 @@ use crate::AppError;
 use crate::context::timed;
 use crate::records::{
     Choice, Column, ConditionOp, ContactLink, FieldGroup, FieldValue, FilterField, FilterKind,
-    ListArgs, MAX_COLUMNS, MAX_CONDITIONS, ModuleDto, ModuleMeta, RecordView, RecordsPage, Row,
-    SortKey, ValueKind,
+    ListArgs, MAX_COLUMNS, MAX_CONDITIONS, ModuleDto, ModuleMeta, RecordView, RecordsPage, SortKey,
+    ValueKind,
 };
 
 impl Records {
@@ -79,16 +79,17 @@ impl Records {
                 }
             }
         };
+        let currency = if super::shows_money(&columns) {
+            crm.org_cached(&self.conn)
+                .await
+                .ok()
+                .and_then(|o| o.currency.clone())
+        } else {
+            None
+        };
         Ok(RecordsPage {
             module: m.info,
-            rows: page
-                .rows
-                .into_iter()
-                .map(|r| Row {
-                    id: r.id,
-                    cells: r.cells,
-                })
-                .collect(),
+            rows: super::rows(page.rows, &columns, currency.as_deref()),
             columns: columns.iter().map(column).collect(),
             searched: search.is_some(),
             page: page.page,
@@ -391,6 +392,35 @@ mod tests {
             field("Phone", "phone"),
             field("Tags", "multiselectpicklist"),
         ]
+    }
+
+    #[test]
+    fn money_and_numbers_in_a_table_read_grouped_and_the_rest_as_zoho_gave_it() {
+        let columns = vec![
+            field("Deal_Name", "text"),
+            field("Amount", "currency"),
+            field("Probability", "integer"),
+            field("Closing_Date", "date"),
+        ];
+        assert!(super::super::shows_money(&columns));
+        assert!(!super::super::shows_money(&lead_fields()));
+        let row = |cells: &[&str]| zoho::crm::text::TextRow {
+            id: "1".into(),
+            cells: cells.iter().map(|c| (*c).to_owned()).collect(),
+        };
+        let shown = super::super::rows(
+            vec![
+                row(&["Deal 2500", "2497000", "75", "2025-01-09"]),
+                row(&["Deal 0", "", "", ""]),
+            ],
+            &columns,
+            Some("USD"),
+        );
+        assert_eq!(
+            shown[0].cells,
+            ["Deal 2500", "2,497,000.00 USD", "75", "2025-01-09"]
+        );
+        assert_eq!(shown[1].cells, ["Deal 0", "", "", ""]);
     }
 
     #[test]

@@ -108,3 +108,44 @@ pub fn default_columns(module: &str, fields: &[FieldInfo]) -> Vec<FieldInfo> {
 
 /// A field value as a person reads it.
 pub use zoho::crm::text::as_text as text;
+
+/// A page's rows as the table shows them: numbers, money and percentages of `columns` in the
+/// neutral written form (`2,497,000.00 USD`), the rest as Zoho gave it.
+pub fn rows(
+    rows: Vec<zoho::crm::text::TextRow>,
+    columns: &[FieldInfo],
+    currency: Option<&str>,
+) -> Vec<super::Row> {
+    let kinds: Vec<super::ValueKind> = columns.iter().map(browse::value_kind).collect();
+    rows.into_iter()
+        .map(|r| super::Row {
+            id: r.id,
+            cells: r
+                .cells
+                .into_iter()
+                .zip(
+                    kinds
+                        .iter()
+                        .chain(std::iter::repeat(&super::ValueKind::Text)),
+                )
+                .map(|(cell, kind)| match kind {
+                    super::ValueKind::Number
+                    | super::ValueKind::Currency
+                    | super::ValueKind::Percent
+                        if !cell.is_empty() =>
+                    {
+                        crate::numbers::neutral(&cell, *kind, currency)
+                    }
+                    _ => cell,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Whether any of `columns` holds money (and the org's currency is worth asking for).
+pub fn shows_money(columns: &[FieldInfo]) -> bool {
+    columns
+        .iter()
+        .any(|c| browse::value_kind(c) == super::ValueKind::Currency)
+}

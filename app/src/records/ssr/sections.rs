@@ -181,15 +181,17 @@ impl Records {
                 let page = crm
                     .related_records(&self.conn, &m.name, id, &segment, &names, RELATED_ROWS)
                     .await;
+                let currency = if super::shows_money(&columns) {
+                    crm.org_cached(&self.conn)
+                        .await
+                        .ok()
+                        .and_then(|o| o.currency.clone())
+                } else {
+                    None
+                };
                 let (rows, more, problem) = match page {
                     Ok(p) => (
-                        p.rows
-                            .into_iter()
-                            .map(|r| crate::records::Row {
-                                id: r.id,
-                                cells: r.cells,
-                            })
-                            .collect(),
+                        super::rows(p.rows, &columns, currency.as_deref()),
                         p.more,
                         None,
                     ),
