@@ -79,17 +79,9 @@ impl Records {
                 }
             }
         };
-        let currency = if super::shows_money(&columns) {
-            crm.org_cached(&self.conn)
-                .await
-                .ok()
-                .and_then(|o| o.currency.clone())
-        } else {
-            None
-        };
         Ok(RecordsPage {
             module: m.info,
-            rows: super::rows(page.rows, &columns, currency.as_deref()),
+            rows: self.table_rows(page.rows, &columns).await,
             columns: columns.iter().map(column).collect(),
             searched: search.is_some(),
             page: page.page,

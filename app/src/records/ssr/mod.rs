@@ -25,6 +25,22 @@ pub struct Records {
 }
 
 impl Records {
+    /// A page's rows as a table shows them (see [`rows`]), with the org's currency when one of
+    /// `columns` holds money (cached; not asked for otherwise).
+    pub async fn table_rows(
+        &self,
+        page: Vec<zoho::crm::text::TextRow>,
+        columns: &[FieldInfo],
+    ) -> Vec<super::Row> {
+        let currency = if shows_money(columns) {
+            let org = self.zoho.crm.org_cached(&self.conn).await;
+            org.ok().and_then(|o| o.currency.clone())
+        } else {
+            None
+        };
+        rows(page, columns, currency.as_deref())
+    }
+
     /// The active connection's records, or `Unauthenticated`.
     pub async fn active() -> Result<Self, AppError> {
         let ctx = server_context()?;

@@ -181,20 +181,8 @@ impl Records {
                 let page = crm
                     .related_records(&self.conn, &m.name, id, &segment, &names, RELATED_ROWS)
                     .await;
-                let currency = if super::shows_money(&columns) {
-                    crm.org_cached(&self.conn)
-                        .await
-                        .ok()
-                        .and_then(|o| o.currency.clone())
-                } else {
-                    None
-                };
                 let (rows, more, problem) = match page {
-                    Ok(p) => (
-                        super::rows(p.rows, &columns, currency.as_deref()),
-                        p.more,
-                        None,
-                    ),
+                    Ok(p) => (self.table_rows(p.rows, &columns).await, p.more, None),
                     Err(e) => (Vec::new(), false, Some(AppError::from(e))),
                 };
                 Ok::<_, AppError>(RelatedSection {
