@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::accounts::{DcPath, Params};
 use crate::dc::Dc;
 use crate::faults::{Endpoint, FaultKind};
+use crate::metering::Edition;
 use crate::model::{AccessToken, Counter, User, World};
 use crate::reply::Reply;
 use crate::{Call, Emulator};
@@ -57,6 +58,19 @@ pub fn scope_mismatch() -> Reply {
     )
 }
 
+/// The access token a request carries: `Zoho-oauthtoken …` (or `Bearer …`).
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Zoho-oauthtoken ")
+                .or_else(|| v.strip_prefix("Bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
 /// Checks the access token of a request: present and well formed, alive, minted in this data
 /// center, with `scope`. Counts the call (and a 401) in the stats.
 pub fn authorize(
@@ -66,15 +80,7 @@ pub fn authorize(
     scope: &str,
     fault: Option<FaultKind>,
 ) -> Result<(AccessToken, User), Reply> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Zoho-oauthtoken ")
-                .or_else(|| v.strip_prefix("Bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
+    let token = bearer(headers);
     let now = world.now();
     let found = token.and_then(|t| {
         world
@@ -133,7 +139,7 @@ pub fn authorize(
     outcome
 }
 
-fn api_call(dc: Dc, endpoint: Endpoint, path: &str) -> Call {
+fn api_call(dc: Dc, endpoint: Endpoint, path: &str, headers: &HeaderMap) -> Call {
     Call {
         dc,
         endpoint,
@@ -141,6 +147,7 @@ fn api_call(dc: Dc, endpoint: Endpoint, path: &str) -> Call {
         path: format!("/{dc}/api/crm/v8/{path}"),
         client_id: None,
         secret_present: false,
+        token: bearer(headers).map(str::to_owned),
     }
 }
 
@@ -173,81 +180,93 @@ async fn users(
     headers: HeaderMap,
 ) -> Response {
     let p = Params::from_parts(query.as_deref(), &HeaderMap::new(), &[]);
-    emu.run(api_call(dc, Endpoint::Users, "users"), |world, _, fault| {
-        let (_, user) = match authorize(world, dc, &headers, "ZohoCRM.users.READ", fault) {
-            Ok(ok) => ok,
-            Err(reply) => return reply,
-        };
-        let chosen: Vec<&User> = match p.get("type") {
-            Some("CurrentUser") => vec![&user],
-            None | Some("AllUsers" | "ActiveUsers" | "ConfirmedUsers" | "ActiveConfirmedUsers") => {
-                world
-                    .users
-                    .iter()
-                    .filter(|u| u.org_zgid == user.org_zgid)
-                    .collect()
+    emu.run(
+        api_call(dc, Endpoint::Users, "users", &headers),
+        |world, _, fault| {
+            let (_, user) = match authorize(world, dc, &headers, "ZohoCRM.users.READ", fault) {
+                Ok(ok) => ok,
+                Err(reply) => return reply,
+            };
+            let chosen: Vec<&User> = match p.get("type") {
+                Some("CurrentUser") => vec![&user],
+                None
+                | Some("AllUsers" | "ActiveUsers" | "ConfirmedUsers" | "ActiveConfirmedUsers") => {
+                    world
+                        .users
+                        .iter()
+                        .filter(|u| u.org_zgid == user.org_zgid)
+                        .collect()
+                }
+                Some(_) => Vec::new(),
+            };
+            if chosen.is_empty() {
+                return Reply::Empty(StatusCode::NO_CONTENT);
             }
-            Some(_) => Vec::new(),
-        };
-        if chosen.is_empty() {
-            return Reply::Empty(StatusCode::NO_CONTENT);
-        }
-        let list: Vec<_> = chosen.iter().map(|u| user_json(world, u)).collect();
-        let count = list.len();
-        Reply::Json(
-            StatusCode::OK,
-            json!({
-                "users": list,
-                "info": { "per_page": 200, "count": count, "page": 1, "more_records": false }
-            }),
-        )
-    })
+            let list: Vec<_> = chosen.iter().map(|u| user_json(world, u)).collect();
+            let count = list.len();
+            Reply::Json(
+                StatusCode::OK,
+                json!({
+                    "users": list,
+                    "info": { "per_page": 200, "count": count, "page": 1, "more_records": false }
+                }),
+            )
+        },
+    )
     .await
 }
 
 async fn org(State(emu): State<Emulator>, DcPath(dc): DcPath, headers: HeaderMap) -> Response {
-    emu.run(api_call(dc, Endpoint::Org, "org"), |world, _, fault| {
-        let (_, user) = match authorize(world, dc, &headers, "ZohoCRM.org.READ", fault) {
-            Ok(ok) => ok,
-            Err(reply) => return reply,
-        };
-        let Some(org) = world.orgs.get(&user.org_zgid) else {
-            return Reply::Empty(StatusCode::NO_CONTENT);
-        };
-        let domain: String = org
-            .name
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect::<String>()
-            .to_ascii_lowercase();
-        let primary = world
-            .users
-            .iter()
-            .find(|u| u.org_zgid == org.zgid)
-            .map(|u| (u.zuid.clone(), u.email.clone()))
-            .unwrap_or_default();
-        Reply::Json(
-            StatusCode::OK,
-            json!({
-                "org": [{
-                    "id": org.id,
-                    "zgid": org.zgid,
-                    "company_name": org.name,
-                    "primary_email": primary.1,
-                    "primary_zuid": primary.0,
-                    "domain_name": domain,
-                    "currency": "US Dollar - USD",
-                    "currency_symbol": "$",
-                    "iso_code": "USD",
-                    "time_zone": "Etc/UTC",
-                    "country_code": org.dc.location().to_ascii_uppercase(),
-                    "type": "production",
-                    "max_per_page": 200,
-                    "license_details": { "paid": true, "paid_type": "enterprise", "users_license_purchased": 100 }
-                }]
-            }),
-        )
-    })
+    emu.run(
+        api_call(dc, Endpoint::Org, "org", &headers),
+        |world, _, fault| {
+            let (_, user) = match authorize(world, dc, &headers, "ZohoCRM.org.READ", fault) {
+                Ok(ok) => ok,
+                Err(reply) => return reply,
+            };
+            let Some(org) = world.orgs.get(&user.org_zgid) else {
+                return Reply::Empty(StatusCode::NO_CONTENT);
+            };
+            let domain: String = org
+                .name
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_ascii_lowercase();
+            let licensed = world.licensed_users(&org.zgid);
+            let primary = world
+                .users
+                .iter()
+                .find(|u| u.org_zgid == org.zgid)
+                .map(|u| (u.zuid.clone(), u.email.clone()))
+                .unwrap_or_default();
+            Reply::Json(
+                StatusCode::OK,
+                json!({
+                    "org": [{
+                        "id": org.id,
+                        "zgid": org.zgid,
+                        "company_name": org.name,
+                        "primary_email": primary.1,
+                        "primary_zuid": primary.0,
+                        "domain_name": domain,
+                        "currency": "US Dollar - USD",
+                        "currency_symbol": "$",
+                        "iso_code": "USD",
+                        "time_zone": "Etc/UTC",
+                        "country_code": org.dc.location().to_ascii_uppercase(),
+                        "type": "production",
+                        "max_per_page": 200,
+                        "license_details": {
+                            "paid": org.edition != Edition::Free,
+                            "paid_type": org.edition.as_str(),
+                            "users_license_purchased": licensed
+                        }
+                    }]
+                }),
+            )
+        },
+    )
     .await
 }
 

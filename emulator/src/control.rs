@@ -37,6 +37,7 @@ pub fn router() -> Router<Emulator> {
         )
         .route("/config", get(get_config).post(set_config))
         .route("/stats", get(stats))
+        .route("/credits", post(set_credits))
         .route("/requests", get(requests))
         .route("/reset", post(reset))
         .route("/redirected", get(redirected))
@@ -215,6 +216,7 @@ async fn add_user(State(emu): State<Emulator>, body: axum::body::Bytes) -> Answe
                     id: seed::org_id(&zgid),
                     name,
                     dc: new.dc,
+                    edition: Default::default(),
                 },
             );
         }
@@ -460,6 +462,13 @@ async fn set_config(State(emu): State<Emulator>, body: axum::body::Bytes) -> Ans
                 None => Err("legacy_token_shape must be true or false".into()),
             },
             "limits" => apply_limits(&mut config.limits, value),
+            "api_latency_ms" => match value.as_u64().filter(|ms| *ms <= 60_000) {
+                Some(ms) => {
+                    config.api_latency_ms = ms;
+                    Ok(())
+                }
+                None => Err("api_latency_ms must be a number of milliseconds up to 60000".into()),
+            },
             "api_domain_override" => match value {
                 Value::Null => {
                     config.api_domain_override = None;
@@ -487,6 +496,15 @@ async fn set_config(State(emu): State<Emulator>, body: axum::body::Bytes) -> Ans
 fn apply_limits(limits: &mut crate::model::Limits, value: &Value) -> Result<(), String> {
     let fields = value.as_object().ok_or("limits must be an object")?;
     for (name, v) in fields {
+        let by_edition = match name.as_str() {
+            "api_concurrency" => Some(&mut limits.api_concurrency),
+            "api_credits" => Some(&mut limits.api_credits),
+            _ => None,
+        };
+        if let Some(limit) = by_edition {
+            limit.apply(v).map_err(|e| format!("{name}: {e}"))?;
+            continue;
+        }
         let limit = match name.as_str() {
             "refresh_window" => &mut limits.refresh_window,
             "live_access_tokens" => &mut limits.live_access_tokens,
@@ -497,6 +515,35 @@ fn apply_limits(limits: &mut crate::model::Limits, value: &Value) -> Result<(), 
         limit.apply(v).map_err(|e| format!("{name}: {e}"))?;
     }
     Ok(())
+}
+
+#[derive(Deserialize)]
+struct CreditsLeft {
+    org_zgid: String,
+    remaining: u64,
+}
+
+/// `POST credits`: sets what `org_zgid` has left of its credits in the current 24 h window.
+async fn set_credits(State(emu): State<Emulator>, body: axum::body::Bytes) -> Answer {
+    let req: CreditsLeft = parse(&body)?;
+    let answer = {
+        let mut world = emu.world();
+        if !world.orgs.contains_key(&req.org_zgid) {
+            return Err(bad_request(format!("no org {:?}", req.org_zgid)));
+        }
+        let Some(budget) = world.credit_budget(&req.org_zgid) else {
+            return Err(bad_request("API credits are switched off (POST config)"));
+        };
+        let now = world.now();
+        let remaining = req.remaining.min(budget);
+        world
+            .metering
+            .set_spent(&req.org_zgid, now, budget - remaining);
+        let resets_at = world.metering.resets_at(&req.org_zgid, now);
+        json!({ "org_zgid": req.org_zgid, "remaining": remaining, "resets_at": resets_at })
+    };
+    emu.touch();
+    Ok(Json(answer).into_response())
 }
 
 async fn stats(State(emu): State<Emulator>) -> Json<Value> {

@@ -36,6 +36,7 @@ mod control;
 pub mod crm;
 pub mod dc;
 mod faults;
+pub mod metering;
 pub mod model;
 mod reply;
 pub mod seed;
@@ -53,7 +54,8 @@ use tokio::task::JoinHandle;
 
 pub use crate::dc::Dc;
 use crate::faults::{Endpoint, FaultKind, Faults};
-use crate::model::{RequestRecord, World};
+use crate::metering::{Caller, Refusal};
+use crate::model::{Counter, RequestRecord, World};
 use crate::reply::Reply;
 
 /// The emulator's shared state; cheap to clone.
@@ -78,6 +80,8 @@ pub(crate) struct Call {
     pub path: String,
     pub client_id: Option<String>,
     pub secret_present: bool,
+    /// A CRM call's access token, for the API limits (never logged).
+    pub token: Option<String>,
 }
 
 impl Call {
@@ -107,6 +111,18 @@ impl Drop for Unanswered<'_> {
             self.emulator.world().record(call.into_record(499));
             self.emulator.touch();
         }
+    }
+}
+
+/// A CRM call counted in flight for its caller until it is answered (or its client went away).
+struct InFlight<'a> {
+    emulator: &'a Emulator,
+    caller: Caller,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.emulator.world().metering.leave(&self.caller);
     }
 }
 
@@ -156,19 +172,31 @@ impl Emulator {
         call: Call,
         handler: impl FnOnce(&mut World, &str, Option<FaultKind>) -> Reply,
     ) -> Response {
+        let in_flight = match self.admit(&call) {
+            Ok(admitted) => admitted,
+            Err(refused) => {
+                self.world()
+                    .record(call.into_record(refused.status().as_u16()));
+                self.touch();
+                return refused.into_response();
+            }
+        };
+        let latency = match &in_flight {
+            Some(_) => self.world().config.api_latency_ms,
+            None => 0,
+        };
         let fired = self.faults().fire(call.endpoint, call.dc);
         let mut pending = Unanswered {
             emulator: self,
             call: Some(call),
         };
-        if let Some(f) = fired {
-            let wait = match (f.kind, f.delay_ms) {
+        let wait = latency
+            + fired.map_or(0, |f| match (f.kind, f.delay_ms) {
                 (FaultKind::Delay, 0) => DEFAULT_DELAY_MS,
                 (_, ms) => ms,
-            };
-            if wait > 0 {
-                tokio::time::sleep(Duration::from_millis(wait)).await;
-            }
+            });
+        if wait > 0 {
+            tokio::time::sleep(Duration::from_millis(wait)).await;
         }
         let Some(call) = pending.call.take() else {
             return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -190,8 +218,65 @@ impl Emulator {
             world.record(call.into_record(reply.status().as_u16()));
             reply
         };
+        drop(in_flight);
         self.touch();
         reply.into_response()
+    }
+
+    /// Zoho's API limits for a CRM call with a live token: refused (429) when its caller has
+    /// as many calls in flight as the cap allows or its org's credits are spent; otherwise
+    /// counted in flight and charged a credit. Calls without a usable token are left to the
+    /// handler's 401.
+    fn admit(&self, call: &Call) -> Result<Option<InFlight<'_>>, Reply> {
+        let Some(token) = call.token.as_deref() else {
+            return Ok(None);
+        };
+        let mut world = self.world();
+        let now = world.now();
+        let Some(at) = world
+            .access_tokens
+            .get(token)
+            .filter(|at| at.dc == call.dc && at.expires_at > now)
+        else {
+            return Ok(None);
+        };
+        let caller: Caller = (at.zuid.clone(), at.client_id.clone());
+        let Some(user) = world.user_by_zuid(&at.zuid).cloned() else {
+            return Ok(None);
+        };
+        let org = user.org_zgid.as_str();
+        let edition = world.orgs.get(org).map(|o| o.edition).unwrap_or_default();
+        let cap = world
+            .config
+            .limits
+            .api_concurrency
+            .resolve(u64::from(edition.concurrency()));
+        let budget = world.credit_budget(org);
+        let refusal = if cap.is_some_and(|cap| world.metering.in_flight(&caller) >= cap) {
+            Some(Refusal::Concurrency)
+        } else if budget.is_some_and(|b| world.metering.spent(org, now) >= b) {
+            Some(Refusal::Credits)
+        } else {
+            None
+        };
+        if let Some(refusal) = refusal {
+            for c in [Counter::ApiCalls, Counter::TooManyRequests] {
+                world.stats.count(c, call.dc, Some(&user.email), None);
+            }
+            return Err(Reply::api_error(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "TOO_MANY_REQUESTS",
+                refusal.message(),
+                serde_json::json!({}),
+            ));
+        }
+        let n = world.metering.enter(&caller);
+        world.stats.saw_in_flight(call.dc, &user.email, n);
+        world.metering.charge(org, now, 1);
+        Ok(Some(InFlight {
+            emulator: self,
+            caller,
+        }))
     }
 
     /// Writes the world to the state file, if there is one and something changed, and the

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use crate::dc::Dc;
+use crate::metering::ByEdition;
 
 /// A registered OAuth client.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -65,6 +66,9 @@ pub struct Org {
     pub id: String,
     pub name: String,
     pub dc: Dc,
+    /// Sets the org's API limits.
+    #[serde(default)]
+    pub edition: crate::metering::Edition,
 }
 
 /// A grant code waiting to be exchanged.
@@ -191,6 +195,12 @@ pub struct Limits {
     pub refresh_tokens_per_user: Limit,
     /// Grant codes per client within [`WINDOW_SECS`].
     pub codes_per_client: Limit,
+    /// CRM calls in flight per user and client (by default the org's edition's).
+    #[serde(default)]
+    pub api_concurrency: ByEdition,
+    /// Each org's credits per rolling 24 hours (by default the org's edition's).
+    #[serde(default)]
+    pub api_credits: ByEdition,
 }
 
 /// The sliding window of the per-window limits: ten minutes.
@@ -203,6 +213,8 @@ impl Default for Limits {
             live_access_tokens: Limit::new(15),
             refresh_tokens_per_user: Limit::new(20),
             codes_per_client: Limit::new(10),
+            api_concurrency: ByEdition::Edition,
+            api_credits: ByEdition::Edition,
         }
     }
 }
@@ -219,6 +231,10 @@ pub struct EmuConfig {
     #[serde(default)]
     pub api_domain_override: Option<String>,
     pub limits: Limits,
+    /// How long every CRM call takes to answer, in milliseconds (real Zoho takes a few hundred;
+    /// 0 answers at once), so that calls overlap as they do at Zoho.
+    #[serde(default)]
+    pub api_latency_ms: u64,
 }
 
 impl Default for EmuConfig {
@@ -229,6 +245,7 @@ impl Default for EmuConfig {
             legacy_token_shape: false,
             api_domain_override: None,
             limits: Limits::default(),
+            api_latency_ms: 0,
         }
     }
 }
@@ -240,11 +257,14 @@ impl EmuConfig {
             "code_ttl": self.code_ttl,
             "legacy_token_shape": self.legacy_token_shape,
             "api_domain_override": self.api_domain_override,
+            "api_latency_ms": self.api_latency_ms,
             "limits": {
                 "refresh_window": self.limits.refresh_window.to_json(),
                 "live_access_tokens": self.limits.live_access_tokens.to_json(),
                 "refresh_tokens_per_user": self.limits.refresh_tokens_per_user.to_json(),
                 "codes_per_client": self.limits.codes_per_client.to_json(),
+                "api_concurrency": self.limits.api_concurrency.to_json(),
+                "api_credits": self.limits.api_credits.to_json(),
             }
         })
     }
@@ -260,6 +280,12 @@ pub struct Counters {
     pub revocations: u64,
     pub api_calls: u64,
     pub unauthorized: u64,
+    /// Calls refused with 429 for the concurrency cap or the credit budget.
+    #[serde(default)]
+    pub too_many_requests: u64,
+    /// The most CRM calls seen in flight at once (per user: through one client).
+    #[serde(default)]
+    pub max_in_flight: u64,
 }
 
 /// Which counter an event moves.
@@ -272,6 +298,7 @@ pub enum Counter {
     Revocations,
     ApiCalls,
     Unauthorized,
+    TooManyRequests,
 }
 
 impl Counters {
@@ -284,6 +311,7 @@ impl Counters {
             Counter::Revocations => &mut self.revocations,
             Counter::ApiCalls => &mut self.api_calls,
             Counter::Unauthorized => &mut self.unauthorized,
+            Counter::TooManyRequests => &mut self.too_many_requests,
         };
         *slot += 1;
     }
@@ -314,6 +342,19 @@ impl Stats {
                 .entry(id.to_owned())
                 .or_default()
                 .bump(c);
+        }
+    }
+}
+
+impl Stats {
+    /// Notes `n` calls in flight at once for `user` (in total, in `dc`, for the user).
+    pub fn saw_in_flight(&mut self, dc: Dc, user: &str, n: u64) {
+        for c in [
+            &mut self.total,
+            self.by_dc.entry(dc.to_string()).or_default(),
+            self.by_user.entry(user.to_owned()).or_default(),
+        ] {
+            c.max_in_flight = c.max_in_flight.max(n);
         }
     }
 }
@@ -351,6 +392,9 @@ pub struct World {
     pub next_token_seq: u64,
     /// Every org's CRM records.
     pub crm: crate::crm::CrmData,
+    /// Credits spent and calls in flight, for Zoho's API limits.
+    #[serde(default)]
+    pub metering: crate::metering::Metering,
     pub stats: Stats,
     #[serde(skip)]
     pub requests: VecDeque<RequestRecord>,
@@ -375,6 +419,20 @@ impl World {
         self.users
             .iter()
             .find(|u| u.email.eq_ignore_ascii_case(email.trim()))
+    }
+
+    /// The users an org is licensed for: its users (at least one).
+    pub fn licensed_users(&self, zgid: &str) -> u64 {
+        (self.users.iter().filter(|u| u.org_zgid == zgid).count() as u64).max(1)
+    }
+
+    /// The credits `zgid` may spend per rolling 24 hours; `None` when the limit is off.
+    pub fn credit_budget(&self, zgid: &str) -> Option<u64> {
+        let edition = self.orgs.get(zgid).map(|o| o.edition).unwrap_or_default();
+        self.config
+            .limits
+            .api_credits
+            .resolve(edition.credits(self.licensed_users(zgid)))
     }
 
     pub fn user_by_zuid(&self, zuid: &str) -> Option<&User> {

@@ -139,6 +139,7 @@ pub fn world() -> World {
             id: org_id(zgid),
             name: org_name.to_string(),
             dc: *dc,
+            edition: Default::default(),
         });
         let (zuid, user_id) = user_ids(i, zgid);
         users.push(User {
@@ -165,6 +166,7 @@ pub fn world() -> World {
         code_issues: Default::default(),
         next_refresh_id: 1,
         next_token_seq: 0,
+        metering: Default::default(),
         stats: Stats::default(),
         requests: Default::default(),
         next_seq: 0,

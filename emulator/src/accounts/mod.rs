@@ -76,6 +76,7 @@ impl Params {
             path,
             client_id: self.get("client_id").map(str::to_owned),
             secret_present: self.get("client_secret").is_some(),
+            token: None,
         }
     }
 }
@@ -441,6 +442,7 @@ async fn user_info(
         path: format!("/{dc}/accounts/oauth/user/info"),
         client_id: None,
         secret_present: false,
+        token: None,
     };
     emu.run(call, |world, _, fault| {
         match crate::api::authorize(world, dc, &headers, "AaaServer.profile.READ", fault) {

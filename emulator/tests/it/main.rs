@@ -5,4 +5,5 @@ mod accounts;
 mod activity;
 mod control;
 mod crm;
+mod limits;
 mod support;

@@ -44,6 +44,19 @@ impl Emu {
         format!("{}/{dc}/api", self.base)
     }
 
+    /// A control call that may be refused: its status and body.
+    pub async fn control_answer(&self, path: &str, body: Value) -> (u16, Value) {
+        let res = self
+            .http
+            .post(format!("{}/__emulator/{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("control call");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn control(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
         let res = self
             .http

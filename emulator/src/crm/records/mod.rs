@@ -193,6 +193,7 @@ impl CrmRequest {
             path: format!("/{}/api/crm/v8/{path}", self.dc),
             client_id: None,
             secret_present: false,
+            token: crate::api::bearer(&self.headers).map(str::to_owned),
         };
         emu.run(call, |world, _, fault| {
             handler(world, fault).unwrap_or_else(|refusal| refusal)

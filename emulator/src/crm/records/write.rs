@@ -37,6 +37,10 @@ pub(super) async fn write(emu: Emu, req: CrmRequest, body: Bytes) -> Response {
         let (m, user) = req.enter(world, fault, op)?;
         let id = req.id.as_deref().map(parse_id).transpose()?;
         let records = body_records(&body)?;
+        // The call was charged one credit on the way in; a write costs one per ten records.
+        let now = world.now();
+        let extra = crate::metering::write_credits(records.len()) - 1;
+        world.metering.charge(&user.org_zgid, now, extra);
         let dupes: Vec<String> = req
             .params
             .get("duplicate_check_fields")
