@@ -24,6 +24,22 @@ pub struct ConnectionHealth {
     pub needs_reconnect: bool,
     /// Something to say about the live check (Zoho limiting requests, say).
     pub notice: Option<String>,
+    /// The org's Zoho API credits zportal spent in the last 24 hours (every process's).
+    pub credits_used: u64,
+    /// The org's daily credits, when its edition says (`None`: not known).
+    pub credits_budget: Option<u64>,
+}
+
+/// Past this share of the day's credits, the page warns.
+const CREDITS_WARNING: f64 = 0.8;
+
+impl ConnectionHealth {
+    /// How much of the day's credits are spent, when the budget is known (0.0–1.0 and beyond).
+    pub fn credits_share(&self) -> Option<f64> {
+        self.credits_budget
+            .filter(|b| *b > 0)
+            .map(|b| self.credits_used as f64 / b as f64)
+    }
 }
 
 /// The active connection's health; `Unauthenticated` when this browser has none.
@@ -84,8 +100,33 @@ fn HealthTable(h: ConnectionHealth) -> impl IntoView {
             </form>
         }
     });
+    let share = h.credits_share();
+    let credits = match (h.credits_budget, share) {
+        (Some(budget), Some(share)) => format!(
+            "{} of {} ({:.0} %)",
+            crate::numbers::grouped(&h.credits_used.to_string()),
+            crate::numbers::grouped(&budget.to_string()),
+            share * 100.0
+        ),
+        _ => format!(
+            "{} (this org's daily budget is not known)",
+            crate::numbers::grouped(&h.credits_used.to_string())
+        ),
+    };
+    let credits_warning = share.filter(|s| *s > CREDITS_WARNING).map(|s| {
+        view! {
+            <p class="notice warning" role="status" data-testid="credits-warning">
+                {format!(
+                    "{} has used {:.0} % of its daily Zoho API credits. Past the limit, Zoho refuses every call for this org until the 24-hour window frees some.",
+                    h.org_name,
+                    s * 100.0
+                )}
+            </p>
+        }
+    });
     view! {
         {h.notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
+        {credits_warning}
         {reconnect}
         <dl class="facts">
             <dt>"Status"</dt>
@@ -108,6 +149,8 @@ fn HealthTable(h: ConnectionHealth) -> impl IntoView {
             <dd data-testid="last-refresh">{when(h.last_refresh_at)}</dd>
             <dt>"Access token expires"</dt>
             <dd data-testid="expiry">{when(h.access_expires_at)}</dd>
+            <dt>"API credits (last 24 hours)"</dt>
+            <dd data-testid="credits">{credits}</dd>
         </dl>
     }
 }
@@ -125,18 +168,32 @@ mod ssr {
         let before = context::active_connection().await?;
         // A live call through the refresher: renews the access token when it is due and notices a
         // refresh token Zoho no longer accepts.
-        let notice = match ctx.zoho.crm.org(&before.id).await {
-            Ok(_) => None,
-            Err(e) => match AppError::from(e) {
-                AppError::NeedsReconnect => None,
-                AppError::Throttled { retry_at } => Some(format!(
-                    "Zoho is limiting requests right now; zportal will try again after {}.",
-                    utc(retry_at)
-                )),
-                other => Some(other.to_string()),
-            },
+        let (org, notice) = match ctx.zoho.crm.org(&before.id).await {
+            Ok(org) => (Some(org), None),
+            Err(e) => (
+                None,
+                match AppError::from(e) {
+                    AppError::NeedsReconnect => None,
+                    AppError::Throttled { retry_at } => Some(format!(
+                        "Zoho is limiting requests right now; zportal will try again after {}.",
+                        utc(retry_at)
+                    )),
+                    other => Some(other.to_string()),
+                },
+            ),
         };
         let c = context::active_connection().await?;
+        let credits_used = ctx.zoho.credits_used(c.key.dc, &c.key.org).await?;
+        let credits_budget = match org {
+            Some(org) => org.daily_credits,
+            None => ctx
+                .zoho
+                .crm
+                .org_cached(&c.id)
+                .await
+                .ok()
+                .and_then(|o| o.daily_credits),
+        };
         Ok(ConnectionHealth {
             notice,
             dc: c.key.dc.location().to_owned(),
@@ -149,6 +206,8 @@ mod ssr {
             access_expires_at: c.access_expires_at,
             connected_at: c.created_at,
             needs_reconnect: c.status == ConnectionStatus::NeedsReconnect,
+            credits_used,
+            credits_budget,
         })
     }
 }

@@ -22,6 +22,10 @@ pub enum AppError {
     /// Zoho is limiting requests; zportal retries after `retry_at` (Unix seconds).
     #[error("Zoho is limiting requests right now; zportal will retry shortly.")]
     Throttled { retry_at: i64 },
+    /// The org's API credits for the day are spent: zportal leaves Zoho alone for it until
+    /// `retry_at` (Unix seconds).
+    #[error("Zoho's daily API limit for {org} is used up; zportal tries again at {}.", crate::time::utc(*retry_at))]
+    BudgetSpent { org: String, retry_at: i64 },
     /// Zoho did not answer (or not in time).
     #[error("Zoho could not be reached. Please try again shortly.")]
     ZohoUnavailable,
@@ -42,7 +46,7 @@ impl AppError {
             AppError::BadRequest(_) => 400,
             AppError::NeedsReconnect => 409,
             AppError::NeedsConsent => 403,
-            AppError::Throttled { .. } => 429,
+            AppError::Throttled { .. } | AppError::BudgetSpent { .. } => 429,
             AppError::ZohoUnavailable | AppError::Transport(_) => 502,
             AppError::Internal => 500,
         }
@@ -89,6 +93,10 @@ mod from_server {
                 }
                 CrmError::Token(RefreshError::NotFound) => AppError::Unauthenticated,
                 CrmError::Api(ApiError::ScopeMismatch) => AppError::NeedsConsent,
+                CrmError::BudgetSpent { org_name, retry_at } => AppError::BudgetSpent {
+                    org: org_name,
+                    retry_at,
+                },
                 CrmError::Api(ApiError::TooManyRequests) => AppError::Throttled {
                     retry_at: zoho::clock::now() + 60,
                 },
@@ -145,10 +153,14 @@ mod tests {
             AppError::NeedsReconnect,
             AppError::NeedsConsent,
             AppError::Throttled { retry_at: 1 },
+            AppError::BudgetSpent {
+                org: "Acme".into(),
+                retry_at: 1,
+            },
             AppError::ZohoUnavailable,
             AppError::Internal,
         ];
         let statuses: Vec<u16> = all.iter().map(AppError::http_status).collect();
-        assert_eq!(statuses, [401, 400, 409, 403, 429, 502, 500]);
+        assert_eq!(statuses, [401, 400, 409, 403, 429, 429, 502, 500]);
     }
 }

@@ -149,7 +149,9 @@ impl From<CrmError> for Refusal {
             CrmError::Http(HttpError::Malformed(_)) => Reason::BadResponse,
             CrmError::Http(_) => Reason::Unavailable,
             CrmError::Api(ApiError::Other { status: 500.., .. }) => Reason::Unavailable,
-            CrmError::Api(ApiError::TooManyRequests) => Reason::Throttled,
+            CrmError::Api(ApiError::TooManyRequests) | CrmError::BudgetSpent { .. } => {
+                Reason::Throttled
+            }
             // The token Zoho just issued, refused (evicted already, say): signing in again helps.
             CrmError::Api(ApiError::InvalidToken) => Reason::ExchangeFailed,
             CrmError::Api(_) => Reason::BadResponse,

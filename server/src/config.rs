@@ -92,6 +92,12 @@ pub struct Config {
     pub sign_in_ttl: Duration,
     /// The longest any single call to Zoho may take (`ZPORTAL_ZOHO_TIMEOUT`).
     pub zoho_timeout: Duration,
+    /// Calls to Zoho in flight per connection in this process, at most
+    /// (`ZPORTAL_ZOHO_CONCURRENCY`; the bound adapts down on 429).
+    pub zoho_concurrency: usize,
+    /// How long an org whose API credits are spent is first left alone; it doubles up to 30
+    /// times this (not configurable from the environment: Zoho's window is a day).
+    pub zoho_backoff: Duration,
     /// Whether answers say where their time went (`ZPORTAL_SERVER_TIMING=1`: a `Server-Timing`
     /// header; the bench turns it on).
     pub server_timing: bool,
@@ -110,6 +116,27 @@ pub struct Config {
 
 /// `ZPORTAL_MAX_CONNECTIONS`' default: open connections one process serves at once.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// `ZPORTAL_ZOHO_CONCURRENCY`'s default: well under every edition's cap (Free's is 5).
+pub const DEFAULT_ZOHO_CONCURRENCY: usize = 4;
+
+/// A positive whole number from `name`, or `default` when unset.
+fn parse_positive(
+    name: &'static str,
+    raw: Option<String>,
+    default: usize,
+) -> Result<usize, ConfigError> {
+    match raw {
+        None => Ok(default),
+        Some(n) => n
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| {
+                ConfigError::new(name, format!("expected a positive number, got {n:?}"))
+            }),
+    }
+}
 
 /// `ZPORTAL_RATE_LIMIT`'s default: sign-in starts per minute per client address.
 pub const DEFAULT_SIGN_IN_STARTS_PER_MINUTE: u32 = 60;
@@ -339,20 +366,16 @@ impl Config {
                 .collect::<Result<_, _>>()?,
         };
 
-        let max_connections = match var("ZPORTAL_MAX_CONNECTIONS") {
-            None => DEFAULT_MAX_CONNECTIONS,
-            Some(n) => n
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| {
-                    ConfigError::new(
-                        "ZPORTAL_MAX_CONNECTIONS",
-                        format!("expected a positive number, got {n:?}"),
-                    )
-                })?,
-        };
+        let max_connections = parse_positive(
+            "ZPORTAL_MAX_CONNECTIONS",
+            var("ZPORTAL_MAX_CONNECTIONS"),
+            DEFAULT_MAX_CONNECTIONS,
+        )?;
+        let zoho_concurrency = parse_positive(
+            "ZPORTAL_ZOHO_CONCURRENCY",
+            var("ZPORTAL_ZOHO_CONCURRENCY"),
+            DEFAULT_ZOHO_CONCURRENCY,
+        )?;
 
         let log_format = match var("ZPORTAL_LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
@@ -420,6 +443,8 @@ impl Config {
             lease_ttl,
             sign_in_ttl: Duration::from_secs(600),
             zoho_timeout,
+            zoho_concurrency,
+            zoho_backoff: Duration::from_secs(60),
             server_timing,
             ops_addr,
             rate_limit,
@@ -611,6 +636,10 @@ mod tests {
             (
                 &[("ZPORTAL_MAX_CONNECTIONS", "0")],
                 "ZPORTAL_MAX_CONNECTIONS",
+            ),
+            (
+                &[("ZPORTAL_ZOHO_CONCURRENCY", "none")],
+                "ZPORTAL_ZOHO_CONCURRENCY",
             ),
             (&[("ZPORTAL_RATE_LIMIT", "lots")], "ZPORTAL_RATE_LIMIT"),
             (

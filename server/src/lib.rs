@@ -30,6 +30,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use zoho::budget::BudgetSettings;
 use zoho::oauth::{ClientConfig, OAuthClient};
 use zoho::refresh::Settings;
 use zoho::vault::{Vault, VaultError};
@@ -80,6 +81,8 @@ impl Drop for Followers {
 
 /// How often a server reads the SQLite change log (the CLI's changes reach it within this).
 const BUS_POLL: Duration = Duration::from_secs(1);
+/// How often the API credits a process counted are added to the store.
+const CREDIT_FLUSH: Duration = Duration::from_secs(5);
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
@@ -119,6 +122,7 @@ impl AppState {
     /// Opens the store and builds the state for `config`.
     pub async fn new(config: Config, leptos_options: LeptosOptions) -> Result<Self, StartError> {
         let (zoho, sessions) = open_zoho(&config).await?;
+        let save_hold = zoho.crm.budget().longest_call() + Duration::from_secs(1);
         let limits = Arc::new(limits::RateLimits::new(
             config.rate_limit,
             config.trusted_proxies.clone(),
@@ -134,16 +138,21 @@ impl AppState {
                 }
             })
         };
-        let followers = vec![zoho.follow(), sessions.follow(), pruning]
-            .into_iter()
-            .chain(zoho.vault.bus().listen(BUS_POLL))
-            .collect();
+        let followers = vec![
+            zoho.follow(),
+            zoho.keep_credits(CREDIT_FLUSH),
+            sessions.follow(),
+            pruning,
+        ]
+        .into_iter()
+        .chain(zoho.vault.bus().listen(BUS_POLL))
+        .collect();
         Ok(AppState(Arc::new(Shared {
             _followers: Followers(followers),
             leptos_options,
             ctx: ServerContext {
                 zoho: Arc::new(zoho),
-                save_hold: config.zoho_timeout * 3 + std::time::Duration::from_secs(1),
+                save_hold,
             },
             config: Arc::new(config),
             sessions,
@@ -176,7 +185,15 @@ pub async fn open_zoho(config: &Config) -> Result<(Zoho, store::Sessions), Start
         lease_ttl: config.lease_ttl,
         ..Settings::default()
     };
-    Ok((Zoho::new(oauth, vault, http, settings), store.sessions))
+    let budget = BudgetSettings {
+        concurrency: config.zoho_concurrency,
+        queue_wait: config.zoho_timeout,
+        backoff_first: config.zoho_backoff,
+        backoff_max: config.zoho_backoff * 30,
+        ..BudgetSettings::default()
+    };
+    let zoho = Zoho::new(oauth, vault, http, settings).with_budget(budget);
+    Ok((zoho, store.sessions))
 }
 
 fn create_data_dir(config: &Config) -> Result<(), StartError> {

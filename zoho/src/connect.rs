@@ -5,11 +5,12 @@
 
 use std::sync::Arc;
 
+use crate::budget::{Budget, BudgetSettings, OrgKey};
 use crate::bus::Topic;
 use crate::clock::now;
 use crate::crm::{CrmClient, CrmError, CurrentUser, Org};
 use crate::dc::{DataCenter, DcTable};
-use crate::ids::ConnectionId;
+use crate::ids::{ConnectionId, OrgId};
 use crate::oauth::{OAuthClient, TokenGrant};
 use crate::refresh::{Coordinator, Settings};
 use crate::vault::{Connection, ConnectionKey, ConnectionStatus, NewConnection, Vault, VaultError};
@@ -52,10 +53,61 @@ impl Zoho {
     ) -> Self {
         let tokens = Coordinator::new(vault.clone(), oauth.clone(), settings);
         Zoho {
-            crm: CrmClient::new(http, Arc::new(tokens)),
+            crm: CrmClient::new(http, Arc::new(tokens), Arc::default()),
             oauth,
             vault,
         }
+    }
+
+    /// The same Zoho, its API budget tuned by `settings`.
+    pub fn with_budget(mut self, settings: BudgetSettings) -> Self {
+        self.crm = self.crm.with_budget(Arc::new(Budget::new(settings)));
+        self
+    }
+
+    /// Stores the API credits this process counted every `every` (one upsert per org that
+    /// spent any; what could not be stored is kept for the next round), and forgets those
+    /// older than a day, for as long as the task runs.
+    pub fn keep_credits(&self, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        let zoho = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            let mut rounds: u64 = 0;
+            loop {
+                tick.tick().await;
+                zoho.flush_credits().await;
+                rounds += 1;
+                if rounds % 720 == 1
+                    && let Err(e) = zoho.vault.prune_credits().await
+                {
+                    tracing::warn!(error = %e, "could not prune the API credits");
+                }
+            }
+        })
+    }
+
+    /// Stores the API credits counted since the last flush.
+    pub async fn flush_credits(&self) {
+        let budget = self.crm.budget();
+        let mut failed = Vec::new();
+        for (org, used) in budget.take_unflushed() {
+            if let Err(e) = self.vault.add_credits(org.dc, &org.org, used).await {
+                tracing::warn!(error = %e, "could not store the API credits spent");
+                failed.push((org, used));
+            }
+        }
+        budget.give_back(failed);
+    }
+
+    /// The API credits `org` spent in the last 24 hours: what every process stored, and what
+    /// this one counted since.
+    pub async fn credits_used(&self, dc: DataCenter, org: &OrgId) -> Result<u64, VaultError> {
+        let stored = self.vault.credits_last_day(dc, org).await?;
+        let key = OrgKey {
+            dc,
+            org: org.clone(),
+        };
+        Ok(stored + self.crm.budget().unflushed(&key))
     }
 
     /// Keeps this process's copies of connections and their access tokens true to what other

@@ -5,6 +5,7 @@
 //!   [`meter`], [`cache`];
 //! - [`bus`]: changes one process tells the others of, so caches stay true;
 //! - [`http`]: the one HTTP client, where calls go, and the one transport error;
+//! - [`budget`]: Zoho's API limits shared fairly (queues, retries of 429, credits, back-off);
 //! - [`oauth`]: Zoho Accounts (authorization URL, code exchange, refresh, revoke);
 //! - [`vault`]: connections stored with their tokens encrypted;
 //! - [`refresh`]: access tokens handed out, each connection refreshed once per need;
@@ -12,6 +13,7 @@
 //! - [`connect`]: [`Zoho`], all of the above for one client, and the completion of a sign-in;
 //! - [`ledger`]: one record per form, however often its "Save" is pressed.
 
+pub mod budget;
 pub mod bus;
 pub mod cache;
 pub mod clock;

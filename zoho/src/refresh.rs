@@ -47,6 +47,9 @@ pub struct AccessToken {
     pub expires_at: i64,
     /// When it was obtained: the margin before expiry is at most half its life.
     pub obtained_at: i64,
+    /// The connection's org (whose API budget its calls spend), and its name.
+    pub org: crate::ids::OrgId,
+    pub org_name: String,
 }
 
 impl AccessToken {
@@ -177,6 +180,8 @@ impl Coordinator {
             api_domain,
             expires_at,
             obtained_at,
+            org: c.key.org.clone(),
+            org_name: c.org_name.clone(),
         })
     }
 
@@ -330,6 +335,8 @@ impl Coordinator {
                     api_domain: grant.api_domain,
                     expires_at,
                     obtained_at,
+                    org: c.key.org.clone(),
+                    org_name: c.org_name.clone(),
                 };
                 self.remember(&c.id, &t);
                 Ok(t)

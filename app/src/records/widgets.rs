@@ -92,6 +92,18 @@ pub fn Problem(error: AppError, #[prop(optional)] retry: Option<Callback<()>>) -
         }.into_any()),
         _ => None,
     };
+    // The time in the browser's zone, not the server's words in UTC.
+    let words = match &error {
+        AppError::BudgetSpent { org, retry_at } => view! {
+            <p class="error">
+                {format!("Zoho's daily API limit for {org} is used up; zportal tries again at ")}
+                <crate::time::LocalTime iso=crate::time::iso(*retry_at) fallback=crate::time::utc(*retry_at) />
+                "."
+            </p>
+        }
+        .into_any(),
+        other => view! { <p class="error">{other.to_string()}</p> }.into_any(),
+    };
     let retry = retry.filter(|_| may_retry).map(|again| {
         view! {
             <button type="button" on:click=move |_| again.run(())>
@@ -101,7 +113,7 @@ pub fn Problem(error: AppError, #[prop(optional)] retry: Option<Callback<()>>) -
     });
     view! {
         <div class="problem" role="alert">
-            <p class="error">{error.to_string()}</p>
+            {words}
             {hint}
             {retry}
         </div>

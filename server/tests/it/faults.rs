@@ -439,9 +439,8 @@ async fn crm_case() -> CrmCase {
     }
 }
 
-/// Reads: one 5xx or one answer too slow is retried unseen; 5xx on every try is "Zoho
-/// unavailable"; Zoho limiting requests is "throttled"; a token Zoho dropped costs one
-/// refresh. Metadata is cached, so each of its cases asks for a module not yet described.
+/// Reads: one 5xx, one answer too slow or one 429 is retried unseen; 5xx on every try is "Zoho
+/// unavailable"; a token Zoho dropped costs one refresh. Metadata is cached, so each of its cases asks for a module not yet described.
 async fn read_under_every_fault(call: &str, endpoint: &str) {
     let CrmCase {
         stack,
@@ -458,7 +457,7 @@ async fn read_under_every_fault(call: &str, endpoint: &str) {
         ("http_500", 1, None),
         ("delay", 1, None),
         ("http_503", 3, Some(502)),
-        ("access_denied", 1, Some(429)),
+        ("access_denied", 1, None),
         ("invalid_token", 1, None),
     ];
     let unread = ["Contacts", "Accounts", "Deals", "Tasks", "Products"];
@@ -481,10 +480,7 @@ async fn read_under_every_fault(call: &str, endpoint: &str) {
                 (502, json!("ZohoUnavailable")),
                 "{call} under {kind}"
             ),
-            Some(_) => {
-                assert_eq!(status, 429, "{call} under {kind}: {body}");
-                assert!(body["Throttled"]["retry_at"].is_i64(), "{body}");
-            }
+            Some(other) => assert_eq!(status, *other, "{call} under {kind}: {body}"),
         }
         let spent = refreshes(&stack).await - before;
         let expected = u64::from(*kind == "invalid_token");
@@ -516,8 +512,9 @@ fn describing_a_module_under_every_fault() {
     testkit::block_on(read_under_every_fault("describe", "settings"));
 }
 
-/// Writes: never retried; a refused or unanswered write changed nothing, and the one
-/// refused for a dropped token is made once after the refresh.
+/// Writes: never retried after a failure Zoho may have acted on; a refused or unanswered write
+/// changed nothing, and the one refused for a dropped token (or with 429, which Zoho did not run)
+/// is made once when sent again.
 async fn writes_under(kind: &str, answer: u16) {
     let CrmCase {
         stack,
@@ -624,8 +621,9 @@ fn writes_when_zoho_answers_too_late() {
 }
 
 #[test]
-fn writes_when_zoho_is_limiting_requests() {
-    testkit::block_on(writes_under("access_denied", 429));
+fn writes_that_zoho_refused_with_429_are_sent_again_and_made_once() {
+    // Zoho did not run a call it answered 429: zportal sends it again, once, after a pause.
+    testkit::block_on(writes_under("access_denied", 200));
 }
 
 #[test]

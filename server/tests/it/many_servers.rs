@@ -1,7 +1,8 @@
 //! Several server processes, one PostgreSQL: two real `server` binaries share a database and an
 //! emulator (`coherence` uses the same pair). 200 concurrent calls across both after
 //! the access token expired cost exactly one refresh; a process killed while holding the refresh
-//! lease does not wedge the connection. Needs `ZPORTAL_TEST_POSTGRES_URL` (the xtask's PostgreSQL
+//! lease does not wedge the connection; 30 calls of one user across both stay within Zoho's
+//! concurrency cap, every one answered. Needs `ZPORTAL_TEST_POSTGRES_URL` (the xtask's PostgreSQL
 //! run provides it; the SQLite run has nothing to share between processes and skips this file).
 
 use std::time::Duration;
@@ -155,6 +156,30 @@ fn two_hundred_calls_across_two_processes_after_expiry_cost_one_refresh() {
             1,
             "exactly one refresh for 200 calls on two processes"
         );
+    })
+}
+
+#[test]
+fn thirty_calls_across_two_processes_against_a_cap_of_three_are_all_answered() {
+    testkit::block_on(async {
+        let Some(cluster) = cluster().await else {
+            return;
+        };
+        let cookie = cluster.sign_in_on_a().await;
+        let emulator = cluster.emulator.base_url.clone();
+        crate::budget::tight_zoho(&emulator).await;
+        // Each process may have 4 of ada's calls in flight: twice as many as Zoho takes, until
+        // each one's bound shrinks on Zoho's 429s.
+        let client = client_with(&cookie);
+        let answers = crate::budget::burst(&client, &[&cluster.a.base, &cluster.b.base], 30).await;
+        let failed: Vec<_> = answers.iter().filter(|(s, _)| *s != 200).collect();
+        assert!(failed.is_empty(), "{} failed: {failed:?}", failed.len());
+        let (max_in_flight, refused) = crate::budget::ada_at_zoho(&emulator).await;
+        assert!(
+            (1..=3).contains(&max_in_flight),
+            "Zoho saw {max_in_flight} at once"
+        );
+        assert!(refused >= 1, "two processes' bounds never met the cap");
     })
 }
 

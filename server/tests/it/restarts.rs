@@ -61,7 +61,8 @@ impl Solo {
             ("ZPORTAL_DATA_DIR", data),
             // A lease whose holder died is free again after two seconds.
             ("ZPORTAL_LEASE_TTL", "2s".to_owned()),
-            // A press of Save whose process died holds its form for 3 × 3 + 1 seconds.
+            // A press of Save whose process died holds its form for about 19 seconds (a call's
+            // longest time with its retries of 429, and one more).
             ("ZPORTAL_ZOHO_TIMEOUT", "3s".to_owned()),
         ];
         let postgres = postgres_url().await;

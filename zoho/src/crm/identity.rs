@@ -24,6 +24,8 @@ pub struct Org {
     pub name: String,
     /// The org's home currency (ISO 4217, `iso_code`), when Zoho says.
     pub currency: Option<String>,
+    /// Its API credits per rolling 24 hours, when its edition and licenses say.
+    pub daily_credits: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -49,13 +51,25 @@ struct OrgEntry {
     company_name: Option<String>,
     #[serde(default)]
     iso_code: Option<String>,
+    #[serde(default)]
+    license_details: Option<License>,
+}
+
+#[derive(Deserialize)]
+struct License {
+    paid_type: Option<String>,
+    users_license_purchased: Option<u64>,
 }
 
 impl OrgBody {
     /// The identity is `org[0].zgid` (as the SDK keys it), not `org[0].id`.
     fn into_org(self) -> Result<Org, CrmError> {
         let org = self.org.into_iter().next().ok_or(ApiError::NoContent)?;
+        let daily_credits = org.license_details.as_ref().and_then(|l| {
+            crate::budget::daily_credits(l.paid_type.as_deref()?, l.users_license_purchased?)
+        });
         Ok(Org {
+            daily_credits,
             zgid: OrgId::new(org.zgid),
             name: org.company_name.unwrap_or_default(),
             currency: org
@@ -98,6 +112,12 @@ impl CrmClient {
     ) -> Result<(CurrentUser, Org), CrmError> {
         let user = current_user(self.http(), api, token).await?;
         let org = org(self.http(), api, token).await?;
+        // Two calls of the org's budget, though no connection is stored yet.
+        let key = crate::budget::OrgKey {
+            dc: api.dc,
+            org: org.zgid.clone(),
+        };
+        self.budget().spend(&key, 2);
         Ok((user, org))
     }
 

@@ -17,10 +17,11 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::budget::{Admission, Budget, OrgKey, credits_of};
 use crate::http::{Api, Body, Call, HttpError};
 use crate::ids::ConnectionId;
 use crate::meter::{Endpoint, Outcome, Timer};
-use crate::refresh::{Coordinator, RefreshError};
+use crate::refresh::{AccessToken, Coordinator, RefreshError};
 use crate::secret::Secret;
 
 pub use identity::{CurrentUser, Org};
@@ -49,6 +50,10 @@ pub enum CrmError {
     Http(#[from] HttpError),
     #[error(transparent)]
     Token(#[from] RefreshError),
+    /// 429s outlasted the retries: the org's API credits for the day are spent, and zportal
+    /// leaves Zoho alone for it until `retry_at` (Unix seconds).
+    #[error("Zoho's daily API limit for {org_name} is used up")]
+    BudgetSpent { org_name: String, retry_at: i64 },
 }
 
 impl From<reqwest::Error> for CrmError {
@@ -200,22 +205,44 @@ pub const READ_RETRIES: [std::time::Duration; 2] = [
     std::time::Duration::from_millis(400),
 ];
 
+/// Whether a call's answer is read ([`CrmClient::call`]) or handed on unread (a download).
+#[derive(Clone, Copy, Debug)]
+enum How {
+    Buffered,
+    Streaming,
+}
+
+/// A call's answer, read or not.
+enum Answer {
+    Buffered(u16, bytes::Bytes),
+    Streaming(reqwest::Response),
+}
+
 /// CRM calls made for a stored connection: the token comes from the [`Coordinator`], and a 401
-/// `INVALID_TOKEN` gets one refresh (unless another call already replaced the token) and one retry.
+/// `INVALID_TOKEN` gets one refresh (unless another call already replaced the token) and one
+/// retry. Every call takes its turn in the connection's queue and spends the org's budget
+/// ([`Budget`]).
 #[derive(Debug, Clone)]
 pub struct CrmClient {
     http: reqwest::Client,
     tokens: Arc<Coordinator>,
     metadata: Arc<metadata::Metadata>,
+    budget: Arc<Budget>,
 }
 
 impl CrmClient {
-    pub fn new(http: reqwest::Client, tokens: Arc<Coordinator>) -> Self {
+    pub fn new(http: reqwest::Client, tokens: Arc<Coordinator>, budget: Arc<Budget>) -> Self {
         CrmClient {
             http,
             tokens,
             metadata: Arc::default(),
+            budget,
         }
+    }
+
+    /// The same client, spending `budget`.
+    pub fn with_budget(self, budget: Arc<Budget>) -> Self {
+        CrmClient { budget, ..self }
     }
 
     fn http(&self) -> &reqwest::Client {
@@ -228,6 +255,10 @@ impl CrmClient {
 
     pub fn tokens(&self) -> &Coordinator {
         &self.tokens
+    }
+
+    pub fn budget(&self) -> &Budget {
+        &self.budget
     }
 
     /// `GET {api}/crm/v8/{path}` for connection `id`.
@@ -251,7 +282,11 @@ impl CrmClient {
     ) -> Result<(u16, bytes::Bytes), CrmError> {
         let mut backoff = READ_RETRIES.iter();
         loop {
-            let answer = self.call_once(id, call).await;
+            let answer = match self.metered(id, call, How::Buffered).await {
+                Ok(Answer::Buffered(status, body)) => Ok((status, body)),
+                Ok(Answer::Streaming(_)) => Err(HttpError::Malformed("an unread answer").into()),
+                Err(e) => Err(e),
+            };
             let transient = match &answer {
                 Ok((status, _)) => *status >= 500,
                 Err(e) => e.is_transient(),
@@ -273,28 +308,110 @@ impl CrmClient {
         id: &ConnectionId,
         call: Call<'_>,
     ) -> Result<reqwest::Response, CrmError> {
-        let t = self.tokens.access_token(id).await?;
-        match send_streaming(&self.http, t.api(), call, &t.token).await {
-            Err(CrmError::Api(ApiError::InvalidToken)) => {
-                let t = self.tokens.after_unauthorized(id, t.generation).await?;
-                send_streaming(&self.http, t.api(), call, &t.token).await
-            }
-            other => other,
+        match self.metered(id, call, How::Streaming).await? {
+            Answer::Streaming(res) => Ok(res),
+            Answer::Buffered(..) => Err(HttpError::Malformed("a read answer").into()),
         }
     }
 
-    async fn call_once(
+    /// Sends `call` once with `t`, reading the answer or not as `how` says.
+    async fn send_once(
+        &self,
+        how: How,
+        call: Call<'_>,
+        t: &AccessToken,
+    ) -> Result<Answer, CrmError> {
+        match how {
+            How::Buffered => send(&self.http, t.api(), call, &t.token)
+                .await
+                .map(|(status, body)| Answer::Buffered(status, body)),
+            How::Streaming => send_streaming(&self.http, t.api(), call, &t.token)
+                .await
+                .map(Answer::Streaming),
+        }
+    }
+
+    /// Runs `send` with the connection's access token in the connection's turn: refused at once
+    /// while the org's credits are spent; its 401 refreshed once; its 429 tried again after a
+    /// jittered pause, in a new turn, a bounded number of times — past them, the org's credits
+    /// are taken to be spent. The wait for a turn counts against the call's time.
+    async fn metered(
         &self,
         id: &ConnectionId,
         call: Call<'_>,
-    ) -> Result<(u16, bytes::Bytes), CrmError> {
-        let t = self.tokens.access_token(id).await?;
-        match send(&self.http, t.api(), call, &t.token).await {
-            Err(CrmError::Api(ApiError::InvalidToken)) => {
-                let t = self.tokens.after_unauthorized(id, t.generation).await?;
-                send(&self.http, t.api(), call, &t.token).await
+        how: How,
+    ) -> Result<Answer, CrmError> {
+        let deadline = tokio::time::Instant::now() + self.budget.longest_call();
+        let mut t = self.tokens.access_token(id).await?;
+        let org = OrgKey {
+            dc: t.dc,
+            org: t.org.clone(),
+        };
+        let probe = match self.budget.admit(&org) {
+            Admission::Go => false,
+            Admission::Probe => true,
+            Admission::Refused { retry_at } => {
+                return Err(CrmError::BudgetSpent {
+                    org_name: t.org_name,
+                    retry_at,
+                });
             }
-            other => other,
+        };
+        let settings = self.budget.settings();
+        let mut refused = 0;
+        loop {
+            let started = tokio::time::Instant::now();
+            let turn = self.budget.turn(id).await?;
+            let left = settings.queue_wait.saturating_sub(started.elapsed());
+            let first = tokio::time::timeout(left, self.send_once(how, call, &t))
+                .await
+                .unwrap_or(Err(HttpError::Timeout.into()));
+            let answer = match first {
+                Err(CrmError::Api(ApiError::InvalidToken)) => {
+                    t = self.tokens.after_unauthorized(id, t.generation).await?;
+                    self.send_once(how, call, &t).await
+                }
+                other => other,
+            };
+            if let Err(CrmError::Api(ApiError::TooManyRequests)) = answer {
+                turn.refused();
+                drop(turn);
+                if probe || refused >= settings.retries {
+                    return Err(CrmError::BudgetSpent {
+                        org_name: t.org_name,
+                        retry_at: self.budget.spent(&org),
+                    });
+                }
+                let pause = self.budget.pause(refused);
+                if tokio::time::Instant::now() + pause + self.budget.attempt() > deadline {
+                    // Slow turns, not a spent budget: say Zoho is limiting, and stop in time.
+                    return Err(ApiError::TooManyRequests.into());
+                }
+                tokio::time::sleep(pause).await;
+                refused += 1;
+                t = self.tokens.access_token(id).await?;
+                continue;
+            }
+            self.budget.retried(&org, u64::from(refused));
+            match &answer {
+                Err(CrmError::Http(_)) if probe => self.budget.probe_lost(&org),
+                Err(CrmError::Http(_)) => {}
+                _ => {
+                    turn.answered();
+                    if probe {
+                        self.budget.recovered(&org);
+                    }
+                    if !matches!(
+                        answer,
+                        Err(CrmError::Api(
+                            ApiError::InvalidToken | ApiError::ScopeMismatch
+                        ))
+                    ) {
+                        self.budget.spend(&org, credits_of(&call));
+                    }
+                }
+            }
+            return answer;
         }
     }
 }

@@ -277,6 +277,18 @@ pub trait ConnectionRepo: Send + Sync {
     async fn release_save(&self, connection: &str, token: &str) -> Result<(), VaultError>;
     /// Forgets saves made before `before` (forms are long gone by then).
     async fn prune_saves(&self, before: i64) -> Result<u64, VaultError>;
+    /// Adds `used` API credits to the org's bucket starting at `bucket` (Unix seconds).
+    async fn add_credits(
+        &self,
+        dc: &str,
+        org: &str,
+        bucket: i64,
+        used: i64,
+    ) -> Result<(), VaultError>;
+    /// The org's credits in buckets that start after `since`.
+    async fn credits_since(&self, dc: &str, org: &str, since: i64) -> Result<i64, VaultError>;
+    /// Forgets buckets that start before `before`.
+    async fn prune_credits(&self, before: i64) -> Result<u64, VaultError>;
 }
 
 /// What [`Vault::claim_save`] found.
@@ -298,6 +310,10 @@ pub struct Vault {
     bus: Bus,
     cache: Arc<Coherent<String, Connection>>,
 }
+
+/// API credits are stored in buckets of ten minutes, and summed over a rolling day.
+const CREDIT_BUCKET_SECS: i64 = 600;
+const CREDIT_DAY_SECS: i64 = 86_400;
 
 /// How many connections a process keeps in memory, and for how long it trusts each without
 /// hearing of a change (a backstop: the bus announces every change).
@@ -621,6 +637,39 @@ impl Vault {
     /// Forgets saves older than a day; returns how many.
     pub async fn prune_saves(&self) -> Result<u64, VaultError> {
         self.repo.prune_saves(now() - 86_400).await
+    }
+
+    /// Adds `used` API credits that `org` spent just now.
+    pub async fn add_credits(
+        &self,
+        dc: DataCenter,
+        org: &OrgId,
+        used: u64,
+    ) -> Result<(), VaultError> {
+        let now = now();
+        let bucket = now - now.rem_euclid(CREDIT_BUCKET_SECS);
+        let used = i64::try_from(used).unwrap_or(i64::MAX);
+        self.repo
+            .add_credits(dc.location(), org.as_str(), bucket, used)
+            .await
+    }
+
+    /// The API credits `org` spent in the last 24 hours, as every process stored them (to
+    /// within one bucket).
+    pub async fn credits_last_day(&self, dc: DataCenter, org: &OrgId) -> Result<u64, VaultError> {
+        let since = now() - CREDIT_DAY_SECS;
+        let used = self
+            .repo
+            .credits_since(dc.location(), org.as_str(), since)
+            .await?;
+        Ok(u64::try_from(used).unwrap_or(0))
+    }
+
+    /// Forgets credits spent more than a day ago; returns how many buckets.
+    pub async fn prune_credits(&self) -> Result<u64, VaultError> {
+        self.repo
+            .prune_credits(now() - CREDIT_DAY_SECS - CREDIT_BUCKET_SECS)
+            .await
     }
 
     /// Takes the cross-process refresh lease for `ttl_secs`.

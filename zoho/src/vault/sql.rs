@@ -321,6 +321,52 @@ macro_rules! connection_repo {
                     .await?;
                 Ok(done.rows_affected())
             }
+
+            async fn add_credits(
+                &self,
+                dc: &str,
+                org: &str,
+                bucket: i64,
+                used: i64,
+            ) -> Result<(), VaultError> {
+                sqlx::query(
+                    "INSERT INTO api_credits (dc, org_zgid, bucket, used) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (dc, org_zgid, bucket) DO UPDATE SET used = api_credits.used + excluded.used",
+                )
+                .bind(dc)
+                .bind(org)
+                .bind(bucket)
+                .bind(used)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn credits_since(
+                &self,
+                dc: &str,
+                org: &str,
+                since: i64,
+            ) -> Result<i64, VaultError> {
+                let used: Option<i64> = sqlx::query_scalar(
+                    "SELECT CAST(SUM(used) AS BIGINT) FROM api_credits \
+                     WHERE dc = $1 AND org_zgid = $2 AND bucket > $3",
+                )
+                .bind(dc)
+                .bind(org)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(used.unwrap_or(0))
+            }
+
+            async fn prune_credits(&self, before: i64) -> Result<u64, VaultError> {
+                let done = sqlx::query("DELETE FROM api_credits WHERE bucket < $1")
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
         }
     };
 }

@@ -472,3 +472,52 @@ async fn tokens_under_an_older_key_are_rewrapped_when_used() {
         assert!(!dump.contains("\"k1:"), "{store}: {dump}");
     }
 }
+
+#[tokio::test]
+async fn credits_from_many_processes_add_up_per_org_over_a_rolling_day() {
+    for (store, vault, db) in stores().await {
+        let (a, b) = (db.another_process().await, db.another_process().await);
+        let now = 2_000_000_000;
+        let bucket = now - now % 600;
+        // Two processes flush into the same bucket at once; another org and an old bucket too.
+        let adds = (0..10).map(|i| {
+            let repo = if i % 2 == 0 { &a } else { &b };
+            repo.add_credits("us", "70001", bucket, 3)
+        });
+        for done in futures::future::join_all(adds).await {
+            done.expect("add");
+        }
+        a.add_credits("us", "70002", bucket, 7).await.expect("add");
+        a.add_credits("eu", "70001", bucket, 5).await.expect("add");
+        b.add_credits("us", "70001", bucket - 90_000, 100)
+            .await
+            .expect("add");
+        let since = now - 86_400;
+        assert_eq!(
+            a.credits_since("us", "70001", since).await.expect("sum"),
+            30,
+            "{store}"
+        );
+        assert_eq!(b.credits_since("us", "70002", since).await.expect("sum"), 7);
+        assert_eq!(b.credits_since("eu", "70001", since).await.expect("sum"), 5);
+        assert_eq!(b.credits_since("us", "404", since).await.expect("sum"), 0);
+        assert_eq!(
+            a.prune_credits(now - 87_000).await.expect("prune"),
+            1,
+            "{store}: the day-old bucket"
+        );
+        // Through the vault, at the real time.
+        vault
+            .add_credits(DataCenter::Us, &OrgId::new("70009"), 4)
+            .await
+            .expect("add");
+        assert_eq!(
+            vault
+                .credits_last_day(DataCenter::Us, &OrgId::new("70009"))
+                .await
+                .expect("sum"),
+            4,
+            "{store}"
+        );
+    }
+}

@@ -9,6 +9,7 @@ const LAYERS: &[&[&str]] = &[
     &["clock", "dc", "ids", "secret", "random", "meter", "cache"],
     &["bus"],
     &["http"],
+    &["budget"],
     &["oauth"],
     &["vault"],
     &["refresh"],

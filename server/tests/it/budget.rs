@@ -1,0 +1,186 @@
+//! Zoho's API budget, shared: against an emulator that meters as Zoho does, a burst of one
+//! user's calls never exceeds the concurrency cap and every call is answered (the 429s are
+//! retried unseen); a spent daily budget says so on the page, and Zoho then sees at most one call
+//! per back-off period; the credits spent are counted, stored and shown.
+
+use std::time::Duration;
+
+use futures::future::join_all;
+use serde_json::{Value, json};
+use testkit::server::*;
+
+const ADA: &str = "ada@us.zportal.test";
+
+fn list_url(base: &str) -> String {
+    format!("{base}/api/records/list?args[module]=Leads&args[per_page]=5")
+}
+
+/// `n` list calls at once through `client`, spread over `bases`; each answer's status and body.
+pub(crate) async fn burst(client: &reqwest::Client, bases: &[&str], n: usize) -> Vec<(u16, Value)> {
+    join_all((0..n).map(|i| {
+        let url = list_url(bases[i % bases.len()]);
+        async move {
+            match client.get(&url).send().await {
+                Ok(res) => {
+                    let status = res.status().as_u16();
+                    (status, res.json().await.unwrap_or(Value::Null))
+                }
+                Err(e) => (0, json!(e.to_string())),
+            }
+        }
+    }))
+    .await
+}
+
+/// Calls that made every answer take 150 ms, and a cap of 3 a user.
+pub(crate) async fn tight_zoho(emulator: &str) {
+    emulator_post(
+        emulator,
+        "config",
+        json!({"api_latency_ms": 150, "limits": {"api_concurrency": 3}}),
+    )
+    .await;
+}
+
+/// The emulator's view of ada: the most calls she had in flight, and the 429s she was sent.
+pub(crate) async fn ada_at_zoho(emulator: &str) -> (u64, u64) {
+    let stats = emulator_get(emulator, "stats").await;
+    let ada = &stats["by_user"][ADA];
+    (
+        ada["max_in_flight"].as_u64().unwrap_or(0),
+        ada["too_many_requests"].as_u64().unwrap_or(0),
+    )
+}
+
+#[tokio::test]
+async fn thirty_calls_at_once_against_a_cap_of_three_are_all_answered() {
+    let stack = stack(&[]).await;
+    let browser = Browser::new();
+    browser.sign_in(&stack, ADA).await;
+    tight_zoho(stack.emulator_base()).await;
+    let cookie = browser.session_cookie(&stack.base).expect("cookie");
+    let client = testkit::server::process::client_with(&cookie);
+
+    let answers = burst(&client, &[&stack.base], 30).await;
+    let failed: Vec<_> = answers.iter().filter(|(s, _)| *s != 200).collect();
+    assert!(failed.is_empty(), "{} failed: {failed:?}", failed.len());
+    let (max_in_flight, refused) = ada_at_zoho(stack.emulator_base()).await;
+    assert!(
+        (1..=3).contains(&max_in_flight),
+        "Zoho saw {max_in_flight} at once"
+    );
+    // zportal's bound (4) starts above the cap: Zoho refused some, zportal shrank (and grew
+    // back once calm) and retried.
+    assert!(refused >= 1, "the bound never met the cap");
+}
+
+/// API calls of any kind the emulator saw since `seq` (refreshes are not API calls).
+async fn api_calls_since(stack: &Stack, seq: u64) -> Vec<String> {
+    stack
+        .endpoints_since(seq)
+        .await
+        .into_iter()
+        .filter(|e| !matches!(e.as_str(), "refresh" | "exchange" | "auth" | "revoke"))
+        .collect()
+}
+
+fn spent(body: &Value) -> bool {
+    body["BudgetSpent"]["org"] == "Acme Corp" && body["BudgetSpent"]["retry_at"].is_i64()
+}
+
+#[tokio::test]
+async fn a_spent_budget_says_so_and_zoho_sees_one_call_per_back_off_period() {
+    let stack = stack_with(&[], |c| c.zoho_backoff = Duration::from_secs(2)).await;
+    let browser = Browser::new();
+    browser.sign_in(&stack, ADA).await;
+    assert_eq!(browser.get(&list_url(&stack.base)).await.status(), 200);
+    stack
+        .control("credits", json!({"org_zgid": "70001", "remaining": 0}))
+        .await;
+
+    // The first call meets Zoho's 429 through every retry, then gives up: the budget is spent.
+    let seq = stack.last_seq().await;
+    let res = browser.get(&list_url(&stack.base)).await;
+    assert_eq!(res.status(), 429);
+    let body: Value = res.json().await.expect("json");
+    assert!(spent(&body), "{body}");
+    let tries = api_calls_since(&stack, seq).await.len();
+    assert_eq!(tries, 5, "one call and four retries");
+
+    // Inside the back-off, nothing reaches Zoho, and every call says why.
+    let cookie = browser.session_cookie(&stack.base).expect("cookie");
+    let client = testkit::server::process::client_with(&cookie);
+    let seq = stack.last_seq().await;
+    let answers = burst(&client, &[&stack.base], 10).await;
+    assert!(
+        answers.iter().all(|(s, b)| *s == 429 && spent(b)),
+        "{answers:?}"
+    );
+    assert!(api_calls_since(&stack, seq).await.is_empty());
+
+    // Once it runs out, one call tests the water (and is refused: the period doubles to 4 s).
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    let seq = stack.last_seq().await;
+    let answers = burst(&client, &[&stack.base], 10).await;
+    assert!(
+        answers.iter().all(|(s, b)| *s == 429 && spent(b)),
+        "{answers:?}"
+    );
+    assert_eq!(api_calls_since(&stack, seq).await.len(), 1, "one probe");
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    let seq = stack.last_seq().await;
+    burst(&client, &[&stack.base], 5).await;
+    assert!(
+        api_calls_since(&stack, seq).await.is_empty(),
+        "the second period is twice as long"
+    );
+
+    // Credits back: the next probe gets through, and everyone's calls resume.
+    stack
+        .control("credits", json!({"org_zgid": "70001", "remaining": 1000}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(2_000)).await;
+    assert_eq!(browser.get(&list_url(&stack.base)).await.status(), 200);
+    let answers = burst(&client, &[&stack.base], 5).await;
+    assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
+}
+
+#[tokio::test]
+async fn the_credits_spent_are_counted_stored_and_shown() {
+    let stack = stack(&[]).await;
+    let browser = Browser::new();
+    browser.sign_in(&stack, ADA).await;
+    for _ in 0..3 {
+        assert_eq!(browser.get(&list_url(&stack.base)).await.status(), 200);
+    }
+    let health: Value = browser
+        .get(&format!("{}/api/connection/health", stack.base))
+        .await
+        .json()
+        .await
+        .expect("health");
+    let stats = emulator_get(stack.emulator_base(), "stats").await;
+    let at_zoho = stats["by_user"][ADA]["api_calls"].as_u64().expect("calls")
+        - stats["by_user"][ADA]["too_many_requests"]
+            .as_u64()
+            .unwrap_or(0);
+    assert_eq!(health["credits_used"], at_zoho, "{health}");
+    assert_eq!(health["credits_budget"], 52_000, "Enterprise, two users");
+
+    // Flushed, the store holds them all; nothing is left in memory.
+    let zoho = stack.state.zoho();
+    zoho.flush_credits().await;
+    let org = zoho::OrgId::new("70001");
+    let stored = zoho
+        .vault
+        .credits_last_day(zoho::DataCenter::Us, &org)
+        .await
+        .expect("stored");
+    assert_eq!(stored, at_zoho);
+    assert_eq!(
+        zoho.credits_used(zoho::DataCenter::Us, &org)
+            .await
+            .expect("used"),
+        at_zoho
+    );
+}
