@@ -272,7 +272,9 @@ impl Emulator {
         }
         let n = world.metering.enter(&caller);
         world.stats.saw_in_flight(call.dc, &user.email, n);
-        world.metering.charge(org, now, 1);
+        if budget.is_some() {
+            world.metering.charge(org, now, 1);
+        }
         Ok(Some(InFlight {
             emulator: self,
             caller,

@@ -135,6 +135,66 @@ fn metrics_count_requests_zoho_calls_refreshes_sessions_and_connections() {
 }
 
 #[test]
+fn metrics_count_zohos_429s_by_kind_and_the_credits_spent_by_data_center() {
+    testkit::block_on(async {
+        let stack = stack(&[]).await;
+        let browser = Browser::new();
+        browser.sign_in(&stack, "ada@us.zportal.test").await;
+        let list = format!(
+            "{}/api/records/list?args[module]=Leads&args[per_page]=5",
+            stack.base
+        );
+        assert_eq!(browser.get(&list).await.status(), 200);
+        let before = scrape(&browser, &stack).await;
+        for _ in 0..3 {
+            assert_eq!(browser.get(&list).await.status(), 200);
+        }
+        // A cap below zportal's bound: Zoho refuses some of a burst, zportal retries them.
+        stack
+            .control(
+                "config",
+                json!({"api_latency_ms": 150, "limits": {"api_concurrency": 2}}),
+            )
+            .await;
+        let burst = (0..12).map(|_| browser.get(&list));
+        for res in futures::future::join_all(burst).await {
+            assert_eq!(res.status(), 200);
+        }
+        // The org's credits spent: past the retries, one "credits" refusal.
+        stack
+            .control("credits", json!({"org_zgid": "70001", "remaining": 0}))
+            .await;
+        assert_eq!(browser.get(&list).await.status(), 429);
+        let after = scrape(&browser, &stack).await;
+        let moved = |name: &str, labels: &[&str]| {
+            sample(&after, name, labels) - sample(&before, name, labels)
+        };
+        assert_eq!(
+            moved("zoho_credits_used", &[r#"dc="us""#]),
+            15.0,
+            "three lists and a burst of twelve, each one call: {after}"
+        );
+        assert!(
+            moved(
+                "zoho_rate_limited_total",
+                &[r#"dc="us""#, r#"kind="concurrency""#]
+            ) >= 1.0,
+            "{after}"
+        );
+        assert_eq!(
+            moved(
+                "zoho_rate_limited_total",
+                &[r#"dc="us""#, r#"kind="credits""#]
+            ),
+            1.0
+        );
+        for org in ["Acme", "70001"] {
+            assert!(!after.contains(org), "{org} in /metrics");
+        }
+    });
+}
+
+#[test]
 fn readiness_names_what_does_not_answer_and_every_answer_has_a_request_id() {
     testkit::block_on(async {
         let stack = stack(&[]).await;

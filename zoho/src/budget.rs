@@ -285,16 +285,19 @@ impl Gate {
         s.limit == self.max && self.permits.available_permits() == self.max
     }
 
-    /// Zoho answered 429: one call fewer in flight from now on (down to one).
+    /// Zoho answered 429: from now on one call fewer than were in flight when it did (and
+    /// fewer than the bound), down to one. A burst of refusals thus brings a bound far above
+    /// Zoho's cap down to about what Zoho took, at once.
     fn shrink(&self) {
         let mut s = lock(&self.state);
         s.calm = 0;
-        if s.limit > 1 {
-            s.limit -= 1;
-            if self.permits.forget_permits(1) == 0 {
-                s.debt += 1;
-            }
-        }
+        // Permits out: the bound's and those owed back, less those still free.
+        let out = (s.limit + s.debt).saturating_sub(self.permits.available_permits());
+        let target = s.limit.min(out).saturating_sub(1).max(1);
+        let cut = s.limit - target;
+        s.limit = target;
+        let forgotten = self.permits.forget_permits(cut);
+        s.debt += cut - forgotten;
     }
 
     /// Zoho answered: after enough calm, one call more (up to the configured bound).
@@ -426,6 +429,12 @@ mod tests {
         }
         assert_eq!(budget.bound(&id), Some(2));
         let _two = budget.turn(&id).await.expect("grown by one");
+        // A bound far above what is in flight drops to just under it at the first 429.
+        let wide = Budget::new(settings(64));
+        let few = futures_turns(&wide, &id, 10).await;
+        few[0].refused();
+        assert_eq!(wide.bound(&id), Some(9));
+        drop(few);
         // Never below one, never above the setting.
         for _ in 0..5 {
             one.refused();
