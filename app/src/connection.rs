@@ -30,15 +30,16 @@ pub struct ConnectionHealth {
     pub credits_budget: Option<u64>,
 }
 
-/// Past this share of the day's credits, the page warns.
-const CREDITS_WARNING: f64 = 0.8;
+/// Past this share of the day's credits (in percent), the page warns.
+const CREDITS_WARNING: u64 = 80;
 
 impl ConnectionHealth {
-    /// How much of the day's credits are spent, when the budget is known (0.0–1.0 and beyond).
-    pub fn credits_share(&self) -> Option<f64> {
+    /// How much of the day's credits are spent in whole percent (rounded down), when the
+    /// budget is known.
+    pub fn credits_percent(&self) -> Option<u64> {
         self.credits_budget
             .filter(|b| *b > 0)
-            .map(|b| self.credits_used as f64 / b as f64)
+            .map(|b| self.credits_used.saturating_mul(100) / b)
     }
 }
 
@@ -100,26 +101,24 @@ fn HealthTable(h: ConnectionHealth) -> impl IntoView {
             </form>
         }
     });
-    let share = h.credits_share();
-    let credits = match (h.credits_budget, share) {
-        (Some(budget), Some(share)) => format!(
-            "{} of {} ({:.0} %)",
+    let percent = h.credits_percent();
+    let credits = match (h.credits_budget, percent) {
+        (Some(budget), Some(percent)) => format!(
+            "{} of {} ({percent} %)",
             crate::numbers::grouped(&h.credits_used.to_string()),
             crate::numbers::grouped(&budget.to_string()),
-            share * 100.0
         ),
         _ => format!(
             "{} (this org's daily budget is not known)",
             crate::numbers::grouped(&h.credits_used.to_string())
         ),
     };
-    let credits_warning = share.filter(|s| *s > CREDITS_WARNING).map(|s| {
+    let credits_warning = percent.filter(|p| *p >= CREDITS_WARNING).map(|p| {
         view! {
             <p class="notice warning" role="status" data-testid="credits-warning">
                 {format!(
-                    "{} has used {:.0} % of its daily Zoho API credits. Past the limit, Zoho refuses every call for this org until the 24-hour window frees some.",
+                    "{} has used {p} % of its daily Zoho API credits. Past the limit, Zoho refuses every call for this org until the 24-hour window frees some.",
                     h.org_name,
-                    s * 100.0
                 )}
             </p>
         }
@@ -155,6 +154,39 @@ fn HealthTable(h: ConnectionHealth) -> impl IntoView {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn health(used: u64, budget: Option<u64>) -> ConnectionHealth {
+        ConnectionHealth {
+            dc: "us".into(),
+            dc_name: "United States".into(),
+            org_name: "Acme".into(),
+            org_zgid: "1".into(),
+            email: "a@b".into(),
+            scopes: vec![],
+            last_refresh_at: None,
+            access_expires_at: None,
+            connected_at: 0,
+            needs_reconnect: false,
+            notice: None,
+            credits_used: used,
+            credits_budget: budget,
+        }
+    }
+
+    #[test]
+    fn the_credits_warning_starts_at_eighty_percent_of_a_known_budget() {
+        assert_eq!(health(41_599, Some(52_000)).credits_percent(), Some(79));
+        assert_eq!(health(41_600, Some(52_000)).credits_percent(), Some(80));
+        assert!(health(41_600, Some(52_000)).credits_percent() >= Some(CREDITS_WARNING));
+        assert_eq!(health(60_000, Some(52_000)).credits_percent(), Some(115));
+        assert_eq!(health(10, None).credits_percent(), None);
+        assert_eq!(health(10, Some(0)).credits_percent(), None);
+    }
+}
+
 #[cfg(feature = "ssr")]
 mod ssr {
     //! The server's half: the stored connection, and a live call through the refresher.
@@ -176,6 +208,10 @@ mod ssr {
                     AppError::NeedsReconnect => None,
                     AppError::Throttled { retry_at } => Some(format!(
                         "Zoho is limiting requests right now; zportal will try again after {}.",
+                        utc(retry_at)
+                    )),
+                    AppError::BudgetSpent { org, retry_at } => Some(format!(
+                        "Zoho's daily API limit for {org} is used up; zportal tries again after {}.",
                         utc(retry_at)
                     )),
                     other => Some(other.to_string()),

@@ -24,7 +24,8 @@ pub enum AppError {
     Throttled { retry_at: i64 },
     /// The org's API credits for the day are spent: zportal leaves Zoho alone for it until
     /// `retry_at` (Unix seconds).
-    #[error("Zoho's daily API limit for {org} is used up; zportal tries again at {}.", crate::time::utc(*retry_at))]
+    /// Its words end where the page puts the time, in the browser's zone.
+    #[error("Zoho's daily API limit for {org} is used up;")]
     BudgetSpent { org: String, retry_at: i64 },
     /// Zoho did not answer (or not in time).
     #[error("Zoho could not be reached. Please try again shortly.")]

@@ -78,31 +78,25 @@ pub fn Problem(error: AppError, #[prop(optional)] retry: Option<Callback<()>>) -
             | AppError::Transport(_)
             | AppError::Throttled { .. }
     );
+    // A time is shown in the browser's zone, not in the server's words (UTC).
+    let words = error.to_string();
+    let lead = match error {
+        AppError::BudgetSpent { .. } => " zportal tries again at ",
+        _ => "Try again after ",
+    };
     let hint = match error {
         AppError::NeedsReconnect | AppError::NeedsConsent => {
             Some(view! { <ReconnectButton /> }.into_any())
         }
         AppError::Unauthenticated => Some(view! { <a href="/">"Sign in"</a> }.into_any()),
-        AppError::Throttled { retry_at } => Some(view! {
+        AppError::Throttled { retry_at } | AppError::BudgetSpent { retry_at, .. } => Some(view! {
             <span>
-                "Try again after "
+                {lead}
                 <crate::time::LocalTime iso=crate::time::iso(retry_at) fallback=crate::time::utc(retry_at) />
                 "."
             </span>
         }.into_any()),
         _ => None,
-    };
-    // The time in the browser's zone, not the server's words in UTC.
-    let words = match &error {
-        AppError::BudgetSpent { org, retry_at } => view! {
-            <p class="error">
-                {format!("Zoho's daily API limit for {org} is used up; zportal tries again at ")}
-                <crate::time::LocalTime iso=crate::time::iso(*retry_at) fallback=crate::time::utc(*retry_at) />
-                "."
-            </p>
-        }
-        .into_any(),
-        other => view! { <p class="error">{other.to_string()}</p> }.into_any(),
     };
     let retry = retry.filter(|_| may_retry).map(|again| {
         view! {
@@ -113,7 +107,7 @@ pub fn Problem(error: AppError, #[prop(optional)] retry: Option<Callback<()>>) -
     });
     view! {
         <div class="problem" role="alert">
-            {words}
+            <p class="error">{words}</p>
             {hint}
             {retry}
         </div>
