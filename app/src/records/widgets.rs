@@ -68,9 +68,33 @@ pub fn ReconnectButton() -> impl IntoView {
 }
 
 /// What a failed records call shows, beside what failed: words, and the way on — "Reconnect"
-/// in place when the connection needs it, "Try again" when trying again may help.
+/// in place when the connection needs it, "Try again" when trying again may help. The alert is
+/// there from the start; its words come from a WASM chunk of their own, drawn once mounted, so a
+/// page that fails nothing never downloads them.
 #[component]
 pub fn Problem(error: AppError, #[prop(optional)] retry: Option<Callback<()>>) -> impl IntoView {
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    let error = StoredValue::new(error);
+    view! {
+        <div class="problem" role="alert">
+            <Show when=move || mounted.get()>
+                <Suspense>
+                    {move || Suspend::new(problem_words(error.get_value(), retry))}
+                </Suspense>
+            </Show>
+        </div>
+    }
+}
+
+/// The problem's words and ways on, from their own chunk.
+#[lazy]
+fn problem_words(error: AppError, retry: Option<Callback<()>>) -> AnyView {
+    view! { <ProblemWords error retry /> }.into_any()
+}
+
+#[component]
+fn ProblemWords(error: AppError, retry: Option<Callback<()>>) -> impl IntoView {
     let may_retry = matches!(
         error,
         AppError::ZohoUnavailable
@@ -106,11 +130,9 @@ pub fn Problem(error: AppError, #[prop(optional)] retry: Option<Callback<()>>) -
         }
     });
     view! {
-        <div class="problem" role="alert">
-            <p class="error">{words}</p>
-            {hint}
-            {retry}
-        </div>
+        <p class="error">{words}</p>
+        {hint}
+        {retry}
     }
 }
 
