@@ -47,6 +47,22 @@ impl<'a> Crm<'a> {
         self.send(reqwest::Method::GET, path, None).await
     }
 
+    /// `GET path` with `If-Modified-Since: since`: the status and how many records came.
+    async fn get_since(&self, path: &str, since: &str) -> (u16, usize) {
+        let res = self
+            .emu
+            .http
+            .get(format!("{}/crm/v8/{path}", self.emu.api(self.dc)))
+            .header("Authorization", format!("Zoho-oauthtoken {}", self.token))
+            .header("If-Modified-Since", since)
+            .send()
+            .await
+            .expect("CRM call");
+        let status = res.status().as_u16();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        (status, body["data"].as_array().map_or(0, Vec::len))
+    }
+
     pub(crate) async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }
@@ -461,6 +477,67 @@ async fn update_upsert_and_delete() {
         .join(",");
     let (status, body) = crm.delete(&format!("Leads?ids={ids}")).await;
     assert_eq!((status, code(&body)), (400, "LIMIT_EXCEEDED"));
+}
+
+#[tokio::test]
+async fn reads_with_if_modified_since_answer_304_until_something_changes() {
+    let emu = Emu::start().await;
+    let crm = Crm::signed_in(&emu, "eva@eu.zportal.test", "eu").await;
+    let (_, body) = crm
+        .post(
+            "Leads",
+            json!({"data": [{"Last_Name": "Since", "Company": "Since AG"}]}),
+        )
+        .await;
+    let id = s(&body["data"][0]["details"]["id"]).to_owned();
+    let (_, got) = crm.get(&format!("Leads/{id}")).await;
+    let modified = s(&got["data"][0]["Modified_Time"]).to_owned();
+    let at = time::OffsetDateTime::parse(&modified, &time::format_description::well_known::Rfc3339)
+        .expect("an ISO time");
+    let http_date = |t: time::OffsetDateTime| {
+        t.format(time::macros::format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        ))
+        .expect("format")
+    };
+    let record = format!("Leads/{id}");
+    let list = "Leads?fields=Last_Name";
+
+    assert_eq!(
+        crm.get_since(&record, &modified).await,
+        (304, 0),
+        "ISO form"
+    );
+    assert_eq!(
+        crm.get_since(&record, &http_date(at)).await,
+        (304, 0),
+        "HTTP date"
+    );
+    let before = http_date(at - time::Duration::seconds(1));
+    assert_eq!(crm.get_since(&record, &before).await, (200, 1));
+    assert_eq!(crm.get_since(list, &http_date(at)).await, (304, 0));
+    assert_eq!(
+        crm.get_since(list, &before).await,
+        (200, 1),
+        "a list holds only what changed since"
+    );
+    assert_eq!(
+        crm.get_since(&record, "not a date").await,
+        (200, 1),
+        "a header that is no date is ignored"
+    );
+
+    emu.post("clock/advance", json!({"seconds": 5})).await;
+    let (status, _) = crm
+        .put(&record, json!({"data": [{"Company": "Later AG"}]}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        crm.get_since(&record, &modified).await,
+        (200, 1),
+        "changed since"
+    );
+    assert_eq!(crm.get_since(list, &modified).await, (200, 1));
 }
 
 #[tokio::test]

@@ -177,6 +177,23 @@ impl FromRequestParts<Emulator> for CrmRequest {
 }
 
 impl CrmRequest {
+    /// The `If-Modified-Since` header as Unix seconds: an HTTP date
+    /// (`Wed, 02 Dec 2026 08:00:00 GMT`) or Zoho's ISO form (`2026-12-02T09:00:00+01:00`). One
+    /// that is neither is ignored, as HTTP says.
+    fn modified_since(&self) -> Option<i64> {
+        let value = self.headers.get("if-modified-since")?.to_str().ok()?.trim();
+        let http_date = time::macros::format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        );
+        time::PrimitiveDateTime::parse(value, &http_date)
+            .map(|t| t.assume_utc())
+            .or_else(|_| {
+                time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
+            })
+            .ok()
+            .map(time::OffsetDateTime::unix_timestamp)
+    }
+
     /// Runs the request as the emulator runs every call (faults, the log), answering with what
     /// `handler` returns, refusals included: `path` is how the log names the route.
     async fn run(
