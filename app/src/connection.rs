@@ -220,16 +220,11 @@ mod ssr {
         };
         let c = context::active_connection().await?;
         let credits_used = ctx.zoho.credits_used(c.key.dc, &c.key.org).await?;
-        let credits_budget = match org {
-            Some(org) => org.daily_credits,
-            None => ctx
-                .zoho
-                .crm
-                .org_cached(&c.id)
-                .await
-                .ok()
-                .and_then(|o| o.daily_credits),
-        };
+        // Zoho just failed to answer: the budget comes from an org read in the last minute, if
+        // any, rather than from a second call.
+        let credits_budget = org
+            .or_else(|| ctx.zoho.crm.org_known(&c.id))
+            .and_then(|o| o.daily_credits);
         Ok(ConnectionHealth {
             notice,
             dc: c.key.dc.location().to_owned(),

@@ -184,3 +184,39 @@ async fn the_credits_spent_are_counted_stored_and_shown() {
         at_zoho
     );
 }
+
+#[tokio::test]
+async fn when_zoho_fails_the_connection_page_the_budget_comes_from_the_org_read_before() {
+    let stack = stack(&[]).await;
+    let browser = Browser::new();
+    browser.sign_in(&stack, ADA).await;
+    let health = || async {
+        browser
+            .get(&format!("{}/api/connection/health", stack.base))
+            .await
+            .json::<Value>()
+            .await
+            .expect("health")
+    };
+    assert_eq!(health().await["credits_budget"], 52_000);
+
+    // The next live read of the org fails at Zoho, first try and both retries.
+    stack
+        .control(
+            "faults",
+            json!({"kind": "http_500", "endpoint": "org", "dc": "us", "count": 3}),
+        )
+        .await;
+    let seq = stack.last_seq().await;
+    let failed = health().await;
+    assert!(failed["notice"].is_string(), "{failed}");
+    assert_eq!(
+        failed["credits_budget"], 52_000,
+        "the org read a moment ago: {failed}"
+    );
+    assert_eq!(
+        api_calls_since(&stack, seq).await,
+        vec!["org"; 3],
+        "the read and its two retries, no second read for the budget"
+    );
+}

@@ -121,17 +121,22 @@ impl CrmClient {
         Ok((user, org))
     }
 
-    /// The connection's org, read live from Zoho.
-    pub async fn org(&self, id: &ConnectionId) -> Result<Org, CrmError> {
-        self.get::<OrgBody>(id, "org").await?.into_org()
+    /// The connection's org, read live from Zoho (and kept for [`Self::org_cached`]).
+    pub async fn org(&self, id: &ConnectionId) -> Result<std::sync::Arc<Org>, CrmError> {
+        let org = self.get::<OrgBody>(id, "org").await?.into_org()?;
+        Ok(self.metadata().orgs.put(id.as_str().to_owned(), org))
     }
 
     /// The connection's org as read in the last minute (its name and currency for a page).
     pub async fn org_cached(&self, id: &ConnectionId) -> Result<std::sync::Arc<Org>, CrmError> {
-        if let Some(known) = self.metadata().orgs.get(id.as_str()) {
-            return Ok(known);
+        match self.org_known(id) {
+            Some(known) => Ok(known),
+            None => self.org(id).await,
         }
-        let org = self.org(id).await?;
-        Ok(self.metadata().orgs.put(id.as_str().to_owned(), org))
+    }
+
+    /// The connection's org if it was read in the last minute, without asking Zoho.
+    pub fn org_known(&self, id: &ConnectionId) -> Option<std::sync::Arc<Org>> {
+        self.metadata().orgs.get(id.as_str())
     }
 }

@@ -11,7 +11,10 @@ use zoho::crm::{CrmClient, CrmError};
 use zoho::refresh::RefreshError;
 use zoho::vault::ConnectionStatus;
 
-async fn fifty_calls(crm: &CrmClient, id: &ConnectionId) -> Vec<Result<zoho::crm::Org, CrmError>> {
+async fn fifty_calls(
+    crm: &CrmClient,
+    id: &ConnectionId,
+) -> Vec<Result<std::sync::Arc<zoho::crm::Org>, CrmError>> {
     futures::future::join_all((0..50).map(|_| crm.org(id))).await
 }
 
