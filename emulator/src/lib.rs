@@ -29,6 +29,9 @@
 //!   removed from a record is an entry of the record's timeline whose `record` is the note or
 //!   attachment (module `Notes` / `Attachments`); `source` is always `crm_api`; a record's
 //!   creation is its first entry.
+//! - `If-Modified-Since` on a list filters it to the records modified after that second and
+//!   answers 304 when none was (on a record: 304 when it was not); a 304 costs a credit like any
+//!   call. An unparseable date is ignored.
 
 mod accounts;
 mod api;
