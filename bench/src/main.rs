@@ -192,16 +192,7 @@ async fn main() -> Result<()> {
             let client = client.clone();
             let url = via_zportal.clone();
             let cookie = cookie_value.clone();
-            async move {
-                let t = Instant::now();
-                let ok = client
-                    .get(url)
-                    .header("cookie", cookie)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success());
-                (ok, t.elapsed())
-            }
+            async move { timed_get(&client, &url, &cookie).await }
         });
         let results = join_all(calls).await;
         let after = stack.token_requests().await?;
@@ -293,14 +284,8 @@ async fn limits_row(
             .as_u64()
             .unwrap_or(0);
     let calls = (0..LIMITS_CALLS).map(|_| async move {
-        let t = Instant::now();
-        let ok = client
-            .get(url)
-            .header("cookie", cookie)
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success());
-        (ok, t.elapsed().as_secs_f64() * 1000.0)
+        let (ok, took) = timed_get(client, url, cookie).await;
+        (ok, took.as_secs_f64() * 1000.0)
     });
     let results = join_all(calls).await;
     let stats = stack.control("stats", None).await?;
@@ -455,4 +440,16 @@ fn tempdir() -> Result<PathBuf> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
+}
+
+/// `GET url` with the session `cookie`: whether it succeeded, and how long it took.
+async fn timed_get(client: &reqwest::Client, url: &str, cookie: &str) -> (bool, Duration) {
+    let t = Instant::now();
+    let ok = client
+        .get(url)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success());
+    (ok, t.elapsed())
 }
