@@ -95,6 +95,9 @@ pub struct Config {
     /// Calls to Zoho in flight per connection in this process, at most
     /// (`ZPORTAL_ZOHO_CONCURRENCY`; the bound adapts down on 429).
     pub zoho_concurrency: usize,
+    /// How long a CRM read's answer is served again without asking Zoho (`ZPORTAL_ZOHO_CACHE`,
+    /// default 5s; `off` keeps none). Writes through zportal end it at once.
+    pub zoho_cache: Duration,
     /// How long an org whose API credits are spent is first left alone; it doubles up to 30
     /// times this (not configurable from the environment: Zoho's window is a day).
     pub zoho_backoff: Duration,
@@ -304,6 +307,16 @@ impl Config {
         let lease_ttl = parse_duration("ZPORTAL_LEASE_TTL", var("ZPORTAL_LEASE_TTL"), "10s")?;
         let zoho_timeout =
             parse_duration("ZPORTAL_ZOHO_TIMEOUT", var("ZPORTAL_ZOHO_TIMEOUT"), "10s")?;
+        let zoho_cache = match var("ZPORTAL_ZOHO_CACHE").as_deref().map(str::trim) {
+            Some("off" | "0") => Duration::ZERO,
+            raw => parse_duration("ZPORTAL_ZOHO_CACHE", raw.map(str::to_owned), "5s")?,
+        };
+        if zoho_cache > Duration::from_secs(60) {
+            return Err(ConfigError::new(
+                "ZPORTAL_ZOHO_CACHE",
+                "at most 1m: changes made in Zoho directly show only once it is up",
+            ));
+        }
 
         let server_timing = match var("ZPORTAL_SERVER_TIMING").as_deref() {
             None | Some("" | "0") => false,
@@ -443,6 +456,7 @@ impl Config {
             lease_ttl,
             sign_in_ttl: Duration::from_secs(600),
             zoho_timeout,
+            zoho_cache,
             zoho_concurrency,
             zoho_backoff: Duration::from_secs(60),
             server_timing,
@@ -590,6 +604,9 @@ mod tests {
         assert_eq!(c.rate_limit.map(|n| n.get()), Some(60));
         assert!(c.trusted_proxies.is_empty());
         assert_eq!(c.ops_addr, None);
+        assert_eq!(c.zoho_cache, Duration::from_secs(5));
+        let off = dev(&[("ZPORTAL_ZOHO_CACHE", "off")]).expect("off is valid");
+        assert_eq!(off.zoho_cache, Duration::ZERO);
     }
 
     #[test]
@@ -652,6 +669,8 @@ mod tests {
             ),
             (&[("ZPORTAL_LEASE_TTL", "0s")], "ZPORTAL_LEASE_TTL"),
             (&[("ZPORTAL_ZOHO_TIMEOUT", "ten")], "ZPORTAL_ZOHO_TIMEOUT"),
+            (&[("ZPORTAL_ZOHO_CACHE", "soon")], "ZPORTAL_ZOHO_CACHE"),
+            (&[("ZPORTAL_ZOHO_CACHE", "2h")], "ZPORTAL_ZOHO_CACHE"),
             (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
             (
                 &[("DATABASE_URL", "postgres://127.0.0.1/zportal")],

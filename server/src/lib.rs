@@ -190,6 +190,7 @@ pub async fn open_zoho(config: &Config) -> Result<(Zoho, store::Sessions), Start
         queue_wait: config.zoho_timeout,
         backoff_first: config.zoho_backoff,
         backoff_max: config.zoho_backoff * 30,
+        keep_answers: config.zoho_cache,
         ..BudgetSettings::default()
     };
     let zoho = Zoho::new(oauth, vault, http, settings).with_budget(budget);

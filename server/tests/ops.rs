@@ -40,18 +40,23 @@ fn metrics_count_requests_zoho_calls_refreshes_sessions_and_connections() {
         browser.sign_in(&stack, "ada@us.zportal.test").await;
         let before = scrape(&browser, &stack).await;
 
-        let list = format!(
-            "{}/api/records/list?args[module]=Leads&args[per_page]=5",
-            stack.base
-        );
-        for _ in 0..3 {
-            assert_eq!(browser.get(&list).await.status(), 200);
+        // Three different pages (the same one again would be answered from the first).
+        let list = |per_page: u32| {
+            format!(
+                "{}/api/records/list?args[module]=Leads&args[per_page]={per_page}",
+                stack.base
+            )
+        };
+        for per_page in 5..8 {
+            assert_eq!(browser.get(&list(per_page)).await.status(), 200);
         }
         // Zoho drops the access token; the next call refreshes once.
         stack
             .control("tokens/expire", json!({"email": "ada@us.zportal.test"}))
             .await;
-        assert_eq!(browser.get(&list).await.status(), 200);
+        assert_eq!(browser.get(&list(8)).await.status(), 200);
+        // The same page again within seconds: answered without Zoho.
+        assert_eq!(browser.get(&list(8)).await.status(), 200);
         let after = scrape(&browser, &stack).await;
 
         let moved = |name: &str, labels: &[&str]| {
@@ -62,7 +67,15 @@ fn metrics_count_requests_zoho_calls_refreshes_sessions_and_connections() {
                 "zportal_http_requests_total",
                 &[r#"route="/api/records/list""#, r#"status="200""#]
             ),
-            4.0,
+            5.0,
+            "{after}"
+        );
+        assert_eq!(
+            moved(
+                "zoho_answers_reused_total",
+                &[r#"dc="us""#, r#"how="kept""#]
+            ),
+            1.0,
             "{after}"
         );
         // Three lists plus the one retried after the 401 (metadata is cached after the first).
@@ -109,7 +122,7 @@ fn metrics_count_requests_zoho_calls_refreshes_sessions_and_connections() {
         stack
             .control("tokens/revoke", json!({"email": "ada@us.zportal.test"}))
             .await;
-        assert_ne!(browser.get(&list).await.status(), 200);
+        assert_ne!(browser.get(&list(9)).await.status(), 200);
         let revoked = scrape(&browser, &stack).await;
         assert_eq!(
             sample(
@@ -140,14 +153,17 @@ fn metrics_count_zohos_429s_by_kind_and_the_credits_spent_by_data_center() {
         let stack = stack(&[]).await;
         let browser = Browser::new();
         browser.sign_in(&stack, "ada@us.zportal.test").await;
-        let list = format!(
-            "{}/api/records/list?args[module]=Leads&args[per_page]=5",
-            stack.base
-        );
-        assert_eq!(browser.get(&list).await.status(), 200);
+        // Every call asks for a page of its own size: none is answered from another's.
+        let list = |per_page: u32| {
+            format!(
+                "{}/api/records/list?args[module]=Leads&args[per_page]={per_page}",
+                stack.base
+            )
+        };
+        assert_eq!(browser.get(&list(5)).await.status(), 200);
         let before = scrape(&browser, &stack).await;
-        for _ in 0..3 {
-            assert_eq!(browser.get(&list).await.status(), 200);
+        for per_page in 6..9 {
+            assert_eq!(browser.get(&list(per_page)).await.status(), 200);
         }
         // A cap below zportal's bound: Zoho refuses some of a burst, zportal retries them.
         stack
@@ -156,7 +172,8 @@ fn metrics_count_zohos_429s_by_kind_and_the_credits_spent_by_data_center() {
                 json!({"api_latency_ms": 150, "limits": {"api_concurrency": 2}}),
             )
             .await;
-        let burst = (0..12).map(|_| browser.get(&list));
+        let pages: Vec<String> = (10..22).map(list).collect();
+        let burst = pages.iter().map(|url| browser.get(url));
         for res in futures::future::join_all(burst).await {
             assert_eq!(res.status(), 200);
         }
@@ -164,7 +181,7 @@ fn metrics_count_zohos_429s_by_kind_and_the_credits_spent_by_data_center() {
         stack
             .control("credits", json!({"org_zgid": "70001", "remaining": 0}))
             .await;
-        assert_eq!(browser.get(&list).await.status(), 429);
+        assert_eq!(browser.get(&list(30)).await.status(), 429);
         let after = scrape(&browser, &stack).await;
         let moved = |name: &str, labels: &[&str]| {
             sample(&after, name, labels) - sample(&before, name, labels)

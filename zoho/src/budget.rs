@@ -41,6 +41,9 @@ pub struct BudgetSettings {
     /// The first back-off once they are; each refused probe doubles it, up to `backoff_max`.
     pub backoff_first: Duration,
     pub backoff_max: Duration,
+    /// How long a read's answer is served again without asking Zoho (`ZPORTAL_ZOHO_CACHE`;
+    /// zero keeps none). Writes through zportal end it at once.
+    pub keep_answers: Duration,
 }
 
 impl Default for BudgetSettings {
@@ -52,6 +55,7 @@ impl Default for BudgetSettings {
             retries: 4,
             backoff_first: Duration::from_secs(60),
             backoff_max: Duration::from_secs(30 * 60),
+            keep_answers: Duration::from_secs(5),
         }
     }
 }

@@ -23,6 +23,9 @@ pub enum Topic {
     Connection,
     /// A browser session (its key is the session id).
     Session,
+    /// An org's CRM records, written through zportal (its key is `dc:zgid`): answers read
+    /// before are not to be served again.
+    Records,
 }
 
 impl Topic {
@@ -30,6 +33,7 @@ impl Topic {
         match self {
             Topic::Connection => "c",
             Topic::Session => "s",
+            Topic::Records => "r",
         }
     }
 
@@ -37,6 +41,7 @@ impl Topic {
         match tag {
             "c" => Some(Topic::Connection),
             "s" => Some(Topic::Session),
+            "r" => Some(Topic::Records),
             _ => None,
         }
     }
@@ -62,6 +67,26 @@ impl Change {
             topic: Topic::Session,
             key: id.to_string(),
         }
+    }
+
+    /// Records of the org `org` in `dc` changed.
+    pub fn records(dc: crate::dc::DataCenter, org: &crate::ids::OrgId) -> Self {
+        Change {
+            topic: Topic::Records,
+            key: format!("{}:{org}", dc.location()),
+        }
+    }
+
+    /// The data center and org of a [`Topic::Records`] change.
+    pub fn records_of(&self) -> Option<(crate::dc::DataCenter, crate::ids::OrgId)> {
+        if self.topic != Topic::Records {
+            return None;
+        }
+        let (dc, org) = self.key.split_once(':')?;
+        if org.is_empty() {
+            return None;
+        }
+        Some((dc.parse().ok()?, crate::ids::OrgId::new(org)))
     }
 }
 
@@ -174,12 +199,27 @@ impl Bus {
         changed: impl Fn(String) + Send + 'static,
         resync: impl Fn() + Send + 'static,
     ) -> tokio::task::JoinHandle<()> {
+        self.follow_all(
+            move |c| {
+                if c.topic == topic {
+                    changed(c.key)
+                }
+            },
+            resync,
+        )
+    }
+
+    /// As [`Bus::follow`], for the changes of every topic.
+    pub fn follow_all(
+        &self,
+        changed: impl Fn(Change) + Send + 'static,
+        resync: impl Fn() + Send + 'static,
+    ) -> tokio::task::JoinHandle<()> {
         let mut events = self.subscribe();
         tokio::spawn(async move {
             loop {
                 match events.recv().await {
-                    Ok(Event::Changed(c)) if c.topic == topic => changed(c.key),
-                    Ok(Event::Changed(_)) => {}
+                    Ok(Event::Changed(c)) => changed(c),
                     Ok(Event::Resync) | Err(broadcast::error::RecvError::Lagged(_)) => resync(),
                     Err(broadcast::error::RecvError::Closed) => break,
                 }
@@ -379,6 +419,24 @@ mod tests {
         if let Ok(e) = tokio::time::timeout(wait, rx.recv()).await {
             panic!("expected no event, got {e:?}");
         }
+    }
+
+    #[test]
+    fn a_records_change_names_its_data_center_and_org() {
+        use crate::dc::DataCenter;
+        use crate::ids::OrgId;
+        let c = Change::records(DataCenter::Eu, &OrgId::new("77"));
+        assert_eq!((c.topic, c.key.as_str()), (Topic::Records, "eu:77"));
+        assert_eq!(c.records_of(), Some((DataCenter::Eu, OrgId::new("77"))));
+        assert_eq!(Topic::from_tag(Topic::Records.tag()), Some(Topic::Records));
+        for key in ["eu", "eu:", "xx:77"] {
+            let bad = Change {
+                topic: Topic::Records,
+                key: key.into(),
+            };
+            assert_eq!(bad.records_of(), None, "{key}");
+        }
+        assert_eq!(Change::session("eu:77").records_of(), None);
     }
 
     #[test]

@@ -110,19 +110,31 @@ impl Zoho {
         Ok(stored + self.crm.budget().unflushed(&key))
     }
 
-    /// Keeps this process's copies of connections and their access tokens true to what other
-    /// processes change, for as long as the task runs (start the bus's listener too).
+    /// Keeps this process's copies of connections, their access tokens and the CRM answers it
+    /// read true to what other processes change, for as long as the task runs (start the bus's
+    /// listener too).
     pub fn follow(&self) -> tokio::task::JoinHandle<()> {
         let (on_change, on_resync) = (self.clone(), self.clone());
-        self.vault.bus().follow(
-            Topic::Connection,
-            move |id| {
-                on_change.vault.forget(&id);
-                on_change.crm.tokens().forget(&ConnectionId::new(id));
+        self.vault.bus().follow_all(
+            move |change| match change.topic {
+                Topic::Connection => {
+                    on_change.vault.forget(&change.key);
+                    on_change
+                        .crm
+                        .tokens()
+                        .forget(&ConnectionId::new(change.key));
+                }
+                Topic::Records => {
+                    if let Some((dc, org)) = change.records_of() {
+                        on_change.crm.records_changed_elsewhere(&OrgKey { dc, org });
+                    }
+                }
+                Topic::Session => {}
             },
             move || {
                 on_resync.vault.forget_all();
                 on_resync.crm.tokens().forget_all();
+                on_resync.crm.forget_answers();
             },
         )
     }

@@ -61,6 +61,8 @@ pub struct Call<'a> {
     pub method: &'a reqwest::Method,
     pub path: &'a str,
     pub body: Body<'a>,
+    /// `If-Modified-Since`: Zoho answers 304 with no body if nothing changed after it.
+    pub since: Option<std::time::SystemTime>,
 }
 
 /// What a CRM request carries.
@@ -88,6 +90,7 @@ impl<'a> Call<'a> {
             method: &reqwest::Method::GET,
             path,
             body: Body::None,
+            since: None,
         }
     }
 
@@ -97,6 +100,7 @@ impl<'a> Call<'a> {
             method,
             path,
             body: Body::Json(body),
+            since: None,
         }
     }
 
@@ -106,6 +110,7 @@ impl<'a> Call<'a> {
             method: &reqwest::Method::DELETE,
             path,
             body: Body::None,
+            since: None,
         }
     }
 }

@@ -237,6 +237,11 @@ impl Coordinator {
         *newest = (*newest).max(generation);
     }
 
+    /// The change bus of the store the connections live in.
+    pub(crate) fn bus(&self) -> &crate::bus::Bus {
+        self.vault.bus()
+    }
+
     /// Forgets what this process cached for `id` (after a disconnect, say).
     pub fn forget(&self, id: &ConnectionId) {
         guard(&self.cache).remove(id.as_str());

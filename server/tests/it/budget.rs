@@ -1,7 +1,8 @@
 //! Zoho's API budget, shared: against an emulator that meters as Zoho does, a burst of one
 //! user's calls never exceeds the concurrency cap and every call is answered (the 429s are
 //! retried unseen); a spent daily budget says so on the page, and Zoho then sees at most one call
-//! per back-off period; the credits spent are counted, stored and shown.
+//! per back-off period; the credits spent are counted, stored and shown; a read again within
+//! seconds costs Zoho nothing, until a write through zportal.
 
 use std::time::Duration;
 
@@ -10,15 +11,22 @@ use serde_json::{Value, json};
 use testkit::server::*;
 
 const ADA: &str = "ada@us.zportal.test";
+const BEN: &str = "ben@us.zportal.test";
 
 fn list_url(base: &str) -> String {
-    format!("{base}/api/records/list?args[module]=Leads&args[per_page]=5")
+    page_url(base, 5)
+}
+
+/// A page of `per_page` Leads: another size is another read (answers are kept per read).
+fn page_url(base: &str, per_page: usize) -> String {
+    format!("{base}/api/records/list?args[module]=Leads&args[per_page]={per_page}")
 }
 
 /// `n` list calls at once through `client`, spread over `bases`; each answer's status and body.
+/// Each asks for a page of its own size (10, 11, …), so none is answered from another's.
 pub(crate) async fn burst(client: &reqwest::Client, bases: &[&str], n: usize) -> Vec<(u16, Value)> {
     join_all((0..n).map(|i| {
-        let url = list_url(bases[i % bases.len()]);
+        let url = page_url(bases[i % bases.len()], 10 + i);
         async move {
             match client.get(&url).send().await {
                 Ok(res) => {
@@ -99,8 +107,9 @@ async fn a_spent_budget_says_so_and_zoho_sees_one_call_per_back_off_period() {
         .await;
 
     // The first call meets Zoho's 429 through every retry, then gives up: the budget is spent.
+    // (Another read than the one before: that one is answered again for a few seconds.)
     let seq = stack.last_seq().await;
-    let res = browser.get(&list_url(&stack.base)).await;
+    let res = browser.get(&page_url(&stack.base, 6)).await;
     assert_eq!(res.status(), 429);
     let body: Value = res.json().await.expect("json");
     assert!(spent(&body), "{body}");
@@ -219,4 +228,125 @@ async fn when_zoho_fails_the_connection_page_the_budget_comes_from_the_org_read_
         vec!["org"; 3],
         "the read and its two retries, no second read for the budget"
     );
+}
+
+/// Reads of records (lists, records, searches) the emulator answered since `seq`, with their status.
+pub(crate) async fn reads_since(emulator: &str, seq: u64) -> Vec<u64> {
+    emulator_get(emulator, &format!("requests?since={seq}")).await["requests"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| {
+            r["method"] == "GET" && matches!(r["endpoint"].as_str(), Some("records" | "search"))
+        })
+        .map(|r| r["status"].as_u64().unwrap_or(0))
+        .collect()
+}
+
+/// `GET url` as `browser`: the JSON answer, which must be a 200.
+async fn read(browser: &Browser, url: &str) -> Value {
+    let res = browser.get(url).await;
+    assert_eq!(res.status(), 200, "{url}");
+    res.json().await.expect("json")
+}
+
+/// A new Lead named `last_name` as the form's "Save" sends it, with a fresh form's token.
+pub(crate) async fn new_lead(client: &reqwest::Client, base: &str, last_name: &str) -> Value {
+    let form: Value = client
+        .get(format!("{base}/api/records/form?module=Leads"))
+        .send()
+        .await
+        .expect("form")
+        .json()
+        .await
+        .expect("json");
+    json!({"module": "Leads", "id": null, "save_token": form["save_token"],
+        "values": {"Last_Name": {"kind": "Text", "value": last_name}}})
+}
+
+/// Saves a new Lead named `last_name` through zportal's form.
+pub(crate) async fn save_lead(client: &reqwest::Client, base: &str, last_name: &str) {
+    let body = new_lead(client, base, last_name).await;
+    let res = client
+        .post(format!("{base}/api/records/save"))
+        .header("sec-fetch-site", "same-origin")
+        .json(&body)
+        .send()
+        .await
+        .expect("save");
+    assert_eq!(res.status(), 200);
+    let out: Value = res.json().await.expect("json");
+    assert!(out["Saved"]["id"].is_string(), "{out}");
+}
+
+/// A search of Leads for `text`.
+pub(crate) fn search_url(base: &str, text: &str) -> String {
+    format!("{base}/api/records/list?args[module]=Leads&args[text]={text}&args[per_page]=10")
+}
+
+pub(crate) fn rows(page: &Value) -> usize {
+    page["rows"].as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test]
+async fn a_read_again_within_seconds_costs_zoho_nothing_until_a_write_through_zportal() {
+    let stack = stack(&[]).await;
+    let (ada, ben) = (Browser::new(), Browser::new());
+    ada.sign_in(&stack, ADA).await;
+    ben.sign_in(&stack, BEN).await;
+    let emulator = stack.emulator_base();
+
+    let seq = stack.last_seq().await;
+    let first = read(&ada, &list_url(&stack.base)).await;
+    assert_eq!(read(&ada, &list_url(&stack.base)).await, first);
+    assert_eq!(
+        reads_since(emulator, seq).await,
+        [200],
+        "the second read cost nothing"
+    );
+    read(&ben, &list_url(&stack.base)).await;
+    assert_eq!(
+        reads_since(emulator, seq).await.len(),
+        2,
+        "ben's reads are his own (Zoho may show him other records)"
+    );
+
+    // Ten of the same read at once: Zoho answers one of them, for all.
+    let cookie = ada.session_cookie(&stack.base).expect("cookie");
+    let client = testkit::server::process::client_with(&cookie);
+    let seq = stack.last_seq().await;
+    let pages = join_all((0..10).map(|_| client.get(page_url(&stack.base, 7)).send())).await;
+    assert!(
+        pages
+            .iter()
+            .all(|r| r.as_ref().is_ok_and(|r| r.status() == 200))
+    );
+    assert_eq!(
+        reads_since(emulator, seq).await.len(),
+        1,
+        "one read for ten"
+    );
+
+    // A write through zportal: everyone of the org reads anew, and sees it.
+    let name = format!("Kept{}", zoho::random_hex(4));
+    assert_eq!(rows(&read(&ada, &search_url(&stack.base, &name)).await), 0);
+    assert_eq!(rows(&read(&ben, &search_url(&stack.base, &name)).await), 0);
+    save_lead(&client, &stack.base, &name).await;
+    let seq = stack.last_seq().await;
+    assert_eq!(rows(&read(&ada, &search_url(&stack.base, &name)).await), 1);
+    assert_eq!(rows(&read(&ben, &search_url(&stack.base, &name)).await), 1);
+    assert_eq!(reads_since(emulator, seq).await.len(), 2);
+}
+
+#[tokio::test]
+async fn with_the_cache_off_every_read_goes_to_zoho() {
+    let off = stack_with(&[], |c| c.zoho_cache = Duration::ZERO).await;
+    let other = Browser::new();
+    other.sign_in(&off, ADA).await;
+    let seq = off.last_seq().await;
+    for _ in 0..3 {
+        read(&other, &list_url(&off.base)).await;
+    }
+    assert_eq!(reads_since(off.emulator_base(), seq).await.len(), 3);
 }

@@ -3,8 +3,9 @@
 //! edit, delete) — 5xx, answers slower than the timeout, "Access Denied", `INVALID_TOKEN` on a
 //! good token (injected, and for real: evicted by Zoho's cap of 15 live tokens), `invalid_code`.
 //! Each case checks the answer the user gets, the connection's state afterwards, and that nothing
-//! was half-written; reads are retried, writes never. The counts are written for `cargo xtask
-//! test` to print.
+//! was half-written; reads are retried, writes never. Every read here reaches Zoho (answers are
+//! not kept: `ZPORTAL_ZOHO_CACHE=off`), so each one meets the fault. The counts are written for
+//! `cargo xtask test` to print.
 
 use std::time::Duration;
 
@@ -75,7 +76,11 @@ async fn eva_signed_in() -> (Stack, Browser) {
 
 /// A Zoho whose answers time out after a second.
 async fn impatient_stack() -> Stack {
-    stack_with(&[], |c| c.zoho_timeout = Duration::from_secs(1)).await
+    stack_with(&[], |c| {
+        c.zoho_timeout = Duration::from_secs(1);
+        c.zoho_cache = Duration::ZERO;
+    })
+    .await
 }
 
 #[test]
@@ -311,7 +316,7 @@ fn revoke_failing_still_disconnects() {
 #[test]
 fn a_token_evicted_by_zohos_cap_of_fifteen_costs_one_refresh_and_nobody_notices() {
     testkit::block_on(async {
-        let stack = stack(&[]).await;
+        let stack = stack_with(&[], |c| c.zoho_cache = Duration::ZERO).await;
         let browser = Browser::new();
         browser.sign_in(&stack, "jun@jp.zportal.test").await;
         assert_eq!(list(&browser, &stack).await.0, 200);

@@ -2,7 +2,8 @@
 //! emulator (`coherence` uses the same pair). 200 concurrent calls across both after
 //! the access token expired cost exactly one refresh; a process killed while holding the refresh
 //! lease does not wedge the connection; 30 calls of one user across both stay within Zoho's
-//! concurrency cap, every one answered. Needs `ZPORTAL_TEST_POSTGRES_URL` (the xtask's PostgreSQL
+//! concurrency cap, every one answered; a write through one process ends the other's kept
+//! answers of that org at once. Needs `ZPORTAL_TEST_POSTGRES_URL` (the xtask's PostgreSQL
 //! run provides it; the SQLite run has nothing to share between processes and skips this file).
 
 use std::time::Duration;
@@ -243,16 +244,7 @@ fn the_same_form_saved_on_both_processes_at_once_creates_one_record() {
         };
         let cookie = cluster.sign_in_on_a().await;
         let client = client_with(&cookie);
-        let form: Value = client
-            .get(format!("{}/api/records/form?module=Leads", cluster.a.base))
-            .send()
-            .await
-            .expect("form")
-            .json()
-            .await
-            .expect("json");
-        let body = json!({"module": "Leads", "id": null, "save_token": form["save_token"],
-            "values": {"Last_Name": {"kind": "Text", "value": "Twice Pressed"}}});
+        let body = crate::budget::new_lead(&client, &cluster.a.base, "Twice Pressed").await;
         let inserts = || async {
             let stats = emulator_get(&cluster.emulator.base_url, "stats").await;
             stats["by_module"]["Leads"]["POST"].as_u64().unwrap_or(0)
@@ -283,4 +275,62 @@ fn the_same_form_saved_on_both_processes_at_once_creates_one_record() {
         assert_eq!(ids.len(), 1, "every press answers with the same record");
         assert_eq!(inserts().await, before + 1, "one insert reached Zoho");
     })
+}
+
+#[test]
+fn a_write_through_one_process_is_seen_at_once_by_reads_on_the_other() {
+    testkit::block_on(async {
+        let Some(cluster) = cluster().await else {
+            return;
+        };
+        let cookie = cluster.sign_in_on_a().await;
+        let client = client_with(&cookie);
+        let name = format!("Across{}", zoho::random_hex(4));
+        let search = |base: &str| {
+            let url = crate::budget::search_url(base, &name);
+            let client = client.clone();
+            async move {
+                let page: Value = client
+                    .get(url)
+                    .send()
+                    .await
+                    .expect("search")
+                    .json()
+                    .await
+                    .expect("json");
+                crate::budget::rows(&page)
+            }
+        };
+        assert_eq!(search(&cluster.b.base).await, 0);
+        let seq = last_seq(&cluster.emulator.base_url).await;
+        assert_eq!(search(&cluster.b.base).await, 0);
+        assert!(
+            crate::budget::reads_since(&cluster.emulator.base_url, seq)
+                .await
+                .is_empty(),
+            "B answers the same search again itself"
+        );
+        crate::budget::save_lead(&client, &cluster.a.base, &name).await;
+        // A's write reaches B over PostgreSQL's notifications; B reads anew.
+        let mut found = 0;
+        for _ in 0..50 {
+            found = search(&cluster.b.base).await;
+            if found == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            found, 1,
+            "B sees A's new record within a second, not after its cache time"
+        );
+    })
+}
+
+async fn last_seq(emulator: &str) -> u64 {
+    emulator_get(emulator, "requests").await["requests"]
+        .as_array()
+        .and_then(|r| r.last())
+        .and_then(|r| r["seq"].as_u64())
+        .unwrap_or(0)
 }

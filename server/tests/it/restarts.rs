@@ -166,7 +166,9 @@ fn sigterm_finishes_the_request_in_flight_then_exits() {
             "warm: metadata cached"
         );
 
-        // Zoho answers the next list slowly; SIGTERM arrives while zportal waits for it.
+        // Zoho answers the next list (another page: the first is answered again for a few
+        // seconds) slowly; SIGTERM arrives while zportal waits for it.
+        let list = format!("{base}/api/records/list?args[module]=Leads&args[per_page]=6");
         solo.control(
             "faults",
             json!({"kind": "delay", "endpoint": "records", "count": 1, "delay_ms": 1500}),

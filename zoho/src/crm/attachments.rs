@@ -87,6 +87,7 @@ impl CrmClient {
             method: &reqwest::Method::POST,
             path: &path,
             body: Body::File(file),
+            since: None,
         };
         let mut results = write_results(self.call(id, call).await?)?;
         match results.swap_remove(0) {

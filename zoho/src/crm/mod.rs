@@ -3,6 +3,7 @@
 //! records ([`records`]), read as text where a page shows text ([`text`]). [`CrmClient`] makes the calls of a stored connection through the
 //! refresh [`Coordinator`].
 
+mod answers;
 pub mod attachments;
 pub mod identity;
 pub mod metadata;
@@ -18,6 +19,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::budget::{Admission, Budget, OrgKey, credits_of};
+use crate::bus::Change;
 use crate::http::{Api, Body, Call, HttpError};
 use crate::ids::ConnectionId;
 use crate::meter::{Endpoint, Outcome, Timer};
@@ -127,6 +129,9 @@ fn request(
             "Authorization",
             format!("Zoho-oauthtoken {}", token.expose()),
         );
+    if let Some(since) = call.since {
+        req = req.header("If-Modified-Since", httpdate::fmt_http_date(since));
+    }
     match call.body {
         Body::None => {}
         Body::Json(body) => req = req.json(body),
@@ -218,16 +223,21 @@ enum Answer {
     Streaming(reqwest::Response),
 }
 
+/// `zoho_answers_reused_total{dc,how}`: reads answered without Zoho running them again:
+/// `kept` (served from what was read moments ago) or `not_modified` (Zoho's 304).
+pub const ANSWERS_REUSED: &str = "zoho_answers_reused_total";
+
 /// CRM calls made for a stored connection: the token comes from the [`Coordinator`], and a 401
 /// `INVALID_TOKEN` gets one refresh (unless another call already replaced the token) and one
 /// retry. Every call takes its turn in the connection's queue and spends the org's budget
-/// ([`Budget`]).
+/// ([`Budget`]); a read's answer is served again for a few seconds ([`answers`]).
 #[derive(Debug, Clone)]
 pub struct CrmClient {
     http: reqwest::Client,
     tokens: Arc<Coordinator>,
     metadata: Arc<metadata::Metadata>,
     budget: Arc<Budget>,
+    answers: Arc<answers::Answers>,
 }
 
 impl CrmClient {
@@ -236,13 +246,29 @@ impl CrmClient {
             http,
             tokens,
             metadata: Arc::default(),
+            answers: Arc::new(answers::Answers::new(budget.settings().keep_answers)),
             budget,
         }
     }
 
-    /// The same client, spending `budget`.
+    /// The same client, spending `budget` (and keeping answers as long as it says).
     pub fn with_budget(self, budget: Arc<Budget>) -> Self {
-        CrmClient { budget, ..self }
+        CrmClient {
+            answers: Arc::new(answers::Answers::new(budget.settings().keep_answers)),
+            budget,
+            ..self
+        }
+    }
+
+    /// Records of `org` changed through another process: what was read of them here before is
+    /// not served again.
+    pub fn records_changed_elsewhere(&self, org: &OrgKey) {
+        self.answers.changed(org);
+    }
+
+    /// Changes may have been missed: no answer read before is served again.
+    pub fn forget_answers(&self) {
+        self.answers.forget_all();
     }
 
     fn http(&self) -> &reqwest::Client {
@@ -273,9 +299,116 @@ impl CrmClient {
     /// Sends `call` for connection `id`; the answer's status and body, whatever the status,
     /// unless the token was refused twice or Zoho is limiting requests.
     ///
+    /// A read of records answered moments ago is answered the same again, unless the org's
+    /// records were written through zportal since; a write ends that for everyone of its org,
+    /// in every process.
+    pub async fn call(
+        &self,
+        id: &ConnectionId,
+        call: Call<'_>,
+    ) -> Result<(u16, bytes::Bytes), CrmError> {
+        if self.answers.enabled() && answers::keepable(&call) {
+            return self.call_kept(id, call).await;
+        }
+        if answers::changes_records(&call) {
+            let org = self.org_key(id).await?;
+            // Ended whatever the outcome: a write whose answer was lost may still have landed.
+            let answer = self.call_anew(id, call).await;
+            self.records_changed(&org).await;
+            return answer;
+        }
+        self.call_anew(id, call).await
+    }
+
+    /// The org whose budget (and records) a call of connection `id` touches.
+    async fn org_key(&self, id: &ConnectionId) -> Result<OrgKey, CrmError> {
+        let t = self.tokens.access_token(id).await?;
+        Ok(OrgKey {
+            dc: t.dc,
+            org: t.org,
+        })
+    }
+
+    /// Tells this process and the others that `org`'s records changed.
+    async fn records_changed(&self, org: &OrgKey) {
+        self.answers.changed(org);
+        let change = Change::records(org.dc, &org.org);
+        if let Err(e) = self.tokens.bus().publish(change).await {
+            // Other processes serve what they read before for a few seconds more at most.
+            tracing::warn!(error = %e, "could not tell the other processes of a write");
+        }
+    }
+
+    /// A read of records: what was answered moments ago if it still holds, else Zoho's answer
+    /// (one call for all the reads of the path that arrive meanwhile), kept for the next.
+    async fn call_kept(
+        &self,
+        id: &ConnectionId,
+        call: Call<'_>,
+    ) -> Result<(u16, bytes::Bytes), CrmError> {
+        let org = self.org_key(id).await?;
+        let reused = |how: &'static str| {
+            metrics::counter!(ANSWERS_REUSED, "dc" => org.dc.location(), "how" => how).increment(1);
+        };
+        let since = match self.answers.lookup(id, &org, call.path) {
+            answers::Lookup::Fresh(status, body) => {
+                reused("kept");
+                return Ok((status, body));
+            }
+            answers::Lookup::Revalidate { since } => Some(since),
+            answers::Lookup::Miss => None,
+        };
+        let _leading = match self.answers.turn(id, call.path) {
+            answers::Turn::Lead(flight) => Some(flight),
+            answers::Turn::Follow(leader) => {
+                // Its answer, once it has one; if it kept none (it failed), this read goes on
+                // by itself rather than queue behind the next leader.
+                drop(leader.read().await);
+                if let answers::Lookup::Fresh(status, body) =
+                    self.answers.lookup(id, &org, call.path)
+                {
+                    reused("kept");
+                    return Ok((status, body));
+                }
+                None
+            }
+        };
+        let ticket = self.answers.ticket(&org);
+        let answer = self.call_anew(id, Call { since, ..call }).await?;
+        if answer.0 == 304 {
+            if let Some(kept) = self.answers.still_holds(ticket, id, &org, call.path) {
+                reused("not_modified");
+                return Ok(kept);
+            }
+            // Changed through zportal while Zoho was asked: read it whole.
+            let ticket = self.answers.ticket(&org);
+            let answer = self.call_anew(id, call).await?;
+            self.keep(ticket, id, &org, call.path, &answer);
+            return Ok(answer);
+        }
+        self.keep(ticket, id, &org, call.path, &answer);
+        Ok(answer)
+    }
+
+    fn keep(
+        &self,
+        ticket: answers::Ticket,
+        id: &ConnectionId,
+        org: &OrgKey,
+        path: &str,
+        answer: &(u16, bytes::Bytes),
+    ) {
+        // While the bus may be missing other processes' writes, nothing read can be trusted.
+        if self.tokens.bus().in_sync() {
+            self.answers.fill(ticket, id, org, path, answer.clone());
+        }
+    }
+
+    /// Sends `call` to Zoho, whatever was read before.
+    ///
     /// A read (`GET`) that Zoho answers with a 5xx, or not at all, is tried again after each of
     /// [`READ_RETRIES`]; a write never is: Zoho may have applied one whose answer was lost.
-    pub async fn call(
+    async fn call_anew(
         &self,
         id: &ConnectionId,
         call: Call<'_>,

@@ -2,6 +2,7 @@
 //! a real emulator on 127.0.0.1 (and PostgreSQL on the PostgreSQL run), properties over
 //! generated input, and the layering of the crate's modules.
 
+mod kept;
 mod layers;
 mod properties;
 mod records;

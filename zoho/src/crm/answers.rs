@@ -1,0 +1,439 @@
+//! Answers of CRM reads, kept for a few seconds so that the same read again (another tab, a
+//! reload, a page and its next navigation) costs Zoho nothing and the org no credit.
+//!
+//! An answer is kept per connection and path (two users of one org may see different records),
+//! and tagged with its org's *generation*: every write through zportal to that org — in this
+//! process, or in another one, heard on the change bus — moves the generation on, so nothing
+//! read before a write is served after it. A read fills the cache only if the generation did
+//! not move while it was in flight and the bus is in sync (no change may have been missed).
+//! Reads of one path that arrive together go to Zoho once (the others wait for that answer).
+//! A record's answer past its time is asked for again with `If-Modified-Since`; Zoho's 304 means
+//! it still holds. Changes made in Zoho directly are seen once an answer's time is up.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use tokio::sync::{OwnedRwLockWriteGuard, RwLock};
+
+use crate::budget::OrgKey;
+use crate::http::Call;
+use crate::ids::ConnectionId;
+
+/// How long past its time a record's answer is kept to be asked for again conditionally.
+const KEEP_FOR_REVALIDATION: Duration = Duration::from_secs(10 * 60);
+/// How far before an answer was read its `If-Modified-Since` is put, so that a change Zoho
+/// stamped with the same second (or a clock a little behind ours) is never taken as older.
+const CLOCK_MARGIN: Duration = Duration::from_secs(2);
+/// The bytes of answers one process keeps, at most.
+const CAPACITY_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Whether `call`, a GET, reads what a write can change (records, their notes, attachments and
+/// related lists) and so may be kept. Metadata is kept elsewhere, for longer; who the user is
+/// and the org are always read anew (the token's health rides on them).
+pub(crate) fn keepable(call: &Call<'_>) -> bool {
+    let first = call.path.split(['/', '?']).next().unwrap_or_default();
+    *call.method == reqwest::Method::GET
+        && first.starts_with(|c: char| c.is_ascii_uppercase())
+        && first != "__apis"
+}
+
+/// Whether `call` may change records: every call but a read (COQL is a read sent by POST).
+pub(crate) fn changes_records(call: &Call<'_>) -> bool {
+    *call.method != reqwest::Method::GET && call.path != "coql"
+}
+
+/// A record's own path (`Module/123`): the one read Zoho answers conditionally and that says
+/// when a record went away (a list would still answer 304 after a delete).
+fn is_record(path: &str) -> bool {
+    let mut parts = path.split('/');
+    matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some(_), Some(id), None) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
+    )
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    connection: String,
+    path: String,
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    org: OrgKey,
+    /// The org's generation (and the cache's epoch) when the read began.
+    generation: u64,
+    epoch: u64,
+    read_at: Instant,
+    read_at_wall: SystemTime,
+    status: u16,
+    body: Bytes,
+}
+
+#[derive(Clone)]
+struct ByBytes;
+
+impl quick_cache::Weighter<Key, Entry> for ByBytes {
+    fn weight(&self, key: &Key, entry: &Entry) -> u64 {
+        (key.connection.len() + key.path.len() + entry.body.len() + 128) as u64
+    }
+}
+
+/// What the cache holds for a read.
+#[derive(Debug)]
+pub(crate) enum Lookup {
+    /// An answer still in its time.
+    Fresh(u16, Bytes),
+    /// A record's answer past its time: ask Zoho whether it changed since `since`.
+    Revalidate { since: SystemTime },
+    /// Nothing to use.
+    Miss,
+}
+
+/// Taken when a read begins; a fill with it is dropped if the org changed meanwhile.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ticket {
+    generation: u64,
+    epoch: u64,
+}
+
+/// The answers one process keeps.
+pub(crate) struct Answers {
+    fresh_for: Duration,
+    entries: quick_cache::sync::Cache<Key, Entry, ByBytes>,
+    generations: Mutex<HashMap<OrgKey, u64>>,
+    /// Moves on when everything is dropped (the bus may have missed changes).
+    epoch: AtomicU64,
+    flights: Mutex<HashMap<Key, Arc<RwLock<()>>>>,
+}
+
+impl std::fmt::Debug for Answers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answers")
+            .field("fresh_for", &self.fresh_for)
+            .field("entries", &self.entries.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The read of one path that others wait for; when it ends (or is dropped) they go on.
+pub(crate) struct Flight<'a> {
+    answers: &'a Answers,
+    key: Key,
+    lock: Arc<RwLock<()>>,
+    _leading: OwnedRwLockWriteGuard<()>,
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        let mut flights = lock(&self.answers.flights);
+        if flights
+            .get(&self.key)
+            .is_some_and(|l| Arc::ptr_eq(l, &self.lock))
+        {
+            flights.remove(&self.key);
+        }
+    }
+}
+
+/// Whether this read goes to Zoho for everyone, or waits for the one that already does.
+pub(crate) enum Turn<'a> {
+    Lead(Flight<'a>),
+    Follow(Arc<RwLock<()>>),
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Answers {
+    /// Answers kept `fresh_for` after they were read; zero keeps none.
+    pub(crate) fn new(fresh_for: Duration) -> Self {
+        Answers {
+            fresh_for,
+            entries: quick_cache::sync::Cache::with_weighter(4096, CAPACITY_BYTES, ByBytes),
+            generations: Mutex::default(),
+            epoch: AtomicU64::new(0),
+            flights: Mutex::default(),
+        }
+    }
+
+    pub(crate) fn enabled(&self) -> bool {
+        !self.fresh_for.is_zero()
+    }
+
+    fn generation(&self, org: &OrgKey) -> u64 {
+        lock(&self.generations).get(org).copied().unwrap_or(0)
+    }
+
+    fn key(id: &ConnectionId, path: &str) -> Key {
+        Key {
+            connection: id.as_str().to_owned(),
+            path: path.to_owned(),
+        }
+    }
+
+    /// What is kept for `path` of connection `id` in `org`.
+    pub(crate) fn lookup(&self, id: &ConnectionId, org: &OrgKey, path: &str) -> Lookup {
+        let Some(entry) = self.entries.get(&Self::key(id, path)) else {
+            return Lookup::Miss;
+        };
+        let current = entry.org == *org
+            && entry.generation == self.generation(org)
+            && entry.epoch == self.epoch.load(Ordering::Acquire);
+        let age = entry.read_at.elapsed();
+        if !current {
+            Lookup::Miss
+        } else if age < self.fresh_for {
+            Lookup::Fresh(entry.status, entry.body)
+        } else if is_record(path) && entry.status == 200 && age < KEEP_FOR_REVALIDATION {
+            Lookup::Revalidate {
+                since: entry
+                    .read_at_wall
+                    .checked_sub(CLOCK_MARGIN)
+                    .unwrap_or(SystemTime::UNIX_EPOCH),
+            }
+        } else {
+            Lookup::Miss
+        }
+    }
+
+    /// Taken before a read of `org` goes to Zoho.
+    pub(crate) fn ticket(&self, org: &OrgKey) -> Ticket {
+        Ticket {
+            epoch: self.epoch.load(Ordering::Acquire),
+            generation: self.generation(org),
+        }
+    }
+
+    /// Keeps a 2xx answer read with `ticket`, unless `org` changed since it was taken.
+    pub(crate) fn fill(
+        &self,
+        ticket: Ticket,
+        id: &ConnectionId,
+        org: &OrgKey,
+        path: &str,
+        (status, body): (u16, Bytes),
+    ) {
+        if !(200..300).contains(&status) {
+            return;
+        }
+        // An entry stored after a write moved the generation on carries the old one, and is
+        // never served: no check-then-insert race to lose.
+        self.entries.insert(
+            Self::key(id, path),
+            Entry {
+                org: org.clone(),
+                generation: ticket.generation,
+                epoch: ticket.epoch,
+                read_at: Instant::now(),
+                read_at_wall: SystemTime::now(),
+                status,
+                body,
+            },
+        );
+    }
+
+    /// Zoho said (304) the record kept for `path` has not changed: it is good for another
+    /// `fresh_for`, unless something changed while asking. Its answer, if it still holds.
+    pub(crate) fn still_holds(
+        &self,
+        ticket: Ticket,
+        id: &ConnectionId,
+        org: &OrgKey,
+        path: &str,
+    ) -> Option<(u16, Bytes)> {
+        let key = Self::key(id, path);
+        let entry = self.entries.get(&key)?;
+        let now = self.ticket(org);
+        if entry.org != *org
+            || (entry.generation, entry.epoch) != (ticket.generation, ticket.epoch)
+            || (now.generation, now.epoch) != (ticket.generation, ticket.epoch)
+        {
+            return None;
+        }
+        let answer = (entry.status, entry.body.clone());
+        self.entries.insert(
+            key,
+            Entry {
+                read_at: Instant::now(),
+                read_at_wall: SystemTime::now(),
+                ..entry
+            },
+        );
+        Some(answer)
+    }
+
+    /// Joins the read of `path` already going to Zoho, or becomes it.
+    pub(crate) fn turn(&self, id: &ConnectionId, path: &str) -> Turn<'_> {
+        let key = Self::key(id, path);
+        let mut flights = lock(&self.flights);
+        if let Some(lock) = flights.get(&key) {
+            return Turn::Follow(lock.clone());
+        }
+        let lock = Arc::new(RwLock::new(()));
+        let leading = match lock.clone().try_write_owned() {
+            Ok(guard) => guard,
+            // A lock nobody else has seen yet is always free.
+            Err(_) => return Turn::Follow(lock),
+        };
+        flights.insert(key.clone(), lock.clone());
+        Turn::Lead(Flight {
+            answers: self,
+            key,
+            lock,
+            _leading: leading,
+        })
+    }
+
+    /// Something of `org` changed: nothing kept of it before now is served again.
+    pub(crate) fn changed(&self, org: &OrgKey) {
+        *lock(&self.generations).entry(org.clone()).or_insert(0) += 1;
+    }
+
+    /// Changes may have been missed: nothing kept is served again.
+    pub(crate) fn forget_all(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.entries.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dc::DataCenter;
+    use crate::ids::OrgId;
+
+    fn org(id: &str) -> OrgKey {
+        OrgKey {
+            dc: DataCenter::Us,
+            org: OrgId::new(id.to_owned()),
+        }
+    }
+
+    fn answer(body: &'static str) -> (u16, Bytes) {
+        (200, Bytes::from_static(body.as_bytes()))
+    }
+
+    fn fresh(a: &Answers, id: &ConnectionId, org: &OrgKey, path: &str) -> Option<Bytes> {
+        match a.lookup(id, org, path) {
+            Lookup::Fresh(_, body) => Some(body),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn only_reads_of_records_are_kept_and_only_writes_change_them() {
+        let get = |path| Call::get(path);
+        assert!(keepable(&get("Leads?fields=Last_Name&page=1")));
+        assert!(keepable(&get("Leads/123")));
+        assert!(keepable(&get("Leads/123/Notes")));
+        assert!(!keepable(&get("org")));
+        assert!(!keepable(&get("users?type=CurrentUser")));
+        assert!(!keepable(&get("settings/fields?module=Leads")));
+        let body = serde_json::json!({});
+        let put = Call::json(&reqwest::Method::PUT, "Leads/1", &body);
+        assert!(!keepable(&put));
+        assert!(changes_records(&put));
+        assert!(changes_records(&Call::delete("Leads?ids=1")));
+        assert!(!changes_records(&Call::json(
+            &reqwest::Method::POST,
+            "coql",
+            &body
+        )));
+        assert!(is_record("Leads/123") && !is_record("Leads/123/Notes"));
+        assert!(!is_record("Leads?page=1") && !is_record("Leads/search?word=x"));
+    }
+
+    #[test]
+    fn an_answer_is_kept_per_connection_until_its_org_changes() {
+        let a = Answers::new(Duration::from_secs(60));
+        let (ada, ben) = (ConnectionId::new("ada"), ConnectionId::new("ben"));
+        let (acme, other) = (org("1"), org("2"));
+        a.fill(a.ticket(&acme), &ada, &acme, "Leads", answer("ada's"));
+        a.fill(a.ticket(&other), &ben, &other, "Leads", answer("ben's"));
+        assert_eq!(
+            fresh(&a, &ada, &acme, "Leads").as_deref(),
+            Some(&b"ada's"[..])
+        );
+        assert_eq!(fresh(&a, &ben, &acme, "Leads"), None, "not another's");
+        a.changed(&acme);
+        assert_eq!(fresh(&a, &ada, &acme, "Leads"), None, "a write to the org");
+        assert!(
+            fresh(&a, &ben, &other, "Leads").is_some(),
+            "another org's stays"
+        );
+        a.forget_all();
+        assert_eq!(fresh(&a, &ben, &other, "Leads"), None);
+    }
+
+    #[test]
+    fn a_read_that_began_before_a_write_is_never_served_after_it() {
+        let a = Answers::new(Duration::from_secs(60));
+        let (ada, acme) = (ConnectionId::new("ada"), org("1"));
+        let ticket = a.ticket(&acme);
+        // ... the read is in flight when a write to the org lands ...
+        a.changed(&acme);
+        a.fill(ticket, &ada, &acme, "Leads/1", answer("before"));
+        assert!(matches!(a.lookup(&ada, &acme, "Leads/1"), Lookup::Miss));
+        let ticket = a.ticket(&acme);
+        a.forget_all();
+        a.fill(ticket, &ada, &acme, "Leads/1", answer("before the resync"));
+        assert!(matches!(a.lookup(&ada, &acme, "Leads/1"), Lookup::Miss));
+    }
+
+    #[test]
+    fn past_its_time_a_record_is_asked_for_again_and_a_list_is_not_kept() {
+        let a = Answers::new(Duration::from_millis(20));
+        let (ada, acme) = (ConnectionId::new("ada"), org("1"));
+        a.fill(a.ticket(&acme), &ada, &acme, "Leads/1", answer("lead"));
+        a.fill(a.ticket(&acme), &ada, &acme, "Leads?page=1", answer("list"));
+        a.fill(a.ticket(&acme), &ada, &acme, "Leads/2", (500, Bytes::new()));
+        assert!(fresh(&a, &ada, &acme, "Leads/1").is_some());
+        assert!(
+            matches!(a.lookup(&ada, &acme, "Leads/2"), Lookup::Miss),
+            "errors are not kept"
+        );
+        std::thread::sleep(Duration::from_millis(30));
+        let Lookup::Revalidate { since } = a.lookup(&ada, &acme, "Leads/1") else {
+            panic!("a record past its time is revalidated");
+        };
+        assert!(since < SystemTime::now() - Duration::from_millis(1900));
+        assert!(matches!(
+            a.lookup(&ada, &acme, "Leads?page=1"),
+            Lookup::Miss
+        ));
+        let ticket = a.ticket(&acme);
+        assert_eq!(
+            a.still_holds(ticket, &ada, &acme, "Leads/1")
+                .map(|(_, b)| b),
+            Some(Bytes::from_static(b"lead"))
+        );
+        assert!(
+            fresh(&a, &ada, &acme, "Leads/1").is_some(),
+            "good for another while"
+        );
+    }
+
+    #[test]
+    fn reads_of_one_path_together_have_one_leader_and_the_next_read_leads_again() {
+        let a = Answers::new(Duration::from_secs(60));
+        let ada = ConnectionId::new("ada");
+        let lead = a.turn(&ada, "Leads");
+        assert!(matches!(lead, Turn::Lead(_)));
+        let Turn::Follow(wait) = a.turn(&ada, "Leads") else {
+            panic!("a second read of the same path follows");
+        };
+        assert!(matches!(a.turn(&ada, "Contacts"), Turn::Lead(_)));
+        assert!(
+            wait.try_read().is_err(),
+            "followers wait while the leader reads"
+        );
+        drop(lead);
+        assert!(wait.try_read().is_ok(), "and go on once it is done");
+        assert!(matches!(a.turn(&ada, "Leads"), Turn::Lead(_)));
+    }
+}
