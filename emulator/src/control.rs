@@ -39,6 +39,7 @@ pub fn router() -> Router<Emulator> {
         .route("/stats", get(stats))
         .route("/credits", post(set_credits))
         .route("/requests", get(requests))
+        .route("/notifications", get(notifications))
         .route("/reset", post(reset))
         .route("/redirected", get(redirected))
 }
@@ -563,15 +564,23 @@ async fn requests(State(emu): State<Emulator>, Query(q): Query<Since>) -> Json<V
     Json(json!({ "requests": list }))
 }
 
+/// `GET notifications?since=N`: every delivery to a `notify_url` after `N`.
+async fn notifications(State(emu): State<Emulator>, Query(q): Query<Since>) -> Json<Value> {
+    let log = emu.world().watch.log_since(q.since.unwrap_or(0));
+    Json(json!({ "notifications": log }))
+}
+
 async fn reset(State(emu): State<Emulator>) -> Json<Value> {
     {
         let mut world = emu.world();
         let next_seq = world.next_seq;
         let files = world.crm.files.dir();
+        let watch = std::mem::take(&mut world.watch);
         *world = seed::world();
         world.crm.files.set_dir(files);
         // Sequence numbers keep rising, so `requests?since=` never sees an old number again.
         world.next_seq = next_seq;
+        world.watch.continue_after(&watch);
     }
     emu.faults().clear();
     emu.touch();

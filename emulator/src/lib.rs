@@ -29,6 +29,10 @@
 //!   removed from a record is an entry of the record's timeline whose `record` is the note or
 //!   attachment (module `Notes` / `Attachments`); `source` is always `crm_api`; a record's
 //!   creation is its first entry.
+//! - Notifications (`actions/watch`): a channel's `events` must name modules Zoho has; an update
+//!   notification's `affected_fields` is `[{"<id>": ["Field", …]}]`; notes are watched as the
+//!   module `Notes` (no `notify_on_related_action`); a notification is sent only to a
+//!   `notify_url` on this machine (loopback), and one that cannot be is logged with status 0.
 //! - `If-Modified-Since` on a list filters it to the records modified after that second and
 //!   answers 304 when none was (on a record: 304 when it was not); a 304 costs a credit like any
 //!   call. An unparseable date is ignored.
@@ -69,6 +73,8 @@ pub struct Emulator {
 
 struct Inner {
     base: String,
+    /// Sends the notifications Zoho owes its watch channels.
+    http: reqwest::Client,
     world: Mutex<World>,
     faults: Mutex<Faults>,
     dirty: AtomicBool,
@@ -129,6 +135,9 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// How long a `notify_url` has to answer.
+const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A fault's default wait when it does not say.
 const DEFAULT_DELAY_MS: u64 = 3_000;
 
@@ -142,6 +151,11 @@ impl Emulator {
         Emulator {
             inner: Arc::new(Inner {
                 base: base.trim_end_matches('/').to_owned(),
+                http: reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .timeout(NOTIFY_TIMEOUT)
+                    .build()
+                    .unwrap_or_default(),
                 world: Mutex::new(world),
                 faults: Mutex::new(Faults::default()),
                 dirty: AtomicBool::new(false),
@@ -219,11 +233,42 @@ impl Emulator {
                 kind => handler(&mut world, self.base(), kind),
             };
             world.record(call.into_record(reply.status().as_u16()));
-            reply
+            (reply, world.watch.take_outbox())
         };
+        let (reply, owed) = reply;
         drop(in_flight);
         self.touch();
+        self.notify(owed);
         reply.into_response()
+    }
+
+    /// Sends each notification a write owes (a POST of its JSON to the channel's
+    /// `notify_url`, on this machine only), and logs how it went.
+    fn notify(&self, owed: Vec<crm::watch::Delivery>) {
+        for delivery in owed {
+            let emu = self.clone();
+            tokio::spawn(async move {
+                let status = emu.send_notification(&delivery).await;
+                emu.world().watch.delivered(delivery.seq, status);
+            });
+        }
+    }
+
+    async fn send_notification(&self, delivery: &crm::watch::Delivery) -> u16 {
+        if !crm::watch::deliverable(&delivery.url) {
+            return 0;
+        }
+        let mut body = delivery.body.clone();
+        let module = body["module"].as_str().unwrap_or_default().to_owned();
+        body["resource_uri"] = serde_json::json!(format!(
+            "{}/{}/api/crm/v8/{module}",
+            self.base(),
+            delivery.dc
+        ));
+        match self.inner.http.post(&delivery.url).json(&body).send().await {
+            Ok(res) => res.status().as_u16(),
+            Err(_) => 0,
+        }
     }
 
     /// Zoho's API limits for a CRM call with a live token: refused (429) when its caller has

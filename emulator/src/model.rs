@@ -395,6 +395,9 @@ pub struct World {
     /// Credits spent and calls in flight, for Zoho's API limits.
     #[serde(default)]
     pub metering: crate::metering::Metering,
+    /// Every org's notification channels, and the notifications owed and sent.
+    #[serde(default)]
+    pub watch: crate::crm::watch::Watch,
     pub stats: Stats,
     #[serde(skip)]
     pub requests: VecDeque<RequestRecord>,
@@ -413,6 +416,15 @@ impl World {
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
         real + self.clock_offset
+    }
+
+    /// The emulated time, in Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        let real = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        real + self.clock_offset * 1000
     }
 
     pub fn user_by_email(&self, email: &str) -> Option<&User> {

@@ -167,6 +167,7 @@ pub fn world() -> World {
         next_refresh_id: 1,
         next_token_seq: 0,
         metering: Default::default(),
+        watch: Default::default(),
         stats: Stats::default(),
         requests: Default::default(),
         next_seq: 0,

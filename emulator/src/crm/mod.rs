@@ -7,6 +7,7 @@ pub mod files;
 pub mod history;
 pub mod meta;
 pub mod records;
+pub mod watch;
 
 use std::collections::BTreeMap;
 

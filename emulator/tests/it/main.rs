@@ -7,3 +7,4 @@ mod control;
 mod crm;
 mod limits;
 mod support;
+mod watch;

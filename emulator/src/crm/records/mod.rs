@@ -12,6 +12,7 @@ mod read;
 mod related;
 mod settings;
 mod validate;
+mod watch;
 mod write;
 
 use std::collections::HashMap;
@@ -42,6 +43,14 @@ pub fn router() -> Router<Emulator> {
             get(related::metadata),
         )
         .route("/{dc}/api/crm/v8/coql", post(coql::query))
+        .route(
+            "/{dc}/api/crm/v8/actions/watch",
+            get(watch::watch)
+                .post(watch::watch)
+                .put(watch::watch)
+                .patch(watch::watch)
+                .delete(watch::watch),
+        )
         .route(
             "/{dc}/api/crm/v8/Notes",
             get(notes::collection)

@@ -14,6 +14,7 @@ use super::write::{ids_param, write_reply};
 use super::{CrmRequest, Emu, MAX_FIELDS, bad, find_module, parse_id};
 use crate::crm::history::{Event, subject};
 use crate::crm::meta::Module;
+use crate::crm::watch::Operation;
 use crate::crm::{Record, iso, user_ref};
 use crate::faults::{Endpoint, FaultKind};
 use crate::model::{User, World};
@@ -390,6 +391,7 @@ fn create(
     let now = world.now();
     let me = user_ref(user);
     let mut items = Vec::new();
+    let mut done = Vec::new();
     for (i, input) in inputs.into_iter().enumerate() {
         let parent = match path_parent {
             Some((m, id, r)) => Ok((m.clone(), id, r.clone())),
@@ -448,7 +450,9 @@ fn create(
             .entry(org.clone())
             .or_default()
             .insert(id, note);
+        done.push(id.to_string());
     }
+    notify(world, &org, Operation::Insert, &done, &[]);
     write_reply(items, StatusCode::CREATED)
 }
 
@@ -462,6 +466,7 @@ fn update(
     let org = user.org_zgid.clone();
     let now = world.now();
     let mut items = Vec::new();
+    let (mut done, mut affected) = (Vec::new(), std::collections::BTreeSet::new());
     for (i, input) in inputs.into_iter().enumerate() {
         let id = path_id.or_else(|| {
             input
@@ -498,6 +503,8 @@ fn update(
         let Some(note) = world.crm.notes.get_mut(&org).and_then(|n| n.get_mut(&id)) else {
             continue;
         };
+        affected.extend(text.keys().cloned());
+        done.push(id.to_string());
         note.extend(text);
         note.insert("Modified_By".into(), user_ref(user));
         note.insert("Modified_Time".into(), json!(iso(now)));
@@ -517,13 +524,22 @@ fn update(
             );
         }
     }
+    let affected: Vec<String> = affected.into_iter().collect();
+    notify(world, &org, Operation::Update, &done, &affected);
     write_reply(items, StatusCode::OK)
+}
+
+/// Tells the org's channels on Notes what happened to `ids`.
+fn notify(world: &mut World, org: &str, op: Operation, ids: &[String], affected: &[String]) {
+    let at = world.now_ms();
+    world.watch.changed(org, "Notes", op, ids, affected, at);
 }
 
 fn delete(world: &mut World, user: &User, ids: &[String]) -> Reply {
     let org = user.org_zgid.clone();
     let now = world.now();
     let mut items = Vec::new();
+    let mut done = Vec::new();
     for raw in ids {
         let removed = raw
             .parse::<u64>()
@@ -544,6 +560,7 @@ fn delete(world: &mut World, user: &User, ids: &[String]) -> Reply {
                         },
                     );
                 }
+                done.push(raw.clone());
                 items.push(json!({ "code": "SUCCESS", "details": { "id": raw }, "message": "record deleted", "status": "success" }));
             }
             None => items.push(item_error(
@@ -553,5 +570,6 @@ fn delete(world: &mut World, user: &User, ids: &[String]) -> Reply {
             )),
         }
     }
+    notify(world, &org, Operation::Delete, &done, &[]);
     write_reply(items, StatusCode::OK)
 }

@@ -11,6 +11,7 @@ use super::validate::{body_records, derive, item_error, validate};
 use super::{CrmRequest, Emu, MAX_RECORDS, bad, parse_id};
 use crate::crm::history::{Event, field_changes, subject};
 use crate::crm::meta::{Kind, Module};
+use crate::crm::watch::Operation;
 use crate::crm::{Record, iso, user_ref};
 use crate::faults::Endpoint;
 use crate::model::{User, World};
@@ -145,6 +146,8 @@ fn write_records(
     let now = iso(world.now());
     let me = user_ref(user);
     let mut items = Vec::new();
+    let (mut inserted, mut updated) = (Vec::new(), Vec::new());
+    let mut affected = std::collections::BTreeSet::new();
     for (i, input) in records.into_iter().enumerate() {
         // Which record, if any, this one updates.
         let target: Result<Option<u64>, Value> = match kind {
@@ -241,6 +244,12 @@ fn write_records(
                 (id, r, "record added", "insert")
             }
         };
+        if action == "update" {
+            affected.extend(fields.keys().cloned());
+            updated.push(id.to_string());
+        } else {
+            inserted.push(id.to_string());
+        }
         record.extend(fields);
         record.insert("Modified_By".into(), me.clone());
         record.insert("Modified_Time".into(), Value::String(now.clone()));
@@ -274,6 +283,11 @@ fn write_records(
         world.crm.module_mut(&org, m.api_name).insert(id, record);
         items.push(item);
     }
+    let affected: Vec<String> = affected.into_iter().collect();
+    let at = world.now_ms();
+    let watch = &mut world.watch;
+    watch.changed(&org, m.api_name, Operation::Insert, &inserted, &[], at);
+    watch.changed(&org, m.api_name, Operation::Update, &updated, &affected, at);
     let all_ok = if kind == WriteKind::Update {
         StatusCode::OK
     } else if kind == WriteKind::Insert {
@@ -286,6 +300,7 @@ fn write_records(
 
 fn delete_records(world: &mut World, user: &User, m: &Module, ids: &[String]) -> Reply {
     let now = world.now();
+    let mut deleted = Vec::new();
     let items: Vec<Value> = ids
         .iter()
         .map(|raw| {
@@ -303,11 +318,17 @@ fn delete_records(world: &mut World, user: &User, m: &Module, ids: &[String]) ->
                         fields: Vec::new(),
                     };
                     world.crm.audit(&user.org_zgid, id, event);
+                    deleted.push(raw.clone());
                     json!({ "code": "SUCCESS", "details": { "id": raw }, "message": "record deleted", "status": "success" })
                 }
                 _ => item_error("INVALID_DATA", "record not deleted", json!({ "id": raw })),
             }
         })
         .collect();
+    let at = world.now_ms();
+    let org = &user.org_zgid;
+    world
+        .watch
+        .changed(org, m.api_name, Operation::Delete, &deleted, &[], at);
     write_reply(items, StatusCode::OK)
 }
