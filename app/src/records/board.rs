@@ -9,7 +9,6 @@ use leptos::server_fn::codec::GetUrl;
 use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
 
-use super::sections::Outcome;
 use super::{ModuleDto, Problem, ValueKind};
 use crate::AppError;
 use crate::toast::Toasts;
@@ -71,12 +70,36 @@ pub async fn column_cards(module: String, stage: String, page: u32) -> Result<Ca
         .await
 }
 
-/// Moves a card: sets the record's Stage.
+/// How a card's move ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MoveOutcome {
+    Moved,
+    /// Zoho refused it; the words say why.
+    Refused {
+        message: String,
+    },
+    /// Someone else moved the card since the board showed it (`by`, if Zoho says who): it
+    /// stays in `stage`, where they put it.
+    Elsewhere {
+        stage: String,
+        by: Option<String>,
+    },
+    /// The record was deleted since the board showed it.
+    Gone,
+}
+
+/// Moves a card: sets the record's Stage — with `from` (the column the board showed it in),
+/// only if nobody moved it meanwhile.
 #[server(endpoint = "records/board/move", input = Json, output = Json)]
-pub async fn move_card(module: String, id: String, stage: String) -> Result<Outcome, AppError> {
+pub async fn move_card(
+    module: String,
+    id: String,
+    stage: String,
+    #[server(default)] from: Option<String>,
+) -> Result<MoveOutcome, AppError> {
     super::ssr::Records::active()
         .await?
-        .move_card(&module, &id, &stage)
+        .move_card(&module, &id, &stage, from.as_deref())
         .await
 }
 
@@ -144,14 +167,30 @@ fn Columns(b: BoardDto) -> impl IntoView {
         }
         shift(id.clone(), from.clone(), to.clone());
         spawn_local(async move {
-            match move_card(api.get_value(), id.clone(), to.clone()).await {
-                Ok(Outcome::Done) => {
+            let shown = Some(from.clone());
+            match move_card(api.get_value(), id.clone(), to.clone(), shown).await {
+                Ok(MoveOutcome::Moved) => {
                     problem.set(None);
                     toasts.say(format!("Moved to {to}."));
                 }
-                Ok(Outcome::Refused { message }) => {
+                Ok(MoveOutcome::Refused { message }) => {
                     shift(id, to, from);
                     problem.set(Some(AppError::BadRequest(message)));
+                }
+                Ok(MoveOutcome::Elsewhere { stage, by }) => {
+                    // Where they put it, not where it was: that is where it is now.
+                    shift(id, to, stage.clone());
+                    let who = by.unwrap_or_else(|| "Someone else".into());
+                    problem.set(Some(AppError::BadRequest(format!(
+                        "{who} moved this card to {stage} meanwhile; it stays there."
+                    ))));
+                }
+                Ok(MoveOutcome::Gone) => {
+                    // Into no column: off the board.
+                    shift(id, to, String::new());
+                    problem.set(Some(AppError::BadRequest(
+                        "That card's record was deleted meanwhile.".into(),
+                    )));
                 }
                 Err(e) => {
                     shift(id, to, from);

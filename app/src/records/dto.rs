@@ -381,8 +381,32 @@ pub struct FieldProblem {
 /// How a save ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SaveOutcome {
-    Saved { id: String },
-    Refused { problems: Vec<FieldProblem> },
+    Saved {
+        id: String,
+    },
+    Refused {
+        problems: Vec<FieldProblem>,
+    },
+    /// Someone else changed a field this save changes since the form was opened: nothing was
+    /// written. `by` and `at` (ISO 8601) are the record's last change.
+    Conflict {
+        conflicts: Vec<Conflict>,
+        by: Option<String>,
+        at: Option<String>,
+    },
+    /// The record was deleted since the form was opened: nothing was written.
+    Gone,
+}
+
+/// One field changed both here and by someone else since the form was opened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    pub field: String,
+    pub label: String,
+    /// Their value, as the form holds it ("Use theirs" puts it in).
+    pub theirs: Input,
+    pub theirs_text: String,
+    pub yours_text: String,
 }
 
 /// How a delete of several records ended.

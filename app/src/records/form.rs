@@ -1,6 +1,9 @@
 //! `/m/{Module}/new` and `/m/{Module}/{id}/edit`: the record form. Every keystroke is kept as a
 //! draft in this browser (per connection, module and record) and offered back after a reload;
-//! "Save" sends once, keeps the input when Zoho refuses it, and shows why beside the field.
+//! "Save" sends once, keeps the input when Zoho refuses it, and shows why beside the field. An
+//! edit sends what the form was opened with too: a field someone else changed meanwhile is a
+//! conflict the person settles ("Keep mine", "Use theirs"), a record deleted meanwhile can be
+//! saved as a new one.
 
 use std::collections::BTreeSet;
 
@@ -9,11 +12,12 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    Control, FieldProblem, FormField, FormSpec, Input, LookupRef, SaveOutcome, Values, find_lookup,
-    record_form, save_record,
+    Conflict, Control, FieldProblem, FormField, FormSpec, Input, LookupRef, SaveOutcome, Values,
+    find_lookup, record_form, save_record,
 };
 use super::{FieldValue, Problem};
 use crate::stash;
+use crate::time::LocalTime;
 
 /// The form of the module and record in the URL (no id: a new record).
 #[component]
@@ -67,9 +71,13 @@ fn RecordForm(spec: FormSpec) -> impl IntoView {
         save_token,
     } = spec;
     let values = RwSignal::new(initial.clone());
+    // What the record held when the form opened: a save changes only what differs from it.
+    let base = RwSignal::new(initial.clone());
+    let clash = RwSignal::new(None::<Clash>);
+    let gone = RwSignal::new(false);
     let problems = RwSignal::new(Vec::<FieldProblem>::new());
     let saving = RwSignal::new(false);
-    let offered = RwSignal::new(None::<Values>);
+    let offered = RwSignal::new(None::<Draft>);
     let unpicked = RwSignal::new(BTreeSet::<String>::new());
     provide_context(Unpicked(unpicked));
     let draft = StoredValue::new(draft_key(&module.api_name, record_id.as_deref()));
@@ -82,15 +90,25 @@ fn RecordForm(spec: FormSpec) -> impl IntoView {
     // After hydration: offer back what was typed here before a reload or a crash.
     Effect::new(move |_| {
         if let Some(conn) = stash::active_connection()
-            && let Some(saved) = stash::load::<Values>(&conn, &draft.get_value())
-            && saved != initial
+            && let Some(saved) = stash::load::<Draft>(&conn, &draft.get_value()).or_else(|| {
+                // A draft kept before drafts knew their base: taken as typed over this form.
+                stash::load::<Values>(&conn, &draft.get_value()).map(|values| Draft {
+                    values,
+                    base: initial.clone(),
+                })
+            })
+            && saved.values != initial
         {
             offered.set(Some(saved));
         }
     });
     let remember = move || {
         if let Some(conn) = stash::active_connection_untracked() {
-            stash::save(&conn, &draft.get_value(), &values.get_untracked());
+            let kept = Draft {
+                values: values.get_untracked(),
+                base: base.get_untracked(),
+            };
+            stash::save(&conn, &draft.get_value(), &kept);
         }
     };
     let forget = move || {
@@ -100,16 +118,56 @@ fn RecordForm(spec: FormSpec) -> impl IntoView {
     };
 
     let toasts = crate::toast::Toasts::get();
-    let on_submit = {
+    let save = {
         let singular = module.singular.clone();
         let module = module.api_name.clone();
         let navigate = navigate.clone();
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
+        let (record_id, save_token) = (record_id.clone(), save_token.clone());
+        move |as_new: bool| {
             // One save at a time: a double click sends once.
             if saving.get_untracked() {
                 return;
             }
+            saving.set(true);
+            let (module, token) = (module.clone(), save_token.clone());
+            let id = record_id.clone().filter(|_| !as_new);
+            let opened_with = id.as_ref().map(|_| base.get_untracked());
+            let navigate = navigate.clone();
+            let singular = singular.clone();
+            spawn_local(async move {
+                let typed = values.get_untracked();
+                let result = save_record(module.clone(), id, typed, token, opened_with).await;
+                saving.set(false);
+                match result {
+                    Ok(SaveOutcome::Saved { id }) => {
+                        forget();
+                        toasts.say(format!("{singular} saved."));
+                        navigate(&format!("/m/{module}/{id}"), Default::default());
+                    }
+                    Ok(SaveOutcome::Refused { problems: list }) => {
+                        focus_first_problem(&list);
+                        problems.set(list);
+                    }
+                    Ok(SaveOutcome::Conflict { conflicts, by, at }) => {
+                        problems.set(Vec::new());
+                        clash.set(Some(Clash { conflicts, by, at }));
+                    }
+                    Ok(SaveOutcome::Gone) => {
+                        problems.set(Vec::new());
+                        gone.set(true);
+                    }
+                    Err(e) => problems.set(vec![FieldProblem {
+                        field: None,
+                        message: e.to_string(),
+                    }]),
+                }
+            });
+        }
+    };
+    let on_submit = {
+        let save = save.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
             // Text typed in a lookup but not picked is not a value: saving now would drop it.
             let waiting = unpicked.get_untracked();
             if !waiting.is_empty() {
@@ -125,29 +183,43 @@ fn RecordForm(spec: FormSpec) -> impl IntoView {
                 focus_first_problem(&problems.get_untracked());
                 return;
             }
-            saving.set(true);
-            let (module, id, token) = (module.clone(), record_id.clone(), save_token.clone());
-            let navigate = navigate.clone();
-            let singular = singular.clone();
-            spawn_local(async move {
-                let result = save_record(module.clone(), id, values.get_untracked(), token).await;
-                saving.set(false);
-                match result {
-                    Ok(SaveOutcome::Saved { id }) => {
-                        forget();
-                        toasts.say(format!("{singular} saved."));
-                        navigate(&format!("/m/{module}/{id}"), Default::default());
-                    }
-                    Ok(SaveOutcome::Refused { problems: list }) => {
-                        focus_first_problem(&list);
-                        problems.set(list);
-                    }
-                    Err(e) => problems.set(vec![FieldProblem {
-                        field: None,
-                        message: e.to_string(),
-                    }]),
+            clash.set(None);
+            save(false);
+        }
+    };
+    // Their values become what the form was opened with: "Keep mine" then writes mine over
+    // them (checked again), "Use theirs" puts them in the form too.
+    let settle = move |take_theirs: bool| {
+        let Some(c) = clash.get_untracked() else {
+            return;
+        };
+        base.update(|b| {
+            for x in &c.conflicts {
+                b.insert(x.field.clone(), x.theirs.clone());
+            }
+        });
+        if take_theirs {
+            values.update(|v| {
+                for x in &c.conflicts {
+                    v.insert(x.field.clone(), x.theirs.clone());
                 }
             });
+            remember();
+        }
+        clash.set(None);
+    };
+    let keep_mine = {
+        let save = save.clone();
+        move |_| {
+            settle(false);
+            save(false);
+        }
+    };
+    let save_as_new = {
+        let save = save.clone();
+        move |_| {
+            gone.set(false);
+            save(true);
         }
     };
     let cancel = {
@@ -183,7 +255,9 @@ fn RecordForm(spec: FormSpec) -> impl IntoView {
                             <button
                                 type="button"
                                 on:click=move |_| {
-                                    values.set(restore.clone());
+                                    // Its changes stay changes from what the form showed then.
+                                    values.set(restore.values.clone());
+                                    base.set(restore.base.clone());
                                     offered.set(None);
                                 }
                             >
@@ -203,6 +277,62 @@ fn RecordForm(spec: FormSpec) -> impl IntoView {
                     }
                 })
         }}
+        {
+            let singular = module.singular.clone();
+            move || {
+                clash
+                    .get()
+                    .map(|c| {
+                        let who = c.by.clone().unwrap_or_else(|| "Someone".into());
+                        view! {
+                            <div class="problem conflict" role="alert">
+                                <p>
+                                    {format!("{who} changed this {singular} while you were editing")}
+                                    {c.at.clone().map(|at| view! { " (" <LocalTime iso=at.clone() fallback=at /> ")" })}
+                                    ". Nothing was saved."
+                                </p>
+                                <ul>
+                                    {c.conflicts
+                                        .iter()
+                                        .map(|x| {
+                                            view! {
+                                                <li>
+                                                    <strong>{x.label.clone()}</strong>
+                                                    {format!(": theirs “{}”, yours “{}”", x.theirs_text, x.yours_text)}
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                                <button type="button" class="primary" on:click=keep_mine.clone()>
+                                    "Keep mine"
+                                </button>
+                                <button type="button" on:click=move |_| settle(true)>
+                                    "Use theirs"
+                                </button>
+                            </div>
+                        }
+                    })
+            }
+        }
+        {
+            let singular = module.singular.clone();
+            move || {
+                gone.get()
+                    .then(|| {
+                        view! {
+                            <div class="problem gone" role="alert">
+                                <p>
+                                    {format!("This {singular} was deleted while you were editing. Nothing was saved.")}
+                                </p>
+                                <button type="button" class="primary" on:click=save_as_new.clone()>
+                                    {format!("Save as a new {singular}")}
+                                </button>
+                            </div>
+                        }
+                    })
+            }
+        }
         <Show when=move || !problems.read().is_empty()>
             <div class="problem" role="alert">
                 {move || general().into_iter().map(|m| view! { <p class="error">{m}</p> }).collect_view()}
@@ -237,6 +367,21 @@ fn RecordForm(spec: FormSpec) -> impl IntoView {
             </div>
         </form>
     }
+}
+
+/// What a draft keeps: the values typed, and the values the form was opened with.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Draft {
+    values: Values,
+    base: Values,
+}
+
+/// A save that met someone else's changes: which fields, who made the last change, and when.
+#[derive(Clone, Debug, PartialEq)]
+struct Clash {
+    conflicts: Vec<Conflict>,
+    by: Option<String>,
+    at: Option<String>,
 }
 
 /// Moves the focus to the first field Zoho (or the form) found a problem with, so a refusal

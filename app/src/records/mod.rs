@@ -66,16 +66,19 @@ pub async fn record_form(
     records.form(&module, id, parent.as_deref()).await
 }
 
-/// Saves the form: creates a record (`id` = `None`) or updates record `id`.
+/// Saves the form: creates a record (`id` = `None`) or updates record `id`. With `base` (the
+/// values the form was opened with), an update writes only the fields changed from it, and
+/// nothing if someone else changed one of them meanwhile ([`SaveOutcome::Conflict`]).
 #[server(endpoint = "records/save", input = Json, output = Json)]
 pub async fn save_record(
     module: String,
     id: Option<String>,
     values: Values,
     save_token: String,
+    #[server(default)] base: Option<Values>,
 ) -> Result<SaveOutcome, AppError> {
     let records = ssr::Records::active().await?;
-    records.save(&module, id, values, &save_token).await
+    records.save(&module, id, values, &save_token, base).await
 }
 
 /// Deletes records of `module`; which went, and why any did not.

@@ -1,7 +1,7 @@
 //! The records server functions over HTTP on 127.0.0.1, through zportal's real router to the real
 //! emulator: the list's columns and conditions as the page sends them, saves that report Zoho's
 //! refusal by field, one record per form however often "Save" arrives, deletes, and the CSRF guard
-//! in front of every write.
+//! in front of every write; two people editing one record lose nothing.
 
 use serde_json::{Value, json};
 use testkit::server::*;
@@ -225,5 +225,149 @@ fn a_save_reports_zohos_refusal_by_field_and_creates_once_per_form() {
         assert_eq!(res.status(), 200);
         let out: Value = res.json().await.expect("json");
         assert_eq!(out["deleted"].as_array().map(Vec::len), Some(2), "{out}");
+    })
+}
+
+/// The form of Lead `id`, as its page opens it: its values (what a save's `base` is).
+async fn edit_form(browser: &Browser, stack: &Stack, id: &str) -> Value {
+    let url = format!("{}/api/records/form?module=Leads&id={id}", stack.base);
+    browser.get(&url).await.json().await.expect("form")
+}
+
+/// Saves `form` with `changes` over its values, sending what it was opened with.
+async fn save_over(
+    browser: &Browser,
+    stack: &Stack,
+    id: &str,
+    form: &Value,
+    changes: Value,
+    base: &Value,
+) -> Value {
+    let mut values = form["values"].clone();
+    if let (Some(v), Some(c)) = (values.as_object_mut(), changes.as_object()) {
+        v.extend(c.clone());
+    }
+    let body = json!({"module": "Leads", "id": id, "values": values,
+        "save_token": form["save_token"], "base": base});
+    let url = format!("{}/api/records/save", stack.base);
+    let (status, out) = post_json(browser, &url, body, "same-origin").await;
+    assert_eq!(status, 200, "{out}");
+    out
+}
+
+/// The Company and Phone of Lead `id`, as its page shows them.
+async fn now(browser: &Browser, stack: &Stack, id: &str) -> (Option<Value>, Option<Value>) {
+    let url = format!("{}/api/records/get?module=Leads&id={id}", stack.base);
+    let view: Value = browser.get(&url).await.json().await.expect("record");
+    let field = |api: &str| {
+        view["fields"].as_array().and_then(|f| {
+            f.iter()
+                .find(|x| x["api_name"] == api)
+                .map(|x| x["value"].clone())
+        })
+    };
+    (field("Company"), field("Phone"))
+}
+
+fn text(value: &str) -> Value {
+    json!({ "kind": "Text", "value": value })
+}
+
+#[test]
+fn two_people_editing_one_record_lose_nothing() {
+    testkit::block_on(async {
+        let stack = stack(&[]).await;
+        let (ada, ben) = (Browser::new(), Browser::new());
+        ada.sign_in(&stack, "ada@us.zportal.test").await;
+        ben.sign_in(&stack, "ben@us.zportal.test").await;
+        let (_, page) = list(&ada, &stack, &[("module", "Leads"), ("per_page", "1")]).await;
+        let id = page["rows"][0]["id"].as_str().expect("a Lead").to_owned();
+
+        // Both open the form; ben saves a new Company first.
+        let (a_form, b_form) = (
+            edit_form(&ada, &stack, &id).await,
+            edit_form(&ben, &stack, &id).await,
+        );
+        let out = save_over(
+            &ben,
+            &stack,
+            &id,
+            &b_form,
+            json!({"Company": text("Ben's Co")}),
+            &b_form["values"],
+        )
+        .await;
+        assert_eq!(out["Saved"]["id"], id.as_str());
+
+        // Ada changes the Company too: nothing is written, and she is told whose value it is.
+        let mine = json!({"Company": text("Ada's Co")});
+        let out = save_over(&ada, &stack, &id, &a_form, mine.clone(), &a_form["values"]).await;
+        let conflict = &out["Conflict"];
+        assert_eq!(
+            conflict["conflicts"].as_array().map(Vec::len),
+            Some(1),
+            "{out}"
+        );
+        assert_eq!(conflict["conflicts"][0]["field"], "Company");
+        assert_eq!(conflict["conflicts"][0]["label"], "Company");
+        assert_eq!(conflict["conflicts"][0]["theirs_text"], "Ben's Co");
+        assert_eq!(conflict["conflicts"][0]["yours_text"], "Ada's Co");
+        assert!(
+            conflict["by"]
+                .as_str()
+                .is_some_and(|b| b.starts_with("Ben")),
+            "{out}"
+        );
+        assert!(conflict["at"].is_string());
+        assert_eq!(
+            now(&ada, &stack, &id).await.0,
+            Some(json!("Ben's Co")),
+            "ben's value stands"
+        );
+
+        // A change to another field merges without a word: ben's Company stays.
+        let out = save_over(
+            &ada,
+            &stack,
+            &id,
+            &a_form,
+            json!({"Phone": text("+1 555 0100")}),
+            &a_form["values"],
+        )
+        .await;
+        assert_eq!(out["Saved"]["id"], id.as_str(), "{out}");
+        assert_eq!(
+            now(&ben, &stack, &id).await,
+            (Some(json!("Ben's Co")), Some(json!("+1 555 0100")))
+        );
+
+        // "Keep mine": their value becomes the base, and mine is written after the same check.
+        let mut base = a_form["values"].clone();
+        base["Company"] = conflict["conflicts"][0]["theirs"].clone();
+        base["Phone"] = text("+1 555 0100");
+        let out = save_over(
+            &ada,
+            &stack,
+            &id,
+            &a_form,
+            json!({"Company": text("Ada's Co"), "Phone": text("+1 555 0100")}),
+            &base,
+        )
+        .await;
+        assert_eq!(out["Saved"]["id"], id.as_str(), "{out}");
+        assert_eq!(now(&ben, &stack, &id).await.0, Some(json!("Ada's Co")));
+
+        // Deleted meanwhile: nothing is written, and the form hears so.
+        let res = ben
+            .http
+            .post(format!("{}/api/records/delete", stack.base))
+            .header("sec-fetch-site", "same-origin")
+            .form(&[("module", "Leads"), ("ids[0]", id.as_str())])
+            .send()
+            .await
+            .expect("delete");
+        assert_eq!(res.status(), 200);
+        let out = save_over(&ada, &stack, &id, &a_form, mine, &a_form["values"]).await;
+        assert_eq!(out, json!("Gone"));
     })
 }

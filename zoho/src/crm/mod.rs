@@ -296,6 +296,15 @@ impl CrmClient {
         json_body(self.call(id, Call::get(path)).await?)
     }
 
+    /// `GET {api}/crm/v8/{path}` for connection `id`, from Zoho whatever was read before.
+    pub async fn get_now<T: DeserializeOwned>(
+        &self,
+        id: &ConnectionId,
+        path: &str,
+    ) -> Result<T, CrmError> {
+        json_body(self.call_anew(id, Call::get(path)).await?)
+    }
+
     /// Sends `call` for connection `id`; the answer's status and body, whatever the status,
     /// unless the token was refused twice or Zoho is limiting requests.
     ///

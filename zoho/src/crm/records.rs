@@ -445,20 +445,43 @@ impl CrmClient {
         read_page(self.call(id, Call::get(&path)).await?, &columns)
     }
 
-    /// One record, every field.
+    /// One record, every field (as read moments ago, if it was).
     pub async fn record(
         &self,
         id: &ConnectionId,
         module: &ModuleName,
         record_id: &str,
     ) -> Result<Option<Map<String, Value>>, CrmError> {
+        self.record_read(id, module, record_id, false).await
+    }
+
+    /// One record as Zoho holds it now, never as read before: what a save compares with.
+    pub async fn record_now(
+        &self,
+        id: &ConnectionId,
+        module: &ModuleName,
+        record_id: &str,
+    ) -> Result<Option<Map<String, Value>>, CrmError> {
+        self.record_read(id, module, record_id, true).await
+    }
+
+    async fn record_read(
+        &self,
+        id: &ConnectionId,
+        module: &ModuleName,
+        record_id: &str,
+        now: bool,
+    ) -> Result<Option<Map<String, Value>>, CrmError> {
         if record_id.is_empty() || !record_id.bytes().all(|b| b.is_ascii_digit()) {
             return Ok(None);
         }
-        match self
-            .get::<DataBody>(id, &format!("{}/{record_id}", module.as_str()))
-            .await
-        {
+        let path = format!("{}/{record_id}", module.as_str());
+        let read = if now {
+            self.get_now::<DataBody>(id, &path).await
+        } else {
+            self.get::<DataBody>(id, &path).await
+        };
+        match read {
             Ok(body) => Ok(body.data.into_iter().next()),
             Err(CrmError::Api(ApiError::NoContent)) => Ok(None),
             Err(CrmError::Api(ApiError::Other {

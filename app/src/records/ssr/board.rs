@@ -8,8 +8,7 @@ use zoho::crm::records::{Criterion, Operator, Search};
 
 use super::{Module, Records};
 use crate::AppError;
-use crate::records::board::{BoardColumn, BoardDto, CARDS_PER_PAGE, Card, CardsPage};
-use crate::records::sections::Outcome;
+use crate::records::board::{BoardColumn, BoardDto, CARDS_PER_PAGE, Card, CardsPage, MoveOutcome};
 
 /// The field a board's columns are, the one its cards' money is in, and what a card shows.
 const STAGE: &str = "Stage";
@@ -133,10 +132,31 @@ impl Records {
         module: &str,
         id: &str,
         stage: &str,
-    ) -> Result<Outcome, AppError> {
+        from: Option<&str>,
+    ) -> Result<MoveOutcome, AppError> {
         let (m, stages, _) = self.board_module(module).await?;
         if !stages.iter().any(|s| s == stage) {
             return Err(AppError::BadRequest("There is no such stage.".into()));
+        }
+        if let Some(from) = from {
+            // As a form's save: Zoho's Stage now, never as read before, against the board's.
+            let Some(now) = self.zoho.crm.record_now(&self.conn, &m.name, id).await? else {
+                return Ok(MoveOutcome::Gone);
+            };
+            let current = now.get(STAGE).and_then(Value::as_str).unwrap_or_default();
+            if current == stage {
+                return Ok(MoveOutcome::Moved);
+            }
+            if current != from {
+                return Ok(MoveOutcome::Elsewhere {
+                    stage: current.to_owned(),
+                    by: now
+                        .get("Modified_By")
+                        .and_then(|b| b.get("name"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                });
+            }
         }
         let mut fields = Map::new();
         fields.insert(STAGE.into(), Value::String(stage.to_owned()));
@@ -147,8 +167,8 @@ impl Records {
                 .update(&self.conn, &m.name, id, fields)
                 .await?
             {
-                Ok(()) => Outcome::Done,
-                Err(e) => Outcome::Refused {
+                Ok(()) => MoveOutcome::Moved,
+                Err(e) => MoveOutcome::Refused {
                     message: format!("Zoho did not move it: {}", e.message),
                 },
             },

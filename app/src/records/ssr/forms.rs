@@ -9,7 +9,7 @@ use zoho::crm::records::{RecordError, Search};
 use super::{Records, text};
 use crate::AppError;
 use crate::records::{
-    Choice, Control, DeleteOutcome, FieldProblem, FieldValue, FormField, FormSpec, Input,
+    Choice, Conflict, Control, DeleteOutcome, FieldProblem, FieldValue, FormField, FormSpec, Input,
     LookupRef, MAX_DELETE, SaveOutcome, Values,
 };
 
@@ -82,13 +82,50 @@ impl Records {
         id: Option<String>,
         values: Values,
         save_token: &str,
+        base: Option<Values>,
     ) -> Result<SaveOutcome, AppError> {
         let m = self.module(module).await?;
         let form_fields = form_fields(&m.fields);
-        let body = match record_body(&form_fields, &values, id.is_none()) {
+        let mut body = match record_body(&form_fields, &values, id.is_none()) {
             Ok(body) => body,
             Err(problems) => return Ok(SaveOutcome::Refused { problems }),
         };
+        if let (Some(record_id), Some(base)) = (&id, &base) {
+            // Only what this person changed is written, and only if nobody else changed it.
+            let changed: Vec<&FormField> = form_fields
+                .iter()
+                .filter(|f| !same(f, values.get(&f.api_name), base.get(&f.api_name)))
+                .collect();
+            if changed.is_empty() {
+                return Ok(SaveOutcome::Saved {
+                    id: record_id.clone(),
+                });
+            }
+            let Some(now) = self
+                .zoho
+                .crm
+                .record_now(&self.conn, &m.name, record_id)
+                .await?
+            else {
+                return Ok(SaveOutcome::Gone);
+            };
+            let conflicts = conflicts(&changed, &now, &values, base);
+            if !conflicts.is_empty() {
+                return Ok(SaveOutcome::Conflict {
+                    conflicts,
+                    by: now
+                        .get("Modified_By")
+                        .and_then(|b| b.get("name"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    at: now
+                        .get("Modified_Time")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                });
+            }
+            body.retain(|k, _| changed.iter().any(|f| &f.api_name == k));
+        }
         let outcome = match id {
             Some(id) => self
                 .zoho
@@ -425,6 +462,66 @@ pub fn record_body(
     }
 }
 
+/// Whether two of a field's inputs mean the same to Zoho (`" Acme "` is `"Acme"`, a lookup is its
+/// id); a missing one is an empty one.
+fn same(field: &FormField, a: Option<&Input>, b: Option<&Input>) -> bool {
+    let as_zoho = |i: Option<&Input>| {
+        let empty = input_of(field, None);
+        let i = i.unwrap_or(&empty);
+        to_json(field, i).unwrap_or_else(|_| Value::String(format!("{i:?}")))
+    };
+    as_zoho(a) == as_zoho(b)
+}
+
+/// The fields of `changed` that someone else changed too, to another value: Zoho's value `now`
+/// is neither what the form was opened with (`base`) nor what this save writes.
+fn conflicts(
+    changed: &[&FormField],
+    now: &Map<String, Value>,
+    values: &Values,
+    base: &Values,
+) -> Vec<Conflict> {
+    changed
+        .iter()
+        .filter_map(|f| {
+            let theirs = input_of(f, now.get(&f.api_name));
+            let yours = values.get(&f.api_name);
+            let moved = !same(f, Some(&theirs), base.get(&f.api_name));
+            (moved && !same(f, Some(&theirs), yours)).then(|| Conflict {
+                field: f.api_name.clone(),
+                label: f.label.clone(),
+                theirs_text: shown(f, Some(&theirs)),
+                yours_text: shown(f, yours),
+                theirs,
+            })
+        })
+        .collect()
+}
+
+/// A field's input in words, as the conflict notice names it.
+pub fn shown(field: &FormField, input: Option<&Input>) -> String {
+    let label = |v: &str| {
+        field
+            .choices
+            .iter()
+            .find(|c| c.value == v)
+            .map_or_else(|| v.to_owned(), |c| c.label.clone())
+    };
+    let words = match input {
+        None => String::new(),
+        Some(Input::Text(t)) => label(t.trim()),
+        Some(Input::Flag(true)) => "Yes".into(),
+        Some(Input::Flag(false)) => "No".into(),
+        Some(Input::Many(list)) => list.iter().map(|v| label(v)).collect::<Vec<_>>().join(", "),
+        Some(Input::Lookup(r)) => r.as_ref().map(|r| r.name.clone()).unwrap_or_default(),
+    };
+    if words.is_empty() {
+        "(empty)".into()
+    } else {
+        words
+    }
+}
+
 /// Zoho's refusal of a record, in words, beside the field it names.
 pub fn problem(fields: &[FormField], e: &RecordError) -> FieldProblem {
     let field = e
@@ -463,6 +560,56 @@ mod tests {
             }],
             lookup_module: None,
         }
+    }
+
+    #[test]
+    fn only_a_field_someone_else_changed_to_another_value_is_a_conflict() {
+        let company = field("Company", Control::Text);
+        let lookup = field("Account_Name", Control::Lookup);
+        let text = |s: &str| Input::Text(s.into());
+        let acct = |id: &str, name: &str| {
+            Input::Lookup(Some(LookupRef {
+                id: id.into(),
+                name: name.into(),
+            }))
+        };
+        let base = Values::from([
+            ("Company".into(), text("Acme")),
+            ("Account_Name".into(), acct("1", "One")),
+        ]);
+        let values = Values::from([
+            ("Company".into(), text("Mine")),
+            ("Account_Name".into(), acct("2", "Two")),
+        ]);
+        let changed = [&company, &lookup];
+        let now = |c: &str, a: &str| {
+            let Value::Object(m) =
+                json!({"Company": c, "Account_Name": {"id": a, "name": "Renamed"}})
+            else {
+                unreachable!()
+            };
+            m
+        };
+        // Nobody else touched them (a lookup is its id, whatever its name now).
+        assert!(conflicts(&changed, &now("Acme", "1"), &values, &base).is_empty());
+        // Someone made the same change: nothing to settle.
+        assert!(conflicts(&changed, &now("Mine", "2"), &values, &base).is_empty());
+        let found = conflicts(&changed, &now("Them", "1"), &values, &base);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (found[0].field.as_str(), found[0].theirs_text.as_str()),
+            ("Company", "Them")
+        );
+        assert_eq!(found[0].yours_text, "Mine");
+        assert_eq!(found[0].theirs, text("Them"));
+        // Spaces Zoho would trim are no change.
+        assert!(same(&company, Some(&text(" Acme ")), Some(&text("Acme"))));
+        assert!(same(&company, None, Some(&text(""))));
+        assert_eq!(shown(&company, Some(&text(""))), "(empty)");
+        assert_eq!(
+            shown(&field("Hot", Control::Boolean), Some(&Input::Flag(true))),
+            "Yes"
+        );
     }
 
     #[test]
