@@ -69,6 +69,8 @@ test("a field both changed is a conflict: 'Use theirs' takes theirs, 'Keep mine'
   const alert = ada.getByRole("alert").filter({ hasText: "while you were editing" });
   await expect(alert).toContainText(/Ben .* changed this Lead while you were editing/);
   await expect(alert).toContainText("Nothing was saved.");
+  // Ada pressed Save at the foot of the form: the notice at its top takes the focus, into view.
+  await expect(alert).toBeFocused();
   await expect(alert.getByRole("listitem")).toHaveText("Company: theirs “Ben's Co”, yours “Ada's Co”");
   // The form stays open, as typed.
   await expect(ada).toHaveURL(`${record}/edit`);

@@ -151,10 +151,12 @@ fn RecordForm(spec: FormSpec) -> impl IntoView {
                     Ok(SaveOutcome::Conflict { conflicts, by, at }) => {
                         problems.set(Vec::new());
                         clash.set(Some(Clash { conflicts, by, at }));
+                        focus_once_drawn("save-conflict");
                     }
                     Ok(SaveOutcome::Gone) => {
                         problems.set(Vec::new());
                         gone.set(true);
+                        focus_once_drawn("save-gone");
                     }
                     Err(e) => problems.set(vec![FieldProblem {
                         field: None,
@@ -285,7 +287,7 @@ fn RecordForm(spec: FormSpec) -> impl IntoView {
                     .map(|c| {
                         let who = c.by.clone().unwrap_or_else(|| "Someone".into());
                         view! {
-                            <div class="problem conflict" role="alert">
+                            <div class="problem conflict" role="alert" id="save-conflict" tabindex="-1">
                                 <p>
                                     {format!("{who} changed this {singular} while you were editing")}
                                     {c.at.clone().map(|at| view! { " (" <LocalTime iso=at.clone() fallback=at /> ")" })}
@@ -321,7 +323,7 @@ fn RecordForm(spec: FormSpec) -> impl IntoView {
                 gone.get()
                     .then(|| {
                         view! {
-                            <div class="problem gone" role="alert">
+                            <div class="problem gone" role="alert" id="save-gone" tabindex="-1">
                                 <p>
                                     {format!("This {singular} was deleted while you were editing. Nothing was saved.")}
                                 </p>
@@ -396,6 +398,21 @@ fn focus_first_problem(list: &[FieldProblem]) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = list;
+}
+
+/// Moves the focus (and so the view) to the element `id` once it is drawn: a notice at the top
+/// of a long form must not go unseen by someone who pressed "Save" at its foot.
+fn focus_once_drawn(id: &'static str) {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(move || {
+        if let Some(el) = document().get_element_by_id(id)
+            && let Ok(el) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el)
+        {
+            let _ = el.focus();
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
 }
 
 /// Subform fields, shown but not edited.
