@@ -1,5 +1,5 @@
-// Accessibility: axe-core (WCAG 2.2 A and AA) finds nothing on any page, in light and dark, at
-// desktop and phone widths; and a record can be created and saved with the keyboard alone.
+// Accessibility: axe-core (WCAG 2.2 A and AA) finds nothing on any page, nor on a save's conflict
+// notice, in light and dark, at desktop and phone widths; and a record can be created and saved with the keyboard alone.
 import { test, expect, Page, Locator } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { hydrated, signIn } from "./helpers";
@@ -54,6 +54,32 @@ for (const theme of ["light", "dark"] as const) {
       await expect(page.getByRole("heading", { name: "History", level: 2 })).toBeVisible();
       await expectNoViolations(page, "an Account's page");
       // The page is no wider than the screen.
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(wide).toBeLessThanOrEqual(viewport.width);
+    });
+    test(`a save's conflict notice passes axe in the ${theme} theme on a ${device}`, async ({ page, browser }) => {
+      await page.setViewportSize(viewport);
+      await page.addInitScript((t) => localStorage.setItem("zportal.theme", JSON.stringify(t)), theme);
+      await signIn(page, "ada@us.zportal.test");
+      const ben = await (await browser.newContext()).newPage();
+      await signIn(ben, "ben@us.zportal.test");
+      await page.goto("/m/Leads/new");
+      await hydrated(page);
+      await page.getByLabel("Last Name", { exact: true }).fill(`Axe ${theme} ${device} ${Date.now().toString(36)}`);
+      await page.getByRole("button", { name: "Save", exact: true }).click();
+      await expect(page).toHaveURL(/\/m\/Leads\/\d{19}$/);
+      const record = new URL(page.url()).pathname;
+      for (const p of [page, ben]) {
+        await p.goto(`${record}/edit`);
+        await hydrated(p);
+      }
+      await ben.getByLabel("Company", { exact: true }).fill("Ben's Co");
+      await ben.getByRole("button", { name: "Save", exact: true }).click();
+      await expect(ben).toHaveURL(record);
+      await page.getByLabel("Company", { exact: true }).fill("Ada's Co");
+      await page.getByRole("button", { name: "Save", exact: true }).click();
+      await expect(page.locator("#save-conflict")).toBeVisible();
+      await expectNoViolations(page, "the conflict notice");
       const wide = await page.evaluate(() => document.documentElement.scrollWidth);
       expect(wide).toBeLessThanOrEqual(viewport.width);
     });

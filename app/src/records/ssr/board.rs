@@ -150,11 +150,7 @@ impl Records {
             if current != from {
                 return Ok(MoveOutcome::Elsewhere {
                     stage: current.to_owned(),
-                    by: now
-                        .get("Modified_By")
-                        .and_then(|b| b.get("name"))
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
+                    by: super::modified_by(&now),
                 });
             }
         }

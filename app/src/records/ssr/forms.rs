@@ -113,11 +113,7 @@ impl Records {
             if !conflicts.is_empty() {
                 return Ok(SaveOutcome::Conflict {
                     conflicts,
-                    by: now
-                        .get("Modified_By")
-                        .and_then(|b| b.get("name"))
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
+                    by: super::modified_by(&now),
                     at: now
                         .get("Modified_Time")
                         .and_then(Value::as_str)

@@ -159,6 +159,15 @@ pub fn rows(
         .collect()
 }
 
+/// Who last changed `record`, as Zoho names them (`Modified_By`).
+pub fn modified_by(record: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+    record
+        .get("Modified_By")
+        .and_then(|b| b.get("name"))
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
+}
+
 /// Whether any of `columns` holds money (and the org's currency is worth asking for).
 pub fn shows_money(columns: &[FieldInfo]) -> bool {
     columns
