@@ -3,8 +3,10 @@
 //! answer 429. So every CRM call of a connection takes its turn in a fair (first come, first
 //! served) queue bounded in flight per process — a bound that shrinks on a 429 and grows back —
 //! and a 429, which Zoho did not run, is tried again after a jittered pause. 429s that outlast
-//! the retries mean the org's credits are spent: its calls stop for a growing back-off (1 minute
-//! doubling to 30), and one call per period tests the water. The credits spent are counted per
+//! the retries while Zoho answers none of the org's calls mean its credits are spent: its calls
+//! stop for a growing back-off (1 minute doubling to 30), and one call per period tests the water.
+//! (While some are answered, Zoho is busy — its cap, met by other processes too — and the call
+//! keeps trying until its time is up.) The credits spent are counted per
 //! org, in memory, for the store to sum across processes (`Zoho::keep_credits` flushes them).
 
 use std::collections::HashMap;
@@ -102,6 +104,9 @@ pub struct Budget {
     gates: Mutex<HashMap<ConnectionId, Arc<Gate>>>,
     backoffs: Mutex<HashMap<OrgKey, Backoff>>,
     unflushed: Mutex<HashMap<OrgKey, u64>>,
+    /// When Zoho last answered one of the org's calls with anything but 429: while it does,
+    /// the 429s others get are its concurrency cap, not spent credits.
+    answered: Mutex<HashMap<OrgKey, tokio::time::Instant>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -183,6 +188,18 @@ impl Budget {
         b.until_ms.div_euclid(1000) + 1
     }
 
+    /// Zoho answered one of the org's calls (anything but 429).
+    pub fn answered(&self, org: &OrgKey) {
+        lock(&self.answered).insert(org.clone(), tokio::time::Instant::now());
+    }
+
+    /// Whether Zoho answered one of the org's calls after `since`: then a call's 429s that
+    /// outlast its retries meet the concurrency cap (busy, perhaps from other processes), not
+    /// a spent budget, which refuses every call.
+    pub fn answered_since(&self, org: &OrgKey, since: tokio::time::Instant) -> bool {
+        lock(&self.answered).get(org).is_some_and(|at| *at > since)
+    }
+
     /// A probe got an answer other than 429: the org's calls resume.
     pub fn recovered(&self, org: &OrgKey) {
         if lock(&self.backoffs).remove(org).is_some() {
@@ -220,6 +237,8 @@ impl Budget {
     /// [`Self::give_back`]); drops the queues of connections nobody is using.
     pub fn take_unflushed(&self) -> Vec<(OrgKey, u64)> {
         lock(&self.gates).retain(|_, gate| Arc::strong_count(gate) > 1 || !gate.idle());
+        let stale = tokio::time::Instant::now() - self.longest_call();
+        lock(&self.answered).retain(|_, at| *at > stale);
         lock(&self.unflushed).drain().collect()
     }
 
@@ -481,6 +500,29 @@ mod tests {
         assert_eq!(budget.admit(&org()), Admission::Probe);
         budget.recovered(&org());
         assert_eq!(budget.admit(&org()), Admission::Go);
+    }
+
+    #[test]
+    fn an_answer_for_the_org_after_a_refusal_means_zoho_is_busy_not_spent() {
+        let budget = Budget::new(settings(2));
+        let refused_at = tokio::time::Instant::now();
+        assert!(!budget.answered_since(&org(), refused_at), "nothing answered yet");
+        std::thread::sleep(Duration::from_millis(2));
+        budget.answered(&org());
+        assert!(budget.answered_since(&org(), refused_at));
+        let other = OrgKey {
+            dc: DataCenter::Eu,
+            org: OrgId::new("1"),
+        };
+        assert!(
+            !budget.answered_since(&other, refused_at),
+            "another data center's org is another org"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(
+            !budget.answered_since(&org(), tokio::time::Instant::now()),
+            "an answer before the refusal proves nothing"
+        );
     }
 
     #[test]

@@ -501,6 +501,7 @@ impl CrmClient {
         };
         let settings = self.budget.settings();
         let mut refused = 0;
+        let mut first_refused = None;
         loop {
             let started = tokio::time::Instant::now();
             let turn = self.budget.turn(id).await?;
@@ -518,13 +519,17 @@ impl CrmClient {
             if let Err(CrmError::Api(ApiError::TooManyRequests)) = answer {
                 turn.refused();
                 drop(turn);
-                if probe || refused >= settings.retries {
+                let since = *first_refused.get_or_insert(started);
+                if probe
+                    || (refused >= settings.retries && !self.budget.answered_since(&org, since))
+                {
                     return Err(CrmError::BudgetSpent {
                         org_name: t.org_name,
                         retry_at: self.budget.spent(&org),
                     });
                 }
-                let pause = self.budget.pause(refused);
+                // Past the retries (Zoho busy, not spent) the pauses stop growing.
+                let pause = self.budget.pause(refused.min(settings.retries.saturating_sub(1)));
                 if tokio::time::Instant::now() + pause + self.budget.attempt() > deadline {
                     // Slow turns, not a spent budget: say Zoho is limiting, and stop in time.
                     return Err(ApiError::TooManyRequests.into());
@@ -540,6 +545,7 @@ impl CrmClient {
                 Err(CrmError::Http(_)) => {}
                 _ => {
                     turn.answered();
+                    self.budget.answered(&org);
                     if probe {
                         self.budget.recovered(&org);
                     }
