@@ -506,7 +506,10 @@ mod tests {
     fn an_answer_for_the_org_after_a_refusal_means_zoho_is_busy_not_spent() {
         let budget = Budget::new(settings(2));
         let refused_at = tokio::time::Instant::now();
-        assert!(!budget.answered_since(&org(), refused_at), "nothing answered yet");
+        assert!(
+            !budget.answered_since(&org(), refused_at),
+            "nothing answered yet"
+        );
         std::thread::sleep(Duration::from_millis(2));
         budget.answered(&org());
         assert!(budget.answered_since(&org(), refused_at));

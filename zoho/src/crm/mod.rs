@@ -529,7 +529,9 @@ impl CrmClient {
                     });
                 }
                 // Past the retries (Zoho busy, not spent) the pauses stop growing.
-                let pause = self.budget.pause(refused.min(settings.retries.saturating_sub(1)));
+                let pause = self
+                    .budget
+                    .pause(refused.min(settings.retries.saturating_sub(1)));
                 if tokio::time::Instant::now() + pause + self.budget.attempt() > deadline {
                     // Slow turns, not a spent budget: say Zoho is limiting, and stop in time.
                     return Err(ApiError::TooManyRequests.into());
