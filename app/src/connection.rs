@@ -28,6 +28,10 @@ pub struct ConnectionHealth {
     pub credits_used: u64,
     /// The org's daily credits, when its edition says (`None`: not known).
     pub credits_budget: Option<u64>,
+    /// How open pages learn of changes made by others, in a sentence.
+    pub live: String,
+    /// The connection lacks the scope Zoho's notifications need: reconnecting grants it.
+    pub live_needs_scope: bool,
 }
 
 /// Past this share of the day's credits (in percent), the page warns.
@@ -150,6 +154,17 @@ fn HealthTable(h: ConnectionHealth) -> impl IntoView {
             <dd data-testid="expiry">{when(h.access_expires_at)}</dd>
             <dt>"API credits (last 24 hours)"</dt>
             <dd data-testid="credits">{credits}</dd>
+            <dt>"Live updates"</dt>
+            <dd data-testid="live">
+                {h.live}
+                {h.live_needs_scope.then(|| view! {
+                    <form method="get" action="/auth/zoho/start" class="reconnect">
+                        <input type="hidden" name="dc" value=h.dc.clone() />
+                        <input type="hidden" name="return_to" value="/connection" />
+                        <button type="submit">"Reconnect"</button>
+                    </form>
+                })}
+            </dd>
         </dl>
     }
 }
@@ -173,6 +188,8 @@ mod tests {
             notice: None,
             credits_used: used,
             credits_budget: budget,
+            live: String::new(),
+            live_needs_scope: false,
         }
     }
 
@@ -225,6 +242,15 @@ mod ssr {
         let credits_budget = org
             .or_else(|| ctx.zoho.crm.org_known(&c.id))
             .and_then(|o| o.daily_credits);
+        let live_needs_scope = !c
+            .scopes
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(NOTIFICATIONS_SCOPE));
+        let mode = ctx.zoho.watches.mode(&zoho::budget::OrgKey {
+            dc: c.key.dc,
+            org: c.key.org.clone(),
+        });
+        let live = live_sentence(mode, live_needs_scope);
         Ok(ConnectionHealth {
             notice,
             dc: c.key.dc.location().to_owned(),
@@ -239,6 +265,31 @@ mod ssr {
             needs_reconnect: c.status == ConnectionStatus::NeedsReconnect,
             credits_used,
             credits_budget,
+            live,
+            live_needs_scope,
         })
+    }
+
+    /// The scope Zoho's watch API needs.
+    const NOTIFICATIONS_SCOPE: &str = "ZohoCRM.notifications.ALL";
+
+    fn live_sentence(mode: zoho::watch::Mode, needs_scope: bool) -> String {
+        use zoho::watch::Mode;
+        let polling = "open pages check for changes every 30 seconds while they are visible (each check counts against the org's API credits)";
+        match mode {
+            _ if needs_scope => format!(
+                "This connection has not granted {NOTIFICATIONS_SCOPE}, so {polling}. Reconnect to grant it."
+            ),
+            Mode::Push => "Changes anyone makes — here, on another zportal server or in Zoho — appear on open pages as they happen (Zoho notifies zportal).".into(),
+            Mode::PollUnreachable => format!(
+                "Zoho cannot reach this server to notify it (its public URL is not https), so {polling}."
+            ),
+            Mode::PollNoScope => format!(
+                "No connection of this org has granted {NOTIFICATIONS_SCOPE}, so {polling}."
+            ),
+            Mode::PollFailed => format!(
+                "Zoho did not take zportal's request to notify it, so {polling}; zportal asks again every half minute."
+            ),
+        }
     }
 }

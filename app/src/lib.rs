@@ -6,6 +6,7 @@ pub mod connection;
 #[cfg(feature = "ssr")]
 pub mod context;
 pub mod error;
+pub mod live;
 pub mod numbers;
 pub mod prefs;
 pub mod records;
@@ -53,6 +54,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="data:," />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
+                // Live pages' one stream per browser (see `live`).
+                <script type="module" src="/live.js"></script>
                 <MetaTags />
             </head>
             <body>
@@ -72,6 +75,12 @@ pub fn App() -> impl IntoView {
     provide_context(me);
     records::provide_modules();
     let toasts = toast::Toasts::provide();
+    live::provide();
+    Effect::new(move |_| {
+        if let Some(Ok(Some(_))) = me.get() {
+            live::start();
+        }
+    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/zportal.css" />

@@ -2,6 +2,7 @@
 //! `report.md`, `report.json` and `throughput.svg`. Started by `cargo xtask bench`, which builds
 //! the binaries first. Figures are reported (and compared with a baseline), never asserted.
 
+mod live;
 mod report;
 mod stack;
 mod wrk;
@@ -167,6 +168,12 @@ async fn main() -> Result<()> {
         "coherence.cli_revoke_ms",
         cli_revoke_reaches_server(&stack).await?,
     );
+
+    step(&format!(
+        "change-to-browser latency with {} open streams",
+        live::STREAMS
+    ));
+    live::latency(&stack, &ada, USERS[0], &mut f).await?;
 
     step("server-side rendering of the Leads page");
     let page = format!("{}/m/Leads", stack.server.base);

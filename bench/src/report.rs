@@ -171,6 +171,22 @@ pub fn markdown(f: &Figures, machine: &Value, sessions: usize) -> String {
     );
     let _ = writeln!(
         md,
+        "## Live pages\n\nChange-to-browser latency with {} event streams of one org open, over {} \
+         changes each way, per stream: from just before the change was sent until the stream had \
+         its event.\n\n| change | p50 ms | p99 ms | events lost |\n|---|---:|---:|---:|\n\
+         | a save through zportal (its re-read and write included) | {:.1} | {:.1} | {} |\n\
+         | straight at Zoho's API (Zoho notifies zportal) | {:.1} | {:.1} | {} |\n",
+        f.get("live.streams"),
+        f.get("live.changes"),
+        f.get("live.zportal.p50_ms"),
+        f.get("live.zportal.p99_ms"),
+        f.get("live.zportal.lost"),
+        f.get("live.zoho.p50_ms"),
+        f.get("live.zoho.p99_ms"),
+        f.get("live.zoho.lost"),
+    );
+    let _ = writeln!(
+        md,
         "## Cross-process invalidation\n\nA `connections revoke` by the CLI (another process on \
          the same SQLite file) reached the running server after {:.0} ms (it reads the change log \
          once a second).",

@@ -379,6 +379,10 @@ async fn disconnect(
     let zoho = state.zoho();
     let connection_id = ConnectionId::new(id.clone());
     if let Some(c) = zoho.vault.get(&connection_id).await? {
+        // While its token still works: the watch channel it registered goes with it.
+        if let Err(e) = zoho.watches.release_connection(&connection_id).await {
+            tracing::warn!(error = %e, "could not remove the connection's watch channel");
+        }
         if let Some(rt) = &c.refresh_token
             && let Err(e) = zoho.oauth.revoke(c.key.dc, rt).await
         {

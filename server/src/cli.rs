@@ -128,6 +128,8 @@ pub async fn run(zoho: &Zoho, command: ConnectionsCommand) -> Result<()> {
             let Some(c) = zoho.vault.get(&id).await? else {
                 bail!("no connection {id}");
             };
+            // The watch channel it registered goes with it (a server moves it to another).
+            zoho.watches.release_connection(&id).await?;
             if let Some(rt) = &c.refresh_token {
                 zoho.oauth.revoke(c.key.dc, rt).await?;
             }

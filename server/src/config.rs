@@ -145,7 +145,7 @@ fn parse_positive(
 pub const DEFAULT_SIGN_IN_STARTS_PER_MINUTE: u32 = 60;
 
 /// The scopes zportal asks for: only what the UI uses (modules, their metadata, the user, the org).
-pub const DEFAULT_SCOPES: &str = "ZohoCRM.modules.ALL,ZohoCRM.settings.modules.READ,ZohoCRM.settings.fields.READ,ZohoCRM.settings.related_lists.READ,ZohoCRM.coql.READ,ZohoCRM.users.READ,ZohoCRM.org.READ";
+pub const DEFAULT_SCOPES: &str = "ZohoCRM.modules.ALL,ZohoCRM.settings.modules.READ,ZohoCRM.settings.fields.READ,ZohoCRM.settings.related_lists.READ,ZohoCRM.coql.READ,ZohoCRM.notifications.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ";
 
 /// Whether this server runs for development: `LEPTOS_ENV=DEV` (what `cargo xtask dev` sets) or
 /// under `cargo leptos watch` (which sets `LEPTOS_WATCH`). Only then is the embedded emulator
@@ -486,6 +486,17 @@ impl Config {
         self.public_url.origin().ascii_serialization()
     }
 
+    /// Where Zoho is to POST its notifications, if it can reach this server: always for the
+    /// emulator (it runs beside zportal), for real Zoho only over https (it must come from the
+    /// internet). `None`: open pages poll instead.
+    pub fn notify_url(&self) -> Option<String> {
+        let reachable = match self.zoho {
+            ZohoTarget::Zoho { .. } => self.is_https(),
+            ZohoTarget::Emulator { .. } | ZohoTarget::Embedded { .. } => true,
+        };
+        reachable.then(|| format!("{}/zoho/notify", self.public_origin()))
+    }
+
     /// The one redirect URI registered with Zoho.
     pub fn redirect_uri(&self) -> String {
         format!("{}/auth/zoho/callback", self.public_origin())
@@ -599,7 +610,13 @@ mod tests {
         assert_eq!(c.session_max, Duration::from_secs(24 * 3600));
         assert_eq!(c.session_cookie_name(), "zportal_session");
         assert!(c.database_url.as_str().starts_with("sqlite://"));
-        assert_eq!(c.scopes.len(), 7);
+        assert_eq!(c.scopes.len(), 8);
+        assert!(c.scopes.iter().any(|s| s == "ZohoCRM.notifications.ALL"));
+        assert_eq!(
+            c.notify_url().as_deref(),
+            Some("http://127.0.0.1:3000/zoho/notify"),
+            "the emulator reaches a server on loopback"
+        );
         assert!(c.token_key.is_none());
         assert_eq!(c.rate_limit.map(|n| n.get()), Some(60));
         assert!(c.trusted_proxies.is_empty());
@@ -620,6 +637,21 @@ mod tests {
         assert!(c.is_https());
         assert_eq!(c.session_cookie_name(), "__Host-zportal_session");
         assert_eq!(c.public_origin(), "https://crm.example.com");
+        assert_eq!(
+            c.notify_url().as_deref(),
+            Some("https://crm.example.com/zoho/notify")
+        );
+    }
+
+    #[test]
+    fn real_zoho_notifies_only_a_server_it_can_reach_over_https() {
+        let c = config(&[
+            ("ZPORTAL_PUBLIC_URL", "http://localhost:3000"),
+            ("ZOHO_CLIENT_ID", "1000.REAL"),
+            ("ZOHO_CLIENT_SECRET", "s"),
+        ])
+        .expect("valid");
+        assert_eq!(c.notify_url(), None, "pages poll instead");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod headers;
 mod keys;
 pub mod limits;
 pub mod listen;
+pub mod live;
 pub mod ops;
 mod sessions;
 pub mod store;
@@ -63,6 +64,8 @@ pub struct Shared {
     pub limits: Arc<limits::RateLimits>,
     /// The attachment uploads this process holds at once.
     pub uploads: files::Uploads,
+    /// Zoho's notifications each watch channel may deliver.
+    pub notify_limits: Arc<live::NotifyLimits>,
     /// The tasks that keep this process's caches true to other processes' changes.
     _followers: Followers,
 }
@@ -83,6 +86,10 @@ impl Drop for Followers {
 const BUS_POLL: Duration = Duration::from_secs(1);
 /// How often the API credits a process counted are added to the store.
 const CREDIT_FLUSH: Duration = Duration::from_secs(5);
+/// How often a process reads the live log unwoken (the bus wakes it at once).
+const LIVE_POLL: Duration = Duration::from_secs(5);
+/// How often a process tends its orgs' watch channels.
+const WATCH_TEND: Duration = Duration::from_secs(30);
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
@@ -127,20 +134,24 @@ impl AppState {
             config.rate_limit,
             config.trusted_proxies.clone(),
         ));
+        let notify_limits = Arc::new(live::NotifyLimits::default());
         // Subscribed before the bus listens, so the first resync reaches both.
         let pruning = {
-            let limits = limits.clone();
+            let (limits, notify_limits) = (limits.clone(), notify_limits.clone());
             tokio::spawn(async move {
                 let mut every = tokio::time::interval(Duration::from_secs(60));
                 loop {
                     every.tick().await;
                     limits.prune();
+                    notify_limits.prune();
                 }
             })
         };
         let followers = vec![
             zoho.follow(),
             zoho.keep_credits(CREDIT_FLUSH),
+            zoho.crm.live().run(LIVE_POLL).await,
+            zoho.watches.run(WATCH_TEND),
             sessions.follow(),
             pruning,
         ]
@@ -159,6 +170,7 @@ impl AppState {
             probe: ops::Probe::default(),
             limits,
             uploads: files::Uploads::default(),
+            notify_limits,
         })))
     }
 
@@ -193,7 +205,9 @@ pub async fn open_zoho(config: &Config) -> Result<(Zoho, store::Sessions), Start
         keep_answers: config.zoho_cache,
         ..BudgetSettings::default()
     };
-    let zoho = Zoho::new(oauth, vault, http, settings).with_budget(budget);
+    let zoho = Zoho::new(oauth, vault, http, settings)
+        .with_budget(budget)
+        .notified_at(config.notify_url());
     Ok((zoho, store.sessions))
 }
 
@@ -255,6 +269,7 @@ pub fn build_router(state: AppState) -> Router {
     let router = Router::new()
         .merge(ops::router())
         .merge(auth::router())
+        .merge(live::router())
         .nest_service(&pkg, pkg_files)
         .leptos_routes_with_context(
             &state,
@@ -419,10 +434,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         None => None,
     };
     let limits = state.config.connection_limits();
+    let live = state.zoho().crm.live().clone();
     let router = build_router(state);
     let listener = bind(addr)?;
     tracing::info!("zportal listening on http://{}", listener.local_addr()?);
-    listen::serve(listener, router, limits, telemetry::shutdown_signal()).await;
+    // Open event streams never finish by themselves: at shutdown they end, so the drain can.
+    let shutdown = async move {
+        telemetry::shutdown_signal().await;
+        live.close();
+    };
+    listen::serve(listener, router, limits, shutdown).await;
     deletion.abort();
     if let Some(ops) = ops {
         ops.abort();

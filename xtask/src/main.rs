@@ -510,9 +510,12 @@ fn end_to_end(ws: &Workspace, first_visit: &std::path::Path) -> Result<()> {
     if !server.exists() {
         bail!("no release server at {}", server.display());
     }
+    // Live pages across two server processes: the suite starts them on a database of its own.
+    let database = postgres::provision(ws)?;
     let mut cmd = ws.cmd("npx");
     cmd.current_dir(ws.root.join("end2end"))
         .args(["playwright", "test"])
+        .env("ZPORTAL_E2E_POSTGRES_URL", &database.url)
         .env("ZPORTAL_E2E_SERVER", &server)
         .env("ZPORTAL_E2E_SITE_ROOT", ws.root.join("target/site"))
         .env("ZPORTAL_E2E_DATA_DIR", &data_dir)

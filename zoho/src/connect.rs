@@ -14,6 +14,7 @@ use crate::ids::{ConnectionId, OrgId};
 use crate::oauth::{OAuthClient, TokenGrant};
 use crate::refresh::{Coordinator, Settings};
 use crate::vault::{Connection, ConnectionKey, ConnectionStatus, NewConnection, Vault, VaultError};
+use crate::watch::Watches;
 
 /// zportal's Zoho, built once per process; clones share everything.
 #[derive(Clone, Debug)]
@@ -21,6 +22,8 @@ pub struct Zoho {
     pub oauth: OAuthClient,
     pub vault: Vault,
     pub crm: CrmClient,
+    /// The org's watch channels (none registered until [`Zoho::notified_at`] says where).
+    pub watches: Watches,
 }
 
 /// How completing a sign-in ended.
@@ -52,8 +55,10 @@ impl Zoho {
         settings: Settings,
     ) -> Self {
         let tokens = Coordinator::new(vault.clone(), oauth.clone(), settings);
+        let crm = CrmClient::new(http, Arc::new(tokens), Arc::default());
         Zoho {
-            crm: CrmClient::new(http, Arc::new(tokens), Arc::default()),
+            watches: Watches::new(crm.clone(), vault.clone(), None),
+            crm,
             oauth,
             vault,
         }
@@ -62,6 +67,14 @@ impl Zoho {
     /// The same Zoho, its API budget tuned by `settings`.
     pub fn with_budget(mut self, settings: BudgetSettings) -> Self {
         self.crm = self.crm.with_budget(Arc::new(Budget::new(settings)));
+        self.watches = Watches::new(self.crm.clone(), self.vault.clone(), None);
+        self
+    }
+
+    /// The same Zoho, asking Zoho to notify `notify_url` of changes to the records of orgs with
+    /// open pages (`None`: Zoho cannot reach this server; open pages poll).
+    pub fn notified_at(mut self, notify_url: Option<String>) -> Self {
+        self.watches = Watches::new(self.crm.clone(), self.vault.clone(), notify_url);
         self
     }
 
@@ -128,6 +141,8 @@ impl Zoho {
                     if let Some((dc, org)) = change.records_of() {
                         on_change.crm.records_changed_elsewhere(&OrgKey { dc, org });
                     }
+                    // Another process may have added to the live log.
+                    on_change.crm.live().wake();
                 }
                 Topic::Session => {}
             },
@@ -135,6 +150,7 @@ impl Zoho {
                 on_resync.vault.forget_all();
                 on_resync.crm.tokens().forget_all();
                 on_resync.crm.forget_answers();
+                on_resync.crm.live().wake();
             },
         )
     }

@@ -9,7 +9,9 @@
 //! - [`oauth`]: Zoho Accounts (authorization URL, code exchange, refresh, revoke);
 //! - [`vault`]: connections stored with their tokens encrypted;
 //! - [`refresh`]: access tokens handed out, each connection refreshed once per need;
-//! - [`crm`]: CRM calls of a connection (identity, metadata, records);
+//! - [`live`]: the ordered log of what changed in each org's records, for open pages;
+//! - [`crm`]: CRM calls of a connection (identity, metadata, records, watch channels);
+//! - [`watch`]: one Zoho watch channel per org with open pages, across processes;
 //! - [`connect`]: [`Zoho`], all of the above for one client, and the completion of a sign-in;
 //! - [`ledger`]: one record per form, however often its "Save" is pressed.
 
@@ -25,12 +27,14 @@ pub mod fuzzing;
 pub mod http;
 pub mod ids;
 pub mod ledger;
+pub mod live;
 pub mod meter;
 pub mod oauth;
 mod random;
 pub mod refresh;
 pub mod secret;
 pub mod vault;
+pub mod watch;
 
 pub use connect::{SignInError, SignedIn, Zoho};
 pub use dc::{DataCenter, DcError, DcTable};

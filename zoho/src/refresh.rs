@@ -119,6 +119,11 @@ fn store_error(e: crate::vault::VaultError) -> RefreshError {
 }
 
 impl Coordinator {
+    /// The vault the tokens come from.
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
     pub fn new(vault: Vault, oauth: OAuthClient, settings: Settings) -> Self {
         Coordinator {
             vault,

@@ -113,9 +113,14 @@ pub fn board_page(module: String) -> AnyView {
 fn Board(module: String) -> impl IntoView {
     let key = StoredValue::new(module);
     let board = Resource::new(move || key.get_value(), load_board);
+    // Live: a card anyone moved, added or deleted moves here too.
+    crate::live::on_change(
+        move |c| key.with_value(|m| c.touches(m, None)),
+        move || board.refetch(),
+    );
     view! {
         <section class="records board-page">
-            <Suspense fallback=|| view! { <p aria-busy="true">"Loading the board…"</p> }>
+            <Transition fallback=|| view! { <p aria-busy="true">"Loading the board…"</p> }>
                 {move || {
                     board
                         .get()
@@ -128,7 +133,7 @@ fn Board(module: String) -> impl IntoView {
                                 .into_any(),
                         })
                 }}
-            </Suspense>
+            </Transition>
         </section>
     }
 }

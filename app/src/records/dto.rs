@@ -398,6 +398,18 @@ pub enum SaveOutcome {
     Gone,
 }
 
+/// What changed in a record since its form was opened, as [`changed_meanwhile`](super::changed_meanwhile) finds.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meanwhile {
+    /// The labels of the fields whose value is no longer the one the form opened with.
+    pub fields: Vec<String>,
+    /// The record's last change: who (`Modified_By`) and when (ISO 8601).
+    pub by: Option<String>,
+    pub at: Option<String>,
+    /// The record was deleted.
+    pub gone: bool,
+}
+
 /// One field changed both here and by someone else since the form was opened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conflict {

@@ -3,7 +3,8 @@
 //! "Save" sends once, keeps the input when Zoho refuses it, and shows why beside the field. An
 //! edit sends what the form was opened with too: a field someone else changed meanwhile is a
 //! conflict the person settles ("Keep mine", "Use theirs"), a record deleted meanwhile can be
-//! saved as a new one.
+//! saved as a new one. While an edit is open, a change someone else makes to the record is said
+//! (which fields, who, when), never put into the form: the input stays, and "Save" checks.
 
 use std::collections::BTreeSet;
 
@@ -12,8 +13,8 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    Conflict, Control, FieldProblem, FormField, FormSpec, Input, LookupRef, SaveOutcome, Values,
-    find_lookup, record_form, save_record,
+    Conflict, Control, FieldProblem, FormField, FormSpec, Input, LookupRef, Meanwhile, SaveOutcome,
+    Values, changed_meanwhile, find_lookup, record_form, save_record,
 };
 use super::{FieldValue, Problem};
 use crate::stash;
@@ -75,6 +76,24 @@ fn RecordForm(spec: FormSpec) -> impl IntoView {
     let base = RwSignal::new(initial.clone());
     let clash = RwSignal::new(None::<Clash>);
     let gone = RwSignal::new(false);
+    // Live: what others change while this form is open is said, never put into the form.
+    let meanwhile = RwSignal::new(None::<Meanwhile>);
+    if let Some(id) = record_id.clone() {
+        let touched = (module.api_name.clone(), id.clone());
+        let module = module.api_name.clone();
+        crate::live::on_change(
+            move |c| c.touches(&touched.0, Some(&touched.1)),
+            move || {
+                let (module, id, base) = (module.clone(), id.clone(), base.get_untracked());
+                spawn_local(async move {
+                    if let Ok(found) = changed_meanwhile(module, id, base).await {
+                        let news = found.gone || !found.fields.is_empty();
+                        meanwhile.set(news.then_some(found));
+                    }
+                });
+            },
+        );
+    }
     let problems = RwSignal::new(Vec::<FieldProblem>::new());
     let saving = RwSignal::new(false);
     let offered = RwSignal::new(None::<Draft>);
@@ -330,6 +349,34 @@ fn RecordForm(spec: FormSpec) -> impl IntoView {
                                 <button type="button" class="primary" on:click=save_as_new.clone()>
                                     {format!("Save as a new {singular}")}
                                 </button>
+                            </div>
+                        }
+                    })
+            }
+        }
+        {
+            let singular = module.singular.clone();
+            move || {
+                meanwhile
+                    .get()
+                    .map(|m| {
+                        let said = if m.gone {
+                            format!(
+                                "Someone deleted this {singular} while you were editing. What you typed is kept."
+                            )
+                        } else {
+                            format!(
+                                "{} changed {} while you were editing. What you typed is kept; “Save” checks each field you changed.",
+                                m.by.clone().unwrap_or_else(|| "Someone".into()),
+                                m.fields.join(", "),
+                            )
+                        };
+                        view! {
+                            <div class="notice meanwhile" role="status">
+                                <p>
+                                    {said}
+                                    {m.at.clone().map(|at| view! { " (" <LocalTime iso=at.clone() fallback=at /> ")" })}
+                                </p>
                             </div>
                         }
                     })

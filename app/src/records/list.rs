@@ -2,6 +2,10 @@
 //! the user's to choose (kept in this browser per connection and module); the list sorts, pages
 //! through everything with Zoho's page tokens, and searches by text or by conditions. While a
 //! page loads the last one stays on screen, marked busy, so a slow Zoho never freezes the page.
+//! It is live: when anyone changes the module's records the page is read again — changed rows
+//! show their new values, a row that was not there before is marked new, a deleted one goes.
+
+use std::collections::HashSet;
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
@@ -259,6 +263,29 @@ fn ModuleRecords(module: String) -> impl IntoView {
         selected.set(Vec::new());
         page.refetch();
     });
+    // The rows shown before a live re-read: those it brings that were not among them are new.
+    let shown_ids = StoredValue::new(None::<HashSet<String>>);
+    let live_reread = StoredValue::new(false);
+    crate::live::on_change(
+        {
+            let module = module.clone();
+            move |c| c.touches(&module, None)
+        },
+        move || {
+            live_reread.set_value(true);
+            page.refetch();
+        },
+    );
+    let fresh_rows = move |p: &RecordsPage| {
+        let ids: HashSet<String> = p.rows.iter().map(|r| r.id.clone()).collect();
+        let fresh = match shown_ids.get_value() {
+            Some(before) if live_reread.get_value() => ids.difference(&before).cloned().collect(),
+            _ => HashSet::new(),
+        };
+        live_reread.set_value(false);
+        shown_ids.set_value(Some(ids));
+        fresh
+    };
 
     // Outside the suspended part: a title the server writes into the head at once (one written
     // while streaming would land in the body, and not where hydration looks for it).
@@ -302,7 +329,8 @@ fn ModuleRecords(module: String) -> impl IntoView {
                                             page.get()
                                                 .map(|r| match r {
                                                     Ok(p) => {
-                                                        view! { <Listing p cursor history pending selected reload report notice /> }.into_any()
+                                                        let fresh = fresh_rows(&p);
+                                                        view! { <Listing p cursor history pending selected reload report notice fresh /> }.into_any()
                                                     }
                                                     Err(e) => {
                                                         view! { <Problem error=e retry=reload /> }.into_any()
@@ -837,6 +865,8 @@ fn Listing(
     reload: Callback<()>,
     report: RwSignal<Option<Result<String, AppError>>>,
     notice: RwSignal<Option<String>>,
+    /// Rows a live re-read brought that were not shown before.
+    fresh: HashSet<String>,
 ) -> impl IntoView {
     if let Some(note) = p.note.clone() {
         // The link named a page there is no more: say so, and make the URL the first page's.
@@ -863,7 +893,7 @@ fn Listing(
         <div class="list-notice">{move || notice.get().map(|n| view! { <p class="notice">{n}</p> })}</div>
         <BulkDelete module=module.clone() selected reload report />
         <div class="table-wrap" aria-busy=move || pending.get().to_string()>
-            <RecordsTable page=p module=module.api_name selected />
+            <RecordsTable page=p module=module.api_name selected fresh />
         </div>
         <nav class="pager" aria-label="Pages">
             <button
@@ -905,6 +935,7 @@ fn RecordsTable(
     page: RecordsPage,
     module: String,
     selected: RwSignal<Vec<String>>,
+    fresh: HashSet<String>,
 ) -> impl IntoView {
     if page.rows.is_empty() {
         let words = if page.searched {
@@ -958,9 +989,10 @@ fn RecordsTable(
                         let mut cells = row.cells.into_iter();
                         let first = cells.next().unwrap_or_default();
                         let label = if first.is_empty() { row.id.clone() } else { first };
+                        let is_new = fresh.contains(&row.id);
                         let id = StoredValue::new(row.id.clone());
                         view! {
-                            <tr>
+                            <tr class:new-row=is_new>
                                 <td class="select">
                                     <input
                                         type="checkbox"
@@ -979,6 +1011,7 @@ fn RecordsTable(
                                 </td>
                                 <td>
                                     <a href=href>{label}</a>
+                                    {is_new.then(|| view! { <span class="badge-new">"New"</span> })}
                                 </td>
                                 {cells.map(|c| view! { <td>{c}</td> }).collect_view()}
                             </tr>

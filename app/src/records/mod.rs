@@ -81,6 +81,19 @@ pub async fn save_record(
     records.save(&module, id, values, &save_token, base).await
 }
 
+/// What someone else changed in record `id` since its form was opened with `base`: the fields
+/// by label, who and when — read from Zoho anew. For the notice a form shows while its person
+/// edits and the record changes underneath.
+#[server(endpoint = "records/changed", input = Json, output = Json)]
+pub async fn changed_meanwhile(
+    module: String,
+    id: String,
+    base: Values,
+) -> Result<Meanwhile, AppError> {
+    let records = ssr::Records::active().await?;
+    records.changed_meanwhile(&module, &id, &base).await
+}
+
 /// Deletes records of `module`; which went, and why any did not.
 #[server(endpoint = "records/delete", output = Json)]
 pub async fn delete_records(module: String, ids: Vec<String>) -> Result<DeleteOutcome, AppError> {

@@ -2,6 +2,8 @@
 //! it (`tel:`, `mailto:`); its fields in a few groups (empty ones folded away), instants in the
 //! reader's time zone and numbers in their locale, lookups as links; then the sections that load
 //! after the fields ([`super::sections`]): notes, attachments, history and related lists.
+//! It is live: a change to the record by anyone is read again into the fields (the sections, and
+//! anything typed into them, stay), and a record deleted meanwhile says so.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -24,6 +26,15 @@ pub fn RecordPage() -> impl IntoView {
         )
     });
     let record = Resource::new(move || key.get(), |(m, id)| get_record(m, id));
+    crate::live::on_change(
+        move |c| {
+            let (m, id) = key.get_untracked();
+            c.touches(&m, Some(&id))
+        },
+        move || record.refetch(),
+    );
+    // Whether the record is there: the sections below it stay while its fields are read again.
+    let found = Memo::new(move |_| matches!(record.get(), Some(Ok(_))));
     // The sections are the browser's to load, once the page is up: the server renders their
     // placeholder and hydration finds just that.
     let mounted = RwSignal::new(false);
@@ -36,25 +47,15 @@ pub fn RecordPage() -> impl IntoView {
     view! {
         <leptos_meta::Title text=title />
         <section class="panel record">
-            <Suspense fallback=|| view! { <RecordPlaceholder /> }>
+            // A Transition: a live re-read keeps the record on screen until the new one is in.
+            <Transition fallback=|| view! { <RecordPlaceholder /> }>
                 {move || {
                     record
                         .get()
                         .map(|r| match r {
                             Ok(v) => {
-                                let (module, id) = key.get_untracked();
-                                view! {
-                                    <RecordBody v id=id.clone() />
-                                    {move || {
-                                        let (module, id) = (module.clone(), id.clone());
-                                        if mounted.get() {
-                                            view! { <super::sections::RecordSections module id /> }.into_any()
-                                        } else {
-                                            view! { <div class="placeholder" aria-busy="true" aria-label="Loading notes, files and history"></div> }.into_any()
-                                        }
-                                    }}
-                                }
-                                    .into_any()
+                                let (_, id) = key.get_untracked();
+                                view! { <RecordBody v id /> }.into_any()
                             }
                             Err(e) => {
                                 view! { <Problem error=e retry=Callback::new(move |()| record.refetch()) /> }
@@ -62,7 +63,20 @@ pub fn RecordPage() -> impl IntoView {
                             }
                         })
                 }}
-            </Suspense>
+                {move || {
+                    found.get().then(|| {
+                        let (module, id) = key.get_untracked();
+                        move || {
+                            let (module, id) = (module.clone(), id.clone());
+                            if mounted.get() {
+                                view! { <super::sections::RecordSections module id /> }.into_any()
+                            } else {
+                                view! { <div class="placeholder" aria-busy="true" aria-label="Loading notes, files and history"></div> }.into_any()
+                            }
+                        }
+                    })
+                }}
+            </Transition>
         </section>
     }
 }

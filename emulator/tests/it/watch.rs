@@ -286,3 +286,29 @@ async fn a_bad_channel_is_refused_as_zoho_refuses_it() {
     }
     assert_eq!(status, 0);
 }
+
+#[tokio::test]
+async fn a_channel_watching_notes_hears_of_each_note_by_its_own_id() {
+    let emu = Emu::start().await;
+    let receiver = Receiver::start().await;
+    let ada = watcher(&emu, "ada@us.zportal.test").await;
+    let watch = json!({ "watch": [{"channel_id": 1003, "events": ["Notes.all"],
+        "notify_url": receiver.url, "token": "notes-token"}] });
+    let (status, body) = ada.post("actions/watch", watch).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, leads) = ada.get("Leads?fields=Last_Name&per_page=1").await;
+    assert_eq!(status, 200, "{leads}");
+    let lead = s(&leads["data"][0]["id"]).to_owned();
+    let (status, created) = ada
+        .post(
+            &format!("Leads/{lead}/Notes"),
+            json!({"data": [{"Note_Content": "Watched note"}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let note = s(&created["data"][0]["details"]["id"]).to_owned();
+    let got = receiver.first(1).await;
+    assert_eq!(got[0]["module"], "Notes");
+    assert_eq!(got[0]["operation"], "insert");
+    assert_eq!(got[0]["ids"], json!([note]));
+}

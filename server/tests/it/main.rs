@@ -10,6 +10,7 @@ mod faults;
 mod files;
 mod hardening;
 mod hostile;
+mod live;
 mod many_servers;
 mod properties;
 mod records;

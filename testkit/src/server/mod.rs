@@ -3,6 +3,7 @@
 //! `server` binary as a child process ([`process`]); and the summaries the suites leave for
 //! `cargo xtask test` to print.
 
+pub mod live;
 pub mod process;
 
 use std::collections::HashMap;

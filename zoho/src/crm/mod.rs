@@ -12,6 +12,7 @@ pub mod records;
 pub mod related;
 pub mod text;
 pub mod totals;
+pub mod watch;
 
 use std::sync::Arc;
 
@@ -238,15 +239,17 @@ pub struct CrmClient {
     metadata: Arc<metadata::Metadata>,
     budget: Arc<Budget>,
     answers: Arc<answers::Answers>,
+    live: crate::live::Hub,
 }
 
 impl CrmClient {
     pub fn new(http: reqwest::Client, tokens: Arc<Coordinator>, budget: Arc<Budget>) -> Self {
         CrmClient {
             http,
-            tokens,
             metadata: Arc::default(),
             answers: Arc::new(answers::Answers::new(budget.settings().keep_answers)),
+            live: crate::live::Hub::new(tokens.vault().clone()),
+            tokens,
             budget,
         }
     }
@@ -269,6 +272,11 @@ impl CrmClient {
     /// Changes may have been missed: no answer read before is served again.
     pub fn forget_answers(&self) {
         self.answers.forget_all();
+    }
+
+    /// The live log this client's writes go into, and open pages read.
+    pub fn live(&self) -> &crate::live::Hub {
+        &self.live
     }
 
     fn http(&self) -> &reqwest::Client {
@@ -323,7 +331,12 @@ impl CrmClient {
             let org = self.org_key(id).await?;
             // Ended whatever the outcome: a write whose answer was lost may still have landed.
             let answer = self.call_anew(id, call).await;
-            self.records_changed(&org).await;
+            let body = answer.as_ref().ok().map(|(_, body)| body.as_ref());
+            self.records_changed(
+                &org,
+                crate::live::changed_by(&org, call.method, call.path, body),
+            )
+            .await;
             return answer;
         }
         self.call_anew(id, call).await
@@ -338,9 +351,15 @@ impl CrmClient {
         })
     }
 
-    /// Tells this process and the others that `org`'s records changed.
-    async fn records_changed(&self, org: &OrgKey) {
+    /// Tells this process and the others that `org`'s records changed — and the open pages
+    /// what, when the call says (a write whose answer was lost says nothing for sure).
+    pub async fn records_changed(&self, org: &OrgKey, changed: Option<crate::live::Changed>) {
         self.answers.changed(org);
+        if let Some(changed) = changed
+            && let Err(e) = self.live.wrote(&changed).await
+        {
+            tracing::warn!(error = %e, "could not tell the open pages of a write");
+        }
         let change = Change::records(org.dc, &org.org);
         if let Err(e) = self.tokens.bus().publish(change).await {
             // Other processes serve what they read before for a few seconds more at most.

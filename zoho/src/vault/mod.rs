@@ -5,6 +5,7 @@
 //! warm request reads no database and a change in one process reaches the others.
 
 pub mod cipher;
+mod live_sql;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
@@ -202,9 +203,122 @@ pub enum VaultError {
     Bus(#[from] BusError),
 }
 
+/// A change to append to the live log.
+#[derive(Clone, Copy, Debug)]
+pub struct NewLiveEvent<'a> {
+    pub dc: &'a str,
+    pub org: &'a str,
+    pub module: &'a str,
+    /// Comma-separated record ids.
+    pub ids: &'a str,
+    pub op: &'a str,
+    pub echo_pending: Echo,
+    pub at: i64,
+}
+
+/// Which other word of the same change may still come: a write through zportal is followed by
+/// Zoho's notification of it, and that notification may even arrive first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Echo {
+    /// Nothing (or it came): the entry is settled.
+    None,
+    /// Written through zportal: Zoho's notification of it is still to come.
+    Notification,
+    /// Notified by Zoho: zportal's own word of its write may still come.
+    Write,
+}
+
+impl Echo {
+    pub fn code(self) -> i64 {
+        match self {
+            Echo::None => 0,
+            Echo::Notification => 1,
+            Echo::Write => 2,
+        }
+    }
+}
+
+/// One entry of the live log, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveRow {
+    pub seq: i64,
+    pub dc: String,
+    pub org: String,
+    pub module: String,
+    pub ids: String,
+    pub op: String,
+    pub at: i64,
+}
+
+/// An org's registered watch channel: its id, the SHA-256 of its token (hex), the connection
+/// that registered it and its expiry (Unix seconds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredChannel {
+    pub channel_id: i64,
+    pub token_hash: String,
+    pub connection_id: String,
+    pub expires_at: i64,
+}
+
+/// An org's row of `watch_channels`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatchRow {
+    pub dc: String,
+    pub org: String,
+    /// `None` until one is registered (or after it was removed).
+    pub channel: Option<StoredChannel>,
+    /// Until when some process has open pages of the org.
+    pub wanted_until: i64,
+}
+
+/// Storage of the live layer: the ordered change log and the watch channels.
+#[async_trait]
+pub trait LiveRepo: Send + Sync {
+    /// Tells `e`: settles the oldest entry like it since `since` that waits for its `other`
+    /// word (then `e` is that word, not a change of its own: `None`), else appends it — its seq,
+    /// larger than any before. One teller at a time, across processes.
+    async fn tell_live(
+        &self,
+        e: &NewLiveEvent<'_>,
+        other: Echo,
+        since: i64,
+    ) -> Result<Option<i64>, VaultError>;
+    /// Up to `limit` entries after `after`, in order.
+    async fn live_after(&self, after: i64, limit: i64) -> Result<Vec<LiveRow>, VaultError>;
+    /// The smallest and largest seq kept (0 for an empty log).
+    async fn live_bounds(&self) -> Result<(i64, i64), VaultError>;
+    /// Forgets entries stored before `before`, but never the newest.
+    async fn prune_live(&self, before: i64) -> Result<u64, VaultError>;
+    /// Creates the org's watch row if missing, and keeps it wanted until at least `until`.
+    async fn want_watch(&self, dc: &str, org: &str, until: i64) -> Result<(), VaultError>;
+    async fn watch(&self, dc: &str, org: &str) -> Result<Option<WatchRow>, VaultError>;
+    async fn watch_by_channel(&self, channel_id: i64) -> Result<Option<WatchRow>, VaultError>;
+    async fn watches(&self) -> Result<Vec<WatchRow>, VaultError>;
+    /// Takes the org's watch lease if it is free or lapsed; true if taken.
+    async fn lease_watch(
+        &self,
+        dc: &str,
+        org: &str,
+        holder: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, VaultError>;
+    /// Stores the org's channel (or that it has none) and gives the lease back, if `holder`
+    /// still holds it; whether it did.
+    async fn store_watch(
+        &self,
+        dc: &str,
+        org: &str,
+        holder: &str,
+        channel: Option<&StoredChannel>,
+    ) -> Result<bool, VaultError>;
+    /// Deletes the org's watch row, if `holder` holds its lease.
+    async fn drop_watch(&self, dc: &str, org: &str, holder: &str) -> Result<(), VaultError>;
+}
+
 /// Row-level storage of connections, in SQL every supported database speaks.
 #[async_trait]
-pub trait ConnectionRepo: Send + Sync {
+pub trait ConnectionRepo: LiveRepo + Send + Sync {
     async fn by_id(&self, id: &str) -> Result<Option<ConnectionRow>, VaultError>;
     async fn by_key(
         &self,
@@ -344,6 +458,11 @@ impl Vault {
     }
 
     /// The bus this vault announces changes on.
+    /// The store of the live layer (the same database).
+    pub fn live_repo(&self) -> &dyn LiveRepo {
+        &*self.repo
+    }
+
     pub fn bus(&self) -> &Bus {
         &self.bus
     }

@@ -24,3 +24,6 @@ impl PgRepo {
 }
 
 super::sql::connection_repo!(PgRepo, sqlx::postgres::PgRow);
+// The live log's one teller at a time: a transaction-scoped advisory lock (released at commit,
+// never carried off by a pooled connection).
+super::live_sql::live_repo!(PgRepo, Some("SELECT pg_advisory_xact_lock(7406385701)"));

@@ -22,3 +22,5 @@ impl SqliteRepo {
 }
 
 super::sql::connection_repo!(SqliteRepo, sqlx::sqlite::SqliteRow);
+// SQLite lets one writer at a time in: the teller's first statement writes, so it waits its turn.
+super::live_sql::live_repo!(SqliteRepo, None::<&str>);

@@ -9,7 +9,10 @@ use sqlx::sqlite::SqlitePool;
 
 use super::postgres::PgRepo;
 use super::sqlite::SqliteRepo;
-use super::{ConnectionKey, ConnectionRepo, ConnectionStatus, NewConnection, TokenCipher, Vault};
+use super::{
+    ConnectionKey, ConnectionRepo, ConnectionStatus, Echo, NewConnection, NewLiveEvent,
+    TokenCipher, Vault,
+};
 use crate::dc::DataCenter;
 use crate::ids::{ClientId, OrgId, UserId};
 use crate::secret::Secret;
@@ -518,6 +521,65 @@ async fn credits_from_many_processes_add_up_per_org_over_a_rolling_day() {
                 .expect("sum"),
             4,
             "{store}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn live_entries_told_at_once_by_many_get_distinct_seqs_and_a_change_told_twice_is_one() {
+    for (store, vault, _db) in stores().await {
+        if store != "postgres" {
+            // The in-memory SQLite pool is one connection: nothing runs at once there.
+            continue;
+        }
+        let repo = vault.live_repo();
+        let at = crate::clock::now();
+        let ids: Vec<String> = (0..16).map(|i| format!("{}", 100 + i)).collect();
+        let tells = ids.iter().map(|id| {
+            let e = NewLiveEvent {
+                dc: "us",
+                org: "70001",
+                module: "Leads",
+                ids: id,
+                op: "edit",
+                echo_pending: Echo::Notification,
+                at,
+            };
+            async move { repo.tell_live(&e, Echo::Write, at - 5).await }
+        });
+        let mut seqs: Vec<i64> = futures::future::join_all(tells)
+            .await
+            .into_iter()
+            .map(|r| r.expect("told").expect("new"))
+            .collect();
+        seqs.sort_unstable();
+        seqs.dedup();
+        assert_eq!(seqs.len(), 16, "{store}: every seq taken once");
+        assert_eq!(seqs[15] - seqs[0], 15, "{store}: no gaps");
+
+        // A write and Zoho's notification of it, told at once: one entry.
+        let write = NewLiveEvent {
+            dc: "us",
+            org: "70001",
+            module: "Deals",
+            ids: "7",
+            op: "edit",
+            echo_pending: Echo::Notification,
+            at,
+        };
+        let notification = NewLiveEvent {
+            echo_pending: Echo::Write,
+            ..write
+        };
+        let (a, b) = tokio::join!(
+            repo.tell_live(&write, Echo::Write, at - 5),
+            repo.tell_live(&notification, Echo::Notification, at - 60),
+        );
+        let told = [a.expect("write"), b.expect("notification")];
+        assert_eq!(
+            told.iter().filter(|s| s.is_some()).count(),
+            1,
+            "{store}: {told:?}"
         );
     }
 }

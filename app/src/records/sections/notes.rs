@@ -23,6 +23,30 @@ pub fn NotesSection(module: String, id: String) -> impl IntoView {
     let key = (module.clone(), id.clone());
     let notes = LocalResource::new(move || list_notes(key.0.clone(), key.1.clone()));
     let reload = move || notes.refetch();
+    // Live: others' notes come in — but not while one is being edited here (the list is drawn
+    // anew), only once it is done.
+    let editing = RwSignal::new(0usize);
+    provide_context(NotesEditing(editing));
+    let stale = RwSignal::new(false);
+    {
+        let (module, id) = (module.clone(), id.clone());
+        crate::live::on_change(
+            move |c| c.touches_notes() || c.touches(&module, Some(&id)),
+            move || {
+                if editing.get_untracked() > 0 {
+                    stale.set(true);
+                } else {
+                    reload();
+                }
+            },
+        );
+    }
+    Effect::new(move |_| {
+        if editing.get() == 0 && stale.get_untracked() {
+            stale.set(false);
+            reload();
+        }
+    });
     view! {
         <section class="record-section notes" aria-labelledby="notes-heading">
             <h2 id="notes-heading">"Notes"</h2>
@@ -115,9 +139,29 @@ fn NewNote(
 
 /// One note: its text, who wrote it and when; "Edit note" opens it in place, "Delete note"
 /// deletes it.
+/// How many notes of the section are being edited.
+#[derive(Clone, Copy)]
+struct NotesEditing(RwSignal<usize>);
+
 #[component]
 fn NoteItem(n: NoteDto, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let editing = RwSignal::new(false);
+    if let Some(NotesEditing(count)) = use_context::<NotesEditing>() {
+        Effect::new(move |was: Option<bool>| {
+            let now = editing.get();
+            match (was.unwrap_or(false), now) {
+                (false, true) => count.update(|c| *c += 1),
+                (true, false) => count.update(|c| *c = c.saturating_sub(1)),
+                _ => {}
+            }
+            now
+        });
+        on_cleanup(move || {
+            if editing.try_get_untracked() == Some(true) {
+                count.try_update(|c| *c = c.saturating_sub(1));
+            }
+        });
+    }
     let draft = RwSignal::new(n.content.clone());
     let busy = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);

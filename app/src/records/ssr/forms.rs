@@ -10,7 +10,7 @@ use super::{Records, text};
 use crate::AppError;
 use crate::records::{
     Choice, Conflict, Control, DeleteOutcome, FieldProblem, FieldValue, FormField, FormSpec, Input,
-    LookupRef, MAX_DELETE, SaveOutcome, Values,
+    LookupRef, MAX_DELETE, Meanwhile, SaveOutcome, Values,
 };
 
 impl Records {
@@ -71,6 +71,40 @@ impl Records {
             record_id: id,
             module: m.info,
             save_token: zoho::random_hex(16),
+        })
+    }
+
+    /// The fields of record `id` whose value Zoho holds now is not `base`'s (read anew).
+    pub async fn changed_meanwhile(
+        &self,
+        module: &str,
+        id: &str,
+        base: &Values,
+    ) -> Result<Meanwhile, AppError> {
+        let m = self.module(module).await?;
+        let Some(now) = self.zoho.crm.record_now(&self.conn, &m.name, id).await? else {
+            return Ok(Meanwhile {
+                gone: true,
+                ..Meanwhile::default()
+            });
+        };
+        let fields = form_fields(&m.fields)
+            .iter()
+            .filter(|f| base.contains_key(&f.api_name))
+            .filter(|f| {
+                let theirs = input_of(f, now.get(&f.api_name));
+                !same(f, Some(&theirs), base.get(&f.api_name))
+            })
+            .map(|f| f.label.clone())
+            .collect();
+        Ok(Meanwhile {
+            fields,
+            by: super::modified_by(&now),
+            at: now
+                .get("Modified_Time")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            gone: false,
         })
     }
 

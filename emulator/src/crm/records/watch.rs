@@ -218,8 +218,13 @@ fn register(
 /// `{Module}.{create|edit|delete|all}` with a module Zoho has, spelt as Zoho spells it.
 fn event_name(raw: &str) -> Option<String> {
     let (module, what) = raw.split_once('.')?;
-    let m = find_module(module).ok()?;
-    matches!(what, "create" | "edit" | "delete" | "all").then(|| format!("{}.{what}", m.api_name))
+    // Notes are watched like a module of their own (a note's events name the note's id).
+    let name = if module.eq_ignore_ascii_case("Notes") {
+        "Notes"
+    } else {
+        find_module(module).ok()?.api_name
+    };
+    matches!(what, "create" | "edit" | "delete" | "all").then(|| format!("{name}.{what}"))
 }
 
 fn is_http_url(raw: &str) -> bool {

@@ -1,0 +1,258 @@
+// Live pages: with ada and ben of one org in two browsers, what one changes shows on the other's
+// open page without a reload — the list (a changed row in place, a new one marked new, a deleted
+// one gone), the record page (values, notes, attachments; an open form keeps its input and says
+// who changed what), the Deals board (cards move) — and the same for changes made straight at
+// Zoho's API. Eight tabs share one stream; a stream cut mid-way resumes and misses nothing; two
+// server processes on one PostgreSQL tell each other. Bounds are generous: the bench measures.
+import { test, expect, Browser, Page, BrowserContext } from "@playwright/test";
+import { spawn, ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { emulator, hydrated, port, signIn, zohoDirect } from "./helpers";
+
+const LIVE = { timeout: 15_000 };
+const unique = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+
+async function person(browser: Browser, email: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await signIn(page, email);
+  return page;
+}
+
+/** A list of Leads searched for `word`: only the test's own records are in it. */
+async function searchLeads(page: Page, word: string) {
+  await page.goto("/m/Leads");
+  await hydrated(page);
+  const search = page.getByRole("searchbox", { name: "Search" });
+  await search.fill(word);
+  await search.press("Enter");
+  await expect(page.getByText("No Leads match this search.")).toBeVisible();
+}
+
+/** Ben makes a Lead through zportal's form; its id. */
+async function newLead(page: Page, name: string): Promise<string> {
+  await page.goto("/m/Leads/new");
+  await hydrated(page);
+  await page.getByLabel("Last Name", { exact: true }).fill(name);
+  await page.getByLabel("Company", { exact: true }).fill("Live Ltd");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(page).toHaveURL(/\/m\/Leads\/\d{19}$/);
+  return new URL(page.url()).pathname.split("/").pop() ?? "";
+}
+
+async function editField(page: Page, record: string, label: string, value: string) {
+  await page.goto(`/m/Leads/${record}/edit`);
+  await hydrated(page);
+  await page.getByLabel(label, { exact: true }).fill(value);
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`/m/Leads/${record}$`));
+}
+
+const details = (page: Page) => page.getByRole("region", { name: "Details" });
+const section = (page: Page, name: string) => page.getByRole("region", { name, exact: true });
+
+test("the list follows another browser's changes and Zoho's: changed in place, new marked, deleted gone", async ({ browser }) => {
+  const [ada, ben] = [await person(browser, "ada@us.zportal.test"), await person(browser, "ben@us.zportal.test")];
+  const word = `Lv${unique()}`;
+  await searchLeads(ada, word);
+
+  const id = await newLead(ben, `${word} One`);
+  const row = ada.locator("tbody tr", { hasText: `${word} One` });
+  await expect(row, "a new row that belongs in the view appears").toBeVisible(LIVE);
+  await expect(row.getByText("New", { exact: true }), "marked as new").toBeVisible();
+
+  await editField(ben, id, "Last Name", `${word} Renamed`);
+  await expect(ada.getByRole("link", { name: `${word} Renamed` }), "changed in place").toBeVisible(LIVE);
+  await expect(ada.getByRole("link", { name: `${word} One` })).toHaveCount(0);
+
+  // Straight at Zoho's API: a new record, then the first one deleted.
+  const zoho = await zohoDirect(ada.request, "ben@us.zportal.test");
+  const other = await zoho.create("Leads", { Last_Name: `${word} Direct`, Company: "SDK Ltd" });
+  await expect(ada.getByRole("link", { name: `${word} Direct` })).toBeVisible(LIVE);
+  await zoho.remove("Leads", id);
+  await expect(ada.getByRole("link", { name: `${word} Renamed` }), "a deleted row goes").toHaveCount(0, LIVE);
+  await zoho.update("Leads", other, { Last_Name: `${word} Direct Renamed` });
+  await expect(ada.getByRole("link", { name: `${word} Direct Renamed` })).toBeVisible(LIVE);
+});
+
+test("the record page follows values, notes and attachments; an open form keeps its input and says who changed what", async ({ browser }) => {
+  const [ada, ben] = [await person(browser, "ada@us.zportal.test"), await person(browser, "ben@us.zportal.test")];
+  const word = `Rp${unique()}`;
+  const id = await newLead(ben, `${word} Record`);
+  await ada.goto(`/m/Leads/${id}`);
+  await hydrated(ada);
+  await expect(section(ada, "Notes").getByText("No notes yet.")).toBeVisible();
+
+  await editField(ben, id, "Phone", "+1 555 0177");
+  await expect(details(ada).getByText("+1 555 0177")).toBeVisible(LIVE);
+
+  // A note and a file, added on ben's page.
+  const note = `Live note ${word}`;
+  const notes = section(ben, "Notes");
+  await notes.getByRole("textbox", { name: "New note" }).fill(note);
+  await notes.getByRole("button", { name: "Add note" }).click();
+  await expect(section(ada, "Notes").getByText(note)).toBeVisible(LIVE);
+  const file = `${word}.txt`;
+  await section(ben, "Attachments").getByLabel("Attach a file").setInputFiles({
+    name: file,
+    mimeType: "text/plain",
+    buffer: Buffer.from("live"),
+  });
+  await expect(section(ada, "Attachments").getByRole("link", { name: file })).toBeVisible(LIVE);
+
+  // Straight at Zoho's API.
+  const zoho = await zohoDirect(ada.request, "ben@us.zportal.test");
+  await zoho.update("Leads", id, { Company: "Changed in Zoho" });
+  await expect(details(ada).getByText("Changed in Zoho")).toBeVisible(LIVE);
+
+  // Ada edits; ben changes the Phone meanwhile: her input stays, a notice says who and what.
+  await ada.goto(`/m/Leads/${id}/edit`);
+  await hydrated(ada);
+  await ada.getByLabel("Company", { exact: true }).fill("Ada typed this");
+  await editField(ben, id, "Phone", "+1 555 0188");
+  const notice = ada.getByRole("status").filter({ hasText: "while you were editing" });
+  await expect(notice).toContainText(/Ben .* changed Phone while you were editing/, LIVE);
+  await expect(ada.getByLabel("Company", { exact: true })).toHaveValue("Ada typed this");
+  await expect(ada.getByLabel("Phone", { exact: true })).not.toHaveValue("+1 555 0188");
+  // Saving follows the rule of no lost updates: her Company goes in, ben's Phone stays.
+  await ada.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(ada).toHaveURL(new RegExp(`/m/Leads/${id}$`));
+  await expect(details(ada).getByText("Ada typed this")).toBeVisible();
+  await expect(details(ada).getByText("+1 555 0188")).toBeVisible();
+});
+
+test("the board moves a card another browser moved, and one moved in Zoho", async ({ browser }) => {
+  const [ada, ben] = [await person(browser, "ada@us.zportal.test"), await person(browser, "ben@us.zportal.test")];
+  const column = (page: Page, stage: string) => page.getByRole("region", { name: stage, exact: true });
+  for (const page of [ada, ben]) {
+    await page.goto("/m/Deals?view=board");
+    await hydrated(page);
+  }
+  const card = column(ben, "Qualification").locator(".card").first();
+  const name = (await card.locator(".card-name").textContent()) ?? "";
+  const href = (await card.getByRole("link").first().getAttribute("href")) ?? "";
+  expect(name).not.toBe("");
+  await card.getByLabel("Move to").selectOption("Proposal/Price Quote");
+  await expect(column(ada, "Proposal/Price Quote").getByRole("link", { name, exact: true })).toBeVisible(LIVE);
+  await expect(column(ada, "Qualification").getByRole("link", { name, exact: true })).toHaveCount(0);
+
+  const zoho = await zohoDirect(ada.request, "ben@us.zportal.test");
+  await zoho.update("Deals", href.split("/").pop() ?? "", { Stage: "Value Proposition" });
+  for (const page of [ada, ben]) {
+    await expect(column(page, "Value Proposition").getByRole("link", { name, exact: true })).toBeVisible(LIVE);
+  }
+});
+
+test("eight tabs of one browser share one stream, and a stream cut mid-way resumes missing nothing", async ({ browser }) => {
+  const ben = await person(browser, "ben@us.zportal.test");
+  const context = await browser.newContext();
+  const first = await context.newPage();
+  await signIn(first, "ada@us.zportal.test");
+  const word = `Tb${unique()}`;
+  const tabs = [first];
+  for (let i = 1; i < 8; i++) tabs.push(await context.newPage());
+  // The streams open now: a stream's request never finishes while it is open.
+  const open = new Set<object>();
+  context.on("request", (r) => {
+    if (r.url().includes("/api/live")) open.add(r);
+  });
+  context.on("requestfinished", (r) => open.delete(r));
+  context.on("requestfailed", (r) => open.delete(r));
+  for (const tab of tabs) await searchLeads(tab, word);
+
+  await newLead(ben, `${word} Shared`);
+  // With a stream per tab, the seventh and eighth would not even load: six connections a host.
+  for (const tab of tabs) {
+    await expect(tab.getByRole("link", { name: `${word} Shared` })).toBeVisible(LIVE);
+  }
+  expect(open.size, "one stream for eight tabs").toBeLessThanOrEqual(1);
+
+  // The stream is cut (the network goes), ben changes two records meanwhile, it comes back.
+  await context.setOffline(true);
+  await newLead(ben, `${word} While Away`);
+  await newLead(ben, `${word} Also Away`);
+  await context.setOffline(false);
+  for (const tab of [tabs[0], tabs[7]]) {
+    await expect(tab.getByRole("link", { name: `${word} While Away` })).toBeVisible({ timeout: 30_000 });
+    await expect(tab.getByRole("link", { name: `${word} Also Away` })).toBeVisible(LIVE);
+  }
+});
+
+/** A server process of the given port on the shared PostgreSQL, beside the suite's own. */
+async function startServer(at: number, databaseUrl: string, key: string): Promise<ChildProcess> {
+  const data = mkdtempSync(join(tmpdir(), "zportal-live-"));
+  const child = spawn(process.env.ZPORTAL_E2E_SERVER ?? "", [], {
+    env: {
+      ...process.env,
+      LEPTOS_SITE_ADDR: `127.0.0.1:${at}`,
+      LEPTOS_SITE_ROOT: process.env.ZPORTAL_E2E_SITE_ROOT ?? "../target/site",
+      ZPORTAL_DATA_DIR: data,
+      DATABASE_URL: databaseUrl,
+      ZPORTAL_TOKEN_KEY: key,
+      ZOHO_EMULATOR_URL: emulator,
+      ZPORTAL_RATE_LIMIT: "1000",
+      RUST_LOG: "warn",
+    },
+    stdio: "ignore",
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${at}/healthz`)).ok) return child;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error(`the server on ${at} did not start`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function signInAt(context: BrowserContext, base: string, email: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${base}/`);
+  await hydrated(page);
+  await page.getByLabel("Data center").selectOption({ label: "United States" });
+  await page.getByRole("button", { name: "Sign in with Zoho" }).click();
+  await expect(page.getByRole("heading", { name: "Sign in to Zoho" })).toBeVisible();
+  await page.getByLabel("Email").fill(email);
+  await page.getByRole("button", { name: "Accept" }).click();
+  await page.waitForURL((url) => url.origin === base);
+  await hydrated(page);
+  return page;
+}
+
+test("two server processes on one PostgreSQL: a change through one shows on a page of the other", async ({ browser }) => {
+  const databaseUrl = process.env.ZPORTAL_E2E_POSTGRES_URL;
+  test.skip(!databaseUrl, "ZPORTAL_E2E_POSTGRES_URL is not set (cargo xtask test sets it)");
+  const key = `k1:${randomBytes(32).toString("base64")}`;
+  const [a, b] = [port + 10, port + 11];
+  const servers = [await startServer(a, databaseUrl ?? "", key), await startServer(b, databaseUrl ?? "", key)];
+  try {
+    const [baseA, baseB] = [`http://127.0.0.1:${a}`, `http://127.0.0.1:${b}`];
+    const ada = await signInAt(await browser.newContext(), baseA, "ada@us.zportal.test");
+    const ben = await signInAt(await browser.newContext(), baseB, "ben@us.zportal.test");
+    const word = `Pg${unique()}`;
+    await ada.goto(`${baseA}/m/Leads`);
+    await hydrated(ada);
+    await ada.getByRole("searchbox", { name: "Search" }).fill(word);
+    await ada.getByRole("searchbox", { name: "Search" }).press("Enter");
+    await expect(ada.getByText("No Leads match this search.")).toBeVisible();
+
+    await ben.goto(`${baseB}/m/Leads/new`);
+    await hydrated(ben);
+    await ben.getByLabel("Last Name", { exact: true }).fill(`${word} Across`);
+    await ben.getByLabel("Company", { exact: true }).fill("Two Servers Ltd");
+    await ben.getByRole("button", { name: "Save", exact: true }).click();
+    await expect(ben).toHaveURL(/\/m\/Leads\/\d{19}$/);
+    await expect(ada.getByRole("link", { name: `${word} Across` })).toBeVisible(LIVE);
+
+    // And Zoho's notification of a direct change, taken by either process, reaches ada's.
+    const zoho = await zohoDirect(ada.request, "ben@us.zportal.test");
+    await zoho.create("Leads", { Last_Name: `${word} From Zoho`, Company: "SDK Ltd" });
+    await expect(ada.getByRole("link", { name: `${word} From Zoho` })).toBeVisible(LIVE);
+  } finally {
+    for (const s of servers) s.kill("SIGTERM");
+  }
+});

@@ -1,0 +1,111 @@
+// zportal's live pages: one event stream per browser, shared by its tabs. The tab that holds the
+// Web Lock "zportal-live" opens `GET /api/live` and passes every event to the others over a
+// BroadcastChannel; when it closes, the next tab takes the lock and resumes after the last event
+// any tab saw. Every tab hears each event as a `zportal:live` CustomEvent on `window`, which the
+// app (WASM) turns into re-reads. When Zoho cannot notify zportal, `hello` says so, and each
+// tab asks its page to re-read every `poll_secs` while it is visible. It starts when the app says
+// someone is signed in (`zportal:live-start`). Plain script, no dependencies: it stays out of the
+// WASM.
+(() => {
+  "use strict";
+  const NAME = "zportal-live";
+  let started = false;
+  window.addEventListener("zportal:live-start", () => {
+    if (started || !window.EventSource) return;
+    started = true;
+    begin();
+  });
+
+function begin() {
+
+  let last = null; // the last seq any tab saw
+  let mode = null;
+  let pollSecs = 30;
+  let pollTimer = null;
+  let leading = false;
+  let lastHello = null; // what the stream said of itself, for tabs that join later
+
+  const tell = (detail) => window.dispatchEvent(new CustomEvent("zportal:live", { detail }));
+  const channel = window.BroadcastChannel ? new BroadcastChannel(NAME) : null;
+  const share = (detail) => {
+    if (channel) channel.postMessage(detail);
+    tell(detail);
+  };
+  const seen = (detail) => {
+    if (typeof detail.seq === "number" && (last === null || detail.seq > last)) last = detail.seq;
+    if (detail.kind === "hello") {
+      lastHello = detail;
+      setMode(detail);
+    }
+  };
+
+  function setMode(hello) {
+    mode = hello.mode;
+    pollSecs = Math.max(30, Number(hello.poll_secs) || 30);
+    document.documentElement.dataset.live = mode;
+    clearInterval(pollTimer);
+    pollTimer = null;
+    if (mode && mode.startsWith("poll")) {
+      pollTimer = setInterval(() => {
+        if (document.visibilityState === "visible") tell({ kind: "poll" });
+      }, pollSecs * 1000);
+    }
+  }
+
+  if (channel) {
+    channel.onmessage = (m) => {
+      const detail = m.data || {};
+      if (detail.kind === "ask") {
+        if (leading && lastHello) channel.postMessage(Object.assign({}, lastHello, { seq: last }));
+        return;
+      }
+      seen(detail);
+      tell(detail);
+    };
+    channel.postMessage({ kind: "ask" });
+  }
+
+  // Holds the stream while this tab lives; resolves (giving up the lock) only when the server
+  // refuses it for good (signed out).
+  function lead() {
+    leading = true;
+    return new Promise((resolve) => {
+      let failures = 0;
+      const open = () => {
+        const url = "/api/live" + (last === null ? "" : "?after=" + last);
+        const source = new EventSource(url);
+        const on = (kind, parse) =>
+          source.addEventListener(kind, (e) => {
+            failures = 0;
+            const detail = Object.assign({ kind }, parse ? JSON.parse(e.data || "{}") : {});
+            if (e.lastEventId) detail.seq = Number(e.lastEventId);
+            seen(detail);
+            share(detail);
+          });
+        on("hello", true);
+        on("change", true);
+        on("reload", false);
+        source.onerror = () => {
+          // The browser reconnects by itself (with Last-Event-ID) unless the server refused.
+          if (source.readyState !== EventSource.CLOSED) return;
+          source.close();
+          failures += 1;
+          if (failures > 8) {
+            leading = false;
+            return resolve();
+          }
+          setTimeout(open, Math.min(30000, 1000 * 2 ** failures));
+        };
+      };
+      open();
+    });
+  }
+
+  if (navigator.locks && navigator.locks.request) {
+    navigator.locks.request(NAME, lead);
+  } else {
+    // No Web Locks (an insecure context): each tab keeps a stream of its own.
+    lead();
+  }
+}
+})();

@@ -1,0 +1,366 @@
+//! Live pages over Server-Sent Events, and Zoho's notifications in. `GET /api/live` is one
+//! browser's stream (its tabs share it): authorised by the session, it carries only the events
+//! of the session's active connection's org — a `hello` saying how changes made outside zportal
+//! arrive (Zoho's notifications, or polling), then a `change` per entry of the live log, each
+//! with its seq as the SSE id — with heartbeats, resumes after `Last-Event-ID` (on any process:
+//! the log is shared), says `reload` when the log no longer holds what it missed, and ends when
+//! the server shuts down. `POST /zoho/notify` takes Zoho's notifications: a bounded body, a
+//! rate per channel, the channel's token checked in constant time, and then only a hint to
+//! re-read — what it says changed goes into the log, never its values.
+
+use std::convert::Infallible;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures::Stream;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+use tower_sessions::Session;
+use zoho::budget::OrgKey;
+use zoho::live::{Changed, Hub, LiveEvent, Op, Resume};
+use zoho::watch::{Interest, Mode};
+use zoho::{ConnectionId, Zoho};
+
+use app::context::{ACCOUNTS, Accounts};
+
+use crate::AppState;
+
+/// The largest notification zportal reads (Zoho batches ids; a hundred fit in a few KB).
+pub const MAX_NOTIFICATION: usize = 64 * 1024;
+/// Ids one notification may name.
+const MAX_IDS: usize = 1000;
+/// How often a stream sends a comment when nothing happens (proxies close idle responses).
+const HEARTBEAT: Duration = Duration::from_secs(15);
+/// How often a stream checks that its connection is still there and its mode the same.
+const RECHECK: Duration = Duration::from_secs(10);
+/// How often pages poll when Zoho cannot notify (the least the issue allows).
+pub const POLL_SECS: u64 = 30;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/live", get(stream)).route(
+        "/zoho/notify",
+        post(notify).layer(DefaultBodyLimit::max(MAX_NOTIFICATION)),
+    )
+}
+
+/// Notifications one channel may deliver: a burst of 200, then 50 a second.
+pub struct NotifyLimits(DefaultKeyedRateLimiter<i64>);
+
+impl Default for NotifyLimits {
+    fn default() -> Self {
+        let quota = Quota::per_second(NonZeroU32::new(50).unwrap_or(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(200).unwrap_or(NonZeroU32::MIN));
+        NotifyLimits(RateLimiter::keyed(quota))
+    }
+}
+
+impl NotifyLimits {
+    pub fn prune(&self) {
+        self.0.retain_recent();
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct StreamQuery {
+    /// The seq to resume after, for a tab that starts the stream anew (a new `EventSource`
+    /// cannot set `Last-Event-ID` itself).
+    after: Option<i64>,
+}
+
+/// Where a stream resumes: `Last-Event-ID`, else `?after=`.
+fn resume_point(headers: &HeaderMap, query: &StreamQuery) -> Option<i64> {
+    headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .or(query.after)
+        .filter(|seq| *seq >= 0)
+}
+
+async fn stream(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Query(query): Query<StreamQuery>,
+) -> Response {
+    let accounts = match session.get::<Accounts>(ACCOUNTS).await {
+        Ok(a) => a.unwrap_or_default(),
+        Err(e) => {
+            tracing::error!(error = %e, "session unreadable");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let Some(id) = accounts.active.map(ConnectionId::new) else {
+        return (StatusCode::UNAUTHORIZED, "Sign in first.").into_response();
+    };
+    let connection = match state.zoho().vault.get(&id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return (StatusCode::UNAUTHORIZED, "Sign in first.").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "connection store failed");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let org = OrgKey {
+        dc: connection.key.dc,
+        org: connection.key.org.clone(),
+    };
+    let zoho = state.ctx.zoho.clone();
+    let hub = zoho.crm.live().clone();
+    // Subscribed before the log is read, so nothing falls between the two.
+    let events = hub.subscribe();
+    let interest = zoho.watches.open(&org, &id);
+    let mode = zoho.watches.mode(&org);
+    let mut first = vec![hello(mode)];
+    let last = match resume_point(&headers, &query) {
+        None => {
+            let head = hub.head();
+            first[0] = hello(mode).id(head.to_string());
+            head
+        }
+        Some(after) => match hub.resume(&org, after).await {
+            Ok(Resume::Events(missed)) => {
+                let last = missed.last().map_or(after, |e| e.seq).max(after);
+                first.extend(missed.iter().map(change));
+                last
+            }
+            Ok(Resume::Reload) => {
+                first.push(reload(hub.head()));
+                hub.head()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the live log is unreadable");
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
+        },
+    };
+    let live = Live {
+        zoho,
+        hub,
+        org,
+        connection: id,
+        mode,
+        last,
+        events,
+        closing: state.zoho().crm.live().closing(),
+        recheck: tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK),
+        pending: first.into(),
+        _interest: interest,
+        done: false,
+    };
+    let mut res = Sse::new(live.into_stream())
+        .keep_alive(KeepAlive::new().interval(HEARTBEAT))
+        .into_response();
+    // Proxies must pass each event on as it comes.
+    res.headers_mut()
+        .insert("x-accel-buffering", http::HeaderValue::from_static("no"));
+    res
+}
+
+fn hello(mode: Mode) -> Event {
+    let data = serde_json::json!({ "mode": mode.as_str(), "poll_secs": POLL_SECS });
+    Event::default().event("hello").data(data.to_string())
+}
+
+fn change(e: &LiveEvent) -> Event {
+    let data = serde_json::to_string(e).unwrap_or_else(|_| "{}".to_owned());
+    Event::default()
+        .event("change")
+        .id(e.seq.to_string())
+        .data(data)
+}
+
+/// The page must load anew (what it missed is gone from the log); it resumes from `head`.
+fn reload(head: i64) -> Event {
+    Event::default()
+        .event("reload")
+        .id(head.to_string())
+        .data("{}")
+}
+
+/// One open stream.
+struct Live {
+    zoho: Arc<Zoho>,
+    hub: Hub,
+    org: OrgKey,
+    connection: ConnectionId,
+    mode: Mode,
+    /// The last seq sent.
+    last: i64,
+    events: tokio::sync::broadcast::Receiver<Arc<LiveEvent>>,
+    closing: tokio::sync::watch::Receiver<bool>,
+    recheck: tokio::time::Interval,
+    pending: std::collections::VecDeque<Event>,
+    _interest: Interest,
+    done: bool,
+}
+
+impl Live {
+    fn into_stream(self) -> impl Stream<Item = Result<Event, Infallible>> {
+        futures::stream::unfold(self, |mut live| async move {
+            let event = live.next().await?;
+            Some((Ok(event), live))
+        })
+    }
+
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(e) = self.pending.pop_front() {
+                return Some(e);
+            }
+            if self.done || *self.closing.borrow() {
+                return None;
+            }
+            tokio::select! {
+                got = self.events.recv() => match got {
+                    Ok(e) => {
+                        if e.seq > self.last && e.org == self.org {
+                            self.last = e.seq;
+                            return Some(change(&e));
+                        }
+                    }
+                    // Fell behind: what it missed is in the log.
+                    Err(RecvError::Lagged(_)) => self.catch_up().await,
+                    Err(RecvError::Closed) => return None,
+                },
+                _ = self.closing.changed() => return None,
+                _ = self.recheck.tick() => self.recheck().await,
+            }
+        }
+    }
+
+    async fn catch_up(&mut self) {
+        match self.hub.resume(&self.org, self.last).await {
+            Ok(Resume::Events(missed)) => {
+                for e in missed {
+                    self.last = e.seq;
+                    self.pending.push_back(change(&e));
+                }
+            }
+            Ok(Resume::Reload) => {
+                self.last = self.hub.head();
+                self.pending.push_back(reload(self.last));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the live log is unreadable; the page reloads");
+                self.pending.push_back(reload(self.hub.head()));
+                self.done = true;
+            }
+        }
+    }
+
+    /// A stream whose connection went ends (its page shows that); a changed mode is told.
+    async fn recheck(&mut self) {
+        if !matches!(self.zoho.vault.get(&self.connection).await, Ok(Some(_))) {
+            self.pending.push_back(reload(self.last));
+            self.done = true;
+            return;
+        }
+        let mode = self.zoho.watches.mode(&self.org);
+        if mode != self.mode {
+            self.mode = mode;
+            self.pending.push_back(hello(mode));
+        }
+    }
+}
+
+/// A notification as Zoho sends it (§8.5); everything but the channel and token is a hint.
+#[derive(Debug, Deserialize)]
+struct Notification {
+    channel_id: serde_json::Value,
+    token: Option<String>,
+    module: Option<String>,
+    #[serde(default)]
+    ids: Vec<serde_json::Value>,
+    operation: Option<String>,
+}
+
+async fn notify(State(state): State<AppState>, body: Bytes) -> Response {
+    let Ok(n) = serde_json::from_slice::<Notification>(&body) else {
+        return (StatusCode::BAD_REQUEST, "Not a Zoho notification.").into_response();
+    };
+    let channel = n
+        .channel_id
+        .as_i64()
+        .or_else(|| n.channel_id.as_str().and_then(|s| s.trim().parse().ok()));
+    let (Some(channel), Some(token)) = (channel, n.token.as_deref()) else {
+        return (StatusCode::BAD_REQUEST, "Not a Zoho notification.").into_response();
+    };
+    if state.notify_limits.0.check_key(&channel).is_err() {
+        return (StatusCode::TOO_MANY_REQUESTS, "Too many notifications.").into_response();
+    }
+    let zoho = state.zoho();
+    let org = match zoho.watches.verify(channel, token).await {
+        Ok(Some(org)) => org,
+        Ok(None) => {
+            tracing::warn!("a notification for an unknown channel, or with the wrong token");
+            return (StatusCode::FORBIDDEN, "Unknown channel.").into_response();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not check a notification");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let module = n.module.filter(|m| {
+        !m.is_empty() && m.len() <= 100 && m.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    });
+    let op = n.operation.as_deref().and_then(Op::of_notification);
+    let ids: Vec<String> = n
+        .ids
+        .iter()
+        .take(MAX_IDS)
+        .filter_map(|id| match id {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .filter(|id| !id.is_empty() && id.len() <= 30 && id.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    let (Some(module), Some(op), false) = (module, op, ids.is_empty()) else {
+        // Believed to be Zoho's, but naming nothing zportal can re-read: acknowledged.
+        return StatusCode::OK.into_response();
+    };
+    let change = Changed {
+        org: org.clone(),
+        module,
+        ids,
+        op,
+    };
+    match zoho.crm.live().notified(&change).await {
+        // Zoho's word on a write through zportal, already told.
+        Ok(None) => {}
+        Ok(Some(_)) => zoho.crm.records_changed(&org, None).await,
+        Err(e) => {
+            tracing::error!(error = %e, "could not store a notification");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    }
+    StatusCode::OK.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_resumes_after_last_event_id_else_after_the_query() {
+        let mut headers = HeaderMap::new();
+        let q = |after| StreamQuery { after };
+        assert_eq!(resume_point(&headers, &q(None)), None);
+        assert_eq!(resume_point(&headers, &q(Some(4))), Some(4));
+        headers.insert("last-event-id", http::HeaderValue::from_static("17"));
+        assert_eq!(resume_point(&headers, &q(Some(4))), Some(17));
+        headers.insert("last-event-id", http::HeaderValue::from_static("x"));
+        assert_eq!(resume_point(&headers, &q(None)), None);
+        assert_eq!(resume_point(&HeaderMap::new(), &q(Some(-3))), None);
+    }
+}

@@ -1,0 +1,606 @@
+//! Live pages: what changed in each org's records, for every page that has it open. Changes come
+//! from this process's writes through zportal and from Zoho's notifications (the watch API),
+//! and go into one ordered log in the store (`live_events`) that every process reads from where
+//! it last read — woken by the bus, or by its own append, with a slow poll as a backstop — and
+//! hands to its open streams. A stream that reconnects resumes from its last seq, on any
+//! process; one whose seq the log no longer holds (about ten minutes) is told to reload.
+//! An event names what changed (module, ids, operation), never the values: pages re-read.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{Notify, broadcast, watch};
+
+use crate::budget::OrgKey;
+use crate::clock::now;
+use crate::dc::DataCenter;
+use crate::ids::OrgId;
+use crate::vault::{Echo, LiveRow, NewLiveEvent, Vault, VaultError};
+
+/// How long the log keeps an entry (a stream that was away longer reloads).
+pub const RETENTION_SECS: i64 = 600;
+/// How long after a write through zportal Zoho's notification of it counts as its echo.
+const ECHO_SECS: i64 = 60;
+/// How long a notification that came before zportal's own word of the write counts as it.
+const EARLY_SECS: i64 = 5;
+/// Entries read from the log at once.
+const PAGE: i64 = 500;
+/// Events a slow stream may fall behind before it reads them from the log instead.
+const BACKLOG: usize = 4096;
+
+/// What happened to the records an event names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    Create,
+    Edit,
+    Delete,
+}
+
+impl Op {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Create => "create",
+            Op::Edit => "edit",
+            Op::Delete => "delete",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "create" => Some(Op::Create),
+            "edit" => Some(Op::Edit),
+            "delete" => Some(Op::Delete),
+            _ => None,
+        }
+    }
+
+    /// The operation a Zoho notification names (`insert`, `update`, `delete`).
+    pub fn of_notification(operation: &str) -> Option<Self> {
+        match operation.to_ascii_lowercase().as_str() {
+            "insert" | "create" => Some(Op::Create),
+            "update" | "edit" => Some(Op::Edit),
+            "delete" => Some(Op::Delete),
+            _ => None,
+        }
+    }
+}
+
+/// One change to an org's records, as the log holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LiveEvent {
+    pub seq: i64,
+    #[serde(skip)]
+    pub org: OrgKey,
+    /// The module as Zoho spells it (`Leads`, `Notes`).
+    pub module: String,
+    pub ids: Vec<String>,
+    pub op: Op,
+    /// When it was stored (Unix seconds).
+    pub at: i64,
+}
+
+impl LiveEvent {
+    fn of_row(row: LiveRow) -> Option<Self> {
+        Some(LiveEvent {
+            seq: row.seq,
+            org: OrgKey {
+                dc: row.dc.parse::<DataCenter>().ok()?,
+                org: OrgId::new(row.org),
+            },
+            module: row.module,
+            ids: row
+                .ids
+                .split(',')
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            op: Op::parse(&row.op)?,
+            at: row.at,
+        })
+    }
+}
+
+/// A change about to be told: which org, module, records and operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Changed {
+    pub org: OrgKey,
+    pub module: String,
+    pub ids: Vec<String>,
+    pub op: Op,
+}
+
+/// Where a stream that reconnects picks up.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Resume {
+    /// The org's events after the stream's seq, in order (perhaps none).
+    Events(Vec<LiveEvent>),
+    /// The log no longer holds everything after it: the page must load anew.
+    Reload,
+}
+
+/// One process's end of the live log; clones share it.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    vault: Vault,
+    tx: broadcast::Sender<Arc<LiveEvent>>,
+    wake: Notify,
+    /// The last seq read from the log and handed out.
+    head: AtomicI64,
+    /// True once the process is shutting down: streams end.
+    closing: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("head", &self.head())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    pub fn new(vault: Vault) -> Self {
+        Hub {
+            inner: Arc::new(Inner {
+                vault,
+                tx: broadcast::channel(BACKLOG).0,
+                wake: Notify::new(),
+                head: AtomicI64::new(0),
+                closing: watch::channel(false).0,
+            }),
+        }
+    }
+
+    /// Appends a change made through zportal (Zoho's notification of it is then its echo),
+    /// unless that notification came first; the new entry's seq, if any.
+    pub async fn wrote(&self, change: &Changed) -> Result<Option<i64>, VaultError> {
+        self.tell(change, Echo::Notification, Echo::Write, EARLY_SECS)
+            .await
+    }
+
+    /// Appends a change Zoho notified, unless it is the echo of a write through zportal
+    /// already in the log; the new entry's seq, if any.
+    pub async fn notified(&self, change: &Changed) -> Result<Option<i64>, VaultError> {
+        self.tell(change, Echo::Write, Echo::Notification, ECHO_SECS)
+            .await
+    }
+
+    /// Appends `change` waiting for its `later` word, unless an entry of the last `within`
+    /// seconds waited for this one.
+    async fn tell(
+        &self,
+        change: &Changed,
+        later: Echo,
+        this: Echo,
+        within: i64,
+    ) -> Result<Option<i64>, VaultError> {
+        let ids = change.ids.join(",");
+        let seq = self
+            .inner
+            .vault
+            .live_repo()
+            .tell_live(&entry(change, &ids, later), this, now() - within)
+            .await?;
+        if seq.is_some() {
+            self.wake();
+        }
+        Ok(seq)
+    }
+
+    /// Reads the log now (something was appended, here or elsewhere).
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// Events read from the log from now on. A receiver that lags resumes from the log.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
+        self.inner.tx.subscribe()
+    }
+
+    /// The last seq this process has read and handed out.
+    pub fn head(&self) -> i64 {
+        self.inner.head.load(Ordering::Acquire)
+    }
+
+    /// Ends every stream: the process is shutting down.
+    pub fn close(&self) {
+        self.inner.closing.send_replace(true);
+    }
+
+    /// Becomes true when the process shuts down.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.inner.closing.subscribe()
+    }
+
+    /// `org`'s events after `after`, or [`Resume::Reload`] if the log lost some of them (or
+    /// `after` is from some other log).
+    pub async fn resume(&self, org: &OrgKey, after: i64) -> Result<Resume, VaultError> {
+        let repo = self.inner.vault.live_repo();
+        let (min, max) = repo.live_bounds().await?;
+        if after > max || (min > 0 && after < min - 1) {
+            return Ok(Resume::Reload);
+        }
+        let mut events = Vec::new();
+        let mut from = after;
+        loop {
+            let rows = repo.live_after(from, PAGE).await?;
+            let full = rows.len() as i64 == PAGE;
+            from = rows.last().map_or(from, |r| r.seq);
+            events.extend(
+                rows.into_iter()
+                    .filter_map(LiveEvent::of_row)
+                    .filter(|e| &e.org == org),
+            );
+            if !full {
+                return Ok(Resume::Events(events));
+            }
+        }
+    }
+
+    /// Reads the log whenever woken, and every `poll` anyway, handing each entry to the
+    /// subscribers in order; prunes it now and then. For as long as the task runs. What is in
+    /// the log when it starts is history: it hands out what comes after.
+    pub async fn run(&self, poll: Duration) -> tokio::task::JoinHandle<()> {
+        let started = match self.inner.vault.live_repo().live_bounds().await {
+            Ok((_, max)) => {
+                self.inner.head.store(max, Ordering::Release);
+                true
+            }
+            Err(_) => false,
+        };
+        let hub = self.clone();
+        tokio::spawn(async move {
+            let repo = hub.inner.vault.live_repo();
+            if !started {
+                loop {
+                    match repo.live_bounds().await {
+                        Ok((_, max)) => {
+                            hub.inner.head.store(max, Ordering::Release);
+                            break;
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "the live log is unreadable; trying again");
+                            tokio::time::sleep(poll).await;
+                        }
+                    }
+                }
+            }
+            let mut rounds: u64 = 0;
+            loop {
+                let _ = tokio::time::timeout(poll, hub.inner.wake.notified()).await;
+                hub.read_on().await;
+                rounds += 1;
+                if rounds % 200 == 1
+                    && let Err(e) = repo.prune_live(now() - RETENTION_SECS).await
+                {
+                    tracing::warn!(error = %e, "could not prune the live log");
+                }
+            }
+        })
+    }
+
+    /// Hands out every entry after the head.
+    async fn read_on(&self) {
+        let repo = self.inner.vault.live_repo();
+        loop {
+            let head = self.head();
+            let rows = match repo.live_after(head, PAGE).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    // Nothing is lost: the entries wait in the log for the next round.
+                    tracing::warn!(error = %e, "could not read the live log");
+                    return;
+                }
+            };
+            let full = rows.len() as i64 == PAGE;
+            for row in rows {
+                let seq = row.seq;
+                if let Some(event) = LiveEvent::of_row(row) {
+                    // No stream open is no error.
+                    let _ = self.inner.tx.send(Arc::new(event));
+                }
+                self.inner.head.store(seq, Ordering::Release);
+            }
+            if !full {
+                return;
+            }
+        }
+    }
+}
+
+fn entry<'a>(change: &'a Changed, ids: &'a str, echo_pending: Echo) -> NewLiveEvent<'a> {
+    NewLiveEvent {
+        dc: change.org.dc.location(),
+        org: change.org.org.as_str(),
+        module: &change.module,
+        ids,
+        op: change.op.as_str(),
+        echo_pending,
+        at: now(),
+    }
+}
+
+/// What a write through zportal changed, from its path and Zoho's answer: `Leads` (POST, PUT or
+/// DELETE `?ids=`), `Leads/123`, `Notes/7`, or a record's own part (`Leads/123/Notes` is a new
+/// note; `Leads/123/Attachments/9` edits record 123). `None` for a call that changes no record.
+pub fn changed_by(
+    org: &OrgKey,
+    method: &reqwest::Method,
+    path: &str,
+    answer: Option<&[u8]>,
+) -> Option<Changed> {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let module = *parts.first()?;
+    if !module.starts_with(|c: char| c.is_ascii_uppercase()) || module.starts_with("__") {
+        return None;
+    }
+    let answered = || answer.map(ids_of_answer).unwrap_or_default();
+    let op = match *method {
+        reqwest::Method::POST => Op::Create,
+        reqwest::Method::DELETE => Op::Delete,
+        _ => Op::Edit,
+    };
+    let (module, ids, op) = match parts.as_slice() {
+        [_] => {
+            let mut ids = answered();
+            if ids.is_empty() {
+                ids = query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("ids="))
+                    .map(|v| v.split(',').map(str::to_owned).collect())
+                    .unwrap_or_default();
+            }
+            (module.to_owned(), ids, op)
+        }
+        [_, id] => (module.to_owned(), vec![(*id).to_owned()], op),
+        [_, _, "Notes"] if op == Op::Create => ("Notes".to_owned(), answered(), Op::Create),
+        [_, id, ..] => (module.to_owned(), vec![(*id).to_owned()], Op::Edit),
+        [] => return None,
+    };
+    let ids: Vec<String> = ids
+        .into_iter()
+        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    (!ids.is_empty()).then(|| Changed {
+        org: org.clone(),
+        module,
+        ids,
+        op,
+    })
+}
+
+/// The ids a write's answer says it touched (`data[].details.id` of each success).
+fn ids_of_answer(body: &[u8]) -> Vec<String> {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Vec::new();
+    };
+    value
+        .get("data")
+        .and_then(|d| d.as_array())
+        .map(|items| {
+            items
+                .iter()
+                .filter(|i| i.get("status").and_then(|s| s.as_str()) == Some("success"))
+                .filter_map(|i| i.pointer("/details/id"))
+                .filter_map(|id| match id {
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    serde_json::Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::Method;
+
+    fn org() -> OrgKey {
+        OrgKey {
+            dc: DataCenter::Us,
+            org: OrgId::new("1"),
+        }
+    }
+
+    fn ids(c: Option<Changed>) -> Option<(String, Vec<String>, Op)> {
+        c.map(|c| (c.module, c.ids, c.op))
+    }
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_write_names_its_module_records_and_operation() {
+        let created = br#"{"data":[{"code":"SUCCESS","status":"success","details":{"id":"42"}}]}"#;
+        assert_eq!(
+            ids(changed_by(&org(), &Method::POST, "Leads", Some(created))),
+            Some(("Leads".into(), s(&["42"]), Op::Create))
+        );
+        assert_eq!(
+            ids(changed_by(&org(), &Method::PUT, "Leads/7", None)),
+            Some(("Leads".into(), s(&["7"]), Op::Edit))
+        );
+        assert_eq!(
+            ids(changed_by(&org(), &Method::DELETE, "Deals?ids=1,2", None)),
+            Some(("Deals".into(), s(&["1", "2"]), Op::Delete))
+        );
+        assert_eq!(
+            ids(changed_by(
+                &org(),
+                &Method::POST,
+                "Leads/7/Notes",
+                Some(created)
+            )),
+            Some(("Notes".into(), s(&["42"]), Op::Create))
+        );
+        assert_eq!(
+            ids(changed_by(&org(), &Method::DELETE, "Notes/9", None)),
+            Some(("Notes".into(), s(&["9"]), Op::Delete))
+        );
+        assert_eq!(
+            ids(changed_by(
+                &org(),
+                &Method::DELETE,
+                "Leads/7/Attachments/3",
+                None
+            )),
+            Some(("Leads".into(), s(&["7"]), Op::Edit))
+        );
+    }
+
+    #[test]
+    fn calls_that_change_no_record_are_no_event() {
+        let failed = br#"{"data":[{"code":"INVALID_DATA","status":"error","details":{}}]}"#;
+        assert_eq!(
+            changed_by(&org(), &Method::POST, "Leads", Some(failed)),
+            None
+        );
+        assert_eq!(
+            changed_by(&org(), &Method::POST, "actions/watch", None),
+            None
+        );
+        assert_eq!(changed_by(&org(), &Method::POST, "coql", None), None);
+        assert_eq!(changed_by(&org(), &Method::PUT, "Leads/abc", None), None);
+    }
+
+    #[test]
+    fn notification_operations_read_as_ours() {
+        assert_eq!(Op::of_notification("insert"), Some(Op::Create));
+        assert_eq!(Op::of_notification("UPDATE"), Some(Op::Edit));
+        assert_eq!(Op::of_notification("delete"), Some(Op::Delete));
+        assert_eq!(Op::of_notification("merge"), None);
+        for op in [Op::Create, Op::Edit, Op::Delete] {
+            assert_eq!(Op::parse(op.as_str()), Some(op));
+        }
+    }
+
+    async fn hub() -> (Hub, Vault) {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .expect("pool");
+        let repo = crate::vault::sqlite::SqliteRepo::new(pool)
+            .await
+            .expect("repo");
+        let cipher = crate::vault::TokenCipher::from_key_list(
+            &crate::vault::TokenCipher::generate_key_list(),
+        )
+        .expect("key");
+        let vault = Vault::new(Arc::new(repo), Arc::new(cipher));
+        (Hub::new(vault.clone()), vault)
+    }
+
+    fn change(org_id: &str, id: &str, op: Op) -> Changed {
+        Changed {
+            org: OrgKey {
+                dc: DataCenter::Us,
+                org: OrgId::new(org_id),
+            },
+            module: "Leads".into(),
+            ids: vec![id.into()],
+            op,
+        }
+    }
+
+    #[test]
+    fn subscribers_hear_appends_in_order_and_a_resume_reads_only_its_org() {
+        testkit::block_on(async {
+            let (hub, _vault) = hub().await;
+            let _run = hub.run(Duration::from_secs(60)).await;
+            let mut rx = hub.subscribe();
+            let a = hub
+                .wrote(&change("1", "10", Op::Edit))
+                .await
+                .expect("a")
+                .expect("new");
+            let b = hub
+                .wrote(&change("2", "20", Op::Create))
+                .await
+                .expect("b")
+                .expect("new");
+            let c = hub
+                .wrote(&change("1", "11", Op::Delete))
+                .await
+                .expect("c")
+                .expect("new");
+            assert!(a < b && b < c);
+            for want in [a, b, c] {
+                let got = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                    .await
+                    .expect("in time")
+                    .expect("open");
+                assert_eq!(got.seq, want);
+            }
+            let Resume::Events(mine) = hub
+                .resume(&change("1", "", Op::Edit).org, a - 1)
+                .await
+                .expect("resume")
+            else {
+                panic!("the log holds it all");
+            };
+            let seqs: Vec<i64> = mine.iter().map(|e| e.seq).collect();
+            assert_eq!(seqs, vec![a, c], "org 2's event is not org 1's to see");
+            assert_eq!(mine[1].op, Op::Delete);
+            assert_eq!(
+                hub.resume(&change("1", "", Op::Edit).org, c + 5)
+                    .await
+                    .expect("ahead"),
+                Resume::Reload,
+                "a seq from some other log"
+            );
+        });
+    }
+
+    #[test]
+    fn a_notification_of_our_own_write_is_its_echo_once_and_past_retention_means_reload() {
+        testkit::block_on(async {
+            let (hub, vault) = hub().await;
+            let edit = change("1", "10", Op::Edit);
+            let first = hub.wrote(&edit).await.expect("write").expect("new");
+            assert_eq!(hub.notified(&edit).await.expect("echo"), None, "its echo");
+            let other = hub.notified(&edit).await.expect("another edit");
+            assert!(
+                other.is_some_and(|seq| seq > first),
+                "a second notification is news"
+            );
+            // Zoho's notification before zportal's own word: still one change.
+            let early = change("1", "13", Op::Create);
+            assert!(hub.notified(&early).await.expect("notified").is_some());
+            assert_eq!(
+                hub.wrote(&early).await.expect("write"),
+                None,
+                "told already"
+            );
+            // Age the first entries past retention, and prune.
+            let repo = vault.live_repo();
+            let last = hub
+                .wrote(&change("1", "12", Op::Edit))
+                .await
+                .expect("last")
+                .expect("new");
+            let pruned = repo.prune_live(now() + 1).await.expect("prune");
+            assert_eq!(pruned, 3, "all but the newest");
+            assert_eq!(
+                hub.resume(&edit.org, first - 1).await.expect("resume"),
+                Resume::Reload
+            );
+            let Resume::Events(kept) = hub.resume(&edit.org, last - 1).await.expect("resume")
+            else {
+                panic!("the newest entry is kept");
+            };
+            assert_eq!(kept.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![last]);
+        });
+    }
+}
