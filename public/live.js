@@ -66,16 +66,30 @@ function begin() {
   }
 
   // Holds the stream while this tab lives; resolves (giving up the lock) only when the server
-  // refuses it for good (signed out).
+  // refuses it for good (signed out). The server pings every 15 s: a stream silent for 40 s is
+  // dead (a network that went away without a word) and is opened anew, after the last event.
   function lead() {
     leading = true;
     return new Promise((resolve) => {
       let failures = 0;
+      let source = null;
+      let heard = Date.now();
+      setInterval(() => {
+        if (source && source.readyState === EventSource.OPEN && Date.now() - heard > 40000) {
+          source.close();
+          open();
+        }
+      }, 5000);
       const open = () => {
         const url = "/api/live" + (last === null ? "" : "?after=" + last);
-        const source = new EventSource(url);
+        heard = Date.now();
+        source = new EventSource(url);
+        source.addEventListener("ping", () => {
+          heard = Date.now();
+        });
         const on = (kind, parse) =>
           source.addEventListener(kind, (e) => {
+            heard = Date.now();
             failures = 0;
             const detail = Object.assign({ kind }, parse ? JSON.parse(e.data || "{}") : {});
             if (e.lastEventId) detail.seq = Number(e.lastEventId);
@@ -85,10 +99,11 @@ function begin() {
         on("hello", true);
         on("change", true);
         on("reload", false);
+        const mine = source;
         source.onerror = () => {
           // The browser reconnects by itself (with Last-Event-ID) unless the server refused.
-          if (source.readyState !== EventSource.CLOSED) return;
-          source.close();
+          if (mine !== source || mine.readyState !== EventSource.CLOSED) return;
+          mine.close();
           failures += 1;
           if (failures > 8) {
             leading = false;

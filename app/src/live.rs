@@ -47,7 +47,10 @@ impl LiveChange {
 
 /// The latest event, numbered so that two equal events are still two.
 #[derive(Clone, Copy)]
-pub struct Live(ReadSignal<Option<(u64, LiveChange)>>);
+pub struct Live(
+    // Read by the pages' watchers, which run in the browser only.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))] ReadSignal<Option<(u64, LiveChange)>>,
+);
 
 /// Listens for the stream's events (in the browser; the server renders no changes).
 pub fn provide() {
@@ -88,10 +91,21 @@ pub fn on_change(
     touches: impl Fn(&LiveChange) -> bool + 'static,
     again: impl Fn() + Clone + 'static,
 ) {
+    // The server renders no changes (and must not keep this page's values past its render).
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (touches, again);
+    }
+    #[cfg(feature = "hydrate")]
+    watch(touches, again);
+}
+
+#[cfg(feature = "hydrate")]
+fn watch(touches: impl Fn(&LiveChange) -> bool + 'static, again: impl Fn() + Clone + 'static) {
     let Some(Live(latest)) = use_context::<Live>() else {
         return;
     };
-    let waiting = StoredValue::new_local(false);
+    let waiting = StoredValue::new(false);
     Effect::new(move |_| {
         let Some((_, change)) = latest.get() else {
             return;

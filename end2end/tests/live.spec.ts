@@ -78,6 +78,7 @@ test("the list follows another browser's changes and Zoho's: changed in place, n
 });
 
 test("the record page follows values, notes and attachments; an open form keeps its input and says who changed what", async ({ browser }) => {
+  test.setTimeout(90_000);
   const [ada, ben] = [await person(browser, "ada@us.zportal.test"), await person(browser, "ben@us.zportal.test")];
   const word = `Rp${unique()}`;
   const id = await newLead(ben, `${word} Record`);
@@ -146,6 +147,7 @@ test("the board moves a card another browser moved, and one moved in Zoho", asyn
 });
 
 test("eight tabs of one browser share one stream, and a stream cut mid-way resumes missing nothing", async ({ browser }) => {
+  test.setTimeout(180_000);
   const ben = await person(browser, "ben@us.zportal.test");
   const context = await browser.newContext();
   const first = await context.newPage();
@@ -169,13 +171,15 @@ test("eight tabs of one browser share one stream, and a stream cut mid-way resum
   }
   expect(open.size, "one stream for eight tabs").toBeLessThanOrEqual(1);
 
-  // The stream is cut (the network goes), ben changes two records meanwhile, it comes back.
+  // The network goes without a word (the stream looks open, nothing arrives), ben changes two
+  // records meanwhile, it comes back: the silent stream is given up and resumed after its last
+  // event, and nothing is missed.
   await context.setOffline(true);
   await newLead(ben, `${word} While Away`);
   await newLead(ben, `${word} Also Away`);
   await context.setOffline(false);
   for (const tab of [tabs[0], tabs[7]]) {
-    await expect(tab.getByRole("link", { name: `${word} While Away` })).toBeVisible({ timeout: 30_000 });
+    await expect(tab.getByRole("link", { name: `${word} While Away` })).toBeVisible({ timeout: 70_000 });
     await expect(tab.getByRole("link", { name: `${word} Also Away` })).toBeVisible(LIVE);
   }
 });
@@ -215,15 +219,21 @@ async function signInAt(context: BrowserContext, base: string, email: string): P
   await hydrated(page);
   await page.getByLabel("Data center").selectOption({ label: "United States" });
   await page.getByRole("button", { name: "Sign in with Zoho" }).click();
-  await expect(page.getByRole("heading", { name: "Sign in to Zoho" })).toBeVisible();
-  await page.getByLabel("Email").fill(email);
-  await page.getByRole("button", { name: "Accept" }).click();
-  await page.waitForURL((url) => url.origin === base);
+  // A store that holds no refresh token for the person yet goes round once more, for consent.
+  for (let round = 0; round < 2 && new URL(page.url()).origin !== base; round++) {
+    await expect(page.getByRole("heading", { name: "Sign in to Zoho" })).toBeVisible();
+    await page.getByLabel("Email").fill(email);
+    await page.getByRole("button", { name: "Accept" }).click();
+    await page.waitForURL((url) => url.origin === base || url.pathname.endsWith("/oauth/v2/auth"));
+    await page.waitForLoadState();
+  }
+  expect(new URL(page.url()).origin).toBe(base);
   await hydrated(page);
   return page;
 }
 
 test("two server processes on one PostgreSQL: a change through one shows on a page of the other", async ({ browser }) => {
+  test.setTimeout(120_000);
   const databaseUrl = process.env.ZPORTAL_E2E_POSTGRES_URL;
   test.skip(!databaseUrl, "ZPORTAL_E2E_POSTGRES_URL is not set (cargo xtask test sets it)");
   const key = `k1:${randomBytes(32).toString("base64")}`;
@@ -246,7 +256,34 @@ test("two server processes on one PostgreSQL: a change through one shows on a pa
     await ben.getByLabel("Company", { exact: true }).fill("Two Servers Ltd");
     await ben.getByRole("button", { name: "Save", exact: true }).click();
     await expect(ben).toHaveURL(/\/m\/Leads\/\d{19}$/);
+    const record = new URL(ben.url()).pathname;
     await expect(ada.getByRole("link", { name: `${word} Across` })).toBeVisible(LIVE);
+
+    // The record page on one, an edit on the other.
+    await ada.goto(`${baseA}${record}`);
+    await hydrated(ada);
+    await ben.goto(`${baseB}${record}/edit`);
+    await hydrated(ben);
+    await ben.getByLabel("Phone", { exact: true }).fill("+1 555 0166");
+    await ben.getByRole("button", { name: "Save", exact: true }).click();
+    await expect(ben).toHaveURL(`${baseB}${record}`);
+    await expect(details(ada).getByText("+1 555 0166")).toBeVisible(LIVE);
+
+    // The board on one, a move on the other.
+    const column = (page: Page, stage: string) => page.getByRole("region", { name: stage, exact: true });
+    for (const [page, base] of [[ada, baseA], [ben, baseB]] as const) {
+      await page.goto(`${base}/m/Deals?view=board`);
+      await hydrated(page);
+    }
+    const card = column(ben, "Needs Analysis").locator(".card").first();
+    const name = (await card.locator(".card-name").textContent()) ?? "";
+    await card.getByLabel("Move to").selectOption("Closed Won");
+    await expect(column(ada, "Closed Won").getByRole("link", { name, exact: true })).toBeVisible(LIVE);
+    await ada.goto(`${baseA}/m/Leads`);
+    await hydrated(ada);
+    await ada.getByRole("searchbox", { name: "Search" }).fill(word);
+    await ada.getByRole("searchbox", { name: "Search" }).press("Enter");
+    await expect(ada.getByRole("link", { name: `${word} Across` })).toBeVisible();
 
     // And Zoho's notification of a direct change, taken by either process, reaches ada's.
     const zoho = await zohoDirect(ada.request, "ben@us.zportal.test");

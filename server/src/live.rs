@@ -17,7 +17,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures::Stream;
@@ -38,8 +38,10 @@ use crate::AppState;
 pub const MAX_NOTIFICATION: usize = 64 * 1024;
 /// Ids one notification may name.
 const MAX_IDS: usize = 1000;
-/// How often a stream sends a comment when nothing happens (proxies close idle responses).
-const HEARTBEAT: Duration = Duration::from_secs(15);
+/// How often a stream sends a `ping` (proxies close idle responses, and a page that hears
+/// nothing for a while knows its stream is dead and opens another). A named event, not a
+/// comment: a page's `EventSource` never shows it comments.
+pub const HEARTBEAT: Duration = Duration::from_secs(15);
 /// How often a stream checks that its connection is still there and its mode the same.
 const RECHECK: Duration = Duration::from_secs(10);
 /// How often pages poll when Zoho cannot notify (the least the issue allows).
@@ -153,13 +155,12 @@ async fn stream(
         events,
         closing: state.zoho().crm.live().closing(),
         recheck: tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK),
+        heartbeat: tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT),
         pending: first.into(),
         _interest: interest,
         done: false,
     };
-    let mut res = Sse::new(live.into_stream())
-        .keep_alive(KeepAlive::new().interval(HEARTBEAT))
-        .into_response();
+    let mut res = Sse::new(live.into_stream()).into_response();
     // Proxies must pass each event on as it comes.
     res.headers_mut()
         .insert("x-accel-buffering", http::HeaderValue::from_static("no"));
@@ -199,6 +200,7 @@ struct Live {
     events: tokio::sync::broadcast::Receiver<Arc<LiveEvent>>,
     closing: tokio::sync::watch::Receiver<bool>,
     recheck: tokio::time::Interval,
+    heartbeat: tokio::time::Interval,
     pending: std::collections::VecDeque<Event>,
     _interest: Interest,
     done: bool,
@@ -234,6 +236,7 @@ impl Live {
                 },
                 _ = self.closing.changed() => return None,
                 _ = self.recheck.tick() => self.recheck().await,
+                _ = self.heartbeat.tick() => return Some(Event::default().event("ping").data("{}")),
             }
         }
     }
@@ -334,6 +337,7 @@ async fn notify(State(state): State<AppState>, body: Bytes) -> Response {
         module,
         ids,
         op,
+        notified: true,
     };
     match zoho.crm.live().notified(&change).await {
         // Zoho's word on a write through zportal, already told.

@@ -110,6 +110,8 @@ pub struct Changed {
     pub module: String,
     pub ids: Vec<String>,
     pub op: Op,
+    /// Zoho notifies of this kind of change (a record's or a note's; not its attachments).
+    pub notified: bool,
 }
 
 /// Where a stream that reconnects picks up.
@@ -161,32 +163,35 @@ impl Hub {
     /// Appends a change made through zportal (Zoho's notification of it is then its echo),
     /// unless that notification came first; the new entry's seq, if any.
     pub async fn wrote(&self, change: &Changed) -> Result<Option<i64>, VaultError> {
-        self.tell(change, Echo::Notification, Echo::Write, EARLY_SECS)
+        if !change.notified {
+            return self.tell(change, Echo::None, None).await;
+        }
+        self.tell(change, Echo::Notification, Some((Echo::Write, EARLY_SECS)))
             .await
     }
 
     /// Appends a change Zoho notified, unless it is the echo of a write through zportal
     /// already in the log; the new entry's seq, if any.
     pub async fn notified(&self, change: &Changed) -> Result<Option<i64>, VaultError> {
-        self.tell(change, Echo::Write, Echo::Notification, ECHO_SECS)
+        self.tell(change, Echo::Write, Some((Echo::Notification, ECHO_SECS)))
             .await
     }
 
-    /// Appends `change` waiting for its `later` word, unless an entry of the last `within`
-    /// seconds waited for this one.
+    /// Appends `change` waiting for its `later` word, unless an entry of the last seconds given
+    /// waited for this word of it.
     async fn tell(
         &self,
         change: &Changed,
         later: Echo,
-        this: Echo,
-        within: i64,
+        this: Option<(Echo, i64)>,
     ) -> Result<Option<i64>, VaultError> {
         let ids = change.ids.join(",");
+        let this = this.map(|(word, within)| (word, now() - within));
         let seq = self
             .inner
             .vault
             .live_repo()
-            .tell_live(&entry(change, &ids, later), this, now() - within)
+            .tell_live(&entry(change, &ids, later), this)
             .await?;
         if seq.is_some() {
             self.wake();
@@ -348,7 +353,7 @@ pub fn changed_by(
         reqwest::Method::DELETE => Op::Delete,
         _ => Op::Edit,
     };
-    let (module, ids, op) = match parts.as_slice() {
+    let (module, ids, op, notified) = match parts.as_slice() {
         [_] => {
             let mut ids = answered();
             if ids.is_empty() {
@@ -358,11 +363,12 @@ pub fn changed_by(
                     .map(|v| v.split(',').map(str::to_owned).collect())
                     .unwrap_or_default();
             }
-            (module.to_owned(), ids, op)
+            (module.to_owned(), ids, op, true)
         }
-        [_, id] => (module.to_owned(), vec![(*id).to_owned()], op),
-        [_, _, "Notes"] if op == Op::Create => ("Notes".to_owned(), answered(), Op::Create),
-        [_, id, ..] => (module.to_owned(), vec![(*id).to_owned()], Op::Edit),
+        [_, id] => (module.to_owned(), vec![(*id).to_owned()], op, true),
+        [_, _, "Notes"] if op == Op::Create => ("Notes".to_owned(), answered(), Op::Create, true),
+        // A record's own parts (its attachments): Zoho notifies nothing of them.
+        [_, id, ..] => (module.to_owned(), vec![(*id).to_owned()], Op::Edit, false),
         [] => return None,
     };
     let ids: Vec<String> = ids
@@ -374,6 +380,7 @@ pub fn changed_by(
         module,
         ids,
         op,
+        notified,
     })
 }
 
@@ -511,6 +518,7 @@ mod tests {
             module: "Leads".into(),
             ids: vec![id.into()],
             op,
+            notified: true,
         }
     }
 
@@ -583,6 +591,21 @@ mod tests {
                 None,
                 "told already"
             );
+            // A write Zoho notifies nothing of (an attachment) waits for no echo: the next
+            // notification of that record is news.
+            let attached = Changed {
+                notified: false,
+                ..change("1", "14", Op::Edit)
+            };
+            assert!(hub.wrote(&attached).await.expect("write").is_some());
+            let edited = hub
+                .notified(&change("1", "14", Op::Edit))
+                .await
+                .expect("edit");
+            assert!(
+                edited.is_some(),
+                "someone's edit in Zoho is not an attachment's echo"
+            );
             // Age the first entries past retention, and prune.
             let repo = vault.live_repo();
             let last = hub
@@ -591,7 +614,7 @@ mod tests {
                 .expect("last")
                 .expect("new");
             let pruned = repo.prune_live(now() + 1).await.expect("prune");
-            assert_eq!(pruned, 3, "all but the newest");
+            assert_eq!(pruned, 5, "all but the newest");
             assert_eq!(
                 hub.resume(&edit.org, first - 1).await.expect("resume"),
                 Resume::Reload

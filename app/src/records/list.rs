@@ -5,8 +5,6 @@
 //! It is live: when anyone changes the module's records the page is read again — changed rows
 //! show their new values, a row that was not there before is marked new, a deleted one goes.
 
-use std::collections::HashSet;
-
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -264,7 +262,8 @@ fn ModuleRecords(module: String) -> impl IntoView {
         page.refetch();
     });
     // The rows shown before a live re-read: those it brings that were not among them are new.
-    let shown_ids = StoredValue::new(None::<HashSet<String>>);
+    // (A page holds at most 200 rows: plain lists, which the main chunk has code for already.)
+    let shown_ids = StoredValue::new(None::<Vec<String>>);
     let live_reread = StoredValue::new(false);
     crate::live::on_change(
         {
@@ -277,10 +276,14 @@ fn ModuleRecords(module: String) -> impl IntoView {
         },
     );
     let fresh_rows = move |p: &RecordsPage| {
-        let ids: HashSet<String> = p.rows.iter().map(|r| r.id.clone()).collect();
+        let ids: Vec<String> = p.rows.iter().map(|r| r.id.clone()).collect();
         let fresh = match shown_ids.get_value() {
-            Some(before) if live_reread.get_value() => ids.difference(&before).cloned().collect(),
-            _ => HashSet::new(),
+            Some(before) if live_reread.get_value() => ids
+                .iter()
+                .filter(|id| !before.contains(id))
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
         };
         live_reread.set_value(false);
         shown_ids.set_value(Some(ids));
@@ -866,7 +869,7 @@ fn Listing(
     report: RwSignal<Option<Result<String, AppError>>>,
     notice: RwSignal<Option<String>>,
     /// Rows a live re-read brought that were not shown before.
-    fresh: HashSet<String>,
+    fresh: Vec<String>,
 ) -> impl IntoView {
     if let Some(note) = p.note.clone() {
         // The link named a page there is no more: say so, and make the URL the first page's.
@@ -935,7 +938,7 @@ fn RecordsTable(
     page: RecordsPage,
     module: String,
     selected: RwSignal<Vec<String>>,
-    fresh: HashSet<String>,
+    fresh: Vec<String>,
 ) -> impl IntoView {
     if page.rows.is_empty() {
         let words = if page.searched {

@@ -15,8 +15,7 @@ macro_rules! live_repo {
             async fn tell_live(
                 &self,
                 e: &super::NewLiveEvent<'_>,
-                other: super::Echo,
-                since: i64,
+                other: Option<(super::Echo, i64)>,
             ) -> Result<Option<i64>, VaultError> {
                 // One teller at a time: a write and its notification told at once, by two
                 // processes, are still one change — and the seqs go in commit order.
@@ -24,6 +23,7 @@ macro_rules! live_repo {
                 if let Some(lock) = $lock {
                     sqlx::query(lock).execute(&mut *tx).await?;
                 }
+                if let Some((other, since)) = other {
                 let settled = sqlx::query(
                     "UPDATE live_events SET echo_pending = 0 WHERE seq = (\
                        SELECT MIN(seq) FROM live_events WHERE dc = $1 AND org_zgid = $2 \
@@ -42,6 +42,7 @@ macro_rules! live_repo {
                 if settled.rows_affected() == 1 {
                     tx.commit().await?;
                     return Ok(None);
+                }
                 }
                 let seq: i64 = sqlx::query_scalar(
                     "INSERT INTO live_events (seq, dc, org_zgid, module, ids, op, echo_pending, at) \

@@ -274,14 +274,13 @@ pub struct WatchRow {
 /// Storage of the live layer: the ordered change log and the watch channels.
 #[async_trait]
 pub trait LiveRepo: Send + Sync {
-    /// Tells `e`: settles the oldest entry like it since `since` that waits for its `other`
-    /// word (then `e` is that word, not a change of its own: `None`), else appends it — its seq,
-    /// larger than any before. One teller at a time, across processes.
+    /// Tells `e`: settles the oldest entry like it since the given time that waits for its
+    /// `other` word (then `e` is that word, not a change of its own: `None`), else appends it —
+    /// its seq, larger than any before. One teller at a time, across processes.
     async fn tell_live(
         &self,
         e: &NewLiveEvent<'_>,
-        other: Echo,
-        since: i64,
+        other: Option<(Echo, i64)>,
     ) -> Result<Option<i64>, VaultError>;
     /// Up to `limit` entries after `after`, in order.
     async fn live_after(&self, after: i64, limit: i64) -> Result<Vec<LiveRow>, VaultError>;

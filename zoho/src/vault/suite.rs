@@ -545,7 +545,7 @@ async fn live_entries_told_at_once_by_many_get_distinct_seqs_and_a_change_told_t
                 echo_pending: Echo::Notification,
                 at,
             };
-            async move { repo.tell_live(&e, Echo::Write, at - 5).await }
+            async move { repo.tell_live(&e, Some((Echo::Write, at - 5))).await }
         });
         let mut seqs: Vec<i64> = futures::future::join_all(tells)
             .await
@@ -572,8 +572,8 @@ async fn live_entries_told_at_once_by_many_get_distinct_seqs_and_a_change_told_t
             ..write
         };
         let (a, b) = tokio::join!(
-            repo.tell_live(&write, Echo::Write, at - 5),
-            repo.tell_live(&notification, Echo::Notification, at - 60),
+            repo.tell_live(&write, Some((Echo::Write, at - 5))),
+            repo.tell_live(&notification, Some((Echo::Notification, at - 60))),
         );
         let told = [a.expect("write"), b.expect("notification")];
         assert_eq!(
