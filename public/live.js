@@ -25,7 +25,13 @@ function begin() {
   let leading = false;
   let lastHello = null; // what the stream said of itself, for tabs that join later
 
-  const tell = (detail) => window.dispatchEvent(new CustomEvent("zportal:live", { detail }));
+  // To the page: `kind|module|op|id,id,…` (the app reads it without a JSON decoder).
+  const tell = (d) =>
+    window.dispatchEvent(
+      new CustomEvent("zportal:live", {
+        detail: [d.kind, d.module || "", d.op || "", (d.ids || []).join(",")].join("|"),
+      }),
+    );
   const channel = window.BroadcastChannel ? new BroadcastChannel(NAME) : null;
   const share = (detail) => {
     if (channel) channel.postMessage(detail);

@@ -4,19 +4,15 @@
 //! notes) — or everything, when the stream says to reload or the page polls.
 
 use leptos::prelude::*;
-use serde::Deserialize;
 
 /// One event of the stream, as `live.js` passes it on.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LiveChange {
     /// `hello`, `change`, `reload` or `poll`.
     pub kind: String,
-    #[serde(default)]
     pub module: String,
-    #[serde(default)]
     pub ids: Vec<String>,
     /// `create`, `edit` or `delete`.
-    #[serde(default)]
     pub op: String,
 }
 
@@ -43,6 +39,34 @@ impl LiveChange {
     pub fn deletes(&self, module: &str, id: &str) -> bool {
         self.kind == "change" && self.op == "delete" && self.touches(module, Some(id))
     }
+
+    /// The change as `live.js` puts it in an event's `detail`: `kind|module|op|id,id,…`.
+    pub fn parse(detail: &str) -> Option<Self> {
+        let mut parts = detail.splitn(4, '|');
+        let kind = parts.next().filter(|k| !k.is_empty())?.to_owned();
+        let module = parts.next().unwrap_or_default().to_owned();
+        let op = parts.next().unwrap_or_default().to_owned();
+        let ids = parts
+            .next()
+            .unwrap_or_default()
+            .split(',')
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .collect();
+        Some(LiveChange {
+            kind,
+            module,
+            ids,
+            op,
+        })
+    }
+}
+
+/// The change a `zportal:live` event carries (no JSON decoder of its own in the first page).
+#[cfg(feature = "hydrate")]
+fn read(ev: &web_sys::Event) -> Option<LiveChange> {
+    let detail = js_sys::Reflect::get(ev, &wasm_bindgen::JsValue::from_str("detail")).ok()?;
+    LiveChange::parse(&detail.as_string()?)
 }
 
 /// The latest event, numbered so that two equal events are still two.
@@ -58,11 +82,7 @@ pub fn provide() {
     #[cfg(feature = "hydrate")]
     {
         let handle = window_event_listener_untyped("zportal:live", move |ev| {
-            let detail = js_sys::Reflect::get(&ev, &wasm_bindgen::JsValue::from_str("detail"))
-                .ok()
-                .and_then(|d| js_sys::JSON::stringify(&d).ok())
-                .and_then(|s| s.as_string());
-            if let Some(change) = detail.and_then(|d| serde_json::from_str::<LiveChange>(&d).ok()) {
+            if let Some(change) = read(&ev) {
                 set_latest.update(|l| {
                     let n = l.as_ref().map_or(0, |(n, _)| n + 1);
                     *l = Some((n, change));
@@ -149,6 +169,21 @@ mod tests {
         assert!(change("Notes", &["9"], "create").touches_notes());
         assert!(change("Leads", &["1"], "delete").deletes("Leads", "1"));
         assert!(!c.deletes("Leads", "1"));
+    }
+
+    #[test]
+    fn the_detail_live_js_sends_reads_back() {
+        assert_eq!(
+            LiveChange::parse("change|Leads|edit|1,2"),
+            Some(change("Leads", &["1", "2"], "edit"))
+        );
+        let poll = LiveChange::parse("poll|||").expect("poll");
+        assert_eq!((poll.kind.as_str(), poll.ids.len()), ("poll", 0));
+        assert_eq!(
+            LiveChange::parse("reload").map(|c| c.kind),
+            Some("reload".into())
+        );
+        assert_eq!(LiveChange::parse(""), None);
     }
 
     #[test]

@@ -47,8 +47,11 @@ test("Enter in a lookup picks a match and never saves the form without it", asyn
   await expect(page.locator(".lookup .chip")).toHaveCount(0);
   await expect(lookup).toBeFocused();
   await lookup.fill("Account 01");
+  // The arrows walk the matches of what was typed: wait for them to be in.
+  await expect(options.nth(1)).toHaveText(wanted);
   await lookup.press("ArrowDown");
   await lookup.press("ArrowDown");
+  await expect(options.nth(1)).toHaveAttribute("aria-selected", "true");
   await lookup.press("Enter");
   await expect(page.locator(".lookup .chip")).toHaveText(new RegExp(`^${wanted}`));
   await page.getByRole("button", { name: "Save", exact: true }).click();
