@@ -1,7 +1,7 @@
 //! Zoho's watch API (`zoho-reference.md` §8.5): a channel per org that has Zoho POST a
 //! notification to zportal for every create, edit and delete of the modules it names. Channels
 //! are registered (POST), renewed before they lapse (PUT) and removed (DELETE) here; which org
-//! has one, and when, is [`crate::watch`]'s to decide.
+//! has one, and when, is decided a layer above (`zoho::watch`).
 
 use serde_json::json;
 
