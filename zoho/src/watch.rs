@@ -72,6 +72,9 @@ struct Inner {
     /// Per org with open streams here: the connections they act for, each with its count.
     open: Mutex<HashMap<OrgKey, HashMap<ConnectionId, usize>>>,
     modes: Mutex<HashMap<OrgKey, Mode>>,
+    /// Connections being disconnected: never asked to register a channel again (their streams
+    /// may still be open for a moment).
+    released: Mutex<std::collections::HashSet<ConnectionId>>,
     kick: tokio::sync::Notify,
 }
 
@@ -131,6 +134,7 @@ impl Watches {
                 holder: format!("{}-{}", std::process::id(), crate::random::token(6)),
                 open: Mutex::default(),
                 modes: Mutex::default(),
+                released: Mutex::default(),
                 kick: tokio::sync::Notify::new(),
             }),
         }
@@ -188,10 +192,16 @@ impl Watches {
         if self.inner.notify_url.is_none() {
             return;
         }
-        let open: Vec<(OrgKey, Vec<ConnectionId>)> = guard(&self.inner.open)
-            .iter()
-            .map(|(org, conns)| (org.clone(), conns.keys().cloned().collect()))
-            .collect();
+        let open: Vec<(OrgKey, Vec<ConnectionId>)> = {
+            let released = guard(&self.inner.released);
+            guard(&self.inner.open)
+                .iter()
+                .map(|(org, conns)| {
+                    let usable = conns.keys().filter(|c| !released.contains(*c));
+                    (org.clone(), usable.cloned().collect())
+                })
+                .collect()
+        };
         for (org, connections) in open {
             if let Err(e) = self.ensure(&org, &connections).await {
                 tracing::warn!(error = %e, dc = %org.dc, "could not keep the org's watch channel");
@@ -340,6 +350,7 @@ impl Watches {
     /// Before connection `id` is deleted: the channels it registered are removed at Zoho (its
     /// token still works now), and the next round registers them with another connection.
     pub async fn release_connection(&self, id: &ConnectionId) -> Result<(), VaultError> {
+        guard(&self.inner.released).insert(id.clone());
         let now = now();
         for row in self.repo().watches().await? {
             let Some(c) = &row.channel else { continue };
