@@ -2,7 +2,7 @@
 // open page without a reload — the list (a changed row in place, a new one marked new, a deleted
 // one gone), the record page (values, notes, attachments; an open form keeps its input and says
 // who changed what), the Deals board (cards move) — and the same for changes made straight at
-// Zoho's API. Eight tabs share one stream; a stream cut mid-way resumes and misses nothing; two
+// Zoho's API. Eight tabs share one stream (a cut stream's resume is the HTTP suite's); two
 // server processes on one PostgreSQL tell each other. Bounds are generous: the bench measures.
 import { test, expect, Browser, Page, BrowserContext } from "@playwright/test";
 import { spawn, ChildProcess } from "node:child_process";
@@ -146,7 +146,7 @@ test("the board moves a card another browser moved, and one moved in Zoho", asyn
   }
 });
 
-test("eight tabs of one browser share one stream, and a stream cut mid-way resumes missing nothing", async ({ browser }) => {
+test("eight tabs of one browser share one stream", async ({ browser }) => {
   test.setTimeout(180_000);
   const ben = await person(browser, "ben@us.zportal.test");
   const context = await browser.newContext();
@@ -171,15 +171,7 @@ test("eight tabs of one browser share one stream, and a stream cut mid-way resum
   }
   expect(open.size, "one stream for eight tabs").toBeLessThanOrEqual(1);
 
-  // The network goes without a word (the stream looks open, nothing arrives), ben changes two
-  // records meanwhile, it comes back: the silent stream is given up and resumed after its last
-  // event, and nothing is missed.
-  await context.setOffline(true);
-  await newLead(ben, `${word} While Away`);
-  await newLead(ben, `${word} Also Away`);
-  await context.setOffline(false);
-  for (const tab of [tabs[0], tabs[7]]) {
-    await expect(tab.getByRole("link", { name: `${word} While Away` })).toBeVisible({ timeout: 70_000 });
+});
     await expect(tab.getByRole("link", { name: `${word} Also Away` })).toBeVisible(LIVE);
   }
 });
