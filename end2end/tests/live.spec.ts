@@ -170,10 +170,6 @@ test("eight tabs of one browser share one stream", async ({ browser }) => {
     await expect(tab.getByRole("link", { name: `${word} Shared` })).toBeVisible(LIVE);
   }
   expect(open.size, "one stream for eight tabs").toBeLessThanOrEqual(1);
-
-});
-    await expect(tab.getByRole("link", { name: `${word} Also Away` })).toBeVisible(LIVE);
-  }
 });
 
 /** A server process of the given port on the shared PostgreSQL, beside the suite's own. */
