@@ -107,21 +107,22 @@ pub fn start() {
 
 /// Runs `again` when an event of the stream `touches` what the caller shows. A burst of events
 /// (a bulk delete, a board move and its notification) runs it once, a moment after the last.
-pub fn on_change(
-    touches: impl Fn(&LiveChange) -> bool + 'static,
-    again: impl Fn() + Clone + 'static,
-) {
+///
+/// Generic only in name: the callbacks are boxed at once, so every page shares one watcher
+/// (a watcher per closure type would put a copy of the effect's machinery in the main chunk
+/// for each lazy page that follows the stream).
+pub fn on_change(touches: impl Fn(&LiveChange) -> bool + 'static, again: impl Fn() + 'static) {
     // The server renders no changes (and must not keep this page's values past its render).
     #[cfg(not(feature = "hydrate"))]
     {
         let _ = (touches, again);
     }
     #[cfg(feature = "hydrate")]
-    watch(touches, again);
+    watch(Box::new(touches), std::rc::Rc::new(again));
 }
 
 #[cfg(feature = "hydrate")]
-fn watch(touches: impl Fn(&LiveChange) -> bool + 'static, again: impl Fn() + Clone + 'static) {
+fn watch(touches: Box<dyn Fn(&LiveChange) -> bool>, again: std::rc::Rc<dyn Fn()>) {
     let Some(Live(latest)) = use_context::<Live>() else {
         return;
     };

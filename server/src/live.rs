@@ -339,9 +339,12 @@ async fn notify(State(state): State<AppState>, body: Bytes) -> Response {
         op,
         notified: true,
     };
+    // Kept answers go before any page hears of the change: a page told must read it anew.
+    zoho.crm.records_changed_elsewhere(&org);
     match zoho.crm.live().notified(&change).await {
         // Zoho's word on a write through zportal, already told.
         Ok(None) => {}
+        // Told here; the other processes drop their kept answers and read the log.
         Ok(Some(_)) => zoho.crm.records_changed(&org, None).await,
         Err(e) => {
             tracing::error!(error = %e, "could not store a notification");

@@ -17,7 +17,7 @@ use crate::budget::OrgKey;
 use crate::clock::now;
 use crate::dc::DataCenter;
 use crate::ids::OrgId;
-use crate::vault::{Echo, LiveRow, NewLiveEvent, Vault, VaultError};
+use crate::vault::{Echo, LiveRow, NewLiveEvent, Vault, VaultError, comma_list};
 
 /// How long the log keeps an entry (a stream that was away longer reloads).
 pub const RETENTION_SECS: i64 = 600;
@@ -91,12 +91,7 @@ impl LiveEvent {
                 org: OrgId::new(row.org),
             },
             module: row.module,
-            ids: row
-                .ids
-                .split(',')
-                .filter(|id| !id.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            ids: comma_list(&row.ids),
             op: Op::parse(&row.op)?,
             at: row.at,
         })

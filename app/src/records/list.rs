@@ -227,6 +227,9 @@ fn ModuleRecords(module: String) -> impl IntoView {
     // Pages asked for by this browser and not yet in: what "Loading…" says. Counted here, not
     // taken from the Transition, whose pending state can stay set after hydration.
     let in_flight = RwSignal::new(0u32);
+    // Set while a live re-read is on its way: quiet (nobody asked for it; the rows shown stay
+    // until the new ones are in), and what it brings that was not shown is new.
+    let live_reread = StoredValue::new(false);
     let page = Resource::new(
         {
             let module = module.clone();
@@ -248,7 +251,7 @@ fn ModuleRecords(module: String) -> impl IntoView {
             }
         },
         move |args| {
-            let busy = InFlight::start(in_flight);
+            let busy = (!live_reread.get_value()).then(|| InFlight::start(in_flight));
             async move {
                 let page = list_records(args).await;
                 drop(busy);
@@ -264,7 +267,6 @@ fn ModuleRecords(module: String) -> impl IntoView {
     // The rows shown before a live re-read: those it brings that were not among them are new.
     // (A page holds at most 200 rows: plain lists, which the main chunk has code for already.)
     let shown_ids = StoredValue::new(None::<Vec<String>>);
-    let live_reread = StoredValue::new(false);
     crate::live::on_change(
         {
             let module = module.clone();

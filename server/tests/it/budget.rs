@@ -268,16 +268,7 @@ pub(crate) async fn new_lead(client: &reqwest::Client, base: &str, last_name: &s
 /// Saves a new Lead named `last_name` through zportal's form.
 pub(crate) async fn save_lead(client: &reqwest::Client, base: &str, last_name: &str) {
     let body = new_lead(client, base, last_name).await;
-    let res = client
-        .post(format!("{base}/api/records/save"))
-        .header("sec-fetch-site", "same-origin")
-        .json(&body)
-        .send()
-        .await
-        .expect("save");
-    assert_eq!(res.status(), 200);
-    let out: Value = res.json().await.expect("json");
-    assert!(out["Saved"]["id"].is_string(), "{out}");
+    save_record(client, base, &body).await;
 }
 
 /// A search of Leads for `text`.

@@ -229,6 +229,22 @@ impl Browser {
     }
 }
 
+/// `POST {base}/api/records/save` as the form sends it (same-origin); the answer, which must be
+/// a 200 saying `Saved`.
+pub async fn save_record(client: &reqwest::Client, base: &str, body: &Value) -> Value {
+    let res = client
+        .post(format!("{base}/api/records/save"))
+        .header("sec-fetch-site", "same-origin")
+        .json(body)
+        .send()
+        .await
+        .expect("save");
+    assert_eq!(res.status(), 200);
+    let out: Value = res.json().await.expect("json");
+    assert!(out["Saved"]["id"].is_string(), "{out}");
+    out
+}
+
 /// `POST {emulator}/__emulator/{path}` with `body`; the answer, which must be a success.
 pub async fn emulator_post(emulator: &str, path: &str, body: Value) -> Value {
     let res = reqwest::Client::new()

@@ -96,6 +96,15 @@ pub struct Connection {
     pub budget: RefreshBudget,
 }
 
+/// A comma-separated column (a connection's scopes, a live event's ids) as its items.
+pub(crate) fn comma_list(column: &str) -> Vec<String> {
+    column
+        .split(',')
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The associated data of a sealed value: it opens only for the purpose it was sealed for.
 fn sealed_aad(purpose: &str) -> Vec<u8> {
     format!("zportal sealed: {purpose}").into_bytes()
@@ -882,12 +891,7 @@ impl Vault {
             key,
             email: row.email,
             org_name: row.org_name,
-            scopes: row
-                .scopes
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            scopes: comma_list(&row.scopes),
             status: ConnectionStatus::parse(&row.status),
             refresh_token,
             access_token,
