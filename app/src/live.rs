@@ -109,8 +109,7 @@ pub fn start() {
 /// (a bulk delete, a board move and its notification) runs it once, a moment after the last.
 ///
 /// Generic only in name: the callbacks are boxed at once, so every page shares one watcher
-/// (a watcher per closure type would put a copy of the effect's machinery in the main chunk
-/// for each lazy page that follows the stream).
+/// instead of a copy of the effect's machinery per closure type.
 pub fn on_change(touches: impl Fn(&LiveChange) -> bool + 'static, again: impl Fn() + 'static) {
     // The server renders no changes (and must not keep this page's values past its render).
     #[cfg(not(feature = "hydrate"))]
