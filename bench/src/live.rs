@@ -126,8 +126,8 @@ async fn leads(ada: &Browser, server: &str) -> Result<Vec<String>> {
     Ok(ids)
 }
 
-/// Saves a new Phone for Lead `id` through zportal's form, as a person does.
-async fn save_through_zportal(ada: &Browser, server: &str, id: &str, phone: &str) -> Result<()> {
+/// Opens Lead `id`'s form as a person does: its values and save token, with a new Phone.
+async fn open_form(ada: &Browser, server: &str, id: &str, phone: &str) -> Result<Value> {
     let form: Value = ada
         .http
         .get(format!("{server}/api/records/form?module=Leads&id={id}"))
@@ -137,17 +137,25 @@ async fn save_through_zportal(ada: &Browser, server: &str, id: &str, phone: &str
         .await?;
     let mut values = form["values"].clone();
     values["Phone"] = json!({ "kind": "Text", "value": phone });
-    let body = json!({"module": "Leads", "id": id, "values": values,
-        "save_token": form["save_token"], "base": form["values"]});
+    Ok(json!({"module": "Leads", "id": id, "values": values,
+        "save_token": form["save_token"], "base": form["values"]}))
+}
+
+/// Saves an opened form through zportal; it must be saved, not met with a conflict.
+async fn save_through_zportal(ada: &Browser, server: &str, body: &Value) -> Result<()> {
     let res = ada
         .http
         .post(format!("{server}/api/records/save"))
         .header("sec-fetch-site", "same-origin")
-        .json(&body)
+        .json(body)
         .send()
         .await?;
     if !res.status().is_success() {
         bail!("records/save: HTTP {}", res.status());
+    }
+    let out: Value = res.json().await?;
+    if !out["Saved"].is_object() {
+        bail!("records/save did not save: {out}");
     }
     Ok(())
 }
@@ -167,8 +175,9 @@ pub async fn latency(stack: &Stack, ada: &Browser, user: &str, f: &mut Figures) 
     let (mut lost_through, mut lost_zoho) = (0, 0);
     for (k, id) in ids.iter().take(CHANGES).enumerate() {
         // The form is read before the clock starts: only the save counts.
+        let form = open_form(ada, server, id, &format!("+1 555 7{k:03}")).await?;
         let sent = Instant::now();
-        save_through_zportal(ada, server, id, &format!("+1 555 7{k:03}")).await?;
+        save_through_zportal(ada, server, &form).await?;
         let got = collect(&mut rx, id, sent).await;
         lost_through += STREAMS - got.len();
         through.extend(got);
