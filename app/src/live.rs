@@ -40,6 +40,13 @@ impl LiveChange {
         self.kind == "change" && self.op == "delete" && self.touches(module, Some(id))
     }
 
+    /// Whether record `id` of `module` changed and is still there: what its page's sections
+    /// re-read on. A deleted record's page says so and drops them; asking Zoho for a deleted
+    /// record's notes or files would only be refused.
+    pub fn keeps(&self, module: &str, id: &str) -> bool {
+        self.touches(module, Some(id)) && !self.deletes(module, id)
+    }
+
     /// The change as `live.js` puts it in an event's `detail`: `kind|module|op|id,id,…`.
     pub fn parse(detail: &str) -> Option<Self> {
         let mut parts = detail.splitn(4, '|');
@@ -169,6 +176,9 @@ mod tests {
         assert!(change("Notes", &["9"], "create").touches_notes());
         assert!(change("Leads", &["1"], "delete").deletes("Leads", "1"));
         assert!(!c.deletes("Leads", "1"));
+        assert!(c.keeps("Leads", "1"));
+        assert!(!change("Leads", &["1"], "delete").keeps("Leads", "1"));
+        assert!(!c.keeps("Leads", "3"));
     }
 
     #[test]

@@ -1,9 +1,10 @@
 // Live pages: with ada and ben of one org in two browsers, what one changes shows on the other's
 // open page without a reload — the list (a changed row in place, a new one marked new, a deleted
 // one gone), the record page (values, notes, attachments; an open form keeps its input and says
-// who changed what), the Deals board (cards move) — and the same for changes made straight at
-// Zoho's API. Eight tabs share one stream; two server processes on one PostgreSQL tell each
-// other, and a page whose server restarts resumes its stream after the last event it saw.
+// who changed what; a deleted record says so and reads no more), the Deals board (cards move) —
+// and the same for changes made straight at Zoho's API. Eight tabs share one stream; two server
+// processes on one PostgreSQL tell each other, and a page whose server restarts resumes its
+// stream after the last event it saw.
 // Bounds are generous: the bench measures.
 import { test, expect, Browser, Page, BrowserContext } from "@playwright/test";
 import { spawn, ChildProcess } from "node:child_process";
@@ -78,7 +79,7 @@ test("the list follows another browser's changes and Zoho's: changed in place, n
   await expect(ada.getByRole("link", { name: `${word} Direct Renamed` })).toBeVisible(LIVE);
 });
 
-test("the record page follows values, notes and attachments; an open form keeps its input and says who changed what", async ({ browser }) => {
+test("the record page follows values, notes and attachments; an open form keeps its input and says who changed what; a deleted record says so", async ({ browser }) => {
   test.setTimeout(90_000);
   const [ada, ben] = [await person(browser, "ada@us.zportal.test"), await person(browser, "ben@us.zportal.test")];
   const word = `Rp${unique()}`;
@@ -123,6 +124,36 @@ test("the record page follows values, notes and attachments; an open form keeps 
   await expect(ada).toHaveURL(new RegExp(`/m/Leads/${id}$`));
   await expect(details(ada).getByText("Ada typed this")).toBeVisible();
   await expect(details(ada).getByText("+1 555 0188")).toBeVisible();
+
+  // Deleted in Zoho: the page says so, and asks Zoho for none of its notes or files any more.
+  // First every read of the record's page is done: ben's page gone, ada's loaded afresh and quiet.
+  await ben.context().close();
+  await ada.goto(`/m/Leads/${id}`);
+  await hydrated(ada);
+  await expect(section(ada, "Notes").getByText(note)).toBeVisible();
+  await expect(section(ada, "Attachments").getByRole("link", { name: file })).toBeVisible();
+  const log = async () => (await (await ada.request.get(`${emulator}/__emulator/requests`)).json()).requests;
+  const lastSeq = async () => ((r) => (r.length ? r[r.length - 1].seq : 0))(await log());
+  let since = await lastSeq();
+  await expect
+    .poll(async () => {
+      await ada.waitForTimeout(500);
+      const [was, now] = [since, await lastSeq()];
+      since = now;
+      return now === was;
+    }, { message: "Zoho's log falls quiet", timeout: 10_000 })
+    .toBe(true);
+  await zoho.remove("Leads", id);
+  await expect(ada.getByText("This Lead does not exist.")).toBeVisible(LIVE);
+  await expect(section(ada, "Notes")).toHaveCount(0);
+  await ada.waitForTimeout(1_000);
+  const after = (await log()).filter((r: { seq: number }) => r.seq > since);
+  // The log names a route by its template: `/us/api/crm/v8/Leads/{id}/Notes`.
+  const reads = after
+    .filter((r: { method: string; path: string }) => r.method === "GET" && r.path.includes("/Leads/{id}"))
+    .map((r: { path: string }) => r.path);
+  expect(reads, "the page read the record again").toContain("/us/api/crm/v8/Leads/{id}");
+  expect(reads.filter((p: string) => /\/(Notes|Attachments)$/.test(p)), "a gone record's sections are not read").toEqual([]);
 });
 
 test("the board moves a card another browser moved, and one moved in Zoho", async ({ browser }) => {

@@ -47,10 +47,7 @@ pub fn AttachmentsSection(module: String, id: String) -> impl IntoView {
         list_attachments(m, id)
     });
     let reload = move || list.refetch();
-    crate::live::on_change(
-        move |c| key.with_value(|(m, id)| c.touches(m, Some(id))),
-        reload,
-    );
+    crate::live::on_change(move |c| key.with_value(|(m, id)| c.keeps(m, id)), reload);
     let state = RwSignal::new(Upload::Idle);
     let toasts = Toasts::get();
     let on_file = move |ev: leptos::ev::Event| {

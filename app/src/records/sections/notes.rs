@@ -31,7 +31,7 @@ pub fn NotesSection(module: String, id: String) -> impl IntoView {
     {
         let (module, id) = (module.clone(), id.clone());
         crate::live::on_change(
-            move |c| c.touches_notes() || c.touches(&module, Some(&id)),
+            move |c| c.touches_notes() || c.keeps(&module, &id),
             move || {
                 if editing.get_untracked() > 0 {
                     stale.set(true);
