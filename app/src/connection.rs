@@ -282,7 +282,7 @@ mod ssr {
             ),
             Mode::Push => "Changes anyone makes — here, on another zportal server or in Zoho — appear on open pages as they happen (Zoho notifies zportal).".into(),
             Mode::PollUnreachable => format!(
-                "Zoho cannot reach this server to notify it (its public URL is not https), so {polling}."
+                "Zoho is not asked to notify this server (its public URL is not https, or ZPORTAL_NOTIFICATIONS is off), so {polling}."
             ),
             Mode::PollNoScope => format!(
                 "No connection of this org has granted {NOTIFICATIONS_SCOPE}, so {polling}."

@@ -216,23 +216,29 @@ async function stopServer(child: ChildProcess) {
   }
 }
 
-/** A server process of the given port on the shared PostgreSQL, beside the suite's own. */
-async function startServer(at: number, databaseUrl: string, key: string): Promise<ChildProcess> {
+/** A server process of the given port beside the suite's own, on the shared PostgreSQL (or, with
+ * no `databaseUrl`, on a SQLite file of its own), with `extra` settings. */
+async function startServer(
+  at: number,
+  databaseUrl: string,
+  key: string,
+  extra: Record<string, string> = {},
+): Promise<ChildProcess> {
   const data = mkdtempSync(join(tmpdir(), "zportal-live-"));
-  const child = spawn(process.env.ZPORTAL_E2E_SERVER ?? "", [], {
-    env: {
-      ...process.env,
-      LEPTOS_SITE_ADDR: `127.0.0.1:${at}`,
-      LEPTOS_SITE_ROOT: process.env.ZPORTAL_E2E_SITE_ROOT ?? "../target/site",
-      ZPORTAL_DATA_DIR: data,
-      DATABASE_URL: databaseUrl,
-      ZPORTAL_TOKEN_KEY: key,
-      ZOHO_EMULATOR_URL: emulator,
-      ZPORTAL_RATE_LIMIT: "1000",
-      RUST_LOG: "warn",
-    },
-    stdio: "ignore",
-  });
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    LEPTOS_SITE_ADDR: `127.0.0.1:${at}`,
+    LEPTOS_SITE_ROOT: process.env.ZPORTAL_E2E_SITE_ROOT ?? "../target/site",
+    ZPORTAL_DATA_DIR: data,
+    DATABASE_URL: databaseUrl || undefined,
+    ZPORTAL_TOKEN_KEY: key,
+    ZOHO_EMULATOR_URL: emulator,
+    ZPORTAL_RATE_LIMIT: "1000",
+    RUST_LOG: "warn",
+    ...extra,
+  };
+  if (!databaseUrl) delete env.DATABASE_URL;
+  const child = spawn(process.env.ZPORTAL_E2E_SERVER ?? "", [], { env, stdio: "ignore" });
   child.on("exit", () => {
     exited.add(child);
   });
@@ -347,5 +353,39 @@ test("a stream cut mid-way (its server restarted) resumes after its last event a
     await expect(ada.locator("html")).toHaveAttribute("data-test-mark", "kept");
   } finally {
     for (const s of servers) s.kill("SIGTERM");
+  }
+});
+
+test("with notifications off, a visible page checks for changes itself: one made in Zoho shows at the next check", async ({ browser }) => {
+  test.setTimeout(120_000);
+  const at = port + 14;
+  const base = `http://127.0.0.1:${at}`;
+  const server = await startServer(at, "", `k1:${randomBytes(32).toString("base64")}`, {
+    ZPORTAL_NOTIFICATIONS: "off",
+  });
+  try {
+    const ada = await signInAt(await browser.newContext(), base, "ada@us.zportal.test");
+    await ada.goto(`${base}/connection`);
+    await hydrated(ada);
+    await expect(ada.getByText("Zoho is not asked to notify this server", { exact: false })).toContainText(
+      "open pages check for changes every 30 seconds while they are visible",
+    );
+
+    const word = `Poll${unique()}`;
+    await searchLeads(ada, word, base);
+    // Found by the page itself, not by a reload: this mark would not survive one.
+    await ada.evaluate(() => document.documentElement.setAttribute("data-test-mark", "kept"));
+    const zoho = await zohoDirect(ada.request, "ada@us.zportal.test");
+    await zoho.create("Leads", { Last_Name: `${word} Polled`, Company: "Poll Ltd" });
+    // No notification comes: the page finds it at its next check (every 30 s).
+    await expect(ada.getByRole("link", { name: `${word} Polled` })).toBeVisible({ timeout: 45_000 });
+    await expect(ada.locator("html")).toHaveAttribute("data-test-mark", "kept");
+
+    // Zoho was never asked to notify this server: nothing was delivered to it.
+    const log = await (await ada.request.get(`${emulator}/__emulator/notifications`)).json();
+    const ours = log.notifications.filter((n: { url: string }) => n.url.startsWith(base));
+    expect(ours).toEqual([]);
+  } finally {
+    server.kill("SIGTERM");
   }
 });

@@ -104,6 +104,9 @@ pub struct Config {
     /// Whether answers say where their time went (`ZPORTAL_SERVER_TIMING=1`: a `Server-Timing`
     /// header; the bench turns it on).
     pub server_timing: bool,
+    /// Whether Zoho is asked to notify this server of changes (`ZPORTAL_NOTIFICATIONS`, `auto`:
+    /// whenever it can reach it); `off` for a server Zoho cannot reach though it is on https.
+    pub notifications: bool,
     /// Where `/metrics` and the detailed readiness are served (`ZPORTAL_OPS_ADDR`); `None`: nowhere.
     pub ops_addr: Option<SocketAddr>,
     /// Sign-in starts per minute per client address (`ZPORTAL_RATE_LIMIT`; server functions get
@@ -329,6 +332,17 @@ impl Config {
             }
         };
 
+        let notifications = match var("ZPORTAL_NOTIFICATIONS").as_deref() {
+            None | Some("" | "auto") => true,
+            Some("off") => false,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "ZPORTAL_NOTIFICATIONS",
+                    format!("expected `auto` or `off`, got {other:?}"),
+                ));
+            }
+        };
+
         let ops_addr = match var("ZPORTAL_OPS_ADDR") {
             None => None,
             Some(raw) => {
@@ -460,6 +474,7 @@ impl Config {
             zoho_concurrency,
             zoho_backoff: Duration::from_secs(60),
             server_timing,
+            notifications,
             ops_addr,
             rate_limit,
             trusted_proxies,
@@ -488,12 +503,13 @@ impl Config {
 
     /// Where Zoho is to POST its notifications, if it can reach this server: always for the
     /// emulator (it runs beside zportal), for real Zoho only over https (it must come from the
-    /// internet). `None`: open pages poll instead.
+    /// internet), and never with `ZPORTAL_NOTIFICATIONS=off`. `None`: open pages poll instead.
     pub fn notify_url(&self) -> Option<String> {
-        let reachable = match self.zoho {
-            ZohoTarget::Zoho { .. } => self.is_https(),
-            ZohoTarget::Emulator { .. } | ZohoTarget::Embedded { .. } => true,
-        };
+        let reachable = self.notifications
+            && match self.zoho {
+                ZohoTarget::Zoho { .. } => self.is_https(),
+                ZohoTarget::Emulator { .. } | ZohoTarget::Embedded { .. } => true,
+            };
         reachable.then(|| format!("{}/zoho/notify", self.public_origin()))
     }
 
@@ -655,6 +671,21 @@ mod tests {
     }
 
     #[test]
+    fn notifications_switched_off_are_never_asked_for() {
+        let https = [
+            ("ZPORTAL_PUBLIC_URL", "https://crm.example.com"),
+            ("ZOHO_CLIENT_ID", "1000.REAL"),
+            ("ZOHO_CLIENT_SECRET", "s"),
+            ("ZPORTAL_NOTIFICATIONS", "off"),
+        ];
+        assert_eq!(config(&https).expect("valid").notify_url(), None);
+        let emulator = dev(&[("ZPORTAL_NOTIFICATIONS", "off")]).expect("valid");
+        assert_eq!(emulator.notify_url(), None, "not even the emulator's");
+        let auto = dev(&[("ZPORTAL_NOTIFICATIONS", "auto")]).expect("valid");
+        assert!(auto.notify_url().is_some());
+    }
+
+    #[test]
     fn each_bad_value_names_its_variable() {
         let cases: &[(&[(&str, &str)], &str)] = &[
             (&[("LEPTOS_SITE_ADDR", "nowhere")], "LEPTOS_SITE_ADDR"),
@@ -681,6 +712,7 @@ mod tests {
             ),
             (&[("ZPORTAL_LOG_FORMAT", "xml")], "ZPORTAL_LOG_FORMAT"),
             (&[("ZPORTAL_OPS_ADDR", "metrics")], "ZPORTAL_OPS_ADDR"),
+            (&[("ZPORTAL_NOTIFICATIONS", "on")], "ZPORTAL_NOTIFICATIONS"),
             (&[("ZPORTAL_RATE_LIMIT", "0")], "ZPORTAL_RATE_LIMIT"),
             (
                 &[("ZPORTAL_MAX_CONNECTIONS", "0")],

@@ -34,7 +34,8 @@ const LEASE_SECS: i64 = 30;
 pub enum Mode {
     /// Zoho notifies zportal (a channel is registered, or about to be).
     Push,
-    /// Zoho cannot reach this server: the pages poll.
+    /// Zoho is not asked to notify this server (it cannot reach it, or that is switched off):
+    /// the pages poll.
     PollUnreachable,
     /// The org's connections lack `ZohoCRM.notifications.ALL`: the pages poll until one has it.
     PollNoScope,
