@@ -3,7 +3,8 @@
 // BroadcastChannel; when it closes, the next tab takes the lock and resumes after the last event
 // any tab saw. Every tab hears each event as a `zportal:live` CustomEvent on `window`, which the
 // app (WASM) turns into re-reads. When Zoho cannot notify zportal, `hello` says so, and each
-// tab asks its page to re-read every `poll_secs` while it is visible. It starts when the app says
+// tab asks its page to re-read every `poll_secs` while it is visible (at once when it is shown
+// again after that long). It starts when the app says
 // someone is signed in (`zportal:live-start`). Plain script, no dependencies: it stays out of the
 // WASM.
 (() => {
@@ -45,17 +46,24 @@ function begin() {
     }
   };
 
+  // Polling: a visible tab asks its page to re-read once `pollSecs` have passed since the last
+  // time; a hidden one never, and it catches up the moment it is shown again.
+  let lastCheck = Date.now();
+  const check = () => {
+    if (!pollTimer || document.visibilityState !== "visible") return;
+    if (Date.now() - lastCheck < pollSecs * 1000) return;
+    lastCheck = Date.now();
+    tell({ kind: "poll" });
+  };
+  document.addEventListener("visibilitychange", check);
+
   function setMode(hello) {
     mode = hello.mode;
     pollSecs = Math.max(30, Number(hello.poll_secs) || 30);
     document.documentElement.dataset.live = mode;
     clearInterval(pollTimer);
     pollTimer = null;
-    if (mode && mode.startsWith("poll")) {
-      pollTimer = setInterval(() => {
-        if (document.visibilityState === "visible") tell({ kind: "poll" });
-      }, pollSecs * 1000);
-    }
+    if (mode && mode.startsWith("poll")) pollTimer = setInterval(check, 5000);
   }
 
   if (channel) {

@@ -356,8 +356,8 @@ test("a stream cut mid-way (its server restarted) resumes after its last event a
   }
 });
 
-test("with notifications off, a visible page checks for changes itself: one made in Zoho shows at the next check", async ({ browser }) => {
-  test.setTimeout(120_000);
+test("with notifications off, a visible page checks for changes itself, a hidden one only once shown again", async ({ browser }) => {
+  test.setTimeout(150_000);
   const at = port + 14;
   const base = `http://127.0.0.1:${at}`;
   const server = await startServer(at, "", `k1:${randomBytes(32).toString("base64")}`, {
@@ -370,16 +370,37 @@ test("with notifications off, a visible page checks for changes itself: one made
     await expect(ada.getByText("Zoho is not asked to notify this server", { exact: false })).toContainText(
       "open pages check for changes every 30 seconds while they are visible",
     );
+    // Ben's tab is in the background: hidden until the test shows it.
+    const hidden = await browser.newContext();
+    await hidden.addInitScript(() => {
+      let state = "hidden";
+      Object.defineProperty(document, "visibilityState", { get: () => state, configurable: true });
+      Object.defineProperty(document, "hidden", { get: () => state === "hidden", configurable: true });
+      (window as unknown as { show: () => void }).show = () => {
+        state = "visible";
+        document.dispatchEvent(new Event("visibilitychange"));
+      };
+    });
+    const ben = await signInAt(hidden, base, "ben@us.zportal.test");
 
     const word = `Poll${unique()}`;
+    await searchLeads(ben, word, base);
+    const benLoaded = Date.now();
     await searchLeads(ada, word, base);
     // Found by the page itself, not by a reload: this mark would not survive one.
     await ada.evaluate(() => document.documentElement.setAttribute("data-test-mark", "kept"));
     const zoho = await zohoDirect(ada.request, "ada@us.zportal.test");
     await zoho.create("Leads", { Last_Name: `${word} Polled`, Company: "Poll Ltd" });
-    // No notification comes: the page finds it at its next check (every 30 s).
-    await expect(ada.getByRole("link", { name: `${word} Polled` })).toBeVisible({ timeout: 45_000 });
+    const polled = (page: Page) => page.getByRole("link", { name: `${word} Polled` });
+    // No notification comes: the visible page finds it at its next check (every 30 s).
+    await expect(polled(ada)).toBeVisible({ timeout: 45_000 });
     await expect(ada.locator("html")).toHaveAttribute("data-test-mark", "kept");
+
+    // The hidden one has not checked, though a check was due; shown, it checks at once.
+    await ben.waitForTimeout(Math.max(0, benLoaded + 40_000 - Date.now()));
+    await expect(polled(ben)).toHaveCount(0);
+    await ben.evaluate(() => (window as unknown as { show: () => void }).show());
+    await expect(polled(ben)).toBeVisible({ timeout: 5_000 });
 
     // Zoho was never asked to notify this server: nothing was delivered to it.
     const log = await (await ada.request.get(`${emulator}/__emulator/notifications`)).json();
