@@ -76,6 +76,10 @@ struct Inner {
     /// Connections being disconnected: never asked to register a channel again (their streams
     /// may still be open for a moment).
     released: Mutex<std::collections::HashSet<ConnectionId>>,
+    /// Held by a round of [`Watches::tend`] and by [`Watches::release_connection`]: a channel a
+    /// round is registering with a connection being released is stored before the release
+    /// looks for it (else Zoho kept notifying through a channel nobody could remove).
+    round: tokio::sync::Mutex<()>,
     kick: tokio::sync::Notify,
 }
 
@@ -136,6 +140,7 @@ impl Watches {
                 open: Mutex::default(),
                 modes: Mutex::default(),
                 released: Mutex::default(),
+                round: tokio::sync::Mutex::new(()),
                 kick: tokio::sync::Notify::new(),
             }),
         }
@@ -193,6 +198,7 @@ impl Watches {
         if self.inner.notify_url.is_none() {
             return;
         }
+        let _round = self.inner.round.lock().await;
         let open: Vec<(OrgKey, Vec<ConnectionId>)> = {
             let released = guard(&self.inner.released);
             guard(&self.inner.open)
@@ -352,6 +358,8 @@ impl Watches {
     /// token still works now), and the next round registers them with another connection.
     pub async fn release_connection(&self, id: &ConnectionId) -> Result<(), VaultError> {
         guard(&self.inner.released).insert(id.clone());
+        // A round under way may be registering a channel with `id` right now: it ends first.
+        let _round = self.inner.round.lock().await;
         let now = now();
         for row in self.repo().watches().await? {
             let Some(c) = &row.channel else { continue };

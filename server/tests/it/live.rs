@@ -5,7 +5,8 @@
 //! cut mid-way resumes after its `Last-Event-ID` and misses nothing, past the log says
 //! "reload"; a stream carries only its org's events and needs a session; a notification is
 //! believed only with its channel's token, within its size; streams end at shutdown, and a
-//! disconnected connection takes its watch channel with it. The same across two server
+//! disconnected connection takes its watch channel with it, even one it was registering at that
+//! moment. The same across two server
 //! processes on one PostgreSQL, when the run has it.
 
 use std::time::Duration;
@@ -331,6 +332,54 @@ fn a_notification_is_believed_only_with_its_channels_token_and_within_its_size()
             "nothing forged reached the page"
         );
     });
+}
+
+#[test]
+fn a_disconnect_while_its_connection_registers_the_channel_still_takes_the_channel_along() {
+    testkit::block_on(async {
+        let stack = stack(&[]).await;
+        let ada = signed_in(&stack, "ada@us.zportal.test").await;
+        let zoho = direct(&stack).await;
+        let emulator = stack.emulator_base();
+        let since = last_request(emulator).await;
+        // Zoho takes its time over the next API call: the registration of the org's channel,
+        // which the first open page starts, with ada's connection.
+        let slow = json!({ "kind": "delay", "endpoint": "records", "count": 1, "delay_ms": 1500 });
+        emulator_post(emulator, "faults", slow).await;
+        let mut stream = EventStream::open(&ada.http, &stack.base, None).await;
+        assert_eq!(stream.next(WAIT).await.expect("hello").event, "hello");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+
+        let res = ada
+            .post_form(&format!("{}/auth/disconnect", stack.base), &[])
+            .await;
+        assert_eq!(res.status(), 303);
+        // The disconnect waited for the registration under way, then removed its channel.
+        let calls: Vec<String> =
+            emulator_get(emulator, &format!("requests?since={since}")).await["requests"]
+                .as_array()
+                .expect("requests")
+                .iter()
+                .filter(|r| {
+                    r["path"]
+                        .as_str()
+                        .is_some_and(|p| p.ends_with("/actions/watch"))
+                })
+                .map(|r| r["method"].as_str().unwrap_or_default().to_owned())
+                .collect();
+        assert_eq!(calls, ["POST", "DELETE"], "registered, then removed");
+        let listed = zoho.get("actions/watch").await;
+        assert!(listed["watch"][0].is_null(), "no channel is left: {listed}");
+    });
+}
+
+/// The seq of the emulator's last logged request.
+async fn last_request(emulator: &str) -> u64 {
+    emulator_get(emulator, "requests").await["requests"]
+        .as_array()
+        .and_then(|r| r.last())
+        .and_then(|r| r["seq"].as_u64())
+        .unwrap_or(0)
 }
 
 #[test]
