@@ -345,7 +345,7 @@ async fn notify(State(state): State<AppState>, body: Bytes) -> Response {
         // Zoho's word on a write through zportal, already told.
         Ok(None) => {}
         // Told here; the other processes drop their kept answers and read the log.
-        Ok(Some(_)) => zoho.crm.records_changed(&org, None).await,
+        Ok(Some(_)) => zoho.crm.tell_other_processes(&org).await,
         Err(e) => {
             tracing::error!(error = %e, "could not store a notification");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();

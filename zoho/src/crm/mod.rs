@@ -360,6 +360,11 @@ impl CrmClient {
         {
             tracing::warn!(error = %e, "could not tell the open pages of a write");
         }
+        self.tell_other_processes(org).await;
+    }
+
+    /// Tells the other processes that `org`'s records changed: they drop what they kept of them.
+    pub async fn tell_other_processes(&self, org: &OrgKey) {
         let change = Change::records(org.dc, &org.org);
         if let Err(e) = self.tokens.bus().publish(change).await {
             // Other processes serve what they read before for a few seconds more at most.
