@@ -145,6 +145,7 @@ test("the record page follows values, notes and attachments; an open form keeps 
     .toBe(true);
   await zoho.remove("Leads", id);
   await expect(ada.getByText("This Lead does not exist.")).toBeVisible(LIVE);
+  await expect(ada.getByRole("link", { name: "Back to Leads" })).toHaveAttribute("href", "/m/Leads");
   await expect(section(ada, "Notes")).toHaveCount(0);
   await ada.waitForTimeout(1_000);
   const after = (await log()).filter((r: { seq: number }) => r.seq > since);

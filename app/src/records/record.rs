@@ -58,7 +58,14 @@ pub fn RecordPage() -> impl IntoView {
                                 view! { <RecordBody v id /> }.into_any()
                             }
                             Err(e) => {
-                                view! { <Problem error=e retry=Callback::new(move |()| record.refetch()) /> }
+                                // The way on from a record that is not there (deleted, perhaps
+                                // just now by someone else): its module's list.
+                                let module = key.get_untracked().0;
+                                let back = format!("Back to {}", module.replace('_', " "));
+                                view! {
+                                    <Problem error=e retry=Callback::new(move |()| record.refetch()) />
+                                    <p><a href=format!("/m/{module}")>{back}</a></p>
+                                }
                                     .into_any()
                             }
                         })
