@@ -12,11 +12,12 @@ use anyhow::{Context, Result, bail};
 /// what a first visit does not show from chunks of their own: the condition builder and its
 /// chips, the column choice, the selection's actions, the toasts' list, the board and every
 /// page but the list (measured 317 after them, 316 at the start of issue 22). Live pages (issue
-/// 22) measured 349: the list's own live code is 6 of that; the other 27 came with the live
-/// code of pages that are chunks of their own (record, notes, attachments, board), which
-/// wasm-split left in the main chunk — to be won back (issue 22's note). The gate is 352 until
-/// then, so it still stops any further growth.
-pub const INITIAL_WASM_BUDGET_KB: usize = 352;
+/// 22) measured 349: the list's own live code is 6 of that; the other 27 was code of the record
+/// pages' chunks that wasm-split left in the main chunk. It went back to those chunks (measured
+/// 324, the chunks' total unchanged) with a change to the record page's error branch (4aa5d20):
+/// where wasm-split puts shared code swings with such changes, so the gate sits just above, at
+/// 332, to catch a swing back as well as any growth.
+pub const INITIAL_WASM_BUDGET_KB: usize = 332;
 
 /// What the site's compressible files weigh.
 struct Weight {
