@@ -4,9 +4,8 @@
 // any tab saw. Every tab hears each event as a `zportal:live` CustomEvent on `window`, which the
 // app (WASM) turns into re-reads. When Zoho cannot notify zportal, `hello` says so, and each
 // tab asks its page to re-read every `poll_secs` while it is visible (at once when it is shown
-// again after that long). It starts when the app says
-// someone is signed in (`zportal:live-start`). Plain script, no dependencies: it stays out of the
-// WASM.
+// again after that long). It starts when the app says someone is signed in
+// (`zportal:live-start`). Plain script, no dependencies: it stays out of the WASM.
 (() => {
   "use strict";
   const NAME = "zportal-live";

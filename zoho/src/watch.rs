@@ -78,7 +78,7 @@ struct Inner {
     released: Mutex<std::collections::HashSet<ConnectionId>>,
     /// Held by a round of [`Watches::tend`] and by [`Watches::release_connection`]: a channel a
     /// round is registering with a connection being released is stored before the release
-    /// looks for it (else Zoho kept notifying through a channel nobody could remove).
+    /// looks for it (else it stayed at Zoho after the disconnect, until a later round).
     round: tokio::sync::Mutex<()>,
     kick: tokio::sync::Notify,
 }
