@@ -17,8 +17,8 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 use tower_sessions::Session;
 use zoho::ConnectionId;
+use zoho::call::FilePart;
 use zoho::crm::metadata::ModuleName;
-use zoho::http::FilePart;
 
 use app::AppError;
 use app::context::{ACCOUNTS, Accounts};

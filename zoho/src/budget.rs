@@ -384,20 +384,6 @@ pub fn daily_credits(edition: &str, users: u64) -> Option<u64> {
     Some((base + per_user * users).min(max))
 }
 
-/// The credits a call costs: one, or for a write of records one per ten of them.
-pub fn credits_of(call: &crate::http::Call<'_>) -> u64 {
-    match call.body {
-        crate::http::Body::Json(body)
-            if matches!(*call.method, reqwest::Method::POST | reqwest::Method::PUT) =>
-        {
-            body.get("data")
-                .and_then(|d| d.as_array())
-                .map_or(1, |d| (d.len() as u64).div_ceil(10).max(1))
-        }
-        _ => 1,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,13 +533,5 @@ mod tests {
         assert_eq!(daily_credits("Standard", 1_000), Some(100_000));
         assert_eq!(daily_credits("free", 3), Some(5_000));
         assert_eq!(daily_credits("trial-of-something", 3), None);
-    }
-
-    #[test]
-    fn writes_cost_a_credit_per_ten_records() {
-        let body = serde_json::json!({"data": vec![serde_json::json!({}); 21]});
-        let write = crate::http::Call::json(&reqwest::Method::POST, "Leads", &body);
-        assert_eq!(credits_of(&write), 3);
-        assert_eq!(credits_of(&crate::http::Call::get("Leads")), 1);
     }
 }

@@ -1,5 +1,5 @@
 //! Identities as types, not strings: the org's `zgid`, the user's `zuid`, the OAuth client id,
-//! and the opaque id the browser may know a connection by.
+//! the opaque id the browser may know a connection by, and a CRM module's API name.
 
 use std::fmt;
 
@@ -51,5 +51,29 @@ impl ConnectionId {
     /// A fresh random id: 128 bits as hex (URL-safe, and never mistaken for a CLI flag).
     pub fn random() -> Self {
         ConnectionId(crate::random::hex(16))
+    }
+}
+
+/// A module's API name (`Leads`, `Sales_Orders`): letters, digits and underscores only, so it can
+/// never smuggle a path or a query into a URL.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ModuleName(String);
+
+impl ModuleName {
+    pub fn parse(s: &str) -> Option<Self> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && s.as_bytes()[0].is_ascii_alphabetic();
+        ok.then(|| ModuleName(s.to_owned()))
+    }
+
+    /// `Notes`, the module every record's notes are records of.
+    pub fn notes() -> Self {
+        ModuleName("Notes".to_owned())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }

@@ -4,6 +4,7 @@
 //! - leaves: [`clock`], [`dc`] (data centers and where they live), [`ids`], [`secret`],
 //!   [`meter`], [`cache`];
 //! - [`bus`]: changes one process tells the others of, so caches stay true;
+//! - [`call`]: what one CRM request is, as a value (what it does to what);
 //! - [`http`]: the one HTTP client, where calls go, and the one transport error;
 //! - [`budget`]: Zoho's API limits shared fairly (queues, retries of 429, credits, back-off);
 //! - [`oauth`]: Zoho Accounts (authorization URL, code exchange, refresh, revoke);
@@ -18,6 +19,7 @@
 pub mod budget;
 pub mod bus;
 pub mod cache;
+pub mod call;
 pub mod clock;
 pub mod connect;
 pub mod crm;

@@ -14,6 +14,7 @@ use serde::Serialize;
 use tokio::sync::{Notify, broadcast, watch};
 
 use crate::budget::OrgKey;
+use crate::call::{Call, Op as CallOp, Resource};
 use crate::clock::now;
 use crate::dc::DataCenter;
 use crate::ids::OrgId;
@@ -327,44 +328,42 @@ fn entry<'a>(change: &'a Changed, ids: &'a str, echo_pending: Echo) -> NewLiveEv
     }
 }
 
-/// What a write through zportal changed, from its path and Zoho's answer: `Leads` (POST, PUT or
-/// DELETE `?ids=`), `Leads/123`, `Notes/7`, or a record's own part (`Leads/123/Notes` is a new
-/// note; `Leads/123/Attachments/9` edits record 123). `None` for a call that changes no record.
-pub fn changed_by(
-    org: &OrgKey,
-    method: &reqwest::Method,
-    path: &str,
-    answer: Option<&[u8]>,
-) -> Option<Changed> {
-    let (path, query) = path.split_once('?').unwrap_or((path, ""));
-    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-    let module = *parts.first()?;
-    if !module.starts_with(|c: char| c.is_ascii_uppercase()) || module.starts_with("__") {
-        return None;
-    }
-    let answered = || answer.map(ids_of_answer).unwrap_or_default();
-    let op = match *method {
-        reqwest::Method::POST => Op::Create,
-        reqwest::Method::DELETE => Op::Delete,
-        _ => Op::Edit,
+/// What a write through zportal changed, from the call and Zoho's answer: a module's records
+/// (created, or those of its ids), one record, a note, or a record's own part (a new note on
+/// it is a note; a file added or removed edits the record, and Zoho notifies nothing of it).
+/// `None` for a call that changes no record.
+pub fn changed_by(org: &OrgKey, call: &Call<'_>, answer: Option<&[u8]>) -> Option<Changed> {
+    let op = match call.op {
+        CallOp::Read => return None,
+        CallOp::Create => Op::Create,
+        CallOp::Update => Op::Edit,
+        CallOp::Delete => Op::Delete,
     };
-    let (module, ids, op, notified) = match parts.as_slice() {
-        [_] => {
-            let mut ids = answered();
-            if ids.is_empty() {
-                ids = query
-                    .split('&')
-                    .find_map(|kv| kv.strip_prefix("ids="))
-                    .map(|v| v.split(',').map(str::to_owned).collect())
-                    .unwrap_or_default();
+    let answered = || answer.map(ids_of_answer).unwrap_or_default();
+    let (module, ids, op, notified) = match call.resource {
+        Resource::Records { module, ids } => {
+            let mut answered = answered();
+            if answered.is_empty() {
+                answered.clone_from(ids);
             }
-            (module.to_owned(), ids, op, true)
+            (module.as_str(), answered, op, true)
         }
-        [_, id] => (module.to_owned(), vec![(*id).to_owned()], op, true),
-        [_, _, "Notes"] if op == Op::Create => ("Notes".to_owned(), answered(), Op::Create, true),
-        // A record's own parts (its attachments): Zoho notifies nothing of them.
-        [_, id, ..] => (module.to_owned(), vec![(*id).to_owned()], Op::Edit, false),
-        [] => return None,
+        Resource::Record { module, id } => (module.as_str(), vec![id.clone()], op, true),
+        Resource::Note(id) => ("Notes", vec![id.clone()], op, true),
+        Resource::Notes { .. } if op == Op::Create => ("Notes", answered(), Op::Create, true),
+        Resource::Notes { module, id }
+        | Resource::Attachments { module, id }
+        | Resource::Attachment { module, id, .. }
+        | Resource::Related { module, id, .. }
+        | Resource::Timeline { module, id } => (module.as_str(), vec![id.clone()], Op::Edit, false),
+        Resource::Search(_)
+        | Resource::CurrentUser
+        | Resource::Org
+        | Resource::Modules
+        | Resource::Fields(_)
+        | Resource::RelatedLists(_)
+        | Resource::Coql
+        | Resource::Watch { .. } => return None,
     };
     let ids: Vec<String> = ids
         .into_iter()
@@ -372,7 +371,7 @@ pub fn changed_by(
         .collect();
     (!ids.is_empty()).then(|| Changed {
         org: org.clone(),
-        module,
+        module: module.to_owned(),
         ids,
         op,
         notified,
@@ -405,7 +404,7 @@ fn ids_of_answer(body: &[u8]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::Method;
+    use crate::ids::ModuleName;
 
     fn org() -> OrgKey {
         OrgKey {
@@ -422,39 +421,78 @@ mod tests {
         v.iter().map(|s| (*s).to_owned()).collect()
     }
 
+    fn module(name: &str) -> ModuleName {
+        ModuleName::parse(name).expect("a module name")
+    }
+
+    fn changed(op: CallOp, resource: Resource, answer: Option<&[u8]>) -> Option<Changed> {
+        let body = serde_json::json!({ "data": [{}] });
+        let call = match op {
+            CallOp::Delete => Call::delete(&resource),
+            op => Call::json(op, &resource, &body),
+        };
+        changed_by(&org(), &call, answer)
+    }
+
+    fn record(m: &str, id: &str) -> Resource {
+        Resource::Record {
+            module: module(m),
+            id: id.into(),
+        }
+    }
+
     #[test]
     fn a_write_names_its_module_records_and_operation() {
         let created = br#"{"data":[{"code":"SUCCESS","status":"success","details":{"id":"42"}}]}"#;
         assert_eq!(
-            ids(changed_by(&org(), &Method::POST, "Leads", Some(created))),
+            ids(changed(
+                CallOp::Create,
+                Resource::Records {
+                    module: module("Leads"),
+                    ids: vec![]
+                },
+                Some(created)
+            )),
             Some(("Leads".into(), s(&["42"]), Op::Create))
         );
         assert_eq!(
-            ids(changed_by(&org(), &Method::PUT, "Leads/7", None)),
+            ids(changed(CallOp::Update, record("Leads", "7"), None)),
             Some(("Leads".into(), s(&["7"]), Op::Edit))
         );
         assert_eq!(
-            ids(changed_by(&org(), &Method::DELETE, "Deals?ids=1,2", None)),
+            ids(changed(
+                CallOp::Delete,
+                Resource::Records {
+                    module: module("Deals"),
+                    ids: s(&["1", "2"])
+                },
+                None
+            )),
             Some(("Deals".into(), s(&["1", "2"]), Op::Delete))
         );
         assert_eq!(
-            ids(changed_by(
-                &org(),
-                &Method::POST,
-                "Leads/7/Notes",
+            ids(changed(
+                CallOp::Create,
+                Resource::Notes {
+                    module: module("Leads"),
+                    id: "7".into()
+                },
                 Some(created)
             )),
             Some(("Notes".into(), s(&["42"]), Op::Create))
         );
         assert_eq!(
-            ids(changed_by(&org(), &Method::DELETE, "Notes/9", None)),
+            ids(changed(CallOp::Delete, Resource::Note("9".into()), None)),
             Some(("Notes".into(), s(&["9"]), Op::Delete))
         );
         assert_eq!(
-            ids(changed_by(
-                &org(),
-                &Method::DELETE,
-                "Leads/7/Attachments/3",
+            ids(changed(
+                CallOp::Delete,
+                Resource::Attachment {
+                    module: module("Leads"),
+                    id: "7".into(),
+                    attachment: "3".into()
+                },
                 None
             )),
             Some(("Leads".into(), s(&["7"]), Op::Edit))
@@ -465,15 +503,28 @@ mod tests {
     fn calls_that_change_no_record_are_no_event() {
         let failed = br#"{"data":[{"code":"INVALID_DATA","status":"error","details":{}}]}"#;
         assert_eq!(
-            changed_by(&org(), &Method::POST, "Leads", Some(failed)),
+            changed(
+                CallOp::Create,
+                Resource::Records {
+                    module: module("Leads"),
+                    ids: vec![]
+                },
+                Some(failed)
+            ),
             None
         );
         assert_eq!(
-            changed_by(&org(), &Method::POST, "actions/watch", None),
+            changed(
+                CallOp::Create,
+                Resource::Watch {
+                    channel_ids: vec![]
+                },
+                None
+            ),
             None
         );
-        assert_eq!(changed_by(&org(), &Method::POST, "coql", None), None);
-        assert_eq!(changed_by(&org(), &Method::PUT, "Leads/abc", None), None);
+        assert_eq!(changed(CallOp::Read, Resource::Coql, None), None);
+        assert_eq!(changed(CallOp::Update, record("Leads", "abc"), None), None);
     }
 
     #[test]

@@ -39,19 +39,6 @@ impl Endpoint {
             Endpoint::Search => "search",
         }
     }
-
-    /// The endpoint of a CRM path (`Leads/search?…` is a search, `settings/fields?…` settings).
-    pub fn of_crm_path(path: &str) -> Self {
-        let path = path.split('?').next().unwrap_or_default();
-        let first = path.split('/').next().unwrap_or_default();
-        match first {
-            "users" => Endpoint::Users,
-            "org" => Endpoint::Org,
-            "settings" => Endpoint::Settings,
-            _ if path.ends_with("/search") => Endpoint::Search,
-            _ => Endpoint::Records,
-        }
-    }
 }
 
 /// How a call to Zoho ended.
@@ -127,28 +114,6 @@ pub(crate) fn refresh(outcome: &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn crm_paths_map_to_zohos_endpoints() {
-        assert_eq!(
-            Endpoint::of_crm_path("users?type=CurrentUser"),
-            Endpoint::Users
-        );
-        assert_eq!(Endpoint::of_crm_path("org"), Endpoint::Org);
-        assert_eq!(
-            Endpoint::of_crm_path("settings/fields?module=Leads"),
-            Endpoint::Settings
-        );
-        assert_eq!(
-            Endpoint::of_crm_path("Leads/search?word=x"),
-            Endpoint::Search
-        );
-        assert_eq!(
-            Endpoint::of_crm_path("Leads?fields=Last_Name"),
-            Endpoint::Records
-        );
-        assert_eq!(Endpoint::of_crm_path("Leads/123"), Endpoint::Records);
-    }
 
     #[test]
     fn statuses_map_to_outcomes() {

@@ -19,7 +19,7 @@ use bytes::Bytes;
 use tokio::sync::{OwnedRwLockWriteGuard, RwLock};
 
 use crate::budget::OrgKey;
-use crate::http::Call;
+use crate::call::{Call, Resource};
 use crate::ids::ConnectionId;
 
 /// How long past its time a record's answer is kept to be asked for again conditionally.
@@ -30,29 +30,22 @@ const CLOCK_MARGIN: Duration = Duration::from_secs(2);
 /// The bytes of answers one process keeps, at most.
 const CAPACITY_BYTES: u64 = 32 * 1024 * 1024;
 
-/// Whether `call`, a GET, reads what a write can change (records, their notes, attachments and
-/// related lists) and so may be kept. Metadata is kept elsewhere, for longer; who the user is
-/// and the org are always read anew (the token's health rides on them).
-pub(crate) fn keepable(call: &Call<'_>) -> bool {
-    let first = call.path.split(['/', '?']).next().unwrap_or_default();
-    *call.method == reqwest::Method::GET
-        && first.starts_with(|c: char| c.is_ascii_uppercase())
-        && first != "__apis"
+/// A read whose answer may be kept: its path with the query (the key, with the connection), and
+/// whether it is one record's, the one read Zoho answers conditionally and that says when a
+/// record went away (a list would still answer 304 after a delete).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Read {
+    path: String,
+    record: bool,
 }
 
-/// Whether `call` may change records: every call but a read (COQL is a read sent by POST).
-pub(crate) fn changes_records(call: &Call<'_>) -> bool {
-    *call.method != reqwest::Method::GET && call.path != "coql"
-}
-
-/// A record's own path (`Module/123`): the one read Zoho answers conditionally and that says
-/// when a record went away (a list would still answer 304 after a delete).
-fn is_record(path: &str) -> bool {
-    let mut parts = path.split('/');
-    matches!(
-        (parts.next(), parts.next(), parts.next()),
-        (Some(_), Some(id), None) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
-    )
+impl Read {
+    pub(crate) fn of(call: &Call<'_>) -> Self {
+        Read {
+            path: call.path(),
+            record: matches!(call.resource, Resource::Record { .. }),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -169,16 +162,16 @@ impl Answers {
         lock(&self.generations).get(org).copied().unwrap_or(0)
     }
 
-    fn key(id: &ConnectionId, path: &str) -> Key {
+    fn key(id: &ConnectionId, read: &Read) -> Key {
         Key {
             connection: id.as_str().to_owned(),
-            path: path.to_owned(),
+            path: read.path.clone(),
         }
     }
 
-    /// What is kept for `path` of connection `id` in `org`.
-    pub(crate) fn lookup(&self, id: &ConnectionId, org: &OrgKey, path: &str) -> Lookup {
-        let Some(entry) = self.entries.get(&Self::key(id, path)) else {
+    /// What is kept for `read` of connection `id` in `org`.
+    pub(crate) fn lookup(&self, id: &ConnectionId, org: &OrgKey, read: &Read) -> Lookup {
+        let Some(entry) = self.entries.get(&Self::key(id, read)) else {
             return Lookup::Miss;
         };
         let current = entry.org == *org
@@ -189,7 +182,7 @@ impl Answers {
             Lookup::Miss
         } else if age < self.fresh_for {
             Lookup::Fresh(entry.status, entry.body)
-        } else if is_record(path) && entry.status == 200 && age < KEEP_FOR_REVALIDATION {
+        } else if read.record && entry.status == 200 && age < KEEP_FOR_REVALIDATION {
             Lookup::Revalidate {
                 since: entry
                     .read_at_wall
@@ -215,7 +208,7 @@ impl Answers {
         ticket: Ticket,
         id: &ConnectionId,
         org: &OrgKey,
-        path: &str,
+        read: &Read,
         (status, body): (u16, Bytes),
     ) {
         if !(200..300).contains(&status) {
@@ -224,7 +217,7 @@ impl Answers {
         // An entry stored after a write moved the generation on carries the old one, and is
         // never served: no check-then-insert race to lose.
         self.entries.insert(
-            Self::key(id, path),
+            Self::key(id, read),
             Entry {
                 org: org.clone(),
                 generation: ticket.generation,
@@ -237,16 +230,16 @@ impl Answers {
         );
     }
 
-    /// Zoho said (304) the record kept for `path` has not changed: it is good for another
+    /// Zoho said (304) the record kept for `read` has not changed: it is good for another
     /// `fresh_for`, unless something changed while asking. Its answer, if it still holds.
     pub(crate) fn still_holds(
         &self,
         ticket: Ticket,
         id: &ConnectionId,
         org: &OrgKey,
-        path: &str,
+        read: &Read,
     ) -> Option<(u16, Bytes)> {
-        let key = Self::key(id, path);
+        let key = Self::key(id, read);
         let entry = self.entries.get(&key)?;
         let now = self.ticket(org);
         if entry.org != *org
@@ -267,9 +260,9 @@ impl Answers {
         Some(answer)
     }
 
-    /// Joins the read of `path` already going to Zoho, or becomes it.
-    pub(crate) fn turn(&self, id: &ConnectionId, path: &str) -> Turn<'_> {
-        let key = Self::key(id, path);
+    /// Joins the same read already going to Zoho, or becomes it.
+    pub(crate) fn turn(&self, id: &ConnectionId, read: &Read) -> Turn<'_> {
+        let key = Self::key(id, read);
         let mut flights = lock(&self.flights);
         if let Some(lock) = flights.get(&key) {
             return Turn::Follow(lock.clone());
@@ -318,34 +311,27 @@ mod tests {
         (200, Bytes::from_static(body.as_bytes()))
     }
 
-    fn fresh(a: &Answers, id: &ConnectionId, org: &OrgKey, path: &str) -> Option<Bytes> {
-        match a.lookup(id, org, path) {
+    fn fresh(a: &Answers, id: &ConnectionId, org: &OrgKey, r: &Read) -> Option<Bytes> {
+        match a.lookup(id, org, r) {
             Lookup::Fresh(_, body) => Some(body),
             _ => None,
         }
     }
 
-    #[test]
-    fn only_reads_of_records_are_kept_and_only_writes_change_them() {
-        let get = |path| Call::get(path);
-        assert!(keepable(&get("Leads?fields=Last_Name&page=1")));
-        assert!(keepable(&get("Leads/123")));
-        assert!(keepable(&get("Leads/123/Notes")));
-        assert!(!keepable(&get("org")));
-        assert!(!keepable(&get("users?type=CurrentUser")));
-        assert!(!keepable(&get("settings/fields?module=Leads")));
-        let body = serde_json::json!({});
-        let put = Call::json(&reqwest::Method::PUT, "Leads/1", &body);
-        assert!(!keepable(&put));
-        assert!(changes_records(&put));
-        assert!(changes_records(&Call::delete("Leads?ids=1")));
-        assert!(!changes_records(&Call::json(
-            &reqwest::Method::POST,
-            "coql",
-            &body
-        )));
-        assert!(is_record("Leads/123") && !is_record("Leads/123/Notes"));
-        assert!(!is_record("Leads?page=1") && !is_record("Leads/search?word=x"));
+    /// A read of one record (`Leads/1`).
+    fn record(path: &str) -> Read {
+        Read {
+            path: path.to_owned(),
+            record: true,
+        }
+    }
+
+    /// A read of anything else (a list, a search, notes).
+    fn list(path: &str) -> Read {
+        Read {
+            path: path.to_owned(),
+            record: false,
+        }
     }
 
     #[test]
@@ -353,21 +339,41 @@ mod tests {
         let a = Answers::new(Duration::from_secs(60));
         let (ada, ben) = (ConnectionId::new("ada"), ConnectionId::new("ben"));
         let (acme, other) = (org("1"), org("2"));
-        a.fill(a.ticket(&acme), &ada, &acme, "Leads", answer("ada's"));
-        a.fill(a.ticket(&other), &ben, &other, "Leads", answer("ben's"));
+        a.fill(
+            a.ticket(&acme),
+            &ada,
+            &acme,
+            &list("Leads"),
+            answer("ada's"),
+        );
+        a.fill(
+            a.ticket(&other),
+            &ben,
+            &other,
+            &list("Leads"),
+            answer("ben's"),
+        );
         assert_eq!(
-            fresh(&a, &ada, &acme, "Leads").as_deref(),
+            fresh(&a, &ada, &acme, &list("Leads")).as_deref(),
             Some(&b"ada's"[..])
         );
-        assert_eq!(fresh(&a, &ben, &acme, "Leads"), None, "not another's");
+        assert_eq!(
+            fresh(&a, &ben, &acme, &list("Leads")),
+            None,
+            "not another's"
+        );
         a.changed(&acme);
-        assert_eq!(fresh(&a, &ada, &acme, "Leads"), None, "a write to the org");
+        assert_eq!(
+            fresh(&a, &ada, &acme, &list("Leads")),
+            None,
+            "a write to the org"
+        );
         assert!(
-            fresh(&a, &ben, &other, "Leads").is_some(),
+            fresh(&a, &ben, &other, &list("Leads")).is_some(),
             "another org's stays"
         );
         a.forget_all();
-        assert_eq!(fresh(&a, &ben, &other, "Leads"), None);
+        assert_eq!(fresh(&a, &ben, &other, &list("Leads")), None);
     }
 
     #[test]
@@ -377,43 +383,73 @@ mod tests {
         let ticket = a.ticket(&acme);
         // ... the read is in flight when a write to the org lands ...
         a.changed(&acme);
-        a.fill(ticket, &ada, &acme, "Leads/1", answer("before"));
-        assert!(matches!(a.lookup(&ada, &acme, "Leads/1"), Lookup::Miss));
+        a.fill(ticket, &ada, &acme, &record("Leads/1"), answer("before"));
+        assert!(matches!(
+            a.lookup(&ada, &acme, &record("Leads/1")),
+            Lookup::Miss
+        ));
         let ticket = a.ticket(&acme);
         a.forget_all();
-        a.fill(ticket, &ada, &acme, "Leads/1", answer("before the resync"));
-        assert!(matches!(a.lookup(&ada, &acme, "Leads/1"), Lookup::Miss));
+        a.fill(
+            ticket,
+            &ada,
+            &acme,
+            &record("Leads/1"),
+            answer("before the resync"),
+        );
+        assert!(matches!(
+            a.lookup(&ada, &acme, &record("Leads/1")),
+            Lookup::Miss
+        ));
     }
 
     #[test]
     fn past_its_time_a_record_is_asked_for_again_and_a_list_is_not_kept() {
         let a = Answers::new(Duration::from_millis(20));
         let (ada, acme) = (ConnectionId::new("ada"), org("1"));
-        a.fill(a.ticket(&acme), &ada, &acme, "Leads/1", answer("lead"));
-        a.fill(a.ticket(&acme), &ada, &acme, "Leads?page=1", answer("list"));
-        a.fill(a.ticket(&acme), &ada, &acme, "Leads/2", (500, Bytes::new()));
-        assert!(fresh(&a, &ada, &acme, "Leads/1").is_some());
+        a.fill(
+            a.ticket(&acme),
+            &ada,
+            &acme,
+            &record("Leads/1"),
+            answer("lead"),
+        );
+        a.fill(
+            a.ticket(&acme),
+            &ada,
+            &acme,
+            &list("Leads?page=1"),
+            answer("list"),
+        );
+        a.fill(
+            a.ticket(&acme),
+            &ada,
+            &acme,
+            &record("Leads/2"),
+            (500, Bytes::new()),
+        );
+        assert!(fresh(&a, &ada, &acme, &record("Leads/1")).is_some());
         assert!(
-            matches!(a.lookup(&ada, &acme, "Leads/2"), Lookup::Miss),
+            matches!(a.lookup(&ada, &acme, &record("Leads/2")), Lookup::Miss),
             "errors are not kept"
         );
         std::thread::sleep(Duration::from_millis(30));
-        let Lookup::Revalidate { since } = a.lookup(&ada, &acme, "Leads/1") else {
+        let Lookup::Revalidate { since } = a.lookup(&ada, &acme, &record("Leads/1")) else {
             panic!("a record past its time is revalidated");
         };
         assert!(since < SystemTime::now() - Duration::from_millis(1900));
         assert!(matches!(
-            a.lookup(&ada, &acme, "Leads?page=1"),
+            a.lookup(&ada, &acme, &list("Leads?page=1")),
             Lookup::Miss
         ));
         let ticket = a.ticket(&acme);
         assert_eq!(
-            a.still_holds(ticket, &ada, &acme, "Leads/1")
+            a.still_holds(ticket, &ada, &acme, &record("Leads/1"))
                 .map(|(_, b)| b),
             Some(Bytes::from_static(b"lead"))
         );
         assert!(
-            fresh(&a, &ada, &acme, "Leads/1").is_some(),
+            fresh(&a, &ada, &acme, &record("Leads/1")).is_some(),
             "good for another while"
         );
     }
@@ -422,18 +458,18 @@ mod tests {
     fn reads_of_one_path_together_have_one_leader_and_the_next_read_leads_again() {
         let a = Answers::new(Duration::from_secs(60));
         let ada = ConnectionId::new("ada");
-        let lead = a.turn(&ada, "Leads");
+        let lead = a.turn(&ada, &list("Leads"));
         assert!(matches!(lead, Turn::Lead(_)));
-        let Turn::Follow(wait) = a.turn(&ada, "Leads") else {
+        let Turn::Follow(wait) = a.turn(&ada, &list("Leads")) else {
             panic!("a second read of the same path follows");
         };
-        assert!(matches!(a.turn(&ada, "Contacts"), Turn::Lead(_)));
+        assert!(matches!(a.turn(&ada, &list("Contacts")), Turn::Lead(_)));
         assert!(
             wait.try_read().is_err(),
             "followers wait while the leader reads"
         );
         drop(lead);
         assert!(wait.try_read().is_ok(), "and go on once it is done");
-        assert!(matches!(a.turn(&ada, "Leads"), Turn::Lead(_)));
+        assert!(matches!(a.turn(&ada, &list("Leads")), Turn::Lead(_)));
     }
 }

@@ -3,12 +3,13 @@
 
 use serde::Deserialize;
 
-use super::metadata::ModuleName;
 use super::notes::Person;
 use super::records::{RecordError, is_record_id, write_results};
 use super::{ApiError, CrmClient, CrmError, api_error};
-use crate::http::{Body, Call, FilePart, HttpError};
+use crate::call::{Body, Call, FilePart, Op, Resource};
+use crate::http::HttpError;
 use crate::ids::ConnectionId;
+use crate::ids::ModuleName;
 
 /// One attachment: a file, or a link (`link_url`).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -60,11 +61,12 @@ impl CrmClient {
         if !is_record_id(record_id) {
             return Ok(Vec::new());
         }
-        let path = format!(
-            "{}/{record_id}/Attachments?fields={ATTACHMENT_FIELDS}&per_page=200",
-            module.as_str()
-        );
-        match self.get::<AttachmentsBody>(id, &path).await {
+        let files = Resource::Attachments {
+            module: module.clone(),
+            id: record_id.to_owned(),
+        };
+        let query = format!("fields={ATTACHMENT_FIELDS}&per_page=200");
+        match self.read::<AttachmentsBody>(id, &files, &query).await {
             Ok(body) => Ok(body.data),
             Err(CrmError::Api(ApiError::NoContent)) => Ok(Vec::new()),
             Err(e) => Err(e),
@@ -82,12 +84,14 @@ impl CrmClient {
         if !is_record_id(record_id) {
             return Ok(Err(RecordError::invalid_id()));
         }
-        let path = format!("{}/{record_id}/Attachments", module.as_str());
+        let files = Resource::Attachments {
+            module: module.clone(),
+            id: record_id.to_owned(),
+        };
         let call = Call {
-            method: &reqwest::Method::POST,
-            path: &path,
             body: Body::File(file),
-            since: None,
+            op: Op::Create,
+            ..Call::read(&files, "")
         };
         let mut results = write_results(self.call(id, call).await?)?;
         match results.swap_remove(0) {
@@ -108,11 +112,12 @@ impl CrmClient {
         if !is_record_id(record_id) || !is_record_id(attachment_id) {
             return Ok(None);
         }
-        let path = format!(
-            "{}/{record_id}/Attachments/{attachment_id}",
-            module.as_str()
-        );
-        let response = self.stream(id, Call::get(&path)).await?;
+        let file = Resource::Attachment {
+            module: module.clone(),
+            id: record_id.to_owned(),
+            attachment: attachment_id.to_owned(),
+        };
+        let response = self.stream(id, Call::read(&file, "")).await?;
         let status = response.status().as_u16();
         if status == 400 || status == 204 {
             return Ok(None);
@@ -149,11 +154,12 @@ impl CrmClient {
         if !is_record_id(record_id) || !is_record_id(attachment_id) {
             return Ok(Err(RecordError::invalid_id()));
         }
-        let path = format!(
-            "{}/{record_id}/Attachments/{attachment_id}",
-            module.as_str()
-        );
-        let mut results = write_results(self.call(id, Call::delete(&path)).await?)?;
+        let file = Resource::Attachment {
+            module: module.clone(),
+            id: record_id.to_owned(),
+            attachment: attachment_id.to_owned(),
+        };
+        let mut results = write_results(self.call(id, Call::delete(&file)).await?)?;
         Ok(results.swap_remove(0).map(|_| ()))
     }
 }

@@ -5,7 +5,8 @@
 use serde::Deserialize;
 
 use super::{ApiError, CrmClient, CrmError, json_body, send};
-use crate::http::{Api, Call};
+use crate::call::{Call, Resource};
+use crate::http::Api;
 use crate::ids::{ConnectionId, OrgId, UserId};
 use crate::secret::Secret;
 
@@ -86,7 +87,7 @@ pub async fn current_user(
     api: Api<'_>,
     token: &Secret,
 ) -> Result<CurrentUser, CrmError> {
-    let answer = send(http, api, Call::get("users?type=CurrentUser"), token).await?;
+    let answer = send(http, api, Call::read(&Resource::CurrentUser, ""), token).await?;
     let body: UsersBody = json_body(answer)?;
     let user = body.users.into_iter().next().ok_or(ApiError::NoContent)?;
     Ok(CurrentUser {
@@ -98,7 +99,7 @@ pub async fn current_user(
 
 /// `GET org` with `token`.
 pub async fn org(http: &reqwest::Client, api: Api<'_>, token: &Secret) -> Result<Org, CrmError> {
-    let body: OrgBody = json_body(send(http, api, Call::get("org"), token).await?)?;
+    let body: OrgBody = json_body(send(http, api, Call::read(&Resource::Org, ""), token).await?)?;
     body.into_org()
 }
 
@@ -123,7 +124,7 @@ impl CrmClient {
 
     /// The connection's org, read live from Zoho (and kept for [`Self::org_cached`]).
     pub async fn org(&self, id: &ConnectionId) -> Result<std::sync::Arc<Org>, CrmError> {
-        let org = self.get::<OrgBody>(id, "org").await?.into_org()?;
+        let org = self.read::<OrgBody>(id, &Resource::Org, "").await?.into_org()?;
         Ok(self.metadata().orgs.put(id.as_str().to_owned(), org))
     }
 

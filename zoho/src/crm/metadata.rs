@@ -11,29 +11,13 @@ use serde_json::Value;
 
 use super::{CrmClient, CrmError};
 use crate::cache::Expiring;
+use crate::call::Resource;
 use crate::ids::ConnectionId;
 
 /// How long metadata is used before it is fetched again.
 pub const TTL: Duration = Duration::from_secs(60);
 
-/// A module's API name (`Leads`, `Sales_Orders`): letters, digits and underscores only, so it can
-/// never smuggle a path or a query into a URL.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ModuleName(String);
-
-impl ModuleName {
-    pub fn parse(s: &str) -> Option<Self> {
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            && s.as_bytes()[0].is_ascii_alphabetic();
-        ok.then(|| ModuleName(s.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+pub use crate::ids::ModuleName;
 
 /// Every connection's module and field metadata, fresh for [`metadata::TTL`].
 #[derive(Debug)]
@@ -107,7 +91,7 @@ impl CrmClient {
         if let Some(known) = self.metadata().modules.get(id.as_str()) {
             return Ok(known);
         }
-        let body: ModulesBody = self.get(id, "settings/modules").await?;
+        let body: ModulesBody = self.read(id, &Resource::Modules, "").await?;
         let modules = body
             .modules
             .into_iter()
@@ -126,9 +110,7 @@ impl CrmClient {
         if let Some(known) = self.metadata().fields.get(&key) {
             return Ok(known);
         }
-        let body: FieldsBody = self
-            .get(id, &format!("settings/fields?module={}", module.as_str()))
-            .await?;
+        let body: FieldsBody = self.read(id, &Resource::Fields(module.clone()), "").await?;
         Ok(self.metadata().fields.put(key, body.fields))
     }
 }

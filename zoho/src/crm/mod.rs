@@ -19,11 +19,12 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::budget::{Admission, Budget, OrgKey, credits_of};
+use crate::budget::{Admission, Budget, OrgKey};
 use crate::bus::Change;
-use crate::http::{Api, Body, Call, HttpError};
+use crate::call::{Body, Call, Resource};
+use crate::http::{Api, HttpError};
 use crate::ids::ConnectionId;
-use crate::meter::{Endpoint, Outcome, Timer};
+use crate::meter::{Outcome, Timer};
 use crate::refresh::{AccessToken, Coordinator, RefreshError};
 use crate::secret::Secret;
 
@@ -85,7 +86,7 @@ pub(crate) async fn send(
     call: Call<'_>,
     token: &Secret,
 ) -> Result<(u16, bytes::Bytes), CrmError> {
-    let timer = Timer::start(api.dc, Endpoint::of_crm_path(call.path));
+    let timer = Timer::start(api.dc, call.resource.endpoint());
     let answer = send_untimed(http, api.domain, call, token).await;
     timer.done(match &answer {
         Ok((status, _)) => Outcome::of_status(*status),
@@ -123,8 +124,8 @@ fn request(
 ) -> Result<reqwest::RequestBuilder, CrmError> {
     let mut req = http
         .request(
-            call.method.clone(),
-            format!("{api_domain}/crm/v8/{}", call.path),
+            call.method(),
+            format!("{api_domain}/crm/v8/{}", call.path()),
         )
         .header(
             "Authorization",
@@ -157,7 +158,7 @@ async fn send_streaming(
     call: Call<'_>,
     token: &Secret,
 ) -> Result<reqwest::Response, CrmError> {
-    let timer = Timer::start(api.dc, Endpoint::of_crm_path(call.path));
+    let timer = Timer::start(api.dc, call.resource.endpoint());
     let res = request(http, api.domain, call, token)?.send().await;
     let res = match res {
         Ok(res) => res,
@@ -295,22 +296,24 @@ impl CrmClient {
         &self.budget
     }
 
-    /// `GET {api}/crm/v8/{path}` for connection `id`.
-    pub async fn get<T: DeserializeOwned>(
+    /// A read of `resource` with `query`'s parameters for connection `id`, its JSON answer.
+    pub async fn read<T: DeserializeOwned>(
         &self,
         id: &ConnectionId,
-        path: &str,
+        resource: &Resource,
+        query: &str,
     ) -> Result<T, CrmError> {
-        json_body(self.call(id, Call::get(path)).await?)
+        json_body(self.call(id, Call::read(resource, query)).await?)
     }
 
-    /// `GET {api}/crm/v8/{path}` for connection `id`, from Zoho whatever was read before.
-    pub async fn get_now<T: DeserializeOwned>(
+    /// The same read, from Zoho whatever was read before.
+    pub async fn read_now<T: DeserializeOwned>(
         &self,
         id: &ConnectionId,
-        path: &str,
+        resource: &Resource,
+        query: &str,
     ) -> Result<T, CrmError> {
-        json_body(self.call_anew(id, Call::get(path)).await?)
+        json_body(self.call_anew(id, Call::read(resource, query)).await?)
     }
 
     /// Sends `call` for connection `id`; the answer's status and body, whatever the status,
@@ -324,19 +327,16 @@ impl CrmClient {
         id: &ConnectionId,
         call: Call<'_>,
     ) -> Result<(u16, bytes::Bytes), CrmError> {
-        if self.answers.enabled() && answers::keepable(&call) {
+        if self.answers.enabled() && call.reads_record_data() {
             return self.call_kept(id, call).await;
         }
-        if answers::changes_records(&call) {
+        if call.changes_records() {
             let org = self.org_key(id).await?;
             // Ended whatever the outcome: a write whose answer was lost may still have landed.
             let answer = self.call_anew(id, call).await;
             let body = answer.as_ref().ok().map(|(_, body)| body.as_ref());
-            self.records_changed(
-                &org,
-                crate::live::changed_by(&org, call.method, call.path, body),
-            )
-            .await;
+            self.records_changed(&org, crate::live::changed_by(&org, &call, body))
+                .await;
             return answer;
         }
         self.call_anew(id, call).await
@@ -373,7 +373,7 @@ impl CrmClient {
     }
 
     /// A read of records: what was answered moments ago if it still holds, else Zoho's answer
-    /// (one call for all the reads of the path that arrive meanwhile), kept for the next.
+    /// (one call for all the same reads that arrive meanwhile), kept for the next.
     async fn call_kept(
         &self,
         id: &ConnectionId,
@@ -383,7 +383,8 @@ impl CrmClient {
         let reused = |how: &'static str| {
             metrics::counter!(ANSWERS_REUSED, "dc" => org.dc.location(), "how" => how).increment(1);
         };
-        let since = match self.answers.lookup(id, &org, call.path) {
+        let read = answers::Read::of(&call);
+        let since = match self.answers.lookup(id, &org, &read) {
             answers::Lookup::Fresh(status, body) => {
                 reused("kept");
                 return Ok((status, body));
@@ -391,15 +392,13 @@ impl CrmClient {
             answers::Lookup::Revalidate { since } => Some(since),
             answers::Lookup::Miss => None,
         };
-        let _leading = match self.answers.turn(id, call.path) {
+        let _leading = match self.answers.turn(id, &read) {
             answers::Turn::Lead(flight) => Some(flight),
             answers::Turn::Follow(leader) => {
                 // Its answer, once it has one; if it kept none (it failed), this read goes on
                 // by itself rather than queue behind the next leader.
                 drop(leader.read().await);
-                if let answers::Lookup::Fresh(status, body) =
-                    self.answers.lookup(id, &org, call.path)
-                {
+                if let answers::Lookup::Fresh(status, body) = self.answers.lookup(id, &org, &read) {
                     reused("kept");
                     return Ok((status, body));
                 }
@@ -409,17 +408,17 @@ impl CrmClient {
         let ticket = self.answers.ticket(&org);
         let answer = self.call_anew(id, Call { since, ..call }).await?;
         if answer.0 == 304 {
-            if let Some(kept) = self.answers.still_holds(ticket, id, &org, call.path) {
+            if let Some(kept) = self.answers.still_holds(ticket, id, &org, &read) {
                 reused("not_modified");
                 return Ok(kept);
             }
             // Changed through zportal while Zoho was asked: read it whole.
             let ticket = self.answers.ticket(&org);
             let answer = self.call_anew(id, call).await?;
-            self.keep(ticket, id, &org, call.path, &answer);
+            self.keep(ticket, id, &org, &read, &answer);
             return Ok(answer);
         }
-        self.keep(ticket, id, &org, call.path, &answer);
+        self.keep(ticket, id, &org, &read, &answer);
         Ok(answer)
     }
 
@@ -428,12 +427,12 @@ impl CrmClient {
         ticket: answers::Ticket,
         id: &ConnectionId,
         org: &OrgKey,
-        path: &str,
+        read: &answers::Read,
         answer: &(u16, bytes::Bytes),
     ) {
         // While the bus may be missing other processes' writes, nothing read can be trusted.
         if self.tokens.bus().in_sync() {
-            self.answers.fill(ticket, id, org, path, answer.clone());
+            self.answers.fill(ticket, id, org, read, answer.clone());
         }
     }
 
@@ -458,8 +457,11 @@ impl CrmClient {
                 Err(e) => e.is_transient(),
             };
             match backoff.next() {
-                Some(pause) if transient && *call.method == reqwest::Method::GET => {
-                    tracing::debug!(path = call.path.split('?').next(), "retrying a CRM read");
+                Some(pause) if transient && call.method() == reqwest::Method::GET => {
+                    tracing::debug!(
+                        endpoint = call.resource.endpoint().as_str(),
+                        "retrying a CRM read"
+                    );
                     tokio::time::sleep(*pause).await;
                 }
                 _ => return answer,
@@ -581,7 +583,7 @@ impl CrmClient {
                             ApiError::InvalidToken | ApiError::ScopeMismatch
                         ))
                     ) {
-                        self.budget.spend(&org, credits_of(&call));
+                        self.budget.spend(&org, call.credits());
                     }
                 }
             }

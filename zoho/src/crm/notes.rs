@@ -4,11 +4,12 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::metadata::ModuleName;
 use super::records::{RecordError, is_record_id, write_results};
 use super::{ApiError, CrmClient, CrmError};
-use crate::http::{Call, HttpError};
+use crate::call::{Call, Op, Resource};
+use crate::http::HttpError;
 use crate::ids::ConnectionId;
+use crate::ids::ModuleName;
 
 /// Who did something, as Zoho names a user on a record (`Owner`, `Created_By`, …).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -62,11 +63,14 @@ impl CrmClient {
         if !is_record_id(record_id) {
             return Ok(Vec::new());
         }
-        let path = format!(
-            "{}/{record_id}/Notes?fields={NOTE_FIELDS}&sort_by=Created_Time&sort_order=desc&per_page={NOTES_PER_PAGE}",
-            module.as_str()
+        let notes = Resource::Notes {
+            module: module.clone(),
+            id: record_id.to_owned(),
+        };
+        let query = format!(
+            "fields={NOTE_FIELDS}&sort_by=Created_Time&sort_order=desc&per_page={NOTES_PER_PAGE}"
         );
-        match self.get::<NotesBody>(id, &path).await {
+        match self.read::<NotesBody>(id, &notes, &query).await {
             Ok(body) => Ok(body.data),
             Err(CrmError::Api(ApiError::NoContent)) => Ok(Vec::new()),
             Err(e) => Err(e),
@@ -93,7 +97,11 @@ impl CrmClient {
             note["Note_Title"] = json!(title);
         }
         let body = json!({ "data": [note] });
-        let call = Call::json(&reqwest::Method::POST, "Notes", &body);
+        let notes = Resource::Records {
+            module: ModuleName::notes(),
+            ids: Vec::new(),
+        };
+        let call = Call::json(Op::Create, &notes, &body);
         let mut results = write_results(self.call(id, call).await?)?;
         match results.swap_remove(0) {
             Ok(Some(new_id)) => Ok(Ok(new_id)),
@@ -113,8 +121,8 @@ impl CrmClient {
             return Ok(Err(RecordError::invalid_id()));
         }
         let body = json!({ "data": [{ "Note_Content": content }] });
-        let path = format!("Notes/{note_id}");
-        let call = Call::json(&reqwest::Method::PUT, &path, &body);
+        let note = Resource::Note(note_id.to_owned());
+        let call = Call::json(Op::Update, &note, &body);
         let mut results = write_results(self.call(id, call).await?)?;
         Ok(results.swap_remove(0).map(|_| ()))
     }
@@ -128,8 +136,8 @@ impl CrmClient {
         if !is_record_id(note_id) {
             return Ok(Err(RecordError::invalid_id()));
         }
-        let path = format!("Notes/{note_id}");
-        let mut results = write_results(self.call(id, Call::delete(&path)).await?)?;
+        let note = Resource::Note(note_id.to_owned());
+        let mut results = write_results(self.call(id, Call::delete(&note)).await?)?;
         Ok(results.swap_remove(0).map(|_| ()))
     }
 }

@@ -9,11 +9,12 @@ use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::metadata::ModuleName;
 use super::text::{RowsSeed, TextRow};
 use super::{ApiError, CrmClient, CrmError, api_error};
-use crate::http::{Call, HttpError};
+use crate::call::{Call, Op, Resource};
+use crate::http::HttpError;
 use crate::ids::ConnectionId;
+use crate::ids::ModuleName;
 
 /// Which page to fetch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -359,7 +360,11 @@ impl CrmClient {
         fields: Map<String, Value>,
     ) -> Result<Result<String, RecordError>, CrmError> {
         let body = serde_json::json!({ "data": [fields] });
-        let call = Call::json(&reqwest::Method::POST, module.as_str(), &body);
+        let records = Resource::Records {
+            module: module.clone(),
+            ids: Vec::new(),
+        };
+        let call = Call::json(Op::Create, &records, &body);
         let mut results = write_results(self.call(id, call).await?)?;
         Ok(match results.swap_remove(0) {
             Ok(Some(new_id)) => Ok(new_id),
@@ -380,8 +385,11 @@ impl CrmClient {
             return Ok(Err(RecordError::invalid_id()));
         }
         let body = serde_json::json!({ "data": [fields] });
-        let path = format!("{}/{record_id}", module.as_str());
-        let call = Call::json(&reqwest::Method::PUT, &path, &body);
+        let record = Resource::Record {
+            module: module.clone(),
+            id: record_id.to_owned(),
+        };
+        let call = Call::json(Op::Update, &record, &body);
         let mut results = write_results(self.call(id, call).await?)?;
         Ok(results.swap_remove(0).map(|_| ()))
     }
@@ -396,9 +404,11 @@ impl CrmClient {
         let mut out = Vec::with_capacity(ids.len());
         let (good, bad): (Vec<&String>, Vec<&String>) = ids.iter().partition(|i| is_record_id(i));
         for chunk in good.chunks(MAX_PER_CALL) {
-            let list: Vec<&str> = chunk.iter().map(|s| s.as_str()).collect();
-            let path = format!("{}?ids={}", module.as_str(), list.join(","));
-            let call = Call::delete(&path);
+            let records = Resource::Records {
+                module: module.clone(),
+                ids: chunk.iter().map(|s| (*s).clone()).collect(),
+            };
+            let call = Call::delete(&records);
             let results = write_results(self.call(id, call).await?)?;
             if results.len() != chunk.len() {
                 return Err(HttpError::Malformed("delete results").into());
@@ -429,20 +439,23 @@ impl CrmClient {
         q: &ListQuery,
     ) -> Result<Page, CrmError> {
         let fields: Vec<String> = q.fields.iter().map(|f| encode(f)).collect();
-        let mut path = format!(
-            "{}?fields={}&sort_by={}&sort_order={}&per_page={}",
-            module.as_str(),
+        let mut query = format!(
+            "fields={}&sort_by={}&sort_order={}&per_page={}",
             fields.join(","),
             q.sort_by.as_str(),
             if q.ascending { "asc" } else { "desc" },
             q.per_page.clamp(1, 200),
         );
         match &q.page {
-            PageRef::Number(n) => path.push_str(&format!("&page={}", n.max(&1))),
-            PageRef::Token(t) => path.push_str(&format!("&page_token={}", encode(t))),
+            PageRef::Number(n) => query.push_str(&format!("&page={}", n.max(&1))),
+            PageRef::Token(t) => query.push_str(&format!("&page_token={}", encode(t))),
         }
         let columns: Vec<&str> = q.fields.iter().map(String::as_str).collect();
-        read_page(self.call(id, Call::get(&path)).await?, &columns)
+        let records = Resource::Records {
+            module: module.clone(),
+            ids: Vec::new(),
+        };
+        read_page(self.call(id, Call::read(&records, &query)).await?, &columns)
     }
 
     /// One record, every field (as read moments ago, if it was).
@@ -475,11 +488,14 @@ impl CrmClient {
         if record_id.is_empty() || !record_id.bytes().all(|b| b.is_ascii_digit()) {
             return Ok(None);
         }
-        let path = format!("{}/{record_id}", module.as_str());
+        let record = Resource::Record {
+            module: module.clone(),
+            id: record_id.to_owned(),
+        };
         let read = if now {
-            self.get_now::<DataBody>(id, &path).await
+            self.read_now::<DataBody>(id, &record, "").await
         } else {
-            self.get::<DataBody>(id, &path).await
+            self.read::<DataBody>(id, &record, "").await
         };
         match read {
             Ok(body) => Ok(body.data.into_iter().next()),
@@ -505,13 +521,13 @@ impl CrmClient {
         let Some(param) = search.param() else {
             return Ok(Page::default());
         };
-        let path = format!(
-            "{}/search?{param}&page={}&per_page={}",
-            module.as_str(),
+        let query = format!(
+            "{param}&page={}&per_page={}",
             page.max(1),
             per_page.clamp(1, 200)
         );
-        read_page(self.call(id, Call::get(&path)).await?, columns)
+        let search = Resource::Search(module.clone());
+        read_page(self.call(id, Call::read(&search, &query)).await?, columns)
     }
 }
 

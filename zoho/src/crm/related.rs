@@ -7,11 +7,11 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::metadata::ModuleName;
 use super::records::{Page, is_record_id, read_page};
 use super::{ApiError, CrmClient, CrmError};
-use crate::http::Call;
+use crate::call::{Call, Resource};
 use crate::ids::ConnectionId;
+use crate::ids::ModuleName;
 
 /// One related list of a module, as `settings/related_lists` describes it.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -155,8 +155,8 @@ impl CrmClient {
         if let Some(known) = self.metadata().related.get(&key) {
             return Ok(known);
         }
-        let path = format!("settings/related_lists?module={}", module.as_str());
-        let lists = match self.get::<RelatedListsBody>(id, &path).await {
+        let lists = Resource::RelatedLists(module.clone());
+        let lists = match self.read::<RelatedListsBody>(id, &lists, "").await {
             Ok(body) => body.related_lists,
             Err(CrmError::Api(ApiError::NoContent)) => Vec::new(),
             Err(e) => return Err(e),
@@ -181,14 +181,17 @@ impl CrmClient {
             .iter()
             .map(|c| url::form_urlencoded::byte_serialize(c.as_bytes()).collect())
             .collect();
-        let path = format!(
-            "{}/{record_id}/{}?fields={}&page=1&per_page={}",
-            module.as_str(),
-            list.as_str(),
+        let related = Resource::Related {
+            module: module.clone(),
+            id: record_id.to_owned(),
+            list: list.as_str().to_owned(),
+        };
+        let query = format!(
+            "fields={}&page=1&per_page={}",
             fields.join(","),
             per_page.clamp(1, 200),
         );
-        read_page(self.call(id, Call::get(&path)).await?, columns)
+        read_page(self.call(id, Call::read(&related, &query)).await?, columns)
     }
 
     /// A page of the record's timeline, newest first.
@@ -202,15 +205,18 @@ impl CrmClient {
         if !is_record_id(record_id) {
             return Ok(Timeline::default());
         }
-        let mut path = format!(
-            "{}/{record_id}/__timeline?sort_by=audited_time&sort_order=desc&per_page={TIMELINE_PER_PAGE}&include_inner_details=field_history.field_label",
-            module.as_str()
+        let timeline = Resource::Timeline {
+            module: module.clone(),
+            id: record_id.to_owned(),
+        };
+        let mut query = format!(
+            "sort_by=audited_time&sort_order=desc&per_page={TIMELINE_PER_PAGE}&include_inner_details=field_history.field_label"
         );
         if let Some(t) = page_token {
             let t: String = url::form_urlencoded::byte_serialize(t.as_bytes()).collect();
-            path.push_str(&format!("&page_token={t}"));
+            query.push_str(&format!("&page_token={t}"));
         }
-        match self.get::<TimelineBody>(id, &path).await {
+        match self.read::<TimelineBody>(id, &timeline, &query).await {
             Ok(body) => Ok(Timeline {
                 entries: body.entries,
                 next_page_token: body.info.next_page_token.filter(|_| body.info.more_records),

@@ -5,10 +5,10 @@
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::metadata::ModuleName;
 use super::{ApiError, CrmClient, CrmError};
-use crate::http::Call;
+use crate::call::{Call, Op, Resource};
 use crate::ids::ConnectionId;
+use crate::ids::ModuleName;
 
 /// One value of the grouping field: how many records have it, and their sum.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,7 +57,7 @@ impl CrmClient {
             m = module.as_str()
         );
         let body = json!({ "select_query": query });
-        let call = Call::json(&reqwest::Method::POST, "coql", &body);
+        let call = Call::json(Op::Read, &Resource::Coql, &body);
         let rows = match super::json_body::<CoqlBody>(self.call(id, call).await?) {
             Ok(b) => b.data,
             Err(CrmError::Api(ApiError::NoContent)) => Vec::new(),

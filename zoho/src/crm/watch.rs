@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use super::{ApiError, CrmClient, CrmError, api_error};
-use crate::http::{Body, Call};
+use crate::call::{Call, Op, Resource};
 use crate::ids::ConnectionId;
 
 /// A channel as zportal asks Zoho for it.
@@ -35,17 +35,11 @@ impl CrmClient {
             "notify_url": spec.notify_url,
             "token": spec.token,
         }]});
-        let method = if renew {
-            reqwest::Method::PUT
-        } else {
-            reqwest::Method::POST
+        let op = if renew { Op::Update } else { Op::Create };
+        let channels = Resource::Watch {
+            channel_ids: Vec::new(),
         };
-        let call = Call {
-            method: &method,
-            path: "actions/watch",
-            body: Body::Json(&body),
-            since: None,
-        };
+        let call = Call::json(op, &channels, &body);
         let (status, body) = self.call_anew(id, call).await?;
         let answer: serde_json::Value =
             serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
@@ -65,8 +59,10 @@ impl CrmClient {
 
     /// Removes channel `channel_id` of the connection's org.
     pub async fn unwatch(&self, id: &ConnectionId, channel_id: i64) -> Result<(), CrmError> {
-        let path = format!("actions/watch?channel_ids={channel_id}");
-        let (status, body) = self.call_anew(id, Call::delete(&path)).await?;
+        let channel = Resource::Watch {
+            channel_ids: vec![channel_id],
+        };
+        let (status, body) = self.call_anew(id, Call::delete(&channel)).await?;
         if (200..300).contains(&status) {
             return Ok(());
         }

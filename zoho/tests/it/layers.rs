@@ -8,6 +8,7 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     &["clock", "dc", "ids", "secret", "random", "meter", "cache"],
     &["bus"],
+    &["call"],
     &["http"],
     &["budget"],
     &["oauth"],
