@@ -8,8 +8,6 @@ pub mod board;
 mod dto;
 mod form;
 mod list;
-mod list_tools;
-mod list_url;
 mod record;
 pub mod sections;
 #[cfg(feature = "ssr")]

@@ -5,12 +5,17 @@
 
 use leptos_router::params::ParamsMap;
 
-use super::{Condition, ConditionOp, MAX_CONDITIONS, SortKey};
+use crate::records::{Condition, ConditionOp, ListArgs, MAX_CONDITIONS, SortKey};
 
 /// The rows a page shows unless the URL says otherwise.
 pub const DEFAULT_ROWS: u32 = 50;
 /// The page sizes offered.
 pub const ROW_CHOICES: [u32; 4] = [20, 50, 100, 200];
+
+/// The stash key of a module's column choice.
+pub fn columns_key(module: &str) -> String {
+    format!("columns.{module}")
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListState {
@@ -74,6 +79,22 @@ impl ListState {
                 .filter(|p| *p >= 1)
                 .unwrap_or(1),
             token: q.get("token").filter(|t| !t.is_empty() && t.len() <= 512),
+        }
+    }
+
+    /// What to ask the server for: this list of `module`, with `columns` (none for its defaults).
+    pub fn args(self, module: String, columns: Vec<String>) -> ListArgs {
+        ListArgs {
+            module,
+            columns,
+            sort: self.sort,
+            ascending: self.ascending,
+            per_page: self.per_page,
+            page: self.page,
+            page_token: self.token,
+            text: self.text,
+            conditions: self.conditions,
+            match_any: self.match_any,
         }
     }
 

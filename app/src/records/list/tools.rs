@@ -5,10 +5,10 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::list::columns_key;
-use super::widgets::Folded;
-use super::{Column, MAX_COLUMNS, ModuleDto, Problem, delete_records};
+use super::state::columns_key;
 use crate::AppError;
+use crate::records::widgets::Folded;
+use crate::records::{Column, MAX_COLUMNS, ModuleDto, Problem, delete_records};
 use crate::stash;
 
 /// Which fields are the columns: "Columns", folded until opened.
