@@ -296,7 +296,7 @@ async fn callback(
     if !same_secret(sent_state, expected.expose()) {
         return Err(Reason::StateMismatch.into());
     }
-    if now() - pending.started_at > state.config.sign_in_ttl.as_secs() as i64 {
+    if now() - pending.started_at > state.config.store.sign_in_ttl.as_secs() as i64 {
         return Err(Reason::Expired.into());
     }
     if let Some(error) = params.error.as_deref() {

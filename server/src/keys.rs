@@ -9,7 +9,7 @@ use crate::StartError;
 use crate::config::Config;
 
 pub fn load_cipher(config: &Config) -> Result<TokenCipher, StartError> {
-    let list = match &config.token_key {
+    let list = match &config.store.token_key {
         Some(list) => list.expose().to_owned(),
         None => key_file(config)?,
     };
@@ -17,7 +17,7 @@ pub fn load_cipher(config: &Config) -> Result<TokenCipher, StartError> {
 }
 
 fn key_file(config: &Config) -> Result<String, StartError> {
-    let path = config.data_dir.join("token.key");
+    let path = config.store.data_dir.join("token.key");
     let err = |e: std::io::Error| StartError::TokenKey(format!("{}: {e}", path.display()));
     match std::fs::read_to_string(&path) {
         Ok(list) => {

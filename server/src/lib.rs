@@ -131,8 +131,8 @@ impl AppState {
         let (zoho, sessions) = open_zoho(&config).await?;
         let save_hold = zoho.crm.budget().longest_call() + Duration::from_secs(1);
         let limits = Arc::new(limits::RateLimits::new(
-            config.rate_limit,
-            config.trusted_proxies.clone(),
+            config.http.rate_limit,
+            config.http.trusted_proxies.clone(),
         ));
         let notify_limits = Arc::new(live::NotifyLimits::default());
         // Subscribed before the bus listens, so the first resync reaches both.
@@ -182,27 +182,29 @@ impl AppState {
 /// Opens the store and wires Zoho for `config`: what the CLI needs, and the web state's core.
 pub async fn open_zoho(config: &Config) -> Result<(Zoho, store::Sessions), StartError> {
     create_data_dir(config)?;
-    let store = store::open(config.database_url.as_str()).await?;
-    let dcs = Arc::new(match &config.zoho {
-        ZohoTarget::Zoho { .. } => DcTable::zoho(&config.dcs)?,
-        ZohoTarget::Emulator { url, .. } => DcTable::emulator(url.as_str(), &config.dcs)?,
-        ZohoTarget::Embedded { addr } => DcTable::emulator(&format!("http://{addr}"), &config.dcs)?,
+    let store = store::open(config.store.database_url.as_str()).await?;
+    let dcs = Arc::new(match &config.zoho.target {
+        ZohoTarget::Zoho { .. } => DcTable::zoho(&config.zoho.dcs)?,
+        ZohoTarget::Emulator { url, .. } => DcTable::emulator(url.as_str(), &config.zoho.dcs)?,
+        ZohoTarget::Embedded { addr } => {
+            DcTable::emulator(&format!("http://{addr}"), &config.zoho.dcs)?
+        }
     });
     let cipher = keys::load_cipher(config)?;
     let vault = Vault::on_bus(store.connections, Arc::new(cipher), store.bus);
-    let http = zoho::http::client(config.zoho_timeout)
+    let http = zoho::http::client(config.zoho.timeout)
         .map_err(|e| StartError::Client(format!("the HTTP client for Zoho: {e}")))?;
     let oauth = OAuthClient::new(client_config(config)?, dcs, http.clone());
     let settings = Settings {
-        lease_ttl: config.lease_ttl,
+        lease_ttl: config.store.lease_ttl,
         ..Settings::default()
     };
     let budget = BudgetSettings {
-        concurrency: config.zoho_concurrency,
-        queue_wait: config.zoho_timeout,
-        backoff_first: config.zoho_backoff,
-        backoff_max: config.zoho_backoff * 30,
-        keep_answers: config.zoho_cache,
+        concurrency: config.zoho.concurrency,
+        queue_wait: config.zoho.timeout,
+        backoff_first: config.zoho.backoff,
+        backoff_max: config.zoho.backoff * 30,
+        keep_answers: config.zoho.cache,
         ..BudgetSettings::default()
     };
     let zoho = Zoho::new(oauth, vault, http, settings)
@@ -213,23 +215,26 @@ pub async fn open_zoho(config: &Config) -> Result<(Zoho, store::Sessions), Start
 
 fn create_data_dir(config: &Config) -> Result<(), StartError> {
     let err = |source| StartError::DataDir {
-        path: config.data_dir.display().to_string(),
+        path: config.store.data_dir.display().to_string(),
         source,
     };
-    std::fs::create_dir_all(&config.data_dir).map_err(err)?;
+    std::fs::create_dir_all(&config.store.data_dir).map_err(err)?;
     // The database, the key and the emulator's state are the owner's alone.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))
-            .map_err(err)?;
+        std::fs::set_permissions(
+            &config.store.data_dir,
+            std::fs::Permissions::from_mode(0o700),
+        )
+        .map_err(err)?;
     }
     Ok(())
 }
 
 /// The OAuth client this server signs people in with.
 fn client_config(config: &Config) -> Result<ClientConfig, StartError> {
-    let (client_id, secret) = match (&config.zoho, &config.client_secret) {
+    let (client_id, secret) = match (&config.zoho.target, &config.zoho.client_secret) {
         (ZohoTarget::Zoho { client_id }, Some(secret)) => (client_id.clone(), secret.clone()),
         (ZohoTarget::Emulator { client_id, .. }, Some(secret)) => {
             (client_id.clone(), secret.clone())
@@ -247,7 +252,7 @@ fn client_config(config: &Config) -> Result<ClientConfig, StartError> {
         client_id: ClientId::new(client_id),
         client_secret: secret,
         redirect_uri: config.redirect_uri(),
-        scopes: config.scopes.clone(),
+        scopes: config.zoho.scopes.clone(),
     })
 }
 
@@ -259,7 +264,7 @@ pub fn build_router(state: AppState) -> Router {
     let fallback_ctx = state.ctx.clone();
     let leptos_options = state.leptos_options.clone();
     let origin = csrf::PublicOrigin(state.config.public_origin().into());
-    let timing = state.config.server_timing;
+    let timing = state.config.http.server_timing;
     let pkg = format!("/{}", state.leptos_options.site_pkg_dir);
     let pkg_files = assets::pkg(
         &state.leptos_options.site_root,
@@ -292,8 +297,8 @@ pub fn build_router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(csrf::api_guard))
         .layer(axum::middleware::from_fn_with_state(
             sessions::Timeouts {
-                max: state.config.session_max,
-                idle: state.config.session_idle,
+                max: state.config.store.session_max,
+                idle: state.config.store.session_idle,
             },
             sessions::timeouts,
         ))
@@ -389,22 +394,22 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let leptos_options = get_configuration(None)
         .map_err(|e| StartError::Leptos(e.to_string()))?
         .leptos_options;
-    let addr = config.site_addr;
+    let addr = config.http.site_addr;
     let mut config = config;
     create_data_dir(&config)?;
     // With no Zoho configured, zportal brings its own: the emulator, in-process, on loopback.
-    let embedded = match config.zoho {
+    let embedded = match config.zoho.target {
         ZohoTarget::Embedded { addr } => {
             let running = emulator::start(emulator::Options {
                 addr,
-                state_file: Some(config.data_dir.join("emulator.json")),
+                state_file: Some(config.store.data_dir.join("emulator.json")),
             })
             .await?;
             tracing::info!(
                 "no Zoho client configured: Zoho emulator embedded at {} (sign in as ada@us.zportal.test)",
                 running.base_url
             );
-            config.zoho = ZohoTarget::Emulator {
+            config.zoho.target = ZohoTarget::Emulator {
                 url: running.base_url.parse()?,
                 client_id: config::DEV_CLIENT_ID.to_owned(),
             };
@@ -417,7 +422,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .sessions
         .clone()
         .spawn_cleanup(state.zoho().vault.clone(), Duration::from_secs(300));
-    let ops = match state.config.ops_addr {
+    let ops = match state.config.http.ops_addr {
         Some(ops_addr) => {
             let listener = bind(ops_addr)?;
             tracing::info!(

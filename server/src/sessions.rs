@@ -11,7 +11,7 @@ use crate::store::Sessions;
 
 /// The session layer for `store`, configured from `config`.
 pub fn layer(store: Sessions, config: &Config) -> SessionManagerLayer<Sessions> {
-    let idle = time::Duration::try_from(config.session_idle).unwrap_or(time::Duration::HOUR);
+    let idle = time::Duration::try_from(config.store.session_idle).unwrap_or(time::Duration::HOUR);
     SessionManagerLayer::new(store)
         .with_name(config.session_cookie_name())
         .with_http_only(true)

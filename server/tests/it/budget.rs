@@ -98,7 +98,7 @@ fn spent(body: &Value) -> bool {
 
 #[tokio::test]
 async fn a_spent_budget_says_so_and_zoho_sees_one_call_per_back_off_period() {
-    let stack = stack_with(&[], |c| c.zoho_backoff = Duration::from_secs(2)).await;
+    let stack = stack_with(&[], |c| c.zoho.backoff = Duration::from_secs(2)).await;
     let browser = Browser::new();
     browser.sign_in(&stack, ADA).await;
     assert_eq!(browser.get(&list_url(&stack.base)).await.status(), 200);
@@ -332,7 +332,7 @@ async fn a_read_again_within_seconds_costs_zoho_nothing_until_a_write_through_zp
 
 #[tokio::test]
 async fn with_the_cache_off_every_read_goes_to_zoho() {
-    let off = stack_with(&[], |c| c.zoho_cache = Duration::ZERO).await;
+    let off = stack_with(&[], |c| c.zoho.cache = Duration::ZERO).await;
     let other = Browser::new();
     other.sign_in(&off, ADA).await;
     let seq = off.last_seq().await;

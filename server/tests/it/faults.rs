@@ -77,8 +77,8 @@ async fn eva_signed_in() -> (Stack, Browser) {
 /// A Zoho whose answers time out after a second.
 async fn impatient_stack() -> Stack {
     stack_with(&[], |c| {
-        c.zoho_timeout = Duration::from_secs(1);
-        c.zoho_cache = Duration::ZERO;
+        c.zoho.timeout = Duration::from_secs(1);
+        c.zoho.cache = Duration::ZERO;
     })
     .await
 }
@@ -316,7 +316,7 @@ fn revoke_failing_still_disconnects() {
 #[test]
 fn a_token_evicted_by_zohos_cap_of_fifteen_costs_one_refresh_and_nobody_notices() {
     testkit::block_on(async {
-        let stack = stack_with(&[], |c| c.zoho_cache = Duration::ZERO).await;
+        let stack = stack_with(&[], |c| c.zoho.cache = Duration::ZERO).await;
         let browser = Browser::new();
         browser.sign_in(&stack, "jun@jp.zportal.test").await;
         assert_eq!(list(&browser, &stack).await.0, 200);

@@ -387,7 +387,7 @@ fn slow_and_idle_connections_are_closed_and_open_ones_are_capped() {
 
     testkit::block_on(async {
         let stack = testkit::server::stack_with(&[], |c| {
-            c.header_read_timeout = Duration::from_secs(1);
+            c.http.header_read_timeout = Duration::from_secs(1);
         })
         .await;
         let addr = stack.base.trim_start_matches("http://").to_owned();
@@ -428,8 +428,8 @@ fn slow_and_idle_connections_are_closed_and_open_ones_are_capped() {
 
         // Five open connections are the cap: a sixth client waits until one goes.
         let stack = testkit::server::stack_with(&[], |c| {
-            c.header_read_timeout = Duration::from_secs(30);
-            c.max_connections = 5;
+            c.http.header_read_timeout = Duration::from_secs(30);
+            c.http.max_connections = 5;
         })
         .await;
         let addr = stack.base.trim_start_matches("http://").to_owned();

@@ -222,7 +222,7 @@ fn state_missing_unknown_replayed_or_expired_is_refused_before_any_secret_goes_o
 #[test]
 fn an_expired_sign_in_is_refused_before_any_secret_goes_out() {
     testkit::block_on(async {
-        let stack = stack_with(&[], |c| c.sign_in_ttl = Duration::from_secs(1)).await;
+        let stack = stack_with(&[], |c| c.store.sign_in_ttl = Duration::from_secs(1)).await;
         let browser = Browser::new();
         let back = at_callback(&stack, &browser, "ada@us.zportal.test").await;
         tokio::time::sleep(Duration::from_millis(2100)).await;
@@ -322,7 +322,7 @@ fn a_refusal_at_zoho_is_reported_without_any_secret_going_out() {
 #[test]
 fn exchange_failures_each_end_on_the_error_page_with_one_exchange_and_no_session() {
     testkit::block_on(async {
-        let stack = stack_with(&[], |c| c.zoho_timeout = Duration::from_millis(700)).await;
+        let stack = stack_with(&[], |c| c.zoho.timeout = Duration::from_millis(700)).await;
         let cases = [
             (
                 json!({"kind": "http_500", "endpoint": "exchange", "count": 1}),
