@@ -8,12 +8,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 
-use crate::accounts::{DcPath, Params};
 use crate::dc::Dc;
 use crate::faults::{Endpoint, FaultKind};
 use crate::metering::Edition;
 use crate::model::{AccessToken, Counter, User, World};
 use crate::reply::Reply;
+use crate::request::{DcPath, Params};
 use crate::{Call, Emulator};
 
 pub fn router() -> Router<Emulator> {
@@ -28,12 +28,7 @@ pub async fn unknown_url() -> Response {
 }
 
 pub fn unknown_url_reply() -> Reply {
-    Reply::api_error(
-        StatusCode::NOT_FOUND,
-        "INVALID_URL_PATTERN",
-        "Please check if the URL trying to access is a correct one",
-        json!({}),
-    )
+    Reply::unknown_url()
 }
 
 /// Whether `granted` covers `needed`: the scope itself, or an `….ALL` above it

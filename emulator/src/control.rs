@@ -16,10 +16,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Emulator;
-use crate::accounts::{new_token, split_scopes};
+use crate::accounts::new_token;
 use crate::dc::Dc;
 use crate::faults::Fault;
 use crate::model::{Client, Code, Counter, Org, User, World};
+use crate::request::split_scopes;
 use crate::seed;
 
 pub fn router() -> Router<Emulator> {

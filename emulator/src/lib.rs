@@ -46,6 +46,7 @@ mod faults;
 pub mod metering;
 pub mod model;
 mod reply;
+mod request;
 pub mod seed;
 
 use std::net::SocketAddr;
@@ -244,7 +245,7 @@ impl Emulator {
 
     /// Sends each notification a write owes (a POST of its JSON to the channel's
     /// `notify_url`, on this machine only), and logs how it went.
-    fn notify(&self, owed: Vec<crm::watch::Delivery>) {
+    fn notify(&self, owed: Vec<model::watch::Delivery>) {
         for delivery in owed {
             let emu = self.clone();
             tokio::spawn(async move {
@@ -254,8 +255,8 @@ impl Emulator {
         }
     }
 
-    async fn send_notification(&self, delivery: &crm::watch::Delivery) -> u16 {
-        if !crm::watch::deliverable(&delivery.url) {
+    async fn send_notification(&self, delivery: &model::watch::Delivery) -> u16 {
+        if !model::watch::deliverable(&delivery.url) {
             return 0;
         }
         let mut body = delivery.body.clone();

@@ -48,6 +48,16 @@ impl Reply {
     }
 
     /// A CRM API error envelope.
+    /// Zoho's answer to a path it does not know.
+    pub fn unknown_url() -> Reply {
+        Reply::api_error(
+            StatusCode::NOT_FOUND,
+            "INVALID_URL_PATTERN",
+            "Please check if the URL trying to access is a correct one",
+            serde_json::json!({}),
+        )
+    }
+
     pub fn api_error(status: StatusCode, code: &str, message: &str, details: Value) -> Reply {
         Reply::Json(
             status,

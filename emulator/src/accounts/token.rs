@@ -11,12 +11,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{DcPath, Params, new_token};
+use super::new_token;
 use crate::Emulator;
 use crate::dc::Dc;
 use crate::faults::{Endpoint, FaultKind};
 use crate::model::{AccessToken, Code, Counter, RefreshToken, WINDOW_SECS, World};
 use crate::reply::Reply;
+use crate::request::{DcPath, Params};
 
 pub(super) async fn token(
     State(emu): State<Emulator>,

@@ -1,7 +1,7 @@
 //! Attachments (reference §8.2): a record's files at `{Module}/{id}/Attachments` — listed (with
 //! `fields`), uploaded as `multipart/form-data` (a part named `file`, or a link given as
 //! `attachmentUrl` and `title`), downloaded with `Content-Disposition: attachment`, deleted.
-//! Files over 20 MB are refused with `INVALID_DATA`. The bytes live in [`crate::crm::files`],
+//! Files over 20 MB are refused with `INVALID_DATA`. The bytes live in [`crate::model::files`],
 //! out of the JSON snapshot; each upload and removal shows in the record's timeline.
 
 use axum::body::Bytes;

@@ -26,12 +26,12 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::meta::{self, Module};
-use crate::accounts::{DcPath, Params};
 use crate::api::authorize;
 use crate::dc::Dc;
 use crate::faults::{Endpoint, FaultKind};
 use crate::model::{AccessToken, User, World};
 use crate::reply::Reply;
+use crate::request::{DcPath, Params};
 use crate::{Call, Emulator};
 
 pub fn router() -> Router<Emulator> {

@@ -14,9 +14,9 @@ use super::write::{ids_param, write_reply};
 use super::{CrmRequest, Emu, MAX_FIELDS, bad, find_module, parse_id};
 use crate::crm::history::{Event, subject};
 use crate::crm::meta::Module;
-use crate::crm::watch::Operation;
 use crate::crm::{Record, iso, user_ref};
 use crate::faults::{Endpoint, FaultKind};
+use crate::model::watch::Operation;
 use crate::model::{User, World};
 use crate::reply::Reply;
 

@@ -14,11 +14,11 @@ use super::{
     CrmRequest, DISCRETE_LIMIT, Emu, MAX_FIELDS, MAX_PER_PAGE, PAGE_TOKEN_TTL, TOKEN_LIMIT, bad,
     parse_id,
 };
-use crate::accounts::Params;
 use crate::crm::meta::{Kind, Module};
 use crate::crm::{Record, criteria, iso};
 use crate::faults::Endpoint;
 use crate::reply::Reply;
+use crate::request::Params;
 
 pub(super) async fn list(emu: Emu, req: CrmRequest) -> Response {
     let path = req.module.clone();

@@ -11,9 +11,9 @@ use serde_json::{Map, Value, json};
 use super::validate::item_error;
 use super::{CrmRequest, Emu, bad, find_module};
 use crate::crm::iso;
-use crate::crm::watch::{Channel, DEFAULT_EXPIRY_SECS, MAX_EXPIRY_SECS, TOKEN_MAX};
 use crate::faults::Endpoint;
 use crate::model::World;
+use crate::model::watch::{Channel, DEFAULT_EXPIRY_SECS, MAX_EXPIRY_SECS, TOKEN_MAX};
 use crate::reply::Reply;
 
 /// Every method of `actions/watch`.

@@ -11,9 +11,9 @@ use super::validate::{body_records, derive, item_error, validate};
 use super::{CrmRequest, Emu, MAX_RECORDS, bad, parse_id};
 use crate::crm::history::{Event, field_changes, subject};
 use crate::crm::meta::{Kind, Module};
-use crate::crm::watch::Operation;
 use crate::crm::{Record, iso, user_ref};
 use crate::faults::Endpoint;
+use crate::model::watch::Operation;
 use crate::model::{User, World};
 use crate::reply::Reply;
 

@@ -1,5 +1,6 @@
 //! The emulator's world: clients, users, orgs, codes and tokens, the emulated clock, the limits,
-//! and the counters. Plain data behind one mutex (never held across an await), serialisable so a
+//! and the counters; the CRM's records ([`records`]), files ([`files`]) and watch channels
+//! ([`watch`]). Plain data behind one mutex (never held across an await), serialisable so a
 //! restart can pick up where it left off.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -8,6 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::dc::Dc;
 use crate::metering::ByEdition;
+
+pub mod files;
+pub mod records;
+pub mod watch;
 
 /// A registered OAuth client.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -391,13 +396,13 @@ pub struct World {
     /// The next token's mint order.
     pub next_token_seq: u64,
     /// Every org's CRM records.
-    pub crm: crate::crm::CrmData,
+    pub crm: records::CrmData,
     /// Credits spent and calls in flight, for Zoho's API limits.
     #[serde(default)]
     pub metering: crate::metering::Metering,
     /// Every org's notification channels, and the notifications owed and sent.
     #[serde(default)]
-    pub watch: crate::crm::watch::Watch,
+    pub watch: watch::Watch,
     pub stats: Stats,
     #[serde(skip)]
     pub requests: VecDeque<RequestRecord>,
