@@ -109,12 +109,12 @@ fn HealthTable(h: ConnectionHealth) -> impl IntoView {
     let credits = match (h.credits_budget, percent) {
         (Some(budget), Some(percent)) => format!(
             "{} of {} ({percent} %)",
-            crate::numbers::grouped(&h.credits_used.to_string()),
-            crate::numbers::grouped(&budget.to_string()),
+            crate::records::numbers::grouped(&h.credits_used.to_string()),
+            crate::records::numbers::grouped(&budget.to_string()),
         ),
         _ => format!(
             "{} (this org's daily budget is not known)",
-            crate::numbers::grouped(&h.credits_used.to_string())
+            crate::records::numbers::grouped(&h.credits_used.to_string())
         ),
     };
     let credits_warning = percent.filter(|p| *p >= CREDITS_WARNING).map(|p| {
@@ -212,7 +212,7 @@ mod ssr {
 
     pub async fn health() -> Result<ConnectionHealth, AppError> {
         use crate::context;
-        use zoho::vault::ConnectionStatus;
+        use keeper::vault::ConnectionStatus;
         let ctx = context::server_context()?;
         let before = context::active_connection().await?;
         // A live call through the refresher: renews the access token when it is due and notices a
@@ -273,8 +273,8 @@ mod ssr {
     /// The scope Zoho's watch API needs.
     const NOTIFICATIONS_SCOPE: &str = "ZohoCRM.notifications.ALL";
 
-    fn live_sentence(mode: zoho::watch::Mode, needs_scope: bool) -> String {
-        use zoho::watch::Mode;
+    fn live_sentence(mode: keeper::watch::Mode, needs_scope: bool) -> String {
+        use keeper::watch::Mode;
         let polling = "open pages check for changes every 30 seconds while they are visible (each check counts against the org's API credits)";
         match mode {
             _ if needs_scope => format!(

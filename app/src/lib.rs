@@ -7,7 +7,6 @@ pub mod connection;
 pub mod context;
 pub mod error;
 pub mod live;
-pub mod numbers;
 pub mod prefs;
 pub mod records;
 pub mod sign_in;

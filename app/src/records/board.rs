@@ -315,7 +315,7 @@ fn Column(
                     view! {
                         {deals}
                         " · "
-                        <crate::numbers::LocalNumber
+                        <crate::records::numbers::LocalNumber
                             raw=format!("{:.2}", c.sum)
                             kind=ValueKind::Currency
                             currency=currency.get_value()
@@ -372,7 +372,7 @@ fn CardView(
         >
             <a href=href class="card-name">{if card.name.is_empty() { "(no name)".to_owned() } else { card.name.clone() }}</a>
             {(!card.amount.is_empty()).then(|| view! {
-                <crate::numbers::LocalNumber raw=card.amount.clone() kind=ValueKind::Currency currency=currency.get_value() />
+                <crate::records::numbers::LocalNumber raw=card.amount.clone() kind=ValueKind::Currency currency=currency.get_value() />
             })}
             {(!card.account.is_empty()).then(|| view! { <span class="card-account">{card.account.clone()}</span> })}
             <label for=select_id.clone() class="move-label">"Move to"</label>

@@ -8,6 +8,7 @@ pub mod board;
 mod dto;
 mod form;
 mod list;
+pub mod numbers;
 mod record;
 pub mod sections;
 #[cfg(feature = "ssr")]

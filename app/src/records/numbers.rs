@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::records::ValueKind;
+use super::ValueKind;
 
 /// `2497000` → `2,497,000`; `1234.5` → `1,234.5`; anything that is not a number stays as it is.
 pub fn grouped(raw: &str) -> String {

@@ -194,7 +194,8 @@ fn Fact(f: FieldValue, currency: Option<String>) -> impl IntoView {
             view! { <crate::time::LocalTime iso=f.value.clone() fallback=f.value /> }.into_any()
         }
         (ValueKind::Number | ValueKind::Percent | ValueKind::Currency, None) => {
-            view! { <crate::numbers::LocalNumber raw=f.value kind=f.kind currency /> }.into_any()
+            view! { <crate::records::numbers::LocalNumber raw=f.value kind=f.kind currency /> }
+                .into_any()
         }
         (ValueKind::Email, None) => {
             let href = format!("mailto:{}", f.value);
