@@ -127,8 +127,8 @@ mod ssr {
 
     pub async fn who_is_signed_in() -> Result<Option<SignedIn>, AppError> {
         use crate::context;
+        use keeper::vault::ConnectionStatus;
         use zoho::ConnectionId;
-        use zoho::vault::ConnectionStatus;
 
         let ctx = context::server_context()?;
         let session = context::session().await?;

@@ -2,10 +2,10 @@
 //! request's session, and the session's contents (shared with the server's sign-in handlers,
 //! which write them). Server side only.
 
+use keeper::Zoho;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
-use zoho::Zoho;
 
 use crate::AppError;
 
@@ -152,7 +152,7 @@ pub async fn accounts(session: &Session) -> Result<Accounts, AppError> {
 }
 
 /// The active connection of this browser's session, or `Unauthenticated`.
-pub async fn active_connection() -> Result<zoho::vault::Connection, AppError> {
+pub async fn active_connection() -> Result<keeper::vault::Connection, AppError> {
     let ctx = server_context()?;
     let session = session().await?;
     let id = accounts(&session)

@@ -80,8 +80,8 @@ impl FromServerFnError for AppError {
 /// page, so it is logged here, once: what is sent has no cause in it.
 #[cfg(feature = "ssr")]
 mod from_server {
+    use keeper::refresh::RefreshError;
     use zoho::crm::{ApiError, CrmError};
-    use zoho::refresh::RefreshError;
 
     use super::AppError;
 
@@ -115,8 +115,8 @@ mod from_server {
         }
     }
 
-    impl From<zoho::vault::VaultError> for AppError {
-        fn from(e: zoho::vault::VaultError) -> Self {
+    impl From<keeper::vault::VaultError> for AppError {
+        fn from(e: keeper::vault::VaultError) -> Self {
             tracing::error!(error = %e, "connection store failed");
             AppError::Internal
         }
@@ -129,12 +129,12 @@ mod from_server {
         }
     }
 
-    impl From<zoho::SaveError> for AppError {
-        fn from(e: zoho::SaveError) -> Self {
+    impl From<keeper::SaveError> for AppError {
+        fn from(e: keeper::SaveError) -> Self {
             match e {
-                zoho::SaveError::Crm(e) => e.into(),
-                zoho::SaveError::Store(e) => e.into(),
-                zoho::SaveError::Busy => AppError::BadRequest(
+                keeper::SaveError::Crm(e) => e.into(),
+                keeper::SaveError::Store(e) => e.into(),
+                keeper::SaveError::Busy => AppError::BadRequest(
                     "This form is still being saved. Wait a moment, then press Save again.".into(),
                 ),
             }

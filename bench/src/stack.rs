@@ -108,7 +108,7 @@ impl Stack {
         )
         .await?;
 
-        let token_key = zoho::vault::TokenCipher::generate_key_list();
+        let token_key = keeper::vault::TokenCipher::generate_key_list();
         let port = free_port()?;
         let ops_port = free_port()?;
         let child = Command::new(bin.server)
@@ -218,9 +218,10 @@ impl Stack {
     pub async fn stored_access_token(&self, email: &str) -> Result<String> {
         let url = format!("sqlite://{}", self.data_dir.join("zportal.db").display());
         let pool = sqlx::SqlitePool::connect(&url).await?;
-        let repo = zoho::vault::sqlite::SqliteRepo::new(pool.clone()).await?;
-        let cipher = zoho::vault::TokenCipher::from_key_list(&self.token_key)?;
-        let vault = zoho::vault::Vault::new(std::sync::Arc::new(repo), std::sync::Arc::new(cipher));
+        let repo = keeper::vault::sqlite::SqliteRepo::new(pool.clone()).await?;
+        let cipher = keeper::vault::TokenCipher::from_key_list(&self.token_key)?;
+        let vault =
+            keeper::vault::Vault::new(std::sync::Arc::new(repo), std::sync::Arc::new(cipher));
         let connection = vault
             .all()
             .await?

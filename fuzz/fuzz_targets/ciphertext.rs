@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use zoho::vault::TokenCipher;
+use keeper::vault::TokenCipher;
 
 fn cipher() -> &'static TokenCipher {
     static CIPHER: OnceLock<TokenCipher> = OnceLock::new();

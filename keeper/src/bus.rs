@@ -14,7 +14,7 @@ use sqlx::postgres::{PgListener, PgPool};
 use sqlx::sqlite::SqlitePool;
 use tokio::sync::broadcast;
 
-use crate::clock::now;
+use zoho::clock::now;
 
 /// What kind of stored thing changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -70,7 +70,7 @@ impl Change {
     }
 
     /// Records of the org `org` in `dc` changed.
-    pub fn records(dc: crate::dc::DataCenter, org: &crate::ids::OrgId) -> Self {
+    pub fn records(dc: zoho::dc::DataCenter, org: &zoho::ids::OrgId) -> Self {
         Change {
             topic: Topic::Records,
             key: format!("{}:{org}", dc.location()),
@@ -78,7 +78,7 @@ impl Change {
     }
 
     /// The data center and org of a [`Topic::Records`] change.
-    pub fn records_of(&self) -> Option<(crate::dc::DataCenter, crate::ids::OrgId)> {
+    pub fn records_of(&self) -> Option<(zoho::dc::DataCenter, zoho::ids::OrgId)> {
         if self.topic != Topic::Records {
             return None;
         }
@@ -86,7 +86,7 @@ impl Change {
         if org.is_empty() {
             return None;
         }
-        Some((dc.parse().ok()?, crate::ids::OrgId::new(org)))
+        Some((dc.parse().ok()?, zoho::ids::OrgId::new(org)))
     }
 }
 
@@ -145,7 +145,7 @@ impl Bus {
     fn with(transport: Transport, in_sync: bool) -> Self {
         Bus {
             inner: Arc::new(Inner {
-                origin: crate::random::token(9),
+                origin: zoho::random_token(9),
                 tx: broadcast::channel(BACKLOG).0,
                 transport,
                 in_sync: AtomicBool::new(in_sync),
@@ -423,8 +423,8 @@ mod tests {
 
     #[test]
     fn a_records_change_names_its_data_center_and_org() {
-        use crate::dc::DataCenter;
-        use crate::ids::OrgId;
+        use zoho::dc::DataCenter;
+        use zoho::ids::OrgId;
         let c = Change::records(DataCenter::Eu, &OrgId::new("77"));
         assert_eq!((c.topic, c.key.as_str()), (Topic::Records, "eu:77"));
         assert_eq!(c.records_of(), Some((DataCenter::Eu, OrgId::new("77"))));

@@ -1,17 +1,21 @@
 //! The top of the crate: [`Zoho`], everything zportal needs of Zoho for one OAuth client (the
-//! data-center table, the vault, CRM calls through the refresh coordinator), and the one
+//! data-center table, the vault, CRM calls through the refresh coordinator and the response
+//! cache, the live log, the watch channels), and the one
 //! operation that completes a sign-in — a token grant, the user and org it belongs to, a stored
 //! connection — which the callback handler and the CLI's import both end with.
 
 use std::sync::Arc;
 
-use crate::budget::{Budget, BudgetSettings, OrgKey};
+use zoho::budget::{Budget, BudgetSettings, OrgKey};
+use zoho::clock::now;
+use zoho::crm::{CrmClient, CrmError, CurrentUser, Org};
+use zoho::dc::{DataCenter, DcTable};
+use zoho::ids::{ConnectionId, OrgId};
+use zoho::oauth::{OAuthClient, TokenGrant};
+
 use crate::bus::Topic;
-use crate::clock::now;
-use crate::crm::{CrmClient, CrmError, CurrentUser, Org};
-use crate::dc::{DataCenter, DcTable};
-use crate::ids::{ConnectionId, OrgId};
-use crate::oauth::{OAuthClient, TokenGrant};
+use crate::crm_layer::CrmLayer;
+use crate::live::Hub;
 use crate::refresh::{Coordinator, Settings};
 use crate::vault::{Connection, ConnectionKey, ConnectionStatus, NewConnection, Vault, VaultError};
 use crate::watch::Watches;
@@ -21,7 +25,14 @@ use crate::watch::Watches;
 pub struct Zoho {
     pub oauth: OAuthClient,
     pub vault: Vault,
+    /// CRM calls, through [`Zoho::layer`].
     pub crm: CrmClient,
+    /// The access tokens of stored connections, each refreshed once per need.
+    pub tokens: Arc<Coordinator>,
+    /// The response cache in front of Zoho, and the publishing of writes.
+    pub layer: Arc<CrmLayer>,
+    /// The live log open pages follow.
+    pub live: Hub,
     /// The org's watch channels (none registered until [`Zoho::notified_at`] says where).
     pub watches: Watches,
 }
@@ -54,19 +65,37 @@ impl Zoho {
         http: reqwest::Client,
         settings: Settings,
     ) -> Self {
-        let tokens = Coordinator::new(vault.clone(), oauth.clone(), settings);
-        let crm = CrmClient::new(http, Arc::new(tokens), Arc::default());
+        let tokens = Arc::new(Coordinator::new(vault.clone(), oauth.clone(), settings));
+        let crm = CrmClient::new(http, tokens.clone(), Arc::default());
+        let live = Hub::new(vault.clone());
+        let layer = Arc::new(CrmLayer::new(
+            crm.budget().settings().keep_answers,
+            vault.bus().clone(),
+            live.clone(),
+        ));
+        let crm = crm.with_layer(layer.clone());
         Zoho {
             watches: Watches::new(crm.clone(), vault.clone(), None),
             crm,
+            tokens,
+            layer,
+            live,
             oauth,
             vault,
         }
     }
 
-    /// The same Zoho, its API budget tuned by `settings`.
+    /// The same Zoho, its API budget (and how long answers are cached) tuned by `settings`.
     pub fn with_budget(mut self, settings: BudgetSettings) -> Self {
-        self.crm = self.crm.with_budget(Arc::new(Budget::new(settings)));
+        self.layer = Arc::new(CrmLayer::new(
+            settings.keep_answers,
+            self.vault.bus().clone(),
+            self.live.clone(),
+        ));
+        self.crm = self
+            .crm
+            .with_budget(Arc::new(Budget::new(settings)))
+            .with_layer(self.layer.clone());
         self.watches = Watches::new(self.crm.clone(), self.vault.clone(), None);
         self
     }
@@ -131,26 +160,23 @@ impl Zoho {
         self.vault.bus().follow_all(
             move |change| match change.topic {
                 Topic::Connection => {
-                    on_change.vault.forget(&change.key);
-                    on_change
-                        .crm
-                        .tokens()
-                        .forget(&ConnectionId::new(change.key));
+                    on_change.vault.invalidate(&change.key);
+                    on_change.tokens.invalidate(&ConnectionId::new(change.key));
                 }
                 Topic::Records => {
                     if let Some((dc, org)) = change.records_of() {
-                        on_change.crm.records_changed_elsewhere(&OrgKey { dc, org });
+                        on_change.layer.invalidate_org(&OrgKey { dc, org });
                     }
                     // Another process may have added to the live log.
-                    on_change.crm.live().wake();
+                    on_change.live.wake();
                 }
                 Topic::Session => {}
             },
             move || {
-                on_resync.vault.forget_all();
-                on_resync.crm.tokens().forget_all();
-                on_resync.crm.forget_answers();
-                on_resync.crm.live().wake();
+                on_resync.vault.invalidate_all();
+                on_resync.tokens.invalidate_all();
+                on_resync.layer.invalidate_all();
+                on_resync.live.wake();
             },
         )
     }
@@ -203,7 +229,7 @@ impl Zoho {
         let new = new_connection(key, grant, user, org, &self.oauth.config.scopes);
         let connection = self.vault.save_sign_in(new).await?;
         // This process may still hold the token of an earlier sign-in: the new one replaces it.
-        self.crm.tokens().forget(&connection.id);
+        self.tokens.invalidate(&connection.id);
         if let Some(old) = replaced
             && let Err(e) = self.oauth.revoke(dc, &old).await
         {

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 
 use crate::connect::Zoho;
-use crate::crm::CrmError;
-use crate::crm::metadata::ModuleName;
-use crate::crm::records::RecordError;
-use crate::ids::ConnectionId;
 use crate::vault::{SaveClaim, VaultError};
+use zoho::crm::CrmError;
+use zoho::crm::metadata::ModuleName;
+use zoho::crm::records::RecordError;
+use zoho::ids::ConnectionId;
 
 /// How often a second press of Save looks whether the first one has finished.
 const POLL: Duration = Duration::from_millis(150);

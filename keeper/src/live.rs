@@ -13,12 +13,12 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::{Notify, broadcast, watch};
 
-use crate::budget::OrgKey;
-use crate::call::{Call, Op as CallOp, Resource};
-use crate::clock::now;
-use crate::dc::DataCenter;
-use crate::ids::OrgId;
 use crate::vault::{Echo, LiveRow, NewLiveEvent, Vault, VaultError, comma_list};
+use zoho::budget::OrgKey;
+use zoho::call::{Call, Op as CallOp, Resource};
+use zoho::clock::now;
+use zoho::dc::DataCenter;
+use zoho::ids::OrgId;
 
 /// How long the log keeps an entry (a stream that was away longer reloads).
 pub const RETENTION_SECS: i64 = 600;
@@ -404,7 +404,7 @@ fn ids_of_answer(body: &[u8]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::ModuleName;
+    use zoho::ids::ModuleName;
 
     fn org() -> OrgKey {
         OrgKey {

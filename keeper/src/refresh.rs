@@ -12,55 +12,15 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::clock::now;
-use crate::dc::DataCenter;
-use crate::http::Api;
-use crate::ids::ConnectionId;
-use crate::meter;
-use crate::oauth::{OAuthClient, OAuthError, TokenError};
-use crate::secret::Secret;
+use async_trait::async_trait;
+use zoho::clock::now;
+use zoho::ids::ConnectionId;
+use zoho::meter;
+use zoho::oauth::{OAuthClient, OAuthError, TokenError};
+use zoho::tokens::TokenSource;
+pub use zoho::tokens::{AccessToken, RefreshError};
+
 use crate::vault::{Connection, ConnectionStatus, Vault};
-
-/// Why no access token could be had. A closed set: callers match on it, never on text.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum RefreshError {
-    #[error("the connection does not exist")]
-    NotFound,
-    #[error("Zoho refused the stored refresh token: sign in again")]
-    NeedsReconnect,
-    /// Zoho is limiting requests (or our own budget is spent); try again at `retry_at` (Unix s).
-    #[error("Zoho is limiting requests; retrying at {retry_at}")]
-    Throttled { retry_at: i64 },
-    #[error("Zoho could not be reached")]
-    Unavailable,
-    #[error("the connection store failed")]
-    Store,
-}
-
-/// An access token ready to use, and which generation of the connection it belongs to.
-#[derive(Clone, Debug)]
-pub struct AccessToken {
-    pub token: Secret,
-    pub generation: i64,
-    pub dc: DataCenter,
-    pub api_domain: String,
-    pub expires_at: i64,
-    /// When it was obtained: the margin before expiry is at most half its life.
-    pub obtained_at: i64,
-    /// The connection's org (whose API budget its calls spend), and its name.
-    pub org: crate::ids::OrgId,
-    pub org_name: String,
-}
-
-impl AccessToken {
-    /// Where calls with this token go.
-    pub fn api(&self) -> Api<'_> {
-        Api {
-            dc: self.dc,
-            domain: &self.api_domain,
-        }
-    }
-}
 
 /// Tuning; the defaults suit real Zoho.
 #[derive(Clone, Debug)]
@@ -129,7 +89,7 @@ impl Coordinator {
             vault,
             oauth,
             settings,
-            holder: format!("{}-{}", std::process::id(), crate::random::token(6)),
+            holder: format!("{}-{}", std::process::id(), zoho::random_token(6)),
             cache: Mutex::default(),
             refused: Mutex::default(),
             locks: Mutex::default(),
@@ -242,18 +202,13 @@ impl Coordinator {
         *newest = (*newest).max(generation);
     }
 
-    /// The change bus of the store the connections live in.
-    pub(crate) fn bus(&self) -> &crate::bus::Bus {
-        self.vault.bus()
-    }
-
-    /// Forgets what this process cached for `id` (after a disconnect, say).
-    pub fn forget(&self, id: &ConnectionId) {
+    /// Invalidates the token this process cached for `id` (after a disconnect, say).
+    pub fn invalidate(&self, id: &ConnectionId) {
         guard(&self.cache).remove(id.as_str());
     }
 
-    /// Forgets every cached token (changes to connections may have been missed).
-    pub fn forget_all(&self) {
+    /// Invalidates every cached token (changes to connections may have been missed).
+    pub fn invalidate_all(&self) {
         guard(&self.cache).clear();
     }
 
@@ -368,7 +323,7 @@ impl Coordinator {
                     return Ok(t);
                 }
                 tracing::warn!(dc = %c.key.dc, "Zoho refused the refresh token: connection needs reconnect");
-                self.forget(&c.id);
+                self.invalidate(&c.id);
                 Err(RefreshError::NeedsReconnect)
             }
             Err(OAuthError::Token(TokenError::Throttled)) => {
@@ -386,5 +341,20 @@ impl Coordinator {
                 Err(RefreshError::Unavailable)
             }
         }
+    }
+}
+
+#[async_trait]
+impl TokenSource for Coordinator {
+    async fn access_token(&self, id: &ConnectionId) -> Result<AccessToken, RefreshError> {
+        Coordinator::access_token(self, id).await
+    }
+
+    async fn after_unauthorized(
+        &self,
+        id: &ConnectionId,
+        generation: i64,
+    ) -> Result<AccessToken, RefreshError> {
+        Coordinator::after_unauthorized(self, id, generation).await
     }
 }

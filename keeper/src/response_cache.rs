@@ -1,4 +1,4 @@
-//! Answers of CRM reads, kept for a few seconds so that the same read again (another tab, a
+//! The response cache: answers of CRM reads, kept for a few seconds so that the same read again (another tab, a
 //! reload, a page and its next navigation) costs Zoho nothing and the org no credit.
 //!
 //! An answer is kept per connection and path (two users of one org may see different records),
@@ -18,9 +18,9 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use tokio::sync::{OwnedRwLockWriteGuard, RwLock};
 
-use crate::budget::OrgKey;
-use crate::call::{Call, Resource};
-use crate::ids::ConnectionId;
+use zoho::budget::OrgKey;
+use zoho::call::{Call, Resource};
+use zoho::ids::ConnectionId;
 
 /// How long past its time a record's answer is kept to be asked for again conditionally.
 const KEEP_FOR_REVALIDATION: Duration = Duration::from_secs(10 * 60);
@@ -34,14 +34,14 @@ const CAPACITY_BYTES: u64 = 32 * 1024 * 1024;
 /// whether it is one record's, the one read Zoho answers conditionally and that says when a
 /// record went away (a list would still answer 304 after a delete).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Read {
+pub struct CachedRead {
     path: String,
     record: bool,
 }
 
-impl Read {
-    pub(crate) fn of(call: &Call<'_>) -> Self {
-        Read {
+impl CachedRead {
+    pub fn of(call: &Call<'_>) -> Self {
+        CachedRead {
             path: call.path(),
             record: matches!(call.resource, Resource::Record { .. }),
         }
@@ -77,7 +77,7 @@ impl quick_cache::Weighter<Key, Entry> for ByBytes {
 
 /// What the cache holds for a read.
 #[derive(Debug)]
-pub(crate) enum Lookup {
+pub enum Lookup {
     /// An answer still in its time.
     Fresh(u16, Bytes),
     /// A record's answer past its time: ask Zoho whether it changed since `since`.
@@ -88,13 +88,13 @@ pub(crate) enum Lookup {
 
 /// Taken when a read begins; a fill with it is dropped if the org changed meanwhile.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Ticket {
+pub struct Snapshot {
     generation: u64,
     epoch: u64,
 }
 
 /// The answers one process keeps.
-pub(crate) struct Answers {
+pub struct ResponseCache {
     fresh_for: Duration,
     entries: quick_cache::sync::Cache<Key, Entry, ByBytes>,
     generations: Mutex<HashMap<OrgKey, u64>>,
@@ -103,9 +103,9 @@ pub(crate) struct Answers {
     flights: Mutex<HashMap<Key, Arc<RwLock<()>>>>,
 }
 
-impl std::fmt::Debug for Answers {
+impl std::fmt::Debug for ResponseCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Answers")
+        f.debug_struct("ResponseCache")
             .field("fresh_for", &self.fresh_for)
             .field("entries", &self.entries.len())
             .finish_non_exhaustive()
@@ -113,8 +113,8 @@ impl std::fmt::Debug for Answers {
 }
 
 /// The read of one path that others wait for; when it ends (or is dropped) they go on.
-pub(crate) struct Flight<'a> {
-    answers: &'a Answers,
+pub struct Flight<'a> {
+    cache: &'a ResponseCache,
     key: Key,
     lock: Arc<RwLock<()>>,
     _leading: OwnedRwLockWriteGuard<()>,
@@ -122,7 +122,7 @@ pub(crate) struct Flight<'a> {
 
 impl Drop for Flight<'_> {
     fn drop(&mut self) {
-        let mut flights = lock(&self.answers.flights);
+        let mut flights = lock(&self.cache.flights);
         if flights
             .get(&self.key)
             .is_some_and(|l| Arc::ptr_eq(l, &self.lock))
@@ -133,19 +133,19 @@ impl Drop for Flight<'_> {
 }
 
 /// Whether this read goes to Zoho for everyone, or waits for the one that already does.
-pub(crate) enum Turn<'a> {
-    Lead(Flight<'a>),
-    Follow(Arc<RwLock<()>>),
+pub enum SingleFlight<'a> {
+    Leader(Flight<'a>),
+    Follower(Arc<RwLock<()>>),
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-impl Answers {
-    /// Answers kept `fresh_for` after they were read; zero keeps none.
-    pub(crate) fn new(fresh_for: Duration) -> Self {
-        Answers {
+impl ResponseCache {
+    /// ResponseCache kept `fresh_for` after they were read; zero keeps none.
+    pub fn new(fresh_for: Duration) -> Self {
+        ResponseCache {
             fresh_for,
             entries: quick_cache::sync::Cache::with_weighter(4096, CAPACITY_BYTES, ByBytes),
             generations: Mutex::default(),
@@ -154,7 +154,7 @@ impl Answers {
         }
     }
 
-    pub(crate) fn enabled(&self) -> bool {
+    pub fn enabled(&self) -> bool {
         !self.fresh_for.is_zero()
     }
 
@@ -162,7 +162,7 @@ impl Answers {
         lock(&self.generations).get(org).copied().unwrap_or(0)
     }
 
-    fn key(id: &ConnectionId, read: &Read) -> Key {
+    fn key(id: &ConnectionId, read: &CachedRead) -> Key {
         Key {
             connection: id.as_str().to_owned(),
             path: read.path.clone(),
@@ -170,7 +170,7 @@ impl Answers {
     }
 
     /// What is kept for `read` of connection `id` in `org`.
-    pub(crate) fn lookup(&self, id: &ConnectionId, org: &OrgKey, read: &Read) -> Lookup {
+    pub fn lookup(&self, id: &ConnectionId, org: &OrgKey, read: &CachedRead) -> Lookup {
         let Some(entry) = self.entries.get(&Self::key(id, read)) else {
             return Lookup::Miss;
         };
@@ -195,20 +195,20 @@ impl Answers {
     }
 
     /// Taken before a read of `org` goes to Zoho.
-    pub(crate) fn ticket(&self, org: &OrgKey) -> Ticket {
-        Ticket {
+    pub fn snapshot(&self, org: &OrgKey) -> Snapshot {
+        Snapshot {
             epoch: self.epoch.load(Ordering::Acquire),
             generation: self.generation(org),
         }
     }
 
-    /// Keeps a 2xx answer read with `ticket`, unless `org` changed since it was taken.
-    pub(crate) fn fill(
+    /// Keeps a 2xx answer read with `snapshot`, unless `org` changed since it was taken.
+    pub fn fill(
         &self,
-        ticket: Ticket,
+        snapshot: Snapshot,
         id: &ConnectionId,
         org: &OrgKey,
-        read: &Read,
+        read: &CachedRead,
         (status, body): (u16, Bytes),
     ) {
         if !(200..300).contains(&status) {
@@ -220,8 +220,8 @@ impl Answers {
             Self::key(id, read),
             Entry {
                 org: org.clone(),
-                generation: ticket.generation,
-                epoch: ticket.epoch,
+                generation: snapshot.generation,
+                epoch: snapshot.epoch,
                 read_at: Instant::now(),
                 read_at_wall: SystemTime::now(),
                 status,
@@ -232,19 +232,19 @@ impl Answers {
 
     /// Zoho said (304) the record kept for `read` has not changed: it is good for another
     /// `fresh_for`, unless something changed while asking. Its answer, if it still holds.
-    pub(crate) fn still_holds(
+    pub fn still_holds(
         &self,
-        ticket: Ticket,
+        snapshot: Snapshot,
         id: &ConnectionId,
         org: &OrgKey,
-        read: &Read,
+        read: &CachedRead,
     ) -> Option<(u16, Bytes)> {
         let key = Self::key(id, read);
         let entry = self.entries.get(&key)?;
-        let now = self.ticket(org);
+        let now = self.snapshot(org);
         if entry.org != *org
-            || (entry.generation, entry.epoch) != (ticket.generation, ticket.epoch)
-            || (now.generation, now.epoch) != (ticket.generation, ticket.epoch)
+            || (entry.generation, entry.epoch) != (snapshot.generation, snapshot.epoch)
+            || (now.generation, now.epoch) != (snapshot.generation, snapshot.epoch)
         {
             return None;
         }
@@ -261,21 +261,21 @@ impl Answers {
     }
 
     /// Joins the same read already going to Zoho, or becomes it.
-    pub(crate) fn turn(&self, id: &ConnectionId, read: &Read) -> Turn<'_> {
+    pub fn single_flight(&self, id: &ConnectionId, read: &CachedRead) -> SingleFlight<'_> {
         let key = Self::key(id, read);
         let mut flights = lock(&self.flights);
         if let Some(lock) = flights.get(&key) {
-            return Turn::Follow(lock.clone());
+            return SingleFlight::Follower(lock.clone());
         }
         let lock = Arc::new(RwLock::new(()));
         let leading = match lock.clone().try_write_owned() {
             Ok(guard) => guard,
             // A lock nobody else has seen yet is always free.
-            Err(_) => return Turn::Follow(lock),
+            Err(_) => return SingleFlight::Follower(lock),
         };
         flights.insert(key.clone(), lock.clone());
-        Turn::Lead(Flight {
-            answers: self,
+        SingleFlight::Leader(Flight {
+            cache: self,
             key,
             lock,
             _leading: leading,
@@ -283,12 +283,12 @@ impl Answers {
     }
 
     /// Something of `org` changed: nothing kept of it before now is served again.
-    pub(crate) fn changed(&self, org: &OrgKey) {
+    pub fn invalidate_org(&self, org: &OrgKey) {
         *lock(&self.generations).entry(org.clone()).or_insert(0) += 1;
     }
 
     /// Changes may have been missed: nothing kept is served again.
-    pub(crate) fn forget_all(&self) {
+    pub fn invalidate_all(&self) {
         self.epoch.fetch_add(1, Ordering::AcqRel);
         self.entries.clear();
     }
@@ -297,8 +297,8 @@ impl Answers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dc::DataCenter;
-    use crate::ids::OrgId;
+    use zoho::dc::DataCenter;
+    use zoho::ids::OrgId;
 
     fn org(id: &str) -> OrgKey {
         OrgKey {
@@ -311,7 +311,7 @@ mod tests {
         (200, Bytes::from_static(body.as_bytes()))
     }
 
-    fn fresh(a: &Answers, id: &ConnectionId, org: &OrgKey, r: &Read) -> Option<Bytes> {
+    fn fresh(a: &ResponseCache, id: &ConnectionId, org: &OrgKey, r: &CachedRead) -> Option<Bytes> {
         match a.lookup(id, org, r) {
             Lookup::Fresh(_, body) => Some(body),
             _ => None,
@@ -319,16 +319,16 @@ mod tests {
     }
 
     /// A read of one record (`Leads/1`).
-    fn record(path: &str) -> Read {
-        Read {
+    fn record(path: &str) -> CachedRead {
+        CachedRead {
             path: path.to_owned(),
             record: true,
         }
     }
 
     /// A read of anything else (a list, a search, notes).
-    fn list(path: &str) -> Read {
-        Read {
+    fn list(path: &str) -> CachedRead {
+        CachedRead {
             path: path.to_owned(),
             record: false,
         }
@@ -336,18 +336,18 @@ mod tests {
 
     #[test]
     fn an_answer_is_kept_per_connection_until_its_org_changes() {
-        let a = Answers::new(Duration::from_secs(60));
+        let a = ResponseCache::new(Duration::from_secs(60));
         let (ada, ben) = (ConnectionId::new("ada"), ConnectionId::new("ben"));
         let (acme, other) = (org("1"), org("2"));
         a.fill(
-            a.ticket(&acme),
+            a.snapshot(&acme),
             &ada,
             &acme,
             &list("Leads"),
             answer("ada's"),
         );
         a.fill(
-            a.ticket(&other),
+            a.snapshot(&other),
             &ben,
             &other,
             &list("Leads"),
@@ -362,7 +362,7 @@ mod tests {
             None,
             "not another's"
         );
-        a.changed(&acme);
+        a.invalidate_org(&acme);
         assert_eq!(
             fresh(&a, &ada, &acme, &list("Leads")),
             None,
@@ -372,26 +372,26 @@ mod tests {
             fresh(&a, &ben, &other, &list("Leads")).is_some(),
             "another org's stays"
         );
-        a.forget_all();
+        a.invalidate_all();
         assert_eq!(fresh(&a, &ben, &other, &list("Leads")), None);
     }
 
     #[test]
     fn a_read_that_began_before_a_write_is_never_served_after_it() {
-        let a = Answers::new(Duration::from_secs(60));
+        let a = ResponseCache::new(Duration::from_secs(60));
         let (ada, acme) = (ConnectionId::new("ada"), org("1"));
-        let ticket = a.ticket(&acme);
+        let snapshot = a.snapshot(&acme);
         // ... the read is in flight when a write to the org lands ...
-        a.changed(&acme);
-        a.fill(ticket, &ada, &acme, &record("Leads/1"), answer("before"));
+        a.invalidate_org(&acme);
+        a.fill(snapshot, &ada, &acme, &record("Leads/1"), answer("before"));
         assert!(matches!(
             a.lookup(&ada, &acme, &record("Leads/1")),
             Lookup::Miss
         ));
-        let ticket = a.ticket(&acme);
-        a.forget_all();
+        let snapshot = a.snapshot(&acme);
+        a.invalidate_all();
         a.fill(
-            ticket,
+            snapshot,
             &ada,
             &acme,
             &record("Leads/1"),
@@ -405,24 +405,24 @@ mod tests {
 
     #[test]
     fn past_its_time_a_record_is_asked_for_again_and_a_list_is_not_kept() {
-        let a = Answers::new(Duration::from_millis(20));
+        let a = ResponseCache::new(Duration::from_millis(20));
         let (ada, acme) = (ConnectionId::new("ada"), org("1"));
         a.fill(
-            a.ticket(&acme),
+            a.snapshot(&acme),
             &ada,
             &acme,
             &record("Leads/1"),
             answer("lead"),
         );
         a.fill(
-            a.ticket(&acme),
+            a.snapshot(&acme),
             &ada,
             &acme,
             &list("Leads?page=1"),
             answer("list"),
         );
         a.fill(
-            a.ticket(&acme),
+            a.snapshot(&acme),
             &ada,
             &acme,
             &record("Leads/2"),
@@ -442,9 +442,9 @@ mod tests {
             a.lookup(&ada, &acme, &list("Leads?page=1")),
             Lookup::Miss
         ));
-        let ticket = a.ticket(&acme);
+        let snapshot = a.snapshot(&acme);
         assert_eq!(
-            a.still_holds(ticket, &ada, &acme, &record("Leads/1"))
+            a.still_holds(snapshot, &ada, &acme, &record("Leads/1"))
                 .map(|(_, b)| b),
             Some(Bytes::from_static(b"lead"))
         );
@@ -456,20 +456,26 @@ mod tests {
 
     #[test]
     fn reads_of_one_path_together_have_one_leader_and_the_next_read_leads_again() {
-        let a = Answers::new(Duration::from_secs(60));
+        let a = ResponseCache::new(Duration::from_secs(60));
         let ada = ConnectionId::new("ada");
-        let lead = a.turn(&ada, &list("Leads"));
-        assert!(matches!(lead, Turn::Lead(_)));
-        let Turn::Follow(wait) = a.turn(&ada, &list("Leads")) else {
+        let lead = a.single_flight(&ada, &list("Leads"));
+        assert!(matches!(lead, SingleFlight::Leader(_)));
+        let SingleFlight::Follower(wait) = a.single_flight(&ada, &list("Leads")) else {
             panic!("a second read of the same path follows");
         };
-        assert!(matches!(a.turn(&ada, &list("Contacts")), Turn::Lead(_)));
+        assert!(matches!(
+            a.single_flight(&ada, &list("Contacts")),
+            SingleFlight::Leader(_)
+        ));
         assert!(
             wait.try_read().is_err(),
             "followers wait while the leader reads"
         );
         drop(lead);
         assert!(wait.try_read().is_ok(), "and go on once it is done");
-        assert!(matches!(a.turn(&ada, &list("Leads")), Turn::Lead(_)));
+        assert!(matches!(
+            a.single_flight(&ada, &list("Leads")),
+            SingleFlight::Leader(_)
+        ));
     }
 }

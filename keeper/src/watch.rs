@@ -13,13 +13,13 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::budget::OrgKey;
-use crate::clock::now;
-use crate::crm::watch::ChannelSpec;
-use crate::crm::{ApiError, CrmClient, CrmError};
-use crate::dc::DataCenter;
-use crate::ids::{ConnectionId, OrgId};
 use crate::vault::{StoredChannel, Vault, VaultError, WatchRow};
+use zoho::budget::OrgKey;
+use zoho::clock::now;
+use zoho::crm::watch::ChannelSpec;
+use zoho::crm::{ApiError, CrmClient, CrmError};
+use zoho::dc::DataCenter;
+use zoho::ids::{ConnectionId, OrgId};
 
 /// How long an org stays wanted after a process last said it has open pages of it.
 const WANT_SECS: i64 = 120;
@@ -136,7 +136,7 @@ impl Watches {
                 crm,
                 vault,
                 notify_url,
-                holder: format!("{}-{}", std::process::id(), crate::random::token(6)),
+                holder: format!("{}-{}", std::process::id(), zoho::random_token(6)),
                 open: Mutex::default(),
                 modes: Mutex::default(),
                 released: Mutex::default(),
@@ -266,7 +266,7 @@ impl Watches {
         candidates: &[ConnectionId],
     ) -> Option<StoredChannel> {
         let notify_url = self.inner.notify_url.as_deref()?;
-        let token = crate::random::token(24);
+        let token = zoho::random_token(24);
         if let Some(c) = current {
             let id = ConnectionId::new(c.connection_id.clone());
             if self.usable(&id).await

@@ -9,14 +9,15 @@ use axum::extract::{Form, Query, RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use keeper::vault::VaultError;
+use keeper::{SignInError, SignedIn};
 use serde::Deserialize;
 use tower_sessions::Session;
 use zoho::clock::now;
 use zoho::crm::{ApiError, CrmError};
 use zoho::http::HttpError;
 use zoho::oauth::{CallbackQuery, OAuthError, TokenError};
-use zoho::vault::VaultError;
-use zoho::{ConnectionId, DataCenter, DcError, Secret, SignInError, SignedIn};
+use zoho::{ConnectionId, DataCenter, DcError, Secret};
 
 use app::context::{ACCOUNTS, Accounts, PENDING_SIGN_IN, PendingSignIn};
 
@@ -388,7 +389,7 @@ async fn disconnect(
         {
             tracing::warn!(error = %e, "revoking at Zoho failed; deleting the connection anyway");
         }
-        zoho.crm.tokens().forget(&connection_id);
+        zoho.tokens.invalidate(&connection_id);
         zoho.vault.delete(&connection_id).await?;
     }
     accounts.remove(&id);

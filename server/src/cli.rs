@@ -8,7 +8,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use zoho::{ConnectionId, DataCenter, Secret, SignedIn, Zoho};
+use keeper::{SignedIn, Zoho};
+use zoho::{ConnectionId, DataCenter, Secret};
 
 #[derive(Debug, Subcommand)]
 pub enum ConnectionsCommand {

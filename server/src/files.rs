@@ -75,8 +75,8 @@ impl From<tower_sessions::session::Error> for Failure {
     }
 }
 
-impl From<zoho::vault::VaultError> for Failure {
-    fn from(e: zoho::vault::VaultError) -> Self {
+impl From<keeper::vault::VaultError> for Failure {
+    fn from(e: keeper::vault::VaultError) -> Self {
         AppError::from(e).into()
     }
 }

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use zoho::vault::TokenCipher;
+use keeper::vault::TokenCipher;
 
 use crate::StartError;
 use crate::config::Config;

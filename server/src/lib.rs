@@ -26,6 +26,9 @@ use std::time::Duration;
 use app::context::ServerContext;
 use axum::Router;
 use axum::extract::{FromRef, MatchedPath, Request};
+use keeper::Zoho;
+use keeper::refresh::Settings;
+use keeper::vault::{Vault, VaultError};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -33,9 +36,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use zoho::budget::BudgetSettings;
 use zoho::oauth::{ClientConfig, OAuthClient};
-use zoho::refresh::Settings;
-use zoho::vault::{Vault, VaultError};
-use zoho::{ClientId, DcTable, Secret, Zoho};
+use zoho::{ClientId, DcTable, Secret};
 
 use crate::config::{Config, ZohoTarget};
 
@@ -118,7 +119,7 @@ pub enum StartError {
     #[error(transparent)]
     Vault(#[from] VaultError),
     #[error(transparent)]
-    Bus(#[from] zoho::bus::BusError),
+    Bus(#[from] keeper::bus::BusError),
     #[error("token key: {0}")]
     TokenKey(String),
     #[error("{0}")]
@@ -150,7 +151,7 @@ impl AppState {
         let followers = vec![
             zoho.follow(),
             zoho.keep_credits(CREDIT_FLUSH),
-            zoho.crm.live().run(LIVE_POLL).await,
+            zoho.live.run(LIVE_POLL).await,
             zoho.watches.run(WATCH_TEND),
             sessions.follow(),
             pruning,
@@ -439,7 +440,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         None => None,
     };
     let limits = state.config.connection_limits();
-    let live = state.zoho().crm.live().clone();
+    let live = state.zoho().live.clone();
     let router = build_router(state);
     let listener = bind(addr)?;
     tracing::info!("zportal listening on http://{}", listener.local_addr()?);

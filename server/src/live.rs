@@ -22,13 +22,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures::Stream;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use keeper::Zoho;
+use keeper::live::{Changed, Hub, LiveEvent, Op, Resume};
+use keeper::watch::{Interest, Mode};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tower_sessions::Session;
+use zoho::ConnectionId;
 use zoho::budget::OrgKey;
-use zoho::live::{Changed, Hub, LiveEvent, Op, Resume};
-use zoho::watch::{Interest, Mode};
-use zoho::{ConnectionId, Zoho};
 
 use app::context::{ACCOUNTS, Accounts};
 
@@ -117,7 +118,7 @@ async fn stream(
         org: connection.key.org.clone(),
     };
     let zoho = state.ctx.zoho.clone();
-    let hub = zoho.crm.live().clone();
+    let hub = zoho.live.clone();
     // Subscribed before the log is read, so nothing falls between the two.
     let events = hub.subscribe();
     let interest = zoho.watches.open(&org, &id);
@@ -153,7 +154,7 @@ async fn stream(
         mode,
         last,
         events,
-        closing: state.zoho().crm.live().closing(),
+        closing: state.zoho().live.closing(),
         recheck: tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK),
         heartbeat: tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT),
         pending: first.into(),
@@ -340,12 +341,12 @@ async fn notify(State(state): State<AppState>, body: Bytes) -> Response {
         notified: true,
     };
     // Kept answers go before any page hears of the change: a page told must read it anew.
-    zoho.crm.records_changed_elsewhere(&org);
-    match zoho.crm.live().notified(&change).await {
+    zoho.layer.invalidate_org(&org);
+    match zoho.live.notified(&change).await {
         // Zoho's word on a write through zportal, already told.
         Ok(None) => {}
         // Told here; the other processes drop their kept answers and read the log.
-        Ok(Some(_)) => zoho.crm.tell_other_processes(&org).await,
+        Ok(Some(_)) => zoho.layer.publish_records_changed(&org).await,
         Err(e) => {
             tracing::error!(error = %e, "could not store a notification");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();

@@ -16,9 +16,9 @@ use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use keeper::vault::ConnectionStatus;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
-use zoho::vault::ConnectionStatus;
 
 use zoho::oauth::OAuthError;
 

@@ -1,6 +1,6 @@
 //! Where zportal keeps its state, chosen by `DATABASE_URL`: SQLite (the default, one machine) or
 //! PostgreSQL (several server processes behind a load balancer). Either holds the same two things:
-//! the Zoho connections (`zoho::vault`'s repositories) and the browser sessions (tower-sessions'
+//! the Zoho connections (`keeper::vault`'s repositories) and the browser sessions (tower-sessions'
 //! sqlx stores), so any process can serve any request — and the change bus over it, by which each
 //! process keeps its in-memory copies (connections, sessions) true to what the others write.
 
@@ -8,16 +8,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use keeper::bus::{Bus, Change, Topic};
+use keeper::coherent::Coherent;
+use keeper::vault::ConnectionRepo;
+use keeper::vault::postgres::PgRepo;
+use keeper::vault::sqlite::SqliteRepo;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
-use zoho::bus::{Bus, Change, Topic};
-use zoho::cache::Coherent;
-use zoho::vault::ConnectionRepo;
-use zoho::vault::postgres::PgRepo;
-use zoho::vault::sqlite::SqliteRepo;
 
 use crate::StartError;
 
@@ -172,7 +172,7 @@ fn capped(record: &Record) -> std::borrow::Cow<'_, Record> {
     std::borrow::Cow::Owned(short)
 }
 
-fn bus_error(e: zoho::bus::BusError) -> session_store::Error {
+fn bus_error(e: keeper::bus::BusError) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
 
@@ -240,7 +240,7 @@ impl SessionStore for Sessions {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let stored = at_rest(record);
         self.inner.save_stored(&stored).await?;
-        self.inner.cache.forget(&stored.id);
+        self.inner.cache.invalidate(&stored.id);
         let key = stored.id;
         self.inner.cache.fill(self.inner.cache.epoch(), key, stored);
         self.inner
@@ -279,7 +279,7 @@ impl SessionStore for Sessions {
             Backend::Sqlite(s, _) => s.delete(&key).await?,
             Backend::Postgres(s, _) => s.delete(&key).await?,
         }
-        self.inner.cache.forget(&key);
+        self.inner.cache.invalidate(&key);
         self.inner
             .bus
             .publish(Change::session(key))
@@ -307,10 +307,10 @@ impl Sessions {
             Topic::Session,
             move |key| {
                 if let Ok(id) = key.parse::<Id>() {
-                    on_change.cache.forget(&id);
+                    on_change.cache.invalidate(&id);
                 }
             },
-            move || on_resync.cache.forget_all(),
+            move || on_resync.cache.invalidate_all(),
         )
     }
 
@@ -340,7 +340,7 @@ impl Sessions {
     /// long as the server runs.
     pub fn spawn_cleanup(
         self,
-        vault: zoho::vault::Vault,
+        vault: keeper::vault::Vault,
         period: Duration,
     ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {

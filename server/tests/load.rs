@@ -321,7 +321,7 @@ fn many_users_on_two_processes_see_only_their_own_data_and_refresh_once_per_expi
             json!({"limits": {"codes_per_client": 1_000_000, "api_credits": false}}),
         )
         .await;
-        let key = zoho::vault::TokenCipher::generate_key_list();
+        let key = keeper::vault::TokenCipher::generate_key_list();
         let dir = tempfile::tempdir().expect("dir");
         let mut processes = Vec::new();
         for name in ["a", "b"] {

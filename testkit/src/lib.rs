@@ -2,8 +2,10 @@
 //! run has a test database ([`postgres_url`]), an emulator on a free loopback port
 //! ([`emulator`]), one tokio runtime per test binary ([`block_on`]), where the test target keeps
 //! its files ([`target_dir`]), and — with feature `server` — a real zportal in front of the
-//! emulator with a client that walks the sign-in as a browser does ([`server`]).
+//! emulator with a client that walks the sign-in as a browser does ([`server`]); and each crate's
+//! module graph, for the tests of its shape ([`modules`]).
 
+pub mod modules;
 #[cfg(feature = "server")]
 pub mod server;
 

@@ -251,8 +251,8 @@ fn bench(ws: &Workspace, compare: bool, seconds: u64, sessions: usize) -> Result
 
 /// Packages built for the server side, in one cargo call so `app` gets `ssr` only.
 const SERVER_PACKAGES: &[&str] = &[
-    "-p", "app", "-p", "zoho", "-p", "emulator", "-p", "testkit", "-p", "server", "-p", "xtask",
-    "-p", "bench",
+    "-p", "app", "-p", "zoho", "-p", "keeper", "-p", "emulator", "-p", "testkit", "-p", "server",
+    "-p", "xtask", "-p", "bench",
 ];
 
 fn test(ws: &Workspace, browser: bool) -> Result<()> {
@@ -285,6 +285,7 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
         ]),
     )?;
     check_wasm_dependencies(ws)?;
+    check_protocol_crate_stores_nothing(ws)?;
 
     let mut tests = ws.cargo(&["test", "--locked"]);
     // One test at a time within each test binary: Leptos keeps process-wide rendering state, and
@@ -306,7 +307,7 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
     // test, for 20 seconds here.
     clear_summaries(ws);
     let database = postgres::provision(ws)?;
-    let mut on_postgres = ws.cargo(&["test", "--locked", "-p", "zoho", "-p", "server"]);
+    let mut on_postgres = ws.cargo(&["test", "--locked", "-p", "keeper", "-p", "server"]);
     on_postgres
         .env("ZPORTAL_TEST_POSTGRES_URL", &database.url)
         .env("ZPORTAL_LOAD_SECONDS", "20")
@@ -459,6 +460,7 @@ fn check_wasm_dependencies(ws: &Workspace) -> Result<()> {
         "tokio",
         "aes-gcm",
         "zoho",
+        "keeper",
         "tower-sessions",
     ]
     .into_iter()
@@ -467,7 +469,43 @@ fn check_wasm_dependencies(ws: &Workspace) -> Result<()> {
     if !forbidden.is_empty() {
         bail!("the WASM build depends on server-only crates: {forbidden:?}");
     }
-    println!("the WASM build holds none of reqwest, sqlx, tokio, aes-gcm, zoho, tower-sessions");
+    println!(
+        "the WASM build holds none of reqwest, sqlx, tokio, aes-gcm, zoho, keeper, tower-sessions"
+    );
+    Ok(())
+}
+
+/// `zoho` is Zoho's protocol only: it must not depend on a database driver (storage is keeper's).
+fn check_protocol_crate_stores_nothing(ws: &Workspace) -> Result<()> {
+    println!("\n==> zoho stores nothing");
+    let out = ws
+        .cargo(&[
+            "tree",
+            "--locked",
+            "-p",
+            "zoho",
+            "-e",
+            "normal,build",
+            "--prefix",
+            "none",
+        ])
+        .output()
+        .context("cargo tree")?;
+    if !out.status.success() {
+        bail!(
+            "cargo tree failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let tree = String::from_utf8_lossy(&out.stdout);
+    let stores: Vec<&str> = ["sqlx", "keeper", "tower-sessions"]
+        .into_iter()
+        .filter(|name| tree.lines().any(|l| l.starts_with(&format!("{name} v"))))
+        .collect();
+    if !stores.is_empty() {
+        bail!("zoho depends on storage crates: {stores:?}");
+    }
+    println!("zoho depends on none of sqlx, keeper, tower-sessions");
     Ok(())
 }
 

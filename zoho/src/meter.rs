@@ -12,6 +12,9 @@ pub const CALLS: &str = "zoho_calls_total";
 pub const CALL_SECONDS: &str = "zoho_call_duration_seconds";
 /// `zportal_refreshes_total{outcome}`: refreshes this process made at Zoho.
 pub const REFRESHES: &str = "zportal_refreshes_total";
+/// `zoho_answers_reused_total{dc,how}`: reads answered without Zoho running them again: `kept`
+/// (served from the response cache) or `not_modified` (Zoho's 304).
+pub const CACHED_ANSWERS: &str = "zoho_answers_reused_total";
 
 /// Which of Zoho's endpoints a call went to (the emulator's fault names use the same words).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,7 +110,7 @@ impl Timer {
 }
 
 /// Counts one refresh this process attempted at Zoho, by how it ended.
-pub(crate) fn refresh(outcome: &'static str) {
+pub fn refresh(outcome: &'static str) {
     metrics::counter!(REFRESHES, "outcome" => outcome).increment(1);
 }
 

@@ -7,7 +7,7 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::secret::Secret;
+use zoho::secret::Secret;
 
 /// Why a key list or a ciphertext was refused. Never carries key or plaintext material.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

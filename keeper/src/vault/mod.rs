@@ -20,11 +20,11 @@ use async_trait::async_trait;
 pub use cipher::{CipherError, TokenCipher};
 
 use crate::bus::{Bus, BusError, Change};
-use crate::cache::Coherent;
-use crate::clock::now;
-use crate::dc::DataCenter;
-use crate::ids::{ClientId, ConnectionId, OrgId, UserId};
-use crate::secret::Secret;
+use crate::coherent::Coherent;
+use zoho::clock::now;
+use zoho::dc::DataCenter;
+use zoho::ids::{ClientId, ConnectionId, OrgId, UserId};
+use zoho::secret::Secret;
 
 /// What identifies a connection: one per client, data center, org and user.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -476,18 +476,18 @@ impl Vault {
     }
 
     /// Drops the cached copy of `id` (another process changed it).
-    pub fn forget(&self, id: &str) {
-        self.cache.forget(id);
+    pub fn invalidate(&self, id: &str) {
+        self.cache.invalidate(id);
     }
 
     /// Drops every cached connection (changes may have been missed).
-    pub fn forget_all(&self) {
-        self.cache.forget_all();
+    pub fn invalidate_all(&self) {
+        self.cache.invalidate_all();
     }
 
     /// After this process changed connection `id`: its cached copy goes, and the others hear.
     async fn changed(&self, id: &str) -> Result<(), VaultError> {
-        self.cache.forget(id);
+        self.cache.invalidate(id);
         self.bus.publish(Change::connection(id)).await?;
         Ok(())
     }

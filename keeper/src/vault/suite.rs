@@ -13,9 +13,9 @@ use super::{
     ConnectionKey, ConnectionRepo, ConnectionStatus, Echo, NewConnection, NewLiveEvent,
     TokenCipher, Vault,
 };
-use crate::dc::DataCenter;
-use crate::ids::{ClientId, OrgId, UserId};
-use crate::secret::Secret;
+use zoho::dc::DataCenter;
+use zoho::ids::{ClientId, OrgId, UserId};
+use zoho::secret::Secret;
 
 /// One store under test, with raw access for the checks a vault cannot make.
 enum Db {
@@ -533,7 +533,7 @@ async fn live_entries_told_at_once_by_many_get_distinct_seqs_and_a_change_told_t
             continue;
         }
         let repo = vault.live_repo();
-        let at = crate::clock::now();
+        let at = zoho::clock::now();
         let ids: Vec<String> = (0..16).map(|i| format!("{}", 100 + i)).collect();
         let tells = ids.iter().map(|id| {
             let e = NewLiveEvent {

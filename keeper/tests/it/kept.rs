@@ -3,11 +3,10 @@
 //! again; a change made at Zoho by someone else (here another process, which no bus joins to
 //! this one) shows once the time is up.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use zoho::budget::{Budget, BudgetSettings};
+use zoho::budget::BudgetSettings;
 use zoho::crm::metadata::ModuleName;
 use zoho::crm::records::{ListQuery, PageRef, SortBy};
 
@@ -53,12 +52,13 @@ fn company_is(value: Value) -> Map<String, Value> {
 #[tokio::test]
 async fn a_record_past_its_time_is_asked_for_conditionally_and_a_change_at_zoho_shows() {
     let w = World::start().await;
-    let (vault, crm, oauth) = w.process().await;
     let keep = Duration::from_millis(300);
-    let crm = crm.with_budget(Arc::new(Budget::new(BudgetSettings {
-        keep_answers: keep,
-        ..BudgetSettings::default()
-    })));
+    let (vault, crm, oauth) = w
+        .process_with(BudgetSettings {
+            keep_answers: keep,
+            ..BudgetSettings::default()
+        })
+        .await;
     let id = w.connect_ada(&vault, &oauth).await;
     // Someone else writing to Zoho: a process of its own, on the same stored connection.
     let (_, elsewhere, _) = w.process().await;

@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use crate::support::*;
+use keeper::refresh::RefreshError;
+use keeper::vault::ConnectionStatus;
 use serde_json::json;
 use zoho::ConnectionId;
 use zoho::crm::{CrmClient, CrmError};
-use zoho::refresh::RefreshError;
-use zoho::vault::ConnectionStatus;
 
 async fn fifty_calls(
     crm: &CrmClient,

@@ -5,15 +5,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use keeper::refresh::Settings;
+use keeper::vault::postgres::PgRepo;
+use keeper::vault::sqlite::SqliteRepo;
+use keeper::vault::{ConnectionRepo, TokenCipher, Vault};
+use keeper::{SignedIn, Zoho};
 use serde_json::{Value, json};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use zoho::budget::BudgetSettings;
 use zoho::crm::CrmClient;
 use zoho::oauth::{ClientConfig, OAuthClient};
-use zoho::refresh::Settings;
-use zoho::vault::postgres::PgRepo;
-use zoho::vault::sqlite::SqliteRepo;
-use zoho::vault::{ConnectionRepo, TokenCipher, Vault};
-use zoho::{ClientId, ConnectionId, DataCenter, DcTable, Secret, SignedIn, Zoho};
+use zoho::{ClientId, ConnectionId, DataCenter, DcTable, Secret};
 
 pub struct World {
     pub emulator: emulator::Running,
@@ -69,6 +71,11 @@ impl World {
 
     /// A separate "process": its own pool on the shared database, its own vault and coordinator.
     pub async fn process(&self) -> (Vault, CrmClient, OAuthClient) {
+        self.process_with(BudgetSettings::default()).await
+    }
+
+    /// The same, its API budget (and how long answers are cached) tuned by `budget`.
+    pub async fn process_with(&self, budget: BudgetSettings) -> (Vault, CrmClient, OAuthClient) {
         let repo: Arc<dyn ConnectionRepo> = match &self.postgres {
             Some(url) => {
                 let pool = sqlx::postgres::PgPoolOptions::new()
@@ -80,7 +87,7 @@ impl World {
             }
             None => self.sqlite().await,
         };
-        self.process_on(repo)
+        self.process_on(repo, budget)
     }
 
     async fn sqlite(&self) -> Arc<dyn ConnectionRepo> {
@@ -97,7 +104,11 @@ impl World {
         Arc::new(SqliteRepo::new(pool).await.expect("migrated"))
     }
 
-    fn process_on(&self, repo: Arc<dyn ConnectionRepo>) -> (Vault, CrmClient, OAuthClient) {
+    fn process_on(
+        &self,
+        repo: Arc<dyn ConnectionRepo>,
+        budget: BudgetSettings,
+    ) -> (Vault, CrmClient, OAuthClient) {
         let vault = Vault::new(
             repo,
             Arc::new(TokenCipher::from_key_list(&self.key).expect("key")),
@@ -115,7 +126,7 @@ impl World {
             dcs,
             http.clone(),
         );
-        let zoho = Zoho::new(oauth, vault, http, settings());
+        let zoho = Zoho::new(oauth, vault, http, settings()).with_budget(budget);
         (zoho.vault, zoho.crm, zoho.oauth)
     }
 

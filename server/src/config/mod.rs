@@ -315,7 +315,7 @@ mod tests {
             ),
             (
                 "ZPORTAL_TOKEN_KEY",
-                &zoho::vault::TokenCipher::generate_key_list(),
+                &keeper::vault::TokenCipher::generate_key_list(),
             ),
         ])
         .expect("valid");

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use keeper::vault::TokenCipher;
 use url::Url;
 use zoho::Secret;
-use zoho::vault::TokenCipher;
 
 use super::ConfigError;
 use super::parse::parse_duration;

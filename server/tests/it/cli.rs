@@ -57,7 +57,7 @@ async fn import_list_and_revoke_round_trip_without_printing_a_secret() {
             ("DATABASE_URL".to_owned(), url),
             (
                 "ZPORTAL_TOKEN_KEY".to_owned(),
-                zoho::vault::TokenCipher::generate_key_list(),
+                keeper::vault::TokenCipher::generate_key_list(),
             ),
         ],
         None => Vec::new(),

@@ -499,8 +499,8 @@ fn a_connection_no_key_decrypts_asks_for_a_new_sign_in_instead_of_failing() {
              access_token = 'k9:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=='",
         )
         .await;
-        stack.state.zoho().vault.forget_all();
-        stack.state.zoho().crm.tokens().forget_all();
+        stack.state.zoho().vault.invalidate_all();
+        stack.state.zoho().tokens.invalidate_all();
         let res = ada.get(&meta).await;
         assert_eq!(res.status().as_u16(), 409, "not a 500");
         let body = res.text().await.expect("body");
@@ -519,11 +519,11 @@ fn a_connection_no_key_decrypts_asks_for_a_new_sign_in_instead_of_failing() {
 #[test]
 fn rewrap_moves_every_token_to_the_first_key_so_the_old_one_can_go() {
     testkit::block_on(async {
-        let old = zoho::vault::TokenCipher::generate_key_list();
+        let old = keeper::vault::TokenCipher::generate_key_list();
         let stack = testkit::server::stack(&[("ZPORTAL_TOKEN_KEY", &old)]).await;
         let ada = testkit::server::Browser::new();
         ada.sign_in(&stack, "ada@us.zportal.test").await;
-        let new = zoho::vault::TokenCipher::generate_key_list().replace("k1:", "k2:");
+        let new = keeper::vault::TokenCipher::generate_key_list().replace("k1:", "k2:");
         let both = format!("{new},{old}");
         let store_env: Vec<(&str, String)> = match &stack.postgres {
             Some(url) => vec![("DATABASE_URL", url.clone())],
@@ -588,7 +588,7 @@ fn the_data_directory_is_the_owners_alone_and_a_shared_key_file_is_refused() {
     assert_eq!(mode(&fresh.join("token.key")), 0o600, "the key");
     let dir = tempfile::tempdir().expect("temp dir");
     let key = dir.path().join("token.key");
-    std::fs::write(&key, zoho::vault::TokenCipher::generate_key_list()).expect("write");
+    std::fs::write(&key, keeper::vault::TokenCipher::generate_key_list()).expect("write");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let (out, text) = refused_start_in(dir.path(), &[("ZOHO_EMULATOR", "1")]);
     assert!(!out.status.success(), "{text}");
@@ -629,7 +629,7 @@ fn a_pending_sign_in_is_stored_sealed() {
 
 #[test]
 fn debug_output_names_no_secret() {
-    let key = zoho::vault::TokenCipher::generate_key_list();
+    let key = keeper::vault::TokenCipher::generate_key_list();
     let vars = [
         ("ZOHO_CLIENT_ID", "1000.REAL"),
         ("ZOHO_CLIENT_SECRET", "client-secret-value-77"),

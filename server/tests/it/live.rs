@@ -408,7 +408,7 @@ fn streams_end_at_shutdown_and_a_disconnect_takes_its_watch_channel_along() {
         let ben = signed_in(&stack, "ben@us.zportal.test").await;
         let mut open = EventStream::open(&ben.http, &stack.base, None).await;
         assert_eq!(open.next(WAIT).await.expect("hello").event, "hello");
-        stack.state.zoho().crm.live().close();
+        stack.state.zoho().live.close();
         assert!(
             open.ends_within(Duration::from_secs(5)).await,
             "a shutting-down server ends its streams"

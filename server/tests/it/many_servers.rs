@@ -50,7 +50,7 @@ pub(crate) async fn cluster() -> Option<Cluster> {
     })
     .await
     .expect("emulator");
-    let key = zoho::vault::TokenCipher::generate_key_list();
+    let key = keeper::vault::TokenCipher::generate_key_list();
     let dir = tempfile::tempdir().expect("dir");
     let a = process(
         &database_url,

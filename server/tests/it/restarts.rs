@@ -70,7 +70,7 @@ impl Solo {
             env.push(("DATABASE_URL", url.clone()));
             env.push((
                 "ZPORTAL_TOKEN_KEY",
-                zoho::vault::TokenCipher::generate_key_list(),
+                keeper::vault::TokenCipher::generate_key_list(),
             ));
         }
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();

@@ -61,7 +61,7 @@ pub async fn stack_with(vars: &[(&str, &str)], tweak: impl FnOnce(&mut Config)) 
     let postgres = postgres_url().await;
     let mut token_key = None;
     if let Some(url) = &postgres {
-        let key = zoho::vault::TokenCipher::generate_key_list();
+        let key = keeper::vault::TokenCipher::generate_key_list();
         all.push(("DATABASE_URL".into(), url.clone()));
         all.push(("ZPORTAL_TOKEN_KEY".into(), key.clone()));
         token_key = Some(key);

@@ -124,7 +124,10 @@ impl CrmClient {
 
     /// The connection's org, read live from Zoho (and kept for [`Self::org_cached`]).
     pub async fn org(&self, id: &ConnectionId) -> Result<std::sync::Arc<Org>, CrmError> {
-        let org = self.read::<OrgBody>(id, &Resource::Org, "").await?.into_org()?;
+        let org = self
+            .read::<OrgBody>(id, &Resource::Org, "")
+            .await?
+            .into_org()?;
         Ok(self.metadata().orgs.put(id.as_str().to_owned(), org))
     }
 

@@ -1,9 +1,8 @@
 //! The Zoho CRM v8 API: how a call is sent and its refusals read (here), who the signed-in user
 //! is and which org they belong to ([`identity`]), module and field metadata ([`metadata`]) and
-//! records ([`records`]), read as text where a page shows text ([`text`]). [`CrmClient`] makes the calls of a stored connection through the
-//! refresh [`Coordinator`].
+//! records ([`records`]), read as text where a page shows text ([`text`]). [`CrmClient`] makes
+//! the calls of a connection with the tokens a [`TokenSource`] hands it.
 
-mod answers;
 pub mod attachments;
 pub mod identity;
 pub mod metadata;
@@ -19,14 +18,15 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use async_trait::async_trait;
+
 use crate::budget::{Admission, Budget, OrgKey};
-use crate::bus::Change;
 use crate::call::{Body, Call, Resource};
 use crate::http::{Api, HttpError};
 use crate::ids::ConnectionId;
 use crate::meter::{Outcome, Timer};
-use crate::refresh::{AccessToken, Coordinator, RefreshError};
 use crate::secret::Secret;
+use crate::tokens::{AccessToken, RefreshError, TokenSource};
 
 pub use identity::{CurrentUser, Org};
 
@@ -225,59 +225,54 @@ enum Answer {
     Streaming(reqwest::Response),
 }
 
-/// `zoho_answers_reused_total{dc,how}`: reads answered without Zoho running them again:
-/// `kept` (served from what was read moments ago) or `not_modified` (Zoho's 304).
-pub const ANSWERS_REUSED: &str = "zoho_answers_reused_total";
+/// What runs between a CRM method and Zoho: zportal puts a response cache and the publishing
+/// of writes there ([`CrmClient::with_layer`]); without one, every call goes to Zoho.
+#[async_trait]
+pub trait CallLayer: Send + Sync + std::fmt::Debug {
+    /// Answers `call` for connection `id`, sending it with [`CrmClient::send`] when it must.
+    async fn call(
+        &self,
+        crm: &CrmClient,
+        id: &ConnectionId,
+        call: Call<'_>,
+    ) -> Result<(u16, bytes::Bytes), CrmError>;
+}
 
-/// CRM calls made for a stored connection: the token comes from the [`Coordinator`], and a 401
+/// CRM calls made for a connection: the token comes from a [`TokenSource`], and a 401
 /// `INVALID_TOKEN` gets one refresh (unless another call already replaced the token) and one
 /// retry. Every call takes its turn in the connection's queue and spends the org's budget
-/// ([`Budget`]); a read's answer is served again for a few seconds ([`answers`]).
+/// ([`Budget`]); a [`CallLayer`], if one is set, sits in front of Zoho.
 #[derive(Debug, Clone)]
 pub struct CrmClient {
     http: reqwest::Client,
-    tokens: Arc<Coordinator>,
+    tokens: Arc<dyn TokenSource>,
     metadata: Arc<metadata::Metadata>,
     budget: Arc<Budget>,
-    answers: Arc<answers::Answers>,
-    live: crate::live::Hub,
+    layer: Option<Arc<dyn CallLayer>>,
 }
 
 impl CrmClient {
-    pub fn new(http: reqwest::Client, tokens: Arc<Coordinator>, budget: Arc<Budget>) -> Self {
+    pub fn new(http: reqwest::Client, tokens: Arc<dyn TokenSource>, budget: Arc<Budget>) -> Self {
         CrmClient {
             http,
             metadata: Arc::default(),
-            answers: Arc::new(answers::Answers::new(budget.settings().keep_answers)),
-            live: crate::live::Hub::new(tokens.vault().clone()),
             tokens,
             budget,
+            layer: None,
         }
     }
 
-    /// The same client, spending `budget` (and keeping answers as long as it says).
+    /// The same client, spending `budget`.
     pub fn with_budget(self, budget: Arc<Budget>) -> Self {
+        CrmClient { budget, ..self }
+    }
+
+    /// The same client, its calls answered through `layer`.
+    pub fn with_layer(self, layer: Arc<dyn CallLayer>) -> Self {
         CrmClient {
-            answers: Arc::new(answers::Answers::new(budget.settings().keep_answers)),
-            budget,
+            layer: Some(layer),
             ..self
         }
-    }
-
-    /// Records of `org` changed through another process: what was read of them here before is
-    /// not served again.
-    pub fn records_changed_elsewhere(&self, org: &OrgKey) {
-        self.answers.changed(org);
-    }
-
-    /// Changes may have been missed: no answer read before is served again.
-    pub fn forget_answers(&self) {
-        self.answers.forget_all();
-    }
-
-    /// The live log this client's writes go into, and open pages read.
-    pub fn live(&self) -> &crate::live::Hub {
-        &self.live
     }
 
     fn http(&self) -> &reqwest::Client {
@@ -288,8 +283,9 @@ impl CrmClient {
         &self.metadata
     }
 
-    pub fn tokens(&self) -> &Coordinator {
-        &self.tokens
+    /// Where this client's access tokens come from.
+    pub fn tokens(&self) -> &dyn TokenSource {
+        self.tokens.as_ref()
     }
 
     pub fn budget(&self) -> &Budget {
@@ -306,44 +302,32 @@ impl CrmClient {
         json_body(self.call(id, Call::read(resource, query)).await?)
     }
 
-    /// The same read, from Zoho whatever was read before.
+    /// The same read, from Zoho whatever a layer would answer.
     pub async fn read_now<T: DeserializeOwned>(
         &self,
         id: &ConnectionId,
         resource: &Resource,
         query: &str,
     ) -> Result<T, CrmError> {
-        json_body(self.call_anew(id, Call::read(resource, query)).await?)
+        json_body(self.send(id, Call::read(resource, query)).await?)
     }
 
-    /// Sends `call` for connection `id`; the answer's status and body, whatever the status,
-    /// unless the token was refused twice or Zoho is limiting requests.
-    ///
-    /// A read of records answered moments ago is answered the same again, unless the org's
-    /// records were written through zportal since; a write ends that for everyone of its org,
-    /// in every process.
+    /// Sends `call` for connection `id` through the layer, if any; the answer's status and
+    /// body, whatever the status, unless the token was refused twice or Zoho is limiting
+    /// requests.
     pub async fn call(
         &self,
         id: &ConnectionId,
         call: Call<'_>,
     ) -> Result<(u16, bytes::Bytes), CrmError> {
-        if self.answers.enabled() && call.reads_record_data() {
-            return self.call_kept(id, call).await;
+        match &self.layer {
+            Some(layer) => layer.call(self, id, call).await,
+            None => self.send(id, call).await,
         }
-        if call.changes_records() {
-            let org = self.org_key(id).await?;
-            // Ended whatever the outcome: a write whose answer was lost may still have landed.
-            let answer = self.call_anew(id, call).await;
-            let body = answer.as_ref().ok().map(|(_, body)| body.as_ref());
-            self.records_changed(&org, crate::live::changed_by(&org, &call, body))
-                .await;
-            return answer;
-        }
-        self.call_anew(id, call).await
     }
 
     /// The org whose budget (and records) a call of connection `id` touches.
-    async fn org_key(&self, id: &ConnectionId) -> Result<OrgKey, CrmError> {
+    pub async fn org_key(&self, id: &ConnectionId) -> Result<OrgKey, CrmError> {
         let t = self.tokens.access_token(id).await?;
         Ok(OrgKey {
             dc: t.dc,
@@ -351,96 +335,11 @@ impl CrmClient {
         })
     }
 
-    /// Tells this process and the others that `org`'s records changed — and the open pages
-    /// what, when the call says (a write whose answer was lost says nothing for sure).
-    pub async fn records_changed(&self, org: &OrgKey, changed: Option<crate::live::Changed>) {
-        self.answers.changed(org);
-        if let Some(changed) = changed
-            && let Err(e) = self.live.wrote(&changed).await
-        {
-            tracing::warn!(error = %e, "could not tell the open pages of a write");
-        }
-        self.tell_other_processes(org).await;
-    }
-
-    /// Tells the other processes that `org`'s records changed: they drop what they kept of them.
-    pub async fn tell_other_processes(&self, org: &OrgKey) {
-        let change = Change::records(org.dc, &org.org);
-        if let Err(e) = self.tokens.bus().publish(change).await {
-            // Other processes serve what they read before for a few seconds more at most.
-            tracing::warn!(error = %e, "could not tell the other processes of a write");
-        }
-    }
-
-    /// A read of records: what was answered moments ago if it still holds, else Zoho's answer
-    /// (one call for all the same reads that arrive meanwhile), kept for the next.
-    async fn call_kept(
-        &self,
-        id: &ConnectionId,
-        call: Call<'_>,
-    ) -> Result<(u16, bytes::Bytes), CrmError> {
-        let org = self.org_key(id).await?;
-        let reused = |how: &'static str| {
-            metrics::counter!(ANSWERS_REUSED, "dc" => org.dc.location(), "how" => how).increment(1);
-        };
-        let read = answers::Read::of(&call);
-        let since = match self.answers.lookup(id, &org, &read) {
-            answers::Lookup::Fresh(status, body) => {
-                reused("kept");
-                return Ok((status, body));
-            }
-            answers::Lookup::Revalidate { since } => Some(since),
-            answers::Lookup::Miss => None,
-        };
-        let _leading = match self.answers.turn(id, &read) {
-            answers::Turn::Lead(flight) => Some(flight),
-            answers::Turn::Follow(leader) => {
-                // Its answer, once it has one; if it kept none (it failed), this read goes on
-                // by itself rather than queue behind the next leader.
-                drop(leader.read().await);
-                if let answers::Lookup::Fresh(status, body) = self.answers.lookup(id, &org, &read) {
-                    reused("kept");
-                    return Ok((status, body));
-                }
-                None
-            }
-        };
-        let ticket = self.answers.ticket(&org);
-        let answer = self.call_anew(id, Call { since, ..call }).await?;
-        if answer.0 == 304 {
-            if let Some(kept) = self.answers.still_holds(ticket, id, &org, &read) {
-                reused("not_modified");
-                return Ok(kept);
-            }
-            // Changed through zportal while Zoho was asked: read it whole.
-            let ticket = self.answers.ticket(&org);
-            let answer = self.call_anew(id, call).await?;
-            self.keep(ticket, id, &org, &read, &answer);
-            return Ok(answer);
-        }
-        self.keep(ticket, id, &org, &read, &answer);
-        Ok(answer)
-    }
-
-    fn keep(
-        &self,
-        ticket: answers::Ticket,
-        id: &ConnectionId,
-        org: &OrgKey,
-        read: &answers::Read,
-        answer: &(u16, bytes::Bytes),
-    ) {
-        // While the bus may be missing other processes' writes, nothing read can be trusted.
-        if self.tokens.bus().in_sync() {
-            self.answers.fill(ticket, id, org, read, answer.clone());
-        }
-    }
-
-    /// Sends `call` to Zoho, whatever was read before.
+    /// Sends `call` to Zoho, past any layer.
     ///
     /// A read (`GET`) that Zoho answers with a 5xx, or not at all, is tried again after each of
     /// [`READ_RETRIES`]; a write never is: Zoho may have applied one whose answer was lost.
-    async fn call_anew(
+    pub async fn send(
         &self,
         id: &ConnectionId,
         call: Call<'_>,

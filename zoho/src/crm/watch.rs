@@ -40,7 +40,7 @@ impl CrmClient {
             channel_ids: Vec::new(),
         };
         let call = Call::json(op, &channels, &body);
-        let (status, body) = self.call_anew(id, call).await?;
+        let (status, body) = self.send(id, call).await?;
         let answer: serde_json::Value =
             serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
         let item = &answer["watch"][0];
@@ -62,7 +62,7 @@ impl CrmClient {
         let channel = Resource::Watch {
             channel_ids: vec![channel_id],
         };
-        let (status, body) = self.call_anew(id, Call::delete(&channel)).await?;
+        let (status, body) = self.send(id, Call::delete(&channel)).await?;
         if (200..300).contains(&status) {
             return Ok(());
         }

@@ -1,10 +1,4 @@
-//! zoho's integration tests, as one binary: the refresh coordinator and the records client against
-//! a real emulator on 127.0.0.1 (and PostgreSQL on the PostgreSQL run), properties over
-//! generated input, and the layering of the crate's modules.
+//! zoho's integration tests, as one binary: properties over generated input. The records client against the emulator is shown by the crate's doc
+//! test and, with stored connections, by keeper's tests.
 
-mod kept;
-mod layers;
 mod properties;
-mod records;
-mod refresh;
-mod support;

@@ -10,8 +10,9 @@ mod sections;
 use std::sync::Arc;
 use std::time::Duration;
 
+use keeper::Zoho;
+use zoho::ConnectionId;
 use zoho::crm::metadata::{FieldInfo, ModuleInfo, ModuleName};
-use zoho::{ConnectionId, Zoho};
 
 use super::ModuleDto;
 use crate::AppError;
@@ -150,7 +151,7 @@ pub fn rows(
                     | super::ValueKind::Percent
                         if !cell.is_empty() =>
                     {
-                        crate::numbers::neutral(&cell, *kind, currency)
+                        crate::records::numbers::neutral(&cell, *kind, currency)
                     }
                     _ => cell,
                 })
