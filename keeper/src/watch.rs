@@ -18,8 +18,7 @@ use zoho::budget::OrgKey;
 use zoho::clock::now;
 use zoho::crm::watch::ChannelSpec;
 use zoho::crm::{ApiError, CrmClient, CrmError};
-use zoho::dc::DataCenter;
-use zoho::ids::{ConnectionId, OrgId};
+use zoho::ids::ConnectionId;
 
 /// How long an org stays wanted after a process last said it has open pages of it.
 const WANT_SECS: i64 = 120;
@@ -219,15 +218,14 @@ impl Watches {
         }
     }
 
-    fn repo(&self) -> &dyn crate::vault::LiveRepo {
-        self.inner.vault.live_repo()
+    fn repo(&self) -> &dyn crate::vault::WatchRepo {
+        self.inner.vault.watch_repo()
     }
 
     async fn ensure(&self, org: &OrgKey, candidates: &[ConnectionId]) -> Result<(), VaultError> {
-        let (dc, zgid) = (org.dc.location(), org.org.as_str());
         let now = now();
-        self.repo().want_watch(dc, zgid, now + WANT_SECS).await?;
-        let row = self.repo().watch(dc, zgid).await?;
+        self.repo().want_watch(org, now + WANT_SECS).await?;
+        let row = self.repo().watch(org).await?;
         let current = row.and_then(|r| r.channel);
         if let Some(c) = &current
             && c.expires_at > now + RENEW_BEFORE_SECS
@@ -240,7 +238,7 @@ impl Watches {
         }
         if !self
             .repo()
-            .lease_watch(dc, zgid, &self.inner.holder, now, now + LEASE_SECS)
+            .lease_watch(org, &self.inner.holder, now, now + LEASE_SECS)
             .await?
         {
             // Another process is at it.
@@ -248,7 +246,7 @@ impl Watches {
         }
         let channel = self.register(org, current.as_ref(), candidates).await;
         self.repo()
-            .store_watch(dc, zgid, &self.inner.holder, channel.as_ref())
+            .store_watch(org, &self.inner.holder, channel.as_ref())
             .await?;
         Ok(())
     }
@@ -338,7 +336,7 @@ impl Watches {
     async fn remove(&self, row: &WatchRow, now: i64) -> Result<(), VaultError> {
         if !self
             .repo()
-            .lease_watch(&row.dc, &row.org, &self.inner.holder, now, now + LEASE_SECS)
+            .lease_watch(&row.org, &self.inner.holder, now, now + LEASE_SECS)
             .await?
         {
             return Ok(());
@@ -349,9 +347,7 @@ impl Watches {
                 tracing::debug!(error = %e, "an unwanted watch channel could not be removed at Zoho");
             }
         }
-        self.repo()
-            .drop_watch(&row.dc, &row.org, &self.inner.holder)
-            .await
+        self.repo().drop_watch(&row.org, &self.inner.holder).await
     }
 
     /// Before connection `id` is deleted: the channels it registered are removed at Zoho (its
@@ -368,7 +364,7 @@ impl Watches {
             }
             if !self
                 .repo()
-                .lease_watch(&row.dc, &row.org, &self.inner.holder, now, now + LEASE_SECS)
+                .lease_watch(&row.org, &self.inner.holder, now, now + LEASE_SECS)
                 .await?
             {
                 continue;
@@ -377,7 +373,7 @@ impl Watches {
                 tracing::debug!(error = %e, "the watch channel could not be removed at Zoho");
             }
             self.repo()
-                .store_watch(&row.dc, &row.org, &self.inner.holder, None)
+                .store_watch(&row.org, &self.inner.holder, None)
                 .await?;
         }
         self.inner.kick.notify_one();
@@ -397,13 +393,7 @@ impl Watches {
         if !bool::from(given.as_bytes().ct_eq(c.token_hash.as_bytes())) {
             return Ok(None);
         }
-        let Ok(dc) = row.dc.parse::<DataCenter>() else {
-            return Ok(None);
-        };
-        Ok(Some(OrgKey {
-            dc,
-            org: OrgId::new(row.org),
-        }))
+        Ok(Some(row.org))
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use keeper::bus::{Bus, Change, Topic};
 use keeper::coherent::Coherent;
-use keeper::vault::ConnectionRepo;
+use keeper::vault::VaultRepo;
 use keeper::vault::postgres::PgRepo;
 use keeper::vault::sqlite::SqliteRepo;
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -28,7 +28,7 @@ pub fn is_postgres(url: &str) -> bool {
 
 /// The opened store.
 pub struct Store {
-    pub connections: Arc<dyn ConnectionRepo>,
+    pub connections: Arc<dyn VaultRepo>,
     pub sessions: Sessions,
     pub bus: Bus,
 }

@@ -2,7 +2,7 @@
 //! each org's records, and the one Zoho watch channel per org. Written once for both stores, like
 //! the connections' SQL beside it.
 
-/// Implements [`LiveRepo`](super::LiveRepo) for `$repo` (a struct with a `pool` field); `$lock`
+/// Implements [`LiveRepo`](super::LiveRepo) and [`WatchRepo`](super::WatchRepo) for `$repo` (a struct with a `pool` field); `$lock`
 /// is the statement that makes a transaction the only teller (`None` where the database
 /// serializes writers itself, as SQLite does).
 macro_rules! live_repo {
@@ -109,7 +109,11 @@ macro_rules! live_repo {
                 Ok(done.rows_affected())
             }
 
-            async fn want_watch(&self, dc: &str, org: &str, until: i64) -> Result<(), VaultError> {
+        }
+
+        #[async_trait]
+        impl super::WatchRepo for $repo {
+            async fn want_watch(&self, org: &OrgKey, until: i64) -> Result<(), VaultError> {
                 sqlx::query(
                     "INSERT INTO watch_channels (dc, org_zgid, channel_id, token_hash, connection_id, \
                        expires_at, wanted_until, lease_until, lease_holder) \
@@ -118,24 +122,24 @@ macro_rules! live_repo {
                        WHEN excluded.wanted_until > watch_channels.wanted_until \
                        THEN excluded.wanted_until ELSE watch_channels.wanted_until END",
                 )
-                .bind(dc)
-                .bind(org)
+                .bind(org.dc.location())
+                .bind(org.org.as_str())
                 .bind(until)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
             }
 
-            async fn watch(&self, dc: &str, org: &str) -> Result<Option<super::WatchRow>, VaultError> {
+            async fn watch(&self, org: &OrgKey) -> Result<Option<super::WatchRow>, VaultError> {
                 let sql = format!(
                     "SELECT {WATCH_COLUMNS} FROM watch_channels WHERE dc = $1 AND org_zgid = $2"
                 );
                 let row: Option<WatchTuple> = sqlx::query_as(&sql)
-                    .bind(dc)
-                    .bind(org)
+                    .bind(org.dc.location())
+                    .bind(org.org.as_str())
                     .fetch_optional(&self.pool)
                     .await?;
-                Ok(row.map(watch_row))
+                Ok(row.and_then(watch_row))
             }
 
             async fn watch_by_channel(
@@ -148,19 +152,18 @@ macro_rules! live_repo {
                     .bind(channel_id)
                     .fetch_optional(&self.pool)
                     .await?;
-                Ok(row.map(watch_row))
+                Ok(row.and_then(watch_row))
             }
 
             async fn watches(&self) -> Result<Vec<super::WatchRow>, VaultError> {
                 let sql = format!("SELECT {WATCH_COLUMNS} FROM watch_channels");
                 let rows: Vec<WatchTuple> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
-                Ok(rows.into_iter().map(watch_row).collect())
+                Ok(rows.into_iter().filter_map(watch_row).collect())
             }
 
             async fn lease_watch(
                 &self,
-                dc: &str,
-                org: &str,
+                org: &OrgKey,
                 holder: &str,
                 now: i64,
                 until: i64,
@@ -171,8 +174,8 @@ macro_rules! live_repo {
                 )
                 .bind(until)
                 .bind(holder)
-                .bind(dc)
-                .bind(org)
+                .bind(org.dc.location())
+                .bind(org.org.as_str())
                 .bind(now)
                 .execute(&self.pool)
                 .await?;
@@ -181,8 +184,7 @@ macro_rules! live_repo {
 
             async fn store_watch(
                 &self,
-                dc: &str,
-                org: &str,
+                org: &OrgKey,
                 holder: &str,
                 channel: Option<&super::StoredChannel>,
             ) -> Result<bool, VaultError> {
@@ -195,20 +197,20 @@ macro_rules! live_repo {
                 .bind(channel.map(|c| c.token_hash.as_str()))
                 .bind(channel.map(|c| c.connection_id.as_str()))
                 .bind(channel.map_or(0, |c| c.expires_at))
-                .bind(dc)
-                .bind(org)
+                .bind(org.dc.location())
+                .bind(org.org.as_str())
                 .bind(holder)
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn drop_watch(&self, dc: &str, org: &str, holder: &str) -> Result<(), VaultError> {
+            async fn drop_watch(&self, org: &OrgKey, holder: &str) -> Result<(), VaultError> {
                 sqlx::query(
                     "DELETE FROM watch_channels WHERE dc = $1 AND org_zgid = $2 AND lease_holder = $3",
                 )
-                .bind(dc)
-                .bind(org)
+                .bind(org.dc.location())
+                .bind(org.org.as_str())
                 .bind(holder)
                 .execute(&self.pool)
                 .await?;
@@ -226,11 +228,15 @@ macro_rules! live_repo {
             i64,
         );
 
-        fn watch_row(t: WatchTuple) -> super::WatchRow {
+        /// The row as the watch layer reads it; `None` for a data center this build does not
+        /// know (a row written by a newer version), which is left to that version.
+        fn watch_row(t: WatchTuple) -> Option<super::WatchRow> {
             let (dc, org, channel_id, token_hash, connection_id, expires_at, wanted_until) = t;
-            super::WatchRow {
-                dc,
-                org,
+            Some(super::WatchRow {
+                org: OrgKey {
+                    dc: dc.parse().ok()?,
+                    org: zoho::ids::OrgId::new(org),
+                },
                 channel: match (channel_id, token_hash, connection_id) {
                     (Some(channel_id), Some(token_hash), Some(connection_id)) => {
                         Some(super::StoredChannel {
@@ -243,7 +249,7 @@ macro_rules! live_repo {
                     _ => None,
                 },
                 wanted_until,
-            }
+            })
         }
     };
 }

@@ -7,195 +7,35 @@
 pub mod cipher;
 mod live_sql;
 pub mod postgres;
+mod repos;
 mod sql;
 pub mod sqlite;
 #[cfg(test)]
 mod suite;
+mod types;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-
 pub use cipher::{CipherError, TokenCipher};
+pub use repos::{
+    ConnectionRepo, CreditRepo, Echo, LiveRepo, LiveRow, NewLiveEvent, SaveClaim, SaveRepo,
+    StoredChannel, VaultRepo, WatchRepo, WatchRow,
+};
+pub(crate) use types::comma_list;
+use types::sealed_aad;
+pub use types::{
+    Connection, ConnectionKey, ConnectionRow, ConnectionStatus, NewConnection, RefreshBudget,
+    Rewrapped, StoredRefresh,
+};
 
 use crate::bus::{Bus, BusError, Change};
 use crate::coherent::Coherent;
+use zoho::budget::OrgKey;
 use zoho::clock::now;
 use zoho::dc::DataCenter;
 use zoho::ids::{ClientId, ConnectionId, OrgId, UserId};
 use zoho::secret::Secret;
-
-/// What identifies a connection: one per client, data center, org and user.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ConnectionKey {
-    pub client_id: ClientId,
-    pub dc: DataCenter,
-    pub org: OrgId,
-    pub user: UserId,
-}
-
-impl ConnectionKey {
-    /// Associated data for one of this connection's ciphertexts: a token decrypts only for the
-    /// connection and the purpose (`refresh` or `access`) it was written for.
-    fn aad(&self, purpose: &str) -> Vec<u8> {
-        format!(
-            "zportal/v1|{}|{}|{}|{}|{purpose}",
-            self.client_id, self.dc, self.org, self.user
-        )
-        .into_bytes()
-    }
-}
-
-/// Whether a connection can be used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConnectionStatus {
-    Active,
-    /// Zoho refused the refresh token (revoked or deleted): the user must sign in again.
-    NeedsReconnect,
-}
-
-impl ConnectionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConnectionStatus::Active => "active",
-            ConnectionStatus::NeedsReconnect => "needs_reconnect",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            "needs_reconnect" => ConnectionStatus::NeedsReconnect,
-            _ => ConnectionStatus::Active,
-        }
-    }
-}
-
-/// A stored connection with its tokens decrypted.
-#[derive(Clone, Debug)]
-pub struct Connection {
-    pub id: ConnectionId,
-    pub key: ConnectionKey,
-    pub email: String,
-    pub org_name: String,
-    pub scopes: Vec<String>,
-    pub status: ConnectionStatus,
-    pub refresh_token: Option<Secret>,
-    pub access_token: Option<Secret>,
-    /// Unix seconds.
-    pub access_expires_at: Option<i64>,
-    /// A stored token that no configured key decrypts (left out as `None` above).
-    pub unreadable: bool,
-    /// Bumped each time the access token changes.
-    pub generation: i64,
-    pub last_refresh_at: Option<i64>,
-    pub created_at: i64,
-    /// When the row last changed (a sign-in or a refresh stores the access token with it).
-    pub updated_at: i64,
-    /// Refreshes spent in Zoho's current window.
-    pub budget: RefreshBudget,
-}
-
-/// A comma-separated column (a connection's scopes, a live event's ids) as its items.
-pub(crate) fn comma_list(column: &str) -> Vec<String> {
-    column
-        .split(',')
-        .filter(|item| !item.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The associated data of a sealed value: it opens only for the purpose it was sealed for.
-fn sealed_aad(purpose: &str) -> Vec<u8> {
-    format!("zportal sealed: {purpose}").into_bytes()
-}
-
-/// What `rewrap_all` did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Rewrapped {
-    /// The key everything is now under.
-    pub key: String,
-    pub connections: usize,
-    /// Connections whose tokens were under an older key, now under `key`.
-    pub rewrapped: usize,
-    /// Connections no configured key decrypts: marked "needs reconnect".
-    pub unreadable: usize,
-}
-
-/// Zoho's budget: at most [`RefreshBudget::MAX`] access tokens per refresh token per
-/// [`RefreshBudget::WINDOW_SECS`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RefreshBudget {
-    pub window_start: i64,
-    pub count: i64,
-}
-
-impl RefreshBudget {
-    pub const MAX: i64 = 10;
-    pub const WINDOW_SECS: i64 = 600;
-
-    /// When a refresh would be allowed again, or `None` if one is allowed now.
-    pub fn blocked_until(&self, now: i64) -> Option<i64> {
-        let window_open = now - self.window_start < Self::WINDOW_SECS;
-        (window_open && self.count >= Self::MAX).then_some(self.window_start + Self::WINDOW_SECS)
-    }
-
-    /// The window after one more refresh at `now`.
-    fn after_one_more(&self, now: i64) -> (i64, i64) {
-        if now - self.window_start >= Self::WINDOW_SECS {
-            (now, 1)
-        } else {
-            (self.window_start, self.count + 1)
-        }
-    }
-}
-
-/// What a sign-in learned, to store.
-#[derive(Clone, Debug)]
-pub struct NewConnection {
-    pub key: ConnectionKey,
-    pub email: String,
-    pub org_name: String,
-    pub scopes: Vec<String>,
-    /// `None` keeps the stored refresh token (Zoho gives none to a returning user).
-    pub refresh_token: Option<Secret>,
-    pub access_token: Secret,
-    pub access_expires_at: i64,
-}
-
-/// A row as stored: tokens are ciphertexts.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConnectionRow {
-    pub id: String,
-    pub client_id: String,
-    pub dc: String,
-    pub org_zgid: String,
-    pub user_zuid: String,
-    pub email: String,
-    pub org_name: String,
-    pub scopes: String,
-    pub status: String,
-    pub refresh_token: Option<String>,
-    pub access_token: Option<String>,
-    pub access_expires_at: Option<i64>,
-    pub generation: i64,
-    pub last_refresh_at: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    /// Start (Unix seconds) and count of the refreshes in Zoho's current 10-minute window.
-    pub refresh_window_start: i64,
-    pub refresh_window_count: i64,
-}
-
-/// A refreshed access token as stored (ciphertext), with the budget window after it.
-#[derive(Clone, Debug)]
-pub struct StoredRefresh {
-    pub access: String,
-    pub expires_at: i64,
-    pub now: i64,
-    pub window_start: i64,
-    pub window_count: i64,
-}
 
 /// Storage failures; carry no token material.
 #[derive(Debug, thiserror::Error)]
@@ -212,222 +52,10 @@ pub enum VaultError {
     Bus(#[from] BusError),
 }
 
-/// A change to append to the live log.
-#[derive(Clone, Copy, Debug)]
-pub struct NewLiveEvent<'a> {
-    pub dc: &'a str,
-    pub org: &'a str,
-    pub module: &'a str,
-    /// Comma-separated record ids.
-    pub ids: &'a str,
-    pub op: &'a str,
-    pub echo_pending: Echo,
-    pub at: i64,
-}
-
-/// Which other word of the same change may still come: a write through zportal is followed by
-/// Zoho's notification of it, and that notification may even arrive first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Echo {
-    /// Nothing (or it came): the entry is settled.
-    None,
-    /// Written through zportal: Zoho's notification of it is still to come.
-    Notification,
-    /// Notified by Zoho: zportal's own word of its write may still come.
-    Write,
-}
-
-impl Echo {
-    pub fn code(self) -> i64 {
-        match self {
-            Echo::None => 0,
-            Echo::Notification => 1,
-            Echo::Write => 2,
-        }
-    }
-}
-
-/// One entry of the live log, as stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LiveRow {
-    pub seq: i64,
-    pub dc: String,
-    pub org: String,
-    pub module: String,
-    pub ids: String,
-    pub op: String,
-    pub at: i64,
-}
-
-/// An org's registered watch channel: its id, the SHA-256 of its token (hex), the connection
-/// that registered it and its expiry (Unix seconds).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredChannel {
-    pub channel_id: i64,
-    pub token_hash: String,
-    pub connection_id: String,
-    pub expires_at: i64,
-}
-
-/// An org's row of `watch_channels`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WatchRow {
-    pub dc: String,
-    pub org: String,
-    /// `None` until one is registered (or after it was removed).
-    pub channel: Option<StoredChannel>,
-    /// Until when some process has open pages of the org.
-    pub wanted_until: i64,
-}
-
-/// Storage of the live layer: the ordered change log and the watch channels.
-#[async_trait]
-pub trait LiveRepo: Send + Sync {
-    /// Tells `e`: settles the oldest entry like it since the given time that waits for its
-    /// `other` word (then `e` is that word, not a change of its own: `None`), else appends it —
-    /// its seq, larger than any before. One teller at a time, across processes.
-    async fn tell_live(
-        &self,
-        e: &NewLiveEvent<'_>,
-        other: Option<(Echo, i64)>,
-    ) -> Result<Option<i64>, VaultError>;
-    /// Up to `limit` entries after `after`, in order.
-    async fn live_after(&self, after: i64, limit: i64) -> Result<Vec<LiveRow>, VaultError>;
-    /// The smallest and largest seq kept (0 for an empty log).
-    async fn live_bounds(&self) -> Result<(i64, i64), VaultError>;
-    /// Forgets entries stored before `before`, but never the newest.
-    async fn prune_live(&self, before: i64) -> Result<u64, VaultError>;
-    /// Creates the org's watch row if missing, and keeps it wanted until at least `until`.
-    async fn want_watch(&self, dc: &str, org: &str, until: i64) -> Result<(), VaultError>;
-    async fn watch(&self, dc: &str, org: &str) -> Result<Option<WatchRow>, VaultError>;
-    async fn watch_by_channel(&self, channel_id: i64) -> Result<Option<WatchRow>, VaultError>;
-    async fn watches(&self) -> Result<Vec<WatchRow>, VaultError>;
-    /// Takes the org's watch lease if it is free or lapsed; true if taken.
-    async fn lease_watch(
-        &self,
-        dc: &str,
-        org: &str,
-        holder: &str,
-        now: i64,
-        until: i64,
-    ) -> Result<bool, VaultError>;
-    /// Stores the org's channel (or that it has none) and gives the lease back, if `holder`
-    /// still holds it; whether it did.
-    async fn store_watch(
-        &self,
-        dc: &str,
-        org: &str,
-        holder: &str,
-        channel: Option<&StoredChannel>,
-    ) -> Result<bool, VaultError>;
-    /// Deletes the org's watch row, if `holder` holds its lease.
-    async fn drop_watch(&self, dc: &str, org: &str, holder: &str) -> Result<(), VaultError>;
-}
-
-/// Row-level storage of connections, in SQL every supported database speaks.
-#[async_trait]
-pub trait ConnectionRepo: LiveRepo + Send + Sync {
-    async fn by_id(&self, id: &str) -> Result<Option<ConnectionRow>, VaultError>;
-    async fn by_key(
-        &self,
-        client_id: &str,
-        dc: &str,
-        org: &str,
-        user: &str,
-    ) -> Result<Option<ConnectionRow>, VaultError>;
-    async fn insert(&self, row: &ConnectionRow) -> Result<(), VaultError>;
-    /// Replaces the sign-in fields and tokens of an existing row (by id), bumping its generation.
-    async fn update_sign_in(&self, row: &ConnectionRow) -> Result<(), VaultError>;
-    async fn delete(&self, id: &str) -> Result<bool, VaultError>;
-    async fn all(&self) -> Result<Vec<ConnectionRow>, VaultError>;
-    /// Takes the refresh lease if it is free or expired (`lease_until < now`); true if taken.
-    async fn try_lease(
-        &self,
-        id: &str,
-        holder: &str,
-        now: i64,
-        until: i64,
-    ) -> Result<bool, VaultError>;
-    /// Gives the lease back, if `holder` still has it.
-    async fn release_lease(&self, id: &str, holder: &str) -> Result<(), VaultError>;
-    /// Stores a refreshed access token and releases the lease, if `holder` still has it: bumps the
-    /// generation and counts the refresh in the budget window. True if stored.
-    async fn store_refresh(
-        &self,
-        id: &str,
-        holder: &str,
-        r: &StoredRefresh,
-    ) -> Result<bool, VaultError>;
-    /// Sets the connection's status, if it is still at `generation`; whether it was.
-    async fn set_status(
-        &self,
-        id: &str,
-        status: &str,
-        generation: i64,
-        now: i64,
-    ) -> Result<bool, VaultError>;
-    /// Replaces the ciphertexts of the row's tokens (the same tokens under the current key), if
-    /// it is still at `generation`; whether it was.
-    async fn rewrap(
-        &self,
-        id: &str,
-        refresh_token: Option<&str>,
-        access_token: Option<&str>,
-        generation: i64,
-    ) -> Result<bool, VaultError>;
-    /// How many connections are in each status.
-    async fn count_by_status(&self) -> Result<Vec<(String, i64)>, VaultError>;
-    /// Proves the database answers.
-    async fn ping(&self) -> Result<(), VaultError>;
-    /// Claims the save of form `token` until `until`: a new row, or one whose claim lapsed
-    /// without a record (its holder died). Otherwise says what the row holds.
-    async fn claim_save(
-        &self,
-        connection: &str,
-        token: &str,
-        now: i64,
-        until: i64,
-    ) -> Result<SaveClaim, VaultError>;
-    /// Records the id the claimed save created.
-    async fn finish_save(
-        &self,
-        connection: &str,
-        token: &str,
-        record_id: &str,
-    ) -> Result<(), VaultError>;
-    /// Gives a claim back when nothing was created, so the form can be saved again.
-    async fn release_save(&self, connection: &str, token: &str) -> Result<(), VaultError>;
-    /// Forgets saves made before `before` (forms are long gone by then).
-    async fn prune_saves(&self, before: i64) -> Result<u64, VaultError>;
-    /// Adds `used` API credits to the org's bucket starting at `bucket` (Unix seconds).
-    async fn add_credits(
-        &self,
-        dc: &str,
-        org: &str,
-        bucket: i64,
-        used: i64,
-    ) -> Result<(), VaultError>;
-    /// The org's credits in buckets that start after `since`.
-    async fn credits_since(&self, dc: &str, org: &str, since: i64) -> Result<i64, VaultError>;
-    /// Forgets buckets that start before `before`.
-    async fn prune_credits(&self, before: i64) -> Result<u64, VaultError>;
-}
-
-/// What [`Vault::claim_save`] found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SaveClaim {
-    /// This caller asks Zoho, then calls `finish_save` or `release_save`.
-    Claimed,
-    /// An earlier press of Save created this record.
-    Done(String),
-    /// Another request is asking Zoho right now.
-    Busy,
-}
-
 /// Connections, encrypted at rest, with a bounded copy in memory.
 #[derive(Clone)]
 pub struct Vault {
-    repo: Arc<dyn ConnectionRepo>,
+    repo: Arc<dyn VaultRepo>,
     cipher: Arc<TokenCipher>,
     bus: Bus,
     cache: Arc<Coherent<String, Connection>>,
@@ -450,13 +78,13 @@ impl std::fmt::Debug for Vault {
 
 impl Vault {
     /// A vault alone on its store (no other process to tell of changes).
-    pub fn new(repo: Arc<dyn ConnectionRepo>, cipher: Arc<TokenCipher>) -> Self {
+    pub fn new(repo: Arc<dyn VaultRepo>, cipher: Arc<TokenCipher>) -> Self {
         Vault::on_bus(repo, cipher, Bus::local())
     }
 
     /// A vault that announces its changes on `bus` (and whose cache the bus's listener,
     /// `Zoho::follow`, keeps true).
-    pub fn on_bus(repo: Arc<dyn ConnectionRepo>, cipher: Arc<TokenCipher>, bus: Bus) -> Self {
+    pub fn on_bus(repo: Arc<dyn VaultRepo>, cipher: Arc<TokenCipher>, bus: Bus) -> Self {
         Vault {
             repo,
             cipher,
@@ -468,6 +96,11 @@ impl Vault {
     /// The bus this vault announces changes on.
     /// The store of the live layer (the same database).
     pub fn live_repo(&self) -> &dyn LiveRepo {
+        &*self.repo
+    }
+
+    /// The watch channels' storage.
+    pub fn watch_repo(&self) -> &dyn WatchRepo {
         &*self.repo
     }
 
@@ -737,9 +370,7 @@ impl Vault {
     ) -> Result<SaveClaim, VaultError> {
         let now = now();
         let until = now + hold.as_secs().max(1) as i64;
-        self.repo
-            .claim_save(connection.as_str(), token, now, until)
-            .await
+        self.repo.claim_save(connection, token, now, until).await
     }
 
     pub async fn finish_save(
@@ -748,9 +379,7 @@ impl Vault {
         token: &str,
         record_id: &str,
     ) -> Result<(), VaultError> {
-        self.repo
-            .finish_save(connection.as_str(), token, record_id)
-            .await
+        self.repo.finish_save(connection, token, record_id).await
     }
 
     pub async fn release_save(
@@ -758,7 +387,7 @@ impl Vault {
         connection: &ConnectionId,
         token: &str,
     ) -> Result<(), VaultError> {
-        self.repo.release_save(connection.as_str(), token).await
+        self.repo.release_save(connection, token).await
     }
 
     /// Forgets saves older than a day; returns how many.
@@ -776,19 +405,14 @@ impl Vault {
         let now = now();
         let bucket = now - now.rem_euclid(CREDIT_BUCKET_SECS);
         let used = i64::try_from(used).unwrap_or(i64::MAX);
-        self.repo
-            .add_credits(dc.location(), org.as_str(), bucket, used)
-            .await
+        self.repo.add_credits(&org_key(dc, org), bucket, used).await
     }
 
     /// The API credits `org` spent in the last 24 hours, as every process stored them (to
     /// within one bucket).
     pub async fn credits_last_day(&self, dc: DataCenter, org: &OrgId) -> Result<u64, VaultError> {
         let since = now() - CREDIT_DAY_SECS;
-        let used = self
-            .repo
-            .credits_since(dc.location(), org.as_str(), since)
-            .await?;
+        let used = self.repo.credits_since(&org_key(dc, org), since).await?;
         Ok(u64::try_from(used).unwrap_or(0))
     }
 
@@ -852,7 +476,7 @@ impl Vault {
     ) -> Result<bool, VaultError> {
         let changed = self
             .repo
-            .set_status(id.as_str(), status.as_str(), generation, now())
+            .set_status(id.as_str(), status, generation, now())
             .await?;
         if changed {
             self.changed(id.as_str()).await?;
@@ -906,5 +530,13 @@ impl Vault {
                 count: row.refresh_window_count,
             },
         })
+    }
+}
+
+/// The key an org's rows are stored under.
+fn org_key(dc: DataCenter, org: &OrgId) -> OrgKey {
+    OrgKey {
+        dc,
+        org: org.clone(),
     }
 }

@@ -6,7 +6,13 @@ use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::postgres::PgPool;
 
-use super::{ConnectionRepo, ConnectionRow, SaveClaim, StoredRefresh, VaultError};
+use zoho::budget::OrgKey;
+use zoho::ids::ConnectionId;
+
+use super::{
+    ConnectionRepo, ConnectionRow, ConnectionStatus, CreditRepo, SaveClaim, SaveRepo,
+    StoredRefresh, VaultError,
+};
 
 /// Connections in a PostgreSQL database.
 #[derive(Clone, Debug)]

@@ -6,8 +6,8 @@
 //! on either database, with an expiry so a holder that dies never wedges the connection — and no
 //! session-level advisory lock, which a pooled connection would carry off to its next user.
 
-/// Implements `FromRow` for `ConnectionRow` on `$row` and `ConnectionRepo` for `$repo` (a struct
-/// with a `pool` field). The calling module imports the names the SQL code uses.
+/// Implements `FromRow` for `ConnectionRow` on `$row`, and `ConnectionRepo`, `SaveRepo` and
+/// `CreditRepo` for `$repo` (a struct with a `pool` field). The calling module imports the names the SQL code uses.
 macro_rules! connection_repo {
     ($repo:ty, $row:ty) => {
         const COLUMNS: &str = "id, client_id, dc, org_zgid, user_zuid, email, org_name, scopes, status, \
@@ -191,7 +191,7 @@ macro_rules! connection_repo {
             async fn set_status(
                 &self,
                 id: &str,
-                status: &str,
+                status: ConnectionStatus,
                 generation: i64,
                 now: i64,
             ) -> Result<bool, VaultError> {
@@ -199,7 +199,7 @@ macro_rules! connection_repo {
                     "UPDATE connections SET status = $1, updated_at = $2 \
                      WHERE id = $3 AND generation = $4",
                 )
-                .bind(status)
+                .bind(status.as_str())
                 .bind(now)
                 .bind(id)
                 .bind(generation)
@@ -241,9 +241,13 @@ macro_rules! connection_repo {
                 Ok(())
             }
 
+        }
+
+        #[async_trait]
+        impl SaveRepo for $repo {
             async fn claim_save(
                 &self,
-                connection: &str,
+                connection: &ConnectionId,
                 token: &str,
                 now: i64,
                 until: i64,
@@ -252,7 +256,7 @@ macro_rules! connection_repo {
                     "INSERT INTO saves (connection_id, token, record_id, claimed_until, created_at) \
                      VALUES ($1, $2, NULL, $3, $4) ON CONFLICT DO NOTHING",
                 )
-                .bind(connection)
+                .bind(connection.as_str())
                 .bind(token)
                 .bind(until)
                 .bind(now)
@@ -266,7 +270,7 @@ macro_rules! connection_repo {
                      AND record_id IS NULL AND claimed_until < $4",
                 )
                 .bind(until)
-                .bind(connection)
+                .bind(connection.as_str())
                 .bind(token)
                 .bind(now)
                 .execute(&self.pool)
@@ -277,7 +281,7 @@ macro_rules! connection_repo {
                 let row: Option<(Option<String>,)> = sqlx::query_as(
                     "SELECT record_id FROM saves WHERE connection_id = $1 AND token = $2",
                 )
-                .bind(connection)
+                .bind(connection.as_str())
                 .bind(token)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -290,24 +294,24 @@ macro_rules! connection_repo {
 
             async fn finish_save(
                 &self,
-                connection: &str,
+                connection: &ConnectionId,
                 token: &str,
                 record_id: &str,
             ) -> Result<(), VaultError> {
                 sqlx::query("UPDATE saves SET record_id = $1 WHERE connection_id = $2 AND token = $3")
                     .bind(record_id)
-                    .bind(connection)
+                    .bind(connection.as_str())
                     .bind(token)
                     .execute(&self.pool)
                     .await?;
                 Ok(())
             }
 
-            async fn release_save(&self, connection: &str, token: &str) -> Result<(), VaultError> {
+            async fn release_save(&self, connection: &ConnectionId, token: &str) -> Result<(), VaultError> {
                 sqlx::query(
                     "DELETE FROM saves WHERE connection_id = $1 AND token = $2 AND record_id IS NULL",
                 )
-                .bind(connection)
+                .bind(connection.as_str())
                 .bind(token)
                 .execute(&self.pool)
                 .await?;
@@ -322,10 +326,13 @@ macro_rules! connection_repo {
                 Ok(done.rows_affected())
             }
 
+        }
+
+        #[async_trait]
+        impl CreditRepo for $repo {
             async fn add_credits(
                 &self,
-                dc: &str,
-                org: &str,
+                org: &OrgKey,
                 bucket: i64,
                 used: i64,
             ) -> Result<(), VaultError> {
@@ -333,8 +340,8 @@ macro_rules! connection_repo {
                     "INSERT INTO api_credits (dc, org_zgid, bucket, used) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (dc, org_zgid, bucket) DO UPDATE SET used = api_credits.used + excluded.used",
                 )
-                .bind(dc)
-                .bind(org)
+                .bind(org.dc.location())
+                .bind(org.org.as_str())
                 .bind(bucket)
                 .bind(used)
                 .execute(&self.pool)
@@ -344,16 +351,15 @@ macro_rules! connection_repo {
 
             async fn credits_since(
                 &self,
-                dc: &str,
-                org: &str,
+                org: &OrgKey,
                 since: i64,
             ) -> Result<i64, VaultError> {
                 let used: Option<i64> = sqlx::query_scalar(
                     "SELECT CAST(SUM(used) AS BIGINT) FROM api_credits \
                      WHERE dc = $1 AND org_zgid = $2 AND bucket > $3",
                 )
-                .bind(dc)
-                .bind(org)
+                .bind(org.dc.location())
+                .bind(org.org.as_str())
                 .bind(since)
                 .fetch_one(&self.pool)
                 .await?;

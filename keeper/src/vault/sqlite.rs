@@ -5,7 +5,13 @@ use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::sqlite::SqlitePool;
 
-use super::{ConnectionRepo, ConnectionRow, SaveClaim, StoredRefresh, VaultError};
+use zoho::budget::OrgKey;
+use zoho::ids::ConnectionId;
+
+use super::{
+    ConnectionRepo, ConnectionRow, ConnectionStatus, CreditRepo, SaveClaim, SaveRepo,
+    StoredRefresh, VaultError,
+};
 
 /// Connections in a SQLite database (WAL mode, busy timeout: see the server's pool setup).
 #[derive(Clone, Debug)]

@@ -10,11 +10,12 @@ use sqlx::sqlite::SqlitePool;
 use super::postgres::PgRepo;
 use super::sqlite::SqliteRepo;
 use super::{
-    ConnectionKey, ConnectionRepo, ConnectionStatus, Echo, NewConnection, NewLiveEvent,
-    TokenCipher, Vault,
+    ConnectionKey, ConnectionStatus, Echo, NewConnection, NewLiveEvent, TokenCipher, Vault,
+    VaultRepo,
 };
+use zoho::budget::OrgKey;
 use zoho::dc::DataCenter;
-use zoho::ids::{ClientId, OrgId, UserId};
+use zoho::ids::{ClientId, ConnectionId, OrgId, UserId};
 use zoho::secret::Secret;
 
 /// One store under test, with raw access for the checks a vault cannot make.
@@ -44,7 +45,7 @@ impl Db {
     }
 
     /// A second repository on the same database, as another server process would have.
-    async fn another_process(&self) -> Arc<dyn ConnectionRepo> {
+    async fn another_process(&self) -> Arc<dyn VaultRepo> {
         match self {
             Db::Sqlite(p) => Arc::new(SqliteRepo::new(p.clone()).await.expect("repo")),
             Db::Postgres(p) => Arc::new(PgRepo::new(p.clone()).await.expect("repo")),
@@ -53,6 +54,14 @@ impl Db {
 }
 
 /// A pool on a fresh schema of the test PostgreSQL database, if there is one.
+/// Org `org` of data center `dc`, as the credits are stored under it.
+fn org_key(dc: &str, org: &str) -> OrgKey {
+    OrgKey {
+        dc: dc.parse().expect("a data center"),
+        org: OrgId::new(org),
+    }
+}
+
 async fn postgres_schema() -> Option<PgPool> {
     let url = testkit::postgres_url().await?;
     Some(
@@ -285,10 +294,11 @@ async fn a_form_creates_once_across_processes_and_a_dead_claim_lapses() {
         // Ten presses of Save on ten "processes" at once: one asks Zoho.
         let presses = (0..10).map(|_| db.another_process());
         let repos = futures::future::join_all(presses).await;
+        let conn = ConnectionId::new("conn-1");
         let claims = futures::future::join_all(
             repos
                 .iter()
-                .map(|r| r.claim_save("conn-1", "form-1", now, now + 30)),
+                .map(|r| r.claim_save(&conn, "form-1", now, now + 30)),
         )
         .await;
         let claimed = claims.iter().filter(|c| matches!(c, Ok(Claimed))).count();
@@ -298,44 +308,63 @@ async fn a_form_creates_once_across_processes_and_a_dead_claim_lapses() {
             "{store}"
         );
         // Its record is what every later press gets.
-        a.finish_save("conn-1", "form-1", "5001")
+        a.finish_save(&ConnectionId::new("conn-1"), "form-1", "5001")
             .await
             .expect("finish");
-        let again = b.claim_save("conn-1", "form-1", now + 1, now + 31).await;
+        let again = b
+            .claim_save(&ConnectionId::new("conn-1"), "form-1", now + 1, now + 31)
+            .await;
         assert_eq!(again.expect("claim"), Done("5001".into()), "{store}");
         // A finished save is not released, nor does it lapse.
-        b.release_save("conn-1", "form-1").await.expect("release");
+        b.release_save(&ConnectionId::new("conn-1"), "form-1")
+            .await
+            .expect("release");
         let later = b
-            .claim_save("conn-1", "form-1", now + 999, now + 1_029)
+            .claim_save(
+                &ConnectionId::new("conn-1"),
+                "form-1",
+                now + 999,
+                now + 1_029,
+            )
             .await;
         assert_eq!(later.expect("claim"), Done("5001".into()), "{store}");
         // The same token of another connection is another form.
-        let other = a.claim_save("conn-2", "form-1", now, now + 30).await;
+        let other = a
+            .claim_save(&ConnectionId::new("conn-2"), "form-1", now, now + 30)
+            .await;
         assert_eq!(other.expect("claim"), Claimed, "{store}");
 
         // Nothing created (Zoho refused): given back, the form can be saved again.
         assert_eq!(
-            a.claim_save("conn-1", "form-2", now, now + 30)
+            a.claim_save(&ConnectionId::new("conn-1"), "form-2", now, now + 30)
                 .await
                 .expect("claim"),
             Claimed
         );
-        a.release_save("conn-1", "form-2").await.expect("release");
+        a.release_save(&ConnectionId::new("conn-1"), "form-2")
+            .await
+            .expect("release");
         assert_eq!(
-            b.claim_save("conn-1", "form-2", now, now + 30)
+            b.claim_save(&ConnectionId::new("conn-1"), "form-2", now, now + 30)
                 .await
                 .expect("claim"),
             Claimed
         );
         // Its holder died: busy until the claim lapses, then someone else takes it.
-        let early = a.claim_save("conn-1", "form-2", now + 29, now + 59).await;
+        let early = a
+            .claim_save(&ConnectionId::new("conn-1"), "form-2", now + 29, now + 59)
+            .await;
         assert_eq!(early.expect("claim"), Busy, "{store}");
-        let lapsed = a.claim_save("conn-1", "form-2", now + 31, now + 61).await;
+        let lapsed = a
+            .claim_save(&ConnectionId::new("conn-1"), "form-2", now + 31, now + 61)
+            .await;
         assert_eq!(lapsed.expect("claim"), Claimed, "{store}");
 
         // A day on, the ledger forgets.
         assert_eq!(a.prune_saves(now + 1).await.expect("prune"), 3, "{store}");
-        let fresh = b.claim_save("conn-1", "form-1", now + 2, now + 32).await;
+        let fresh = b
+            .claim_save(&ConnectionId::new("conn-1"), "form-1", now + 2, now + 32)
+            .await;
         assert_eq!(fresh.expect("claim"), Claimed, "{store}");
     }
 }
@@ -483,27 +512,49 @@ async fn credits_from_many_processes_add_up_per_org_over_a_rolling_day() {
         let now = 2_000_000_000;
         let bucket = now - now % 600;
         // Two processes flush into the same bucket at once; another org and an old bucket too.
+        let us_70001 = org_key("us", "70001");
         let adds = (0..10).map(|i| {
             let repo = if i % 2 == 0 { &a } else { &b };
-            repo.add_credits("us", "70001", bucket, 3)
+            repo.add_credits(&us_70001, bucket, 3)
         });
         for done in futures::future::join_all(adds).await {
             done.expect("add");
         }
-        a.add_credits("us", "70002", bucket, 7).await.expect("add");
-        a.add_credits("eu", "70001", bucket, 5).await.expect("add");
-        b.add_credits("us", "70001", bucket - 90_000, 100)
+        a.add_credits(&org_key("us", "70002"), bucket, 7)
+            .await
+            .expect("add");
+        a.add_credits(&org_key("eu", "70001"), bucket, 5)
+            .await
+            .expect("add");
+        b.add_credits(&org_key("us", "70001"), bucket - 90_000, 100)
             .await
             .expect("add");
         let since = now - 86_400;
         assert_eq!(
-            a.credits_since("us", "70001", since).await.expect("sum"),
+            a.credits_since(&org_key("us", "70001"), since)
+                .await
+                .expect("sum"),
             30,
             "{store}"
         );
-        assert_eq!(b.credits_since("us", "70002", since).await.expect("sum"), 7);
-        assert_eq!(b.credits_since("eu", "70001", since).await.expect("sum"), 5);
-        assert_eq!(b.credits_since("us", "404", since).await.expect("sum"), 0);
+        assert_eq!(
+            b.credits_since(&org_key("us", "70002"), since)
+                .await
+                .expect("sum"),
+            7
+        );
+        assert_eq!(
+            b.credits_since(&org_key("eu", "70001"), since)
+                .await
+                .expect("sum"),
+            5
+        );
+        assert_eq!(
+            b.credits_since(&org_key("us", "404"), since)
+                .await
+                .expect("sum"),
+            0
+        );
         assert_eq!(
             a.prune_credits(now - 87_000).await.expect("prune"),
             1,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use keeper::refresh::Settings;
 use keeper::vault::postgres::PgRepo;
 use keeper::vault::sqlite::SqliteRepo;
-use keeper::vault::{ConnectionRepo, TokenCipher, Vault};
+use keeper::vault::{TokenCipher, Vault, VaultRepo};
 use keeper::{SignedIn, Zoho};
 use serde_json::{Value, json};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
@@ -76,7 +76,7 @@ impl World {
 
     /// The same, its API budget (and how long answers are cached) tuned by `budget`.
     pub async fn process_with(&self, budget: BudgetSettings) -> (Vault, CrmClient, OAuthClient) {
-        let repo: Arc<dyn ConnectionRepo> = match &self.postgres {
+        let repo: Arc<dyn VaultRepo> = match &self.postgres {
             Some(url) => {
                 let pool = sqlx::postgres::PgPoolOptions::new()
                     .max_connections(4)
@@ -90,7 +90,7 @@ impl World {
         self.process_on(repo, budget)
     }
 
-    async fn sqlite(&self) -> Arc<dyn ConnectionRepo> {
+    async fn sqlite(&self) -> Arc<dyn VaultRepo> {
         let options = SqliteConnectOptions::new()
             .filename(&self.db)
             .create_if_missing(true)
@@ -106,7 +106,7 @@ impl World {
 
     fn process_on(
         &self,
-        repo: Arc<dyn ConnectionRepo>,
+        repo: Arc<dyn VaultRepo>,
         budget: BudgetSettings,
     ) -> (Vault, CrmClient, OAuthClient) {
         let vault = Vault::new(
