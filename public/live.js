@@ -1,10 +1,13 @@
 // zportal's live pages: one event stream per browser, shared by its tabs. The tab that holds the
 // Web Lock "zportal-live" opens `GET /api/live` and passes every event to the others over a
 // BroadcastChannel; when it closes, the next tab takes the lock and resumes after the last event
-// any tab saw. Every tab hears each event as a `zportal:live` CustomEvent on `window`, which the
-// app (WASM) turns into re-reads. When Zoho cannot notify zportal, `hello` says so, and each
-// tab asks its page to re-read every `poll_secs` while it is visible (at once when it is shown
-// again after that long). It starts when the app says someone is signed in
+// any tab saw. Every tab hears each event as a `zportal:live` CustomEvent on `window`, its detail
+// the event's line as the server sent it (`hello|…`, `change|…`, `reload`: the contract is the
+// `live-event` crate's; this script reads none of it), which the app (WASM) turns into re-reads.
+// All it knows is the events' names and the cursor (the last event id). When the app reads in
+// `hello` that Zoho cannot notify zportal, it says `zportal:live-poll` (seconds, 0 for never),
+// and each tab then asks its page to check (`poll`) that often while it is visible (at once when
+// it is shown again after that long). It starts when the app says someone is signed in
 // (`zportal:live-start`). Plain script, no dependencies: it stays out of the WASM.
 (() => {
   "use strict";
@@ -19,30 +22,22 @@
 function begin() {
 
   let last = null; // the last seq any tab saw
-  let mode = null;
-  let pollSecs = 30;
+  let pollSecs = 0;
   let pollTimer = null;
   let leading = false;
-  let lastHello = null; // what the stream said of itself, for tabs that join later
+  let lastHello = null; // the stream's `hello`, for tabs that join later
 
-  // To the page: `kind|module|op|id,id,…` (the app reads it without a JSON decoder).
-  const tell = (d) =>
-    window.dispatchEvent(
-      new CustomEvent("zportal:live", {
-        detail: [d.kind, d.module || "", d.op || "", (d.ids || []).join(",")].join("|"),
-      }),
-    );
+  // To the page: the event's line, as it came.
+  const tell = (line) => window.dispatchEvent(new CustomEvent("zportal:live", { detail: line }));
   const channel = window.BroadcastChannel ? new BroadcastChannel(NAME) : null;
-  const share = (detail) => {
-    if (channel) channel.postMessage(detail);
-    tell(detail);
+  // Between tabs: `{ name, line, seq }`.
+  const share = (message) => {
+    if (channel) channel.postMessage(message);
+    tell(message.line);
   };
-  const seen = (detail) => {
-    if (typeof detail.seq === "number" && (last === null || detail.seq > last)) last = detail.seq;
-    if (detail.kind === "hello") {
-      lastHello = detail;
-      setMode(detail);
-    }
+  const seen = (message) => {
+    if (typeof message.seq === "number" && (last === null || message.seq > last)) last = message.seq;
+    if (message.name === "hello") lastHello = message;
   };
 
   // Polling: a visible tab asks its page to re-read once `pollSecs` have passed since the last
@@ -52,30 +47,27 @@ function begin() {
     if (!pollTimer || document.visibilityState !== "visible") return;
     if (Date.now() - lastCheck < pollSecs * 1000) return;
     lastCheck = Date.now();
-    tell({ kind: "poll" });
+    tell("poll");
   };
   document.addEventListener("visibilitychange", check);
-
-  function setMode(hello) {
-    mode = hello.mode;
-    pollSecs = Math.max(30, Number(hello.poll_secs) || 30);
-    document.documentElement.dataset.live = mode;
+  window.addEventListener("zportal:live-poll", (e) => {
+    pollSecs = Number(e.detail) || 0;
     clearInterval(pollTimer);
-    pollTimer = null;
-    if (mode && mode.startsWith("poll")) pollTimer = setInterval(check, 5000);
-  }
+    pollTimer = pollSecs > 0 ? setInterval(check, 5000) : null;
+  });
 
   if (channel) {
     channel.onmessage = (m) => {
-      const detail = m.data || {};
-      if (detail.kind === "ask") {
+      const message = m.data || {};
+      if (message.name === "ask") {
         if (leading && lastHello) channel.postMessage(Object.assign({}, lastHello, { seq: last }));
         return;
       }
-      seen(detail);
-      tell(detail);
+      if (typeof message.line !== "string") return;
+      seen(message);
+      tell(message.line);
     };
-    channel.postMessage({ kind: "ask" });
+    channel.postMessage({ name: "ask" });
   }
 
   // Holds the stream while this tab lives; resolves (giving up the lock) only when the server
@@ -100,18 +92,18 @@ function begin() {
         source.addEventListener("ping", () => {
           heard = Date.now();
         });
-        const on = (kind, parse) =>
-          source.addEventListener(kind, (e) => {
+        const on = (name) =>
+          source.addEventListener(name, (e) => {
             heard = Date.now();
             failures = 0;
-            const detail = Object.assign({ kind }, parse ? JSON.parse(e.data || "{}") : {});
-            if (e.lastEventId) detail.seq = Number(e.lastEventId);
-            seen(detail);
-            share(detail);
+            const message = { name, line: String(e.data || name) };
+            if (e.lastEventId) message.seq = Number(e.lastEventId);
+            seen(message);
+            share(message);
           });
-        on("hello", true);
-        on("change", true);
-        on("reload", false);
+        on("hello");
+        on("change");
+        on("reload");
         const mine = source;
         source.onerror = () => {
           // The browser reconnects by itself (with Last-Event-ID) unless the server refused.

@@ -131,8 +131,8 @@ mod ssr {
         use zoho::ConnectionId;
 
         let ctx = context::server_context()?;
-        let session = context::session().await?;
-        let accounts = context::accounts(&session).await?;
+        let session = crate::session::SessionAccounts::current().await?;
+        let accounts = session.accounts();
         let mut list = Vec::new();
         for id in &accounts.connections {
             // A connection disconnected from another browser is simply gone here.

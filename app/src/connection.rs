@@ -214,7 +214,7 @@ mod ssr {
         use crate::context;
         use keeper::vault::ConnectionStatus;
         let ctx = context::server_context()?;
-        let before = context::active_connection().await?;
+        let before = crate::session::ActiveConnection::current().await?.0;
         // A live call through the refresher: renews the access token when it is due and notices a
         // refresh token Zoho no longer accepts.
         let (org, notice) = match ctx.zoho.crm.org(&before.id).await {
@@ -235,7 +235,7 @@ mod ssr {
                 },
             ),
         };
-        let c = context::active_connection().await?;
+        let c = crate::session::ActiveConnection::current().await?.0;
         let credits_used = ctx.zoho.credits_used(c.key.dc, &c.key.org).await?;
         // Zoho just failed to answer: the budget comes from an org read in the last minute, if
         // any, rather than from a second call.

@@ -1,11 +1,9 @@
-//! What the server hands every server function (through the Leptos context): Zoho, this
-//! request's session, and the session's contents (shared with the server's sign-in handlers,
-//! which write them). Server side only.
+//! What the server hands every server function (through the Leptos context): Zoho, how long a
+//! save may hold its form, this request's timings and CSP nonce. The session's contents are
+//! [`crate::session`]'s. Server side only.
 
 use keeper::Zoho;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-use tower_sessions::Session;
 
 use crate::AppError;
 
@@ -79,90 +77,10 @@ pub fn provide_csp_nonce() {
     }
 }
 
-/// The session key of [`Accounts`].
-pub const ACCOUNTS: &str = "accounts";
-/// The session key of [`PendingSignIn`].
-pub const PENDING_SIGN_IN: &str = "sign_in";
-
-/// The Zoho accounts this browser is signed in with: connection ids only, never a token.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Accounts {
-    pub connections: Vec<String>,
-    pub active: Option<String>,
-    /// When this browser first signed in (Unix seconds), for the absolute timeout.
-    pub signed_in_at: i64,
-}
-
-impl Accounts {
-    /// Adds (or re-adds) a connection and makes it the active one.
-    pub fn add(&mut self, id: &str) {
-        if !self.connections.iter().any(|c| c == id) {
-            self.connections.push(id.to_owned());
-        }
-        self.active = Some(id.to_owned());
-    }
-
-    /// Removes a connection; the first remaining one becomes active.
-    pub fn remove(&mut self, id: &str) {
-        self.connections.retain(|c| c != id);
-        if self.active.as_deref() == Some(id) || self.active.is_none() {
-            self.active = self.connections.first().cloned();
-        }
-    }
-
-    pub fn contains(&self, id: &str) -> bool {
-        self.connections.iter().any(|c| c == id)
-    }
-}
-
-/// A sign-in between `/auth/zoho/start` and the callback. Single use: the callback removes it
-/// before comparing anything.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct PendingSignIn {
-    /// The OAuth state, sealed with the token key (never stored readable).
-    pub state: String,
-    /// The PKCE verifier, sealed the same way.
-    pub verifier: String,
-    pub dc: String,
-    pub return_to: String,
-    /// Whether this round asked for `prompt=consent`.
-    pub consent: bool,
-    pub started_at: i64,
-}
-
 /// The server's context; its absence is a wiring bug, reported as an internal error.
 pub fn server_context() -> Result<ServerContext, AppError> {
     use_context::<ServerContext>().ok_or_else(|| {
         tracing::error!("ServerContext missing from the Leptos context");
         AppError::Internal
     })
-}
-
-/// This request's session (created lazily: nothing is stored until something is written).
-pub async fn session() -> Result<Session, AppError> {
-    leptos_axum::extract::<Session>().await.map_err(|e| {
-        tracing::error!(error = %e, "session layer missing");
-        AppError::Internal
-    })
-}
-
-/// The accounts this session holds (empty when signed out).
-pub async fn accounts(session: &Session) -> Result<Accounts, AppError> {
-    Ok(session.get::<Accounts>(ACCOUNTS).await?.unwrap_or_default())
-}
-
-/// The active connection of this browser's session, or `Unauthenticated`.
-pub async fn active_connection() -> Result<keeper::vault::Connection, AppError> {
-    let ctx = server_context()?;
-    let session = session().await?;
-    let id = accounts(&session)
-        .await?
-        .active
-        .ok_or(AppError::Unauthenticated)?;
-    timed(
-        "connection",
-        ctx.zoho.vault.get(&zoho::ConnectionId::new(id)),
-    )
-    .await?
-    .ok_or(AppError::Unauthenticated)
 }

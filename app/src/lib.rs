@@ -9,6 +9,8 @@ pub mod error;
 pub mod live;
 pub mod prefs;
 pub mod records;
+#[cfg(feature = "ssr")]
+pub mod session;
 pub mod sign_in;
 pub mod stash;
 pub mod time;

@@ -159,16 +159,12 @@ mod ssr {
 
     use super::*;
 
-    /// The session key of the data center this browser chose.
-    const PREFERRED_DC: &str = "preferred_dc";
-
     pub async fn data_centers() -> Result<DcChoices, AppError> {
         use crate::context;
         let ctx = context::server_context()?;
-        let session = context::session().await?;
-        let stored: Option<String> = session.get(PREFERRED_DC).await?;
-        let selected = stored
-            .and_then(|s| s.parse::<zoho::DataCenter>().ok())
+        let session = crate::session::current_session().await?;
+        let selected = crate::session::preferred_dc(&session)
+            .await?
             .filter(|dc| ctx.zoho.dcs().endpoints(*dc).is_ok())
             .unwrap_or_else(|| ctx.zoho.dcs().default_dc());
         Ok(DcChoices {
@@ -194,8 +190,8 @@ mod ssr {
         let endpoints = ctx.zoho.dcs().endpoints(dc).map_err(|_| {
             AppError::BadRequest(format!("{} is not enabled on this zportal.", dc.name()))
         })?;
-        let session = context::session().await?;
-        session.insert(PREFERRED_DC, dc.location()).await?;
+        let session = crate::session::current_session().await?;
+        crate::session::prefer_dc(&session, dc).await?;
         Ok(DcChosen {
             location: dc.location().to_owned(),
             name: dc.name().to_owned(),

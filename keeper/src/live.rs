@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio::sync::{Notify, broadcast, watch};
 
 use crate::vault::{Echo, LiveRow, NewLiveEvent, Vault, VaultError, comma_list};
@@ -31,49 +30,12 @@ const PAGE: i64 = 500;
 /// Events a slow stream may fall behind before it reads them from the log instead.
 const BACKLOG: usize = 4096;
 
-/// What happened to the records an event names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Op {
-    Create,
-    Edit,
-    Delete,
-}
-
-impl Op {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Op::Create => "create",
-            Op::Edit => "edit",
-            Op::Delete => "delete",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "create" => Some(Op::Create),
-            "edit" => Some(Op::Edit),
-            "delete" => Some(Op::Delete),
-            _ => None,
-        }
-    }
-
-    /// The operation a Zoho notification names (`insert`, `update`, `delete`).
-    pub fn of_notification(operation: &str) -> Option<Self> {
-        match operation.to_ascii_lowercase().as_str() {
-            "insert" | "create" => Some(Op::Create),
-            "update" | "edit" => Some(Op::Edit),
-            "delete" => Some(Op::Delete),
-            _ => None,
-        }
-    }
-}
+pub use live_event::Op;
 
 /// One change to an org's records, as the log holds it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct LiveEvent {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEntry {
     pub seq: i64,
-    #[serde(skip)]
     pub org: OrgKey,
     /// The module as Zoho spells it (`Leads`, `Notes`).
     pub module: String,
@@ -83,9 +45,18 @@ pub struct LiveEvent {
     pub at: i64,
 }
 
-impl LiveEvent {
+impl LogEntry {
+    /// The entry as an open page hears it.
+    pub fn event(&self) -> live_event::LiveEvent {
+        live_event::LiveEvent::Change {
+            module: self.module.clone(),
+            op: self.op,
+            ids: self.ids.clone(),
+        }
+    }
+
     fn of_row(row: LiveRow) -> Option<Self> {
-        Some(LiveEvent {
+        Some(LogEntry {
             seq: row.seq,
             org: OrgKey {
                 dc: row.dc.parse::<DataCenter>().ok()?,
@@ -114,7 +85,7 @@ pub struct Changed {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Resume {
     /// The org's events after the stream's seq, in order (perhaps none).
-    Events(Vec<LiveEvent>),
+    Events(Vec<LogEntry>),
     /// The log no longer holds everything after it: the page must load anew.
     Reload,
 }
@@ -127,7 +98,7 @@ pub struct Hub {
 
 struct Inner {
     vault: Vault,
-    tx: broadcast::Sender<Arc<LiveEvent>>,
+    tx: broadcast::Sender<Arc<LogEntry>>,
     wake: Notify,
     /// The last seq read from the log and handed out.
     head: AtomicI64,
@@ -201,7 +172,7 @@ impl Hub {
     }
 
     /// Events read from the log from now on. A receiver that lags resumes from the log.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LogEntry>> {
         self.inner.tx.subscribe()
     }
 
@@ -236,7 +207,7 @@ impl Hub {
             from = rows.last().map_or(from, |r| r.seq);
             events.extend(
                 rows.into_iter()
-                    .filter_map(LiveEvent::of_row)
+                    .filter_map(LogEntry::of_row)
                     .filter(|e| &e.org == org),
             );
             if !full {
@@ -303,7 +274,7 @@ impl Hub {
             let full = rows.len() as i64 == PAGE;
             for row in rows {
                 let seq = row.seq;
-                if let Some(event) = LiveEvent::of_row(row) {
+                if let Some(event) = LogEntry::of_row(row) {
                     // No stream open is no error.
                     let _ = self.inner.tx.send(Arc::new(event));
                 }

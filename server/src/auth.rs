@@ -19,7 +19,7 @@ use zoho::http::HttpError;
 use zoho::oauth::{CallbackQuery, OAuthError, TokenError};
 use zoho::{ConnectionId, DataCenter, DcError, Secret};
 
-use app::context::{ACCOUNTS, Accounts, PENDING_SIGN_IN, PendingSignIn};
+use app::session::{PendingSignIn, SessionAccounts, SessionRejection};
 
 use crate::AppState;
 
@@ -225,11 +225,11 @@ async fn start(
             _ => return Err(Reason::UnknownDc.into()),
         },
         // A "Reconnect" on a page: the active connection's own data center.
-        None => match load_accounts(&session).await?.active {
+        None => match loaded(SessionAccounts::load(session.clone()).await)?.active() {
             Some(id) => state
                 .zoho()
                 .vault
-                .get(&ConnectionId::new(id))
+                .get(&id)
                 .await?
                 .map_or_else(|| dcs.default_dc(), |c| c.key.dc),
             None => dcs.default_dc(),
@@ -261,7 +261,7 @@ async fn begin(
         consent,
         started_at: now(),
     };
-    session.insert(PENDING_SIGN_IN, pending).await?;
+    pending.store(session).await?;
     Ok(see_other(&started.url))
 }
 
@@ -281,8 +281,7 @@ async fn callback(
 ) -> Result<Response, Refusal> {
     let query = query.as_deref().unwrap_or("");
     // Single use: the pending sign-in leaves the session before anything is compared.
-    let pending: PendingSignIn = session
-        .remove(PENDING_SIGN_IN)
+    let pending = PendingSignIn::take(&session)
         .await?
         .ok_or(Reason::StateMissing)?;
     let params =
@@ -336,25 +335,22 @@ async fn callback(
         }
     };
 
-    let mut accounts = load_accounts(&session).await?;
-    if accounts.connections.is_empty() {
-        accounts.signed_in_at = now();
-    }
-    accounts.add(connection.id.as_str());
-    session.insert(ACCOUNTS, accounts).await?;
-    // A new session id at sign-in: a fixated or leaked pre-sign-in id is worth nothing.
-    session.cycle_id().await?;
+    let mut accounts = loaded(SessionAccounts::load(session).await)?;
+    // A new session id too: a fixated or leaked pre-sign-in id is worth nothing.
+    accounts.signed_in(&connection.id, now()).await?;
     tracing::info!(dc = %dc, "signed in");
     Ok(see_other(&pending.return_to))
 }
 
 /// This session's accounts. A store failure is reported, never mistaken for "signed out".
-async fn load_accounts(session: &Session) -> Result<Accounts, Refusal> {
-    Ok(session.get::<Accounts>(ACCOUNTS).await?.unwrap_or_default())
+fn loaded(accounts: Result<SessionAccounts, SessionRejection>) -> Result<SessionAccounts, Refusal> {
+    accounts.map_err(|e| Refusal::because(Reason::ServerError, e))
 }
 
-async fn sign_out(session: Session) -> Result<Response, Refusal> {
-    session.flush().await?;
+async fn sign_out(
+    accounts: Result<SessionAccounts, SessionRejection>,
+) -> Result<Response, Refusal> {
+    loaded(accounts)?.sign_out().await?;
     Ok(see_other("/"))
 }
 
@@ -366,15 +362,18 @@ struct ConnectionForm {
 
 async fn disconnect(
     State(state): State<AppState>,
-    session: Session,
+    accounts: Result<SessionAccounts, SessionRejection>,
     Form(form): Form<ConnectionForm>,
 ) -> Result<Response, Refusal> {
-    let mut accounts = load_accounts(&session).await?;
-    let Some(id) = form.connection.or_else(|| accounts.active.clone()) else {
+    let mut accounts = loaded(accounts)?;
+    let Some(id) = form
+        .connection
+        .or_else(|| accounts.accounts().active.clone())
+    else {
         return Ok(see_other("/"));
     };
     // Only a connection this browser holds can be disconnected from it.
-    if !accounts.contains(&id) {
+    if !accounts.accounts().contains(&id) {
         return Ok(see_other("/"));
     }
     let zoho = state.zoho();
@@ -392,20 +391,17 @@ async fn disconnect(
         zoho.tokens.invalidate(&connection_id);
         zoho.vault.delete(&connection_id).await?;
     }
-    accounts.remove(&id);
-    if accounts.connections.is_empty() {
-        session.flush().await?;
-    } else {
-        session.insert(ACCOUNTS, accounts).await?;
-    }
+    accounts.remove(&id).await?;
     Ok(see_other("/"))
 }
 
-async fn switch(session: Session, Form(form): Form<ConnectionForm>) -> Result<Response, Refusal> {
-    let mut accounts = load_accounts(&session).await?;
-    if let Some(id) = form.connection.filter(|id| accounts.contains(id)) {
-        accounts.active = Some(id);
-        session.insert(ACCOUNTS, accounts).await?;
+async fn switch(
+    accounts: Result<SessionAccounts, SessionRejection>,
+    Form(form): Form<ConnectionForm>,
+) -> Result<Response, Refusal> {
+    let mut accounts = loaded(accounts)?;
+    if let Some(id) = form.connection {
+        accounts.switch_to(&id).await?;
     }
     Ok(see_other(&safe_return_to(form.return_to.as_deref())))
 }

@@ -15,13 +15,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 use tokio::sync::Semaphore;
-use tower_sessions::Session;
 use zoho::ConnectionId;
 use zoho::call::FilePart;
 use zoho::crm::metadata::ModuleName;
+use zoho::crm::records::RecordError;
 
 use app::AppError;
-use app::context::{ACCOUNTS, Accounts};
+use app::session::{ActiveConnection, SessionRejection};
 
 use crate::AppState;
 
@@ -51,15 +51,51 @@ impl Default for Uploads {
     }
 }
 
-/// Why a file route failed: one of the app's errors, as JSON `{"error": …}` with its status.
-struct Failure(StatusCode, String);
+/// Why a file route failed, answered as JSON `{"error": …}` with its status.
+enum Failure {
+    /// One of the app's errors (signed out, Zoho down, a store failure …).
+    App(AppError),
+    /// A request this route does not take, and what to send instead.
+    Bad(&'static str),
+    /// Zoho refused the file, and said why.
+    NotTaken(RecordError),
+    /// The process holds as many uploads as it takes at once.
+    Busy,
+    TooBig,
+    /// The attachment is gone.
+    Gone,
+}
+
+impl Failure {
+    fn status(&self) -> StatusCode {
+        match self {
+            Failure::App(e) => {
+                StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+            Failure::Bad(_) | Failure::NotTaken(_) => StatusCode::BAD_REQUEST,
+            Failure::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Failure::TooBig => StatusCode::PAYLOAD_TOO_LARGE,
+            Failure::Gone => StatusCode::NOT_FOUND,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Failure::App(e) => e.to_string(),
+            Failure::Bad(message) => (*message).to_owned(),
+            Failure::NotTaken(e) => format!("Zoho did not take the file: {}", e.message),
+            Failure::Busy => {
+                "zportal is taking many files right now. Please try again in a moment.".into()
+            }
+            Failure::TooBig => "This file is larger than 20 MB, the most Zoho takes here.".into(),
+            Failure::Gone => "This attachment is not there any more.".into(),
+        }
+    }
+}
 
 impl From<AppError> for Failure {
     fn from(e: AppError) -> Self {
-        Failure(
-            StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            e.to_string(),
-        )
+        Failure::App(e)
     }
 }
 
@@ -83,26 +119,17 @@ impl From<keeper::vault::VaultError> for Failure {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
+        (self.status(), Json(json!({ "error": self.message() }))).into_response()
     }
 }
 
-fn bad(message: &str) -> Failure {
-    Failure(StatusCode::BAD_REQUEST, message.to_owned())
+fn bad(message: &'static str) -> Failure {
+    Failure::Bad(message)
 }
 
 /// The session's active connection, or 401.
-async fn active(state: &AppState, session: &Session) -> Result<ConnectionId, Failure> {
-    let accounts = session.get::<Accounts>(ACCOUNTS).await?.unwrap_or_default();
-    let id = accounts.active.ok_or(AppError::Unauthenticated)?;
-    let id = ConnectionId::new(id);
-    state
-        .zoho()
-        .vault
-        .get(&id)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
-    Ok(id)
+fn active(found: Result<ActiveConnection, SessionRejection>) -> Result<ConnectionId, Failure> {
+    Ok(found.map_err(AppError::from)?.0.id)
 }
 
 fn module_of(raw: &str) -> Result<ModuleName, Failure> {
@@ -111,19 +138,16 @@ fn module_of(raw: &str) -> Result<ModuleName, Failure> {
 
 async fn upload(
     State(state): State<AppState>,
-    session: Session,
+    found: Result<ActiveConnection, SessionRejection>,
     Path((module, record)): Path<(String, String)>,
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, Failure> {
-    let conn = active(&state, &session).await?;
+    let conn = active(found)?;
     let module = module_of(&module)?;
     let form =
         form.map_err(|_| bad("Send the file as multipart/form-data, in a part named “file”."))?;
     let Ok(_held) = state.uploads.0.clone().try_acquire_owned() else {
-        return Err(Failure(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "zportal is taking many files right now. Please try again in a moment.".into(),
-        ));
+        return Err(Failure::Busy);
     };
     let file = read_file(form).await?;
     match state
@@ -133,7 +157,7 @@ async fn upload(
         .await?
     {
         Ok(id) => Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response()),
-        Err(e) => Err(bad(&format!("Zoho did not take the file: {}", e.message))),
+        Err(e) => Err(Failure::NotTaken(e)),
     }
 }
 
@@ -180,10 +204,7 @@ async fn read_file(mut form: Multipart) -> Result<FilePart, Failure> {
 }
 
 fn too_big() -> Failure {
-    Failure(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "This file is larger than 20 MB, the most Zoho takes here.".into(),
-    )
+    Failure::TooBig
 }
 
 /// A file name as a person gave it, without any path and without control characters.
@@ -201,10 +222,10 @@ fn clean_file_name(raw: &str) -> String {
 
 async fn download(
     State(state): State<AppState>,
-    session: Session,
+    found: Result<ActiveConnection, SessionRejection>,
     Path((module, record, attachment)): Path<(String, String, String)>,
 ) -> Result<Response, Failure> {
-    let conn = active(&state, &session).await?;
+    let conn = active(found)?;
     let module = module_of(&module)?;
     let Some(file) = state
         .zoho()
@@ -212,10 +233,7 @@ async fn download(
         .download(&conn, &module, &record, &attachment)
         .await?
     else {
-        return Err(Failure(
-            StatusCode::NOT_FOUND,
-            "This attachment is not there any more.".into(),
-        ));
+        return Err(Failure::Gone);
     };
     let name = file
         .file_name

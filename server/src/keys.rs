@@ -2,23 +2,40 @@
 //! into `$ZPORTAL_DATA_DIR/token.key`, readable by the owner only.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
-use keeper::vault::TokenCipher;
+use keeper::vault::{CipherError, TokenCipher};
 
-use crate::StartError;
 use crate::config::Config;
 
-pub fn load_cipher(config: &Config) -> Result<TokenCipher, StartError> {
+/// Why there is no token key to use.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error(transparent)]
+    Invalid(#[from] CipherError),
+    #[error("{}: {source}", path.display())]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is readable by others (mode {mode:o}): run `chmod 600 {}`", path.display(), path.display())]
+    Shared { path: PathBuf, mode: u32 },
+}
+
+pub fn load_cipher(config: &Config) -> Result<TokenCipher, KeyError> {
     let list = match &config.store.token_key {
         Some(list) => list.expose().to_owned(),
         None => key_file(config)?,
     };
-    TokenCipher::from_key_list(&list).map_err(|e| StartError::TokenKey(e.to_string()))
+    Ok(TokenCipher::from_key_list(&list)?)
 }
 
-fn key_file(config: &Config) -> Result<String, StartError> {
+fn key_file(config: &Config) -> Result<String, KeyError> {
     let path = config.store.data_dir.join("token.key");
-    let err = |e: std::io::Error| StartError::TokenKey(format!("{}: {e}", path.display()));
+    let err = |source: std::io::Error| KeyError::File {
+        path: path.clone(),
+        source,
+    };
     match std::fs::read_to_string(&path) {
         Ok(list) => {
             refuse_if_shared(&path)?;
@@ -50,21 +67,22 @@ fn key_file(config: &Config) -> Result<String, StartError> {
 }
 
 /// A key file others on the machine can read is a key they have: refused, with the fix named.
-fn refuse_if_shared(path: &std::path::Path) -> Result<(), StartError> {
+fn refuse_if_shared(path: &Path) -> Result<(), KeyError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(path)
-            .map_err(|e| StartError::TokenKey(format!("{}: {e}", path.display())))?
+            .map_err(|source| KeyError::File {
+                path: path.to_owned(),
+                source,
+            })?
             .permissions()
             .mode();
         if mode & 0o077 != 0 {
-            return Err(StartError::TokenKey(format!(
-                "{} is readable by others (mode {:o}): run `chmod 600 {}`",
-                path.display(),
-                mode & 0o777,
-                path.display()
-            )));
+            return Err(KeyError::Shared {
+                path: path.to_owned(),
+                mode: mode & 0o777,
+            });
         }
     }
     let _ = path;

@@ -11,7 +11,7 @@ mod csrf;
 pub mod files;
 mod fn_errors;
 pub mod headers;
-mod keys;
+pub mod keys;
 pub mod limits;
 pub mod listen;
 pub mod live;
@@ -92,6 +92,12 @@ const LIVE_POLL: Duration = Duration::from_secs(5);
 /// How often a process tends its orgs' watch channels.
 const WATCH_TEND: Duration = Duration::from_secs(30);
 
+impl FromRef<AppState> for Arc<Zoho> {
+    fn from_ref(state: &AppState) -> Self {
+        state.ctx.zoho.clone()
+    }
+}
+
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
@@ -111,9 +117,9 @@ pub enum StartError {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("session store: {0}")]
-    SessionStore(String),
+    SessionStore(#[source] sqlx::Error),
     #[error("Leptos configuration: {0}")]
-    Leptos(String),
+    Leptos(#[from] leptos::config::errors::LeptosConfigError),
     #[error("data centers: {0}")]
     DataCenters(#[from] zoho::DcError),
     #[error(transparent)]
@@ -121,9 +127,11 @@ pub enum StartError {
     #[error(transparent)]
     Bus(#[from] keeper::bus::BusError),
     #[error("token key: {0}")]
-    TokenKey(String),
-    #[error("{0}")]
-    Client(String),
+    TokenKey(#[from] keys::KeyError),
+    #[error("the HTTP client for Zoho: {0}")]
+    HttpClient(#[source] reqwest::Error),
+    #[error("ZOHO_CLIENT_SECRET is required")]
+    NoClientSecret,
 }
 
 impl AppState {
@@ -193,8 +201,7 @@ pub async fn open_zoho(config: &Config) -> Result<(Zoho, store::Sessions), Start
     });
     let cipher = keys::load_cipher(config)?;
     let vault = Vault::on_bus(store.connections, Arc::new(cipher), store.bus);
-    let http = zoho::http::client(config.zoho.timeout)
-        .map_err(|e| StartError::Client(format!("the HTTP client for Zoho: {e}")))?;
+    let http = zoho::http::client(config.zoho.timeout).map_err(StartError::HttpClient)?;
     let oauth = OAuthClient::new(client_config(config)?, dcs, http.clone());
     let settings = Settings {
         lease_ttl: config.store.lease_ttl,
@@ -246,7 +253,7 @@ fn client_config(config: &Config) -> Result<ClientConfig, StartError> {
             Secret::new(config::DEV_CLIENT_SECRET),
         ),
         (ZohoTarget::Zoho { .. }, None) => {
-            return Err(StartError::Client("ZOHO_CLIENT_SECRET is required".into()));
+            return Err(StartError::NoClientSecret);
         }
     };
     Ok(ClientConfig {
@@ -393,7 +400,7 @@ pub async fn connections(config: Config, command: cli::ConnectionsCommand) -> an
 /// Runs the server until Ctrl-C or SIGTERM, letting in-flight requests finish.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let leptos_options = get_configuration(None)
-        .map_err(|e| StartError::Leptos(e.to_string()))?
+        .map_err(StartError::from)?
         .leptos_options;
     let addr = config.http.site_addr;
     let mut config = config;
@@ -425,7 +432,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .spawn_cleanup(state.zoho().vault.clone(), Duration::from_secs(300));
     let ops = match state.config.http.ops_addr {
         Some(ops_addr) => {
-            let listener = bind(ops_addr)?;
+            let listener = listen::bind(ops_addr)?;
             tracing::info!(
                 "ops (metrics, readiness) on http://{}",
                 listener.local_addr()?
@@ -442,7 +449,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let limits = state.config.connection_limits();
     let live = state.zoho().live.clone();
     let router = build_router(state);
-    let listener = bind(addr)?;
+    let listener = listen::bind(addr)?;
     tracing::info!("zportal listening on http://{}", listener.local_addr()?);
     // Open event streams never finish by themselves: at shutdown they end, so the drain can.
     let shutdown = async move {
@@ -458,20 +465,4 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         running.stop().await;
     }
     Ok(())
-}
-
-/// Connections a burst may queue before they are accepted. std's default, 128, is too few: the
-/// kernel drops the rest of a burst of a thousand, and each dropped SYN costs its client a
-/// one-second retransmit. (The kernel caps it at `net.core.somaxconn`.)
-const LISTEN_BACKLOG: u32 = 4096;
-
-fn bind(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
-    let socket = if addr.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()?
-    } else {
-        tokio::net::TcpSocket::new_v6()?
-    };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(LISTEN_BACKLOG)
 }

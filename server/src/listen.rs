@@ -88,3 +88,20 @@ pub async fn serve(
         () = tokio::time::sleep(DRAIN) => tracing::warn!("shutdown: requests still running after {DRAIN:?}"),
     }
 }
+
+/// Connections a burst may queue before they are accepted. std's default, 128, is too few: the
+/// kernel drops the rest of a burst of a thousand, and each dropped SYN costs its client a
+/// one-second retransmit. (The kernel caps it at `net.core.somaxconn`.)
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listener on `addr` with [`LISTEN_BACKLOG`]: what the public and the ops listeners use.
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}

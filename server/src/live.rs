@@ -23,15 +23,15 @@ use axum::routing::{get, post};
 use futures::Stream;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use keeper::Zoho;
-use keeper::live::{Changed, Hub, LiveEvent, Op, Resume};
+use keeper::live::{Changed, Hub, LogEntry, Op, Resume};
 use keeper::watch::{Interest, Mode};
+use live_event::LiveEvent;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
-use tower_sessions::Session;
 use zoho::ConnectionId;
 use zoho::budget::OrgKey;
 
-use app::context::{ACCOUNTS, Accounts};
+use app::session::{ActiveConnection, SessionRejection};
 
 use crate::AppState;
 
@@ -45,8 +45,6 @@ const MAX_IDS: usize = 1000;
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
 /// How often a stream checks that its connection is still there and its mode the same.
 const RECHECK: Duration = Duration::from_secs(10);
-/// How often pages poll when Zoho cannot notify (the least the issue allows).
-pub const POLL_SECS: u64 = 30;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/live", get(stream)).route(
@@ -91,28 +89,25 @@ fn resume_point(headers: &HeaderMap, query: &StreamQuery) -> Option<i64> {
 
 async fn stream(
     State(state): State<AppState>,
-    session: Session,
+    found: Result<ActiveConnection, SessionRejection>,
     headers: HeaderMap,
     Query(query): Query<StreamQuery>,
 ) -> Response {
-    let accounts = match session.get::<Accounts>(ACCOUNTS).await {
-        Ok(a) => a.unwrap_or_default(),
+    let connection = match found {
+        Ok(ActiveConnection(c)) => c,
+        Err(SessionRejection::SignedOut) => {
+            return (StatusCode::UNAUTHORIZED, "Sign in first.").into_response();
+        }
+        Err(SessionRejection::Store(e)) => {
+            tracing::error!(error = %e, "connection store failed");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
         Err(e) => {
             tracing::error!(error = %e, "session unreadable");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let Some(id) = accounts.active.map(ConnectionId::new) else {
-        return (StatusCode::UNAUTHORIZED, "Sign in first.").into_response();
-    };
-    let connection = match state.zoho().vault.get(&id).await {
-        Ok(Some(c)) => c,
-        Ok(None) => return (StatusCode::UNAUTHORIZED, "Sign in first.").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "connection store failed");
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
-        }
-    };
+    let id = connection.id.clone();
     let org = OrgKey {
         dc: connection.key.dc,
         org: connection.key.org.clone(),
@@ -168,25 +163,22 @@ async fn stream(
     res
 }
 
-fn hello(mode: Mode) -> Event {
-    let data = serde_json::json!({ "mode": mode.as_str(), "poll_secs": POLL_SECS });
-    Event::default().event("hello").data(data.to_string())
+/// An SSE event carrying `e`: named as it is, its line as the data.
+fn sse(e: &LiveEvent) -> Event {
+    Event::default().event(e.name()).data(e.to_line())
 }
 
-fn change(e: &LiveEvent) -> Event {
-    let data = serde_json::to_string(e).unwrap_or_else(|_| "{}".to_owned());
-    Event::default()
-        .event("change")
-        .id(e.seq.to_string())
-        .data(data)
+fn hello(mode: Mode) -> Event {
+    sse(&LiveEvent::Hello(mode))
+}
+
+fn change(e: &LogEntry) -> Event {
+    sse(&e.event()).id(e.seq.to_string())
 }
 
 /// The page must load anew (what it missed is gone from the log); it resumes from `head`.
 fn reload(head: i64) -> Event {
-    Event::default()
-        .event("reload")
-        .id(head.to_string())
-        .data("{}")
+    sse(&LiveEvent::Reload).id(head.to_string())
 }
 
 /// One open stream.
@@ -198,7 +190,7 @@ struct Live {
     mode: Mode,
     /// The last seq sent.
     last: i64,
-    events: tokio::sync::broadcast::Receiver<Arc<LiveEvent>>,
+    events: tokio::sync::broadcast::Receiver<Arc<LogEntry>>,
     closing: tokio::sync::watch::Receiver<bool>,
     recheck: tokio::time::Interval,
     heartbeat: tokio::time::Interval,

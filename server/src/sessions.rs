@@ -39,9 +39,6 @@ impl Timeouts {
     }
 }
 
-/// When the session's idle expiry was last moved (Unix milliseconds).
-const TOUCHED: &str = "touched_ms";
-
 /// Ends a session whose sign-in is older than the absolute limit, however active it has been;
 /// otherwise rolls a signed-in session's idle expiry forward, at most every
 /// [`Timeouts::touch_every`] (so a session can end up to that much before the full idle time).
@@ -53,29 +50,20 @@ pub async fn timeouts(
 ) -> axum::response::Response {
     // The first read loads the session: from memory when this process has it.
     let start = std::time::Instant::now();
-    let signed_in = session
-        .get::<app::context::Accounts>(app::context::ACCOUNTS)
-        .await;
+    let signed_in = app::session::SessionAccounts::load(session.clone()).await;
     if let Some(t) = req.extensions().get::<app::context::Timings>() {
         t.add("session", start.elapsed());
     }
-    if let Ok(Some(accounts)) = signed_in {
-        let age = zoho::clock::now() - accounts.signed_in_at;
+    if let Ok(accounts) = signed_in
+        && let Some(signed_in_at) = accounts.signed_in_at()
+    {
+        let age = zoho::clock::now() - signed_in_at;
         if age > limits.max.as_secs() as i64 {
             tracing::info!("session reached its absolute lifetime; signing out");
-            let _ = session.flush().await;
+            let _ = accounts.sign_out().await;
         } else {
-            let touched = session
-                .get::<i64>(TOUCHED)
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or(0);
-            let now = zoho::clock::now_ms();
-            if now - touched >= limits.touch_every().as_millis() as i64 {
-                // A change makes tower-sessions save the record with a fresh expiry.
-                let _ = session.insert(TOUCHED, now).await;
-            }
+            let every = limits.touch_every().as_millis() as i64;
+            app::session::touch(&session, zoho::clock::now_ms(), every).await;
         }
     }
     next.run(req).await

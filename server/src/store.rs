@@ -35,7 +35,7 @@ pub struct Store {
 
 /// Opens the database `url` names and brings both schemas up to date.
 pub async fn open(url: &str) -> Result<Store, StartError> {
-    let session_error = |e: sqlx::Error| StartError::SessionStore(e.to_string());
+    let session_error = StartError::SessionStore;
     if is_postgres(url) {
         let pool = PgPoolOptions::new()
             .max_connections(16)
@@ -164,7 +164,7 @@ pub const ANONYMOUS_TTL: time::Duration = time::Duration::minutes(10);
 /// `record`, its expiry brought within [`ANONYMOUS_TTL`] if nobody is signed in to it.
 fn capped(record: &Record) -> std::borrow::Cow<'_, Record> {
     let latest = time::OffsetDateTime::now_utc() + ANONYMOUS_TTL;
-    if record.data.contains_key(app::context::ACCOUNTS) || record.expiry_date <= latest {
+    if app::session::holds_accounts(&record.data) || record.expiry_date <= latest {
         return std::borrow::Cow::Borrowed(record);
     }
     let mut short = record.clone();

@@ -66,7 +66,7 @@ impl Modules {
                 }
             };
             let text = std::fs::read_to_string(&path).expect("a source file");
-            let refs = paths_in(without_tests(&text), &module);
+            let refs = paths_in(&without_comments(without_tests(&text)), &module);
             self.modules.insert(module.clone());
             self.refs.entry(module).or_default().extend(refs);
         }
@@ -190,6 +190,15 @@ fn without_tests(text: &str) -> &str {
         Some(at) => &text[..at],
         None => text,
     }
+}
+
+/// The source without its line comments (docs name modules without importing them). A `//`
+/// inside a string (`"http://…"`) ends the line early: what follows it there is not read.
+fn without_comments(text: &str) -> String {
+    text.lines()
+        .map(|line| line.split_once("//").map_or(line, |(code, _)| code))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The absolute module paths `text`, the source of `module`, names: `crate::a::b`,
@@ -324,6 +333,13 @@ mod tests {
         );
         modules.refs.insert(m("c::d"), refs(&["a::W"]));
         assert_eq!(modules.cycles(), vec![": a -> b -> c -> a".to_owned()]);
+    }
+
+    #[test]
+    fn comments_name_no_module() {
+        let text = "//! See [`crate::a`].\nuse crate::b::C; // and crate::d\n";
+        let found = paths_in(&without_comments(text), &m("x"));
+        assert_eq!(found, [m("b::C")].into_iter().collect());
     }
 
     #[test]

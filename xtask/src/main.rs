@@ -251,8 +251,24 @@ fn bench(ws: &Workspace, compare: bool, seconds: u64, sessions: usize) -> Result
 
 /// Packages built for the server side, in one cargo call so `app` gets `ssr` only.
 const SERVER_PACKAGES: &[&str] = &[
-    "-p", "app", "-p", "zoho", "-p", "keeper", "-p", "emulator", "-p", "testkit", "-p", "server",
-    "-p", "xtask", "-p", "bench",
+    "-p",
+    "app",
+    "-p",
+    "zoho",
+    "-p",
+    "keeper",
+    "-p",
+    "live-event",
+    "-p",
+    "emulator",
+    "-p",
+    "testkit",
+    "-p",
+    "server",
+    "-p",
+    "xtask",
+    "-p",
+    "bench",
 ];
 
 fn test(ws: &Workspace, browser: bool) -> Result<()> {
@@ -432,29 +448,7 @@ fn load(ws: &Workspace, seconds: u64) -> Result<()> {
 /// The WASM bundle must not pull in server-only crates.
 fn check_wasm_dependencies(ws: &Workspace) -> Result<()> {
     println!("\n==> WASM dependency boundary");
-    let out = ws
-        .cargo(&[
-            "tree",
-            "--locked",
-            "-p",
-            "frontend",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-e",
-            "normal",
-            "--prefix",
-            "none",
-        ])
-        .output()
-        .context("cargo tree")?;
-    if !out.status.success() {
-        bail!(
-            "cargo tree failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let tree = String::from_utf8_lossy(&out.stdout);
-    let forbidden: Vec<&str> = [
+    let server_only = [
         "reqwest",
         "sqlx",
         "tokio",
@@ -462,33 +456,40 @@ fn check_wasm_dependencies(ws: &Workspace) -> Result<()> {
         "zoho",
         "keeper",
         "tower-sessions",
-    ]
-    .into_iter()
-    .filter(|name| tree.lines().any(|l| l.starts_with(&format!("{name} v"))))
-    .collect();
-    if !forbidden.is_empty() {
-        bail!("the WASM build depends on server-only crates: {forbidden:?}");
+    ];
+    let tree = &[
+        "-p",
+        "frontend",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-e",
+        "normal",
+    ];
+    let found = depended_on(ws, tree, &server_only)?;
+    if !found.is_empty() {
+        bail!("the WASM build depends on server-only crates: {found:?}");
     }
-    println!(
-        "the WASM build holds none of reqwest, sqlx, tokio, aes-gcm, zoho, keeper, tower-sessions"
-    );
+    println!("the WASM build holds none of {}", server_only.join(", "));
     Ok(())
 }
 
-/// `zoho` is Zoho's protocol only: it must not depend on a database driver (storage is keeper's).
+/// `zoho` is Zoho's protocol only: it must not depend on storage (that is keeper's).
 fn check_protocol_crate_stores_nothing(ws: &Workspace) -> Result<()> {
     println!("\n==> zoho stores nothing");
+    let storage = ["sqlx", "keeper", "tower-sessions"];
+    let found = depended_on(ws, &["-p", "zoho", "-e", "normal,build"], &storage)?;
+    if !found.is_empty() {
+        bail!("zoho depends on storage crates: {found:?}");
+    }
+    println!("zoho depends on none of {}", storage.join(", "));
+    Ok(())
+}
+
+/// Which of `names` are in `cargo tree` with `args` (package, target, edge kinds).
+fn depended_on<'a>(ws: &Workspace, args: &[&str], names: &[&'a str]) -> Result<Vec<&'a str>> {
     let out = ws
-        .cargo(&[
-            "tree",
-            "--locked",
-            "-p",
-            "zoho",
-            "-e",
-            "normal,build",
-            "--prefix",
-            "none",
-        ])
+        .cargo(&["tree", "--locked", "--prefix", "none"])
+        .args(args)
         .output()
         .context("cargo tree")?;
     if !out.status.success() {
@@ -498,15 +499,11 @@ fn check_protocol_crate_stores_nothing(ws: &Workspace) -> Result<()> {
         );
     }
     let tree = String::from_utf8_lossy(&out.stdout);
-    let stores: Vec<&str> = ["sqlx", "keeper", "tower-sessions"]
-        .into_iter()
+    Ok(names
+        .iter()
+        .copied()
         .filter(|name| tree.lines().any(|l| l.starts_with(&format!("{name} v"))))
-        .collect();
-    if !stores.is_empty() {
-        bail!("zoho depends on storage crates: {stores:?}");
-    }
-    println!("zoho depends on none of sqlx, keeper, tower-sessions");
-    Ok(())
+        .collect())
 }
 
 /// The bundle a browser downloads must not carry a secret or the names that guard one.

@@ -19,12 +19,7 @@ use crate::clock::now_ms;
 use crate::dc::DataCenter;
 use crate::http::HttpError;
 use crate::ids::{ConnectionId, OrgId};
-
-/// `zoho_rate_limited_total{dc,kind}`: 429s from Zoho; `kind` is `concurrency` for one a retry
-/// got past, `credits` for one that outlasted the retries (or a probe's).
-pub const RATE_LIMITED: &str = "zoho_rate_limited_total";
-/// `zoho_credits_used{dc}`: API credits this process spent.
-pub const CREDITS_USED: &str = "zoho_credits_used";
+use crate::meter::{CREDITS_USED, RATE_LIMITED};
 
 /// Successful calls at a bound before it grows by one.
 const GROW_AFTER: u32 = 8;

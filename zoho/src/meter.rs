@@ -1,5 +1,6 @@
-//! What zoho counts, through the `metrics` facade (the server installs the exporter): every call
-//! to Zoho by data center, endpoint and outcome with its latency, and every refresh by outcome.
+//! What zoho counts, through the `metrics` facade (the server installs the exporter), and the
+//! name of every Zoho metric (keeper's too): every call to Zoho by data center, endpoint and
+//! outcome with its latency, every refresh by outcome, reused answers, 429s and credits.
 //! Labels are small closed sets — never a path, query, token or id.
 
 use std::time::Instant;
@@ -15,6 +16,11 @@ pub const REFRESHES: &str = "zportal_refreshes_total";
 /// `zoho_answers_reused_total{dc,how}`: reads answered without Zoho running them again: `kept`
 /// (served from the response cache) or `not_modified` (Zoho's 304).
 pub const CACHED_ANSWERS: &str = "zoho_answers_reused_total";
+/// `zoho_rate_limited_total{dc,kind}`: 429s from Zoho; `kind` is `concurrency` for one a retry
+/// got past, `credits` for one that outlasted the retries (or a probe's).
+pub const RATE_LIMITED: &str = "zoho_rate_limited_total";
+/// `zoho_credits_used{dc}`: API credits this process spent.
+pub const CREDITS_USED: &str = "zoho_credits_used";
 
 /// Which of Zoho's endpoints a call went to (the emulator's fault names use the same words).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use live_event::LiveEvent;
 use serde_json::{Value, json};
 
 /// One Server-Sent Event.
@@ -15,8 +16,17 @@ pub struct SseEvent {
 }
 
 impl SseEvent {
+    /// The event's fields, read from its line (`live_event`'s contract) as JSON: `mode` of a
+    /// `hello`; `module`, `op` and `ids` of a `change`.
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.data).unwrap_or(Value::Null)
+        match LiveEvent::parse(&self.data) {
+            Some(LiveEvent::Hello(mode)) => json!({ "mode": mode.as_str() }),
+            Some(LiveEvent::Change { module, op, ids }) => {
+                json!({ "module": module, "op": op.as_str(), "ids": ids })
+            }
+            Some(_) => json!({}),
+            None => serde_json::from_str(&self.data).unwrap_or(Value::Null),
+        }
     }
 
     pub fn seq(&self) -> Option<i64> {

@@ -360,14 +360,37 @@ fn is_instant(s: &str) -> bool {
             .all(|&i| b[i].is_ascii_digit())
 }
 
+/// What is wrong with a field's input, as the form says it beside the field.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    #[error("Use at most {0} characters.")]
+    TooLong(u32),
+    #[error("“{0}” is not one of the choices.")]
+    NotAChoice(String),
+    #[error("Choose a record from the list.")]
+    NoRecordChosen,
+    #[error("Enter a whole number.")]
+    NotAWholeNumber,
+    #[error("Enter a number.")]
+    NotANumber,
+    #[error("Enter a date as YYYY-MM-DD.")]
+    NotADate,
+    #[error("Enter a date and a time.")]
+    NotADateTime,
+    #[error("Enter an email address.")]
+    NotAnEmail,
+    #[error("This value does not fit the field.")]
+    DoesNotFit,
+}
+
 /// Converts one field's input into the JSON Zoho takes, or says what is wrong with it.
-pub fn to_json(field: &FormField, input: &Input) -> Result<Value, String> {
-    let text = |s: &str| -> Result<Value, String> {
+pub fn to_json(field: &FormField, input: &Input) -> Result<Value, InputError> {
+    let text = |s: &str| -> Result<Value, InputError> {
         let s = s.trim();
         if let Some(max) = field.max_length
             && s.chars().count() > max as usize
         {
-            return Err(format!("Use at most {max} characters."));
+            return Err(InputError::TooLong(max));
         }
         Ok(if s.is_empty() {
             Value::Null
@@ -382,7 +405,7 @@ pub fn to_json(field: &FormField, input: &Input) -> Result<Value, String> {
                 .iter()
                 .find(|v| !field.choices.iter().any(|c| &c.value == *v))
             {
-                return Err(format!("“{bad}” is not one of the choices."));
+                return Err(InputError::NotAChoice(bad.clone()));
             }
             Ok(Value::Array(
                 list.iter().cloned().map(Value::String).collect(),
@@ -391,7 +414,7 @@ pub fn to_json(field: &FormField, input: &Input) -> Result<Value, String> {
         (Control::Lookup, Input::Lookup(None)) => Ok(Value::Null),
         (Control::Lookup, Input::Lookup(Some(r))) => {
             if r.id.is_empty() || !r.id.bytes().all(|b| b.is_ascii_digit()) {
-                return Err("Choose a record from the list.".into());
+                return Err(InputError::NoRecordChosen);
             }
             Ok(serde_json::json!({ "id": r.id }))
         }
@@ -399,38 +422,38 @@ pub fn to_json(field: &FormField, input: &Input) -> Result<Value, String> {
             .trim()
             .parse::<i64>()
             .map(Value::from)
-            .map_err(|_| "Enter a whole number.".to_owned()),
+            .map_err(|_| InputError::NotAWholeNumber),
         (Control::Decimal | Control::Currency | Control::Percent, Input::Text(s))
             if !s.trim().is_empty() =>
         {
             match s.trim().parse::<f64>() {
                 Ok(n) if n.is_finite() => Ok(Value::from(n)),
-                _ => Err("Enter a number.".into()),
+                _ => Err(InputError::NotANumber),
             }
         }
         (Control::Date, Input::Text(s)) if !s.trim().is_empty() => {
             if is_date(s.trim()) {
                 Ok(Value::String(s.trim().to_owned()))
             } else {
-                Err("Enter a date as YYYY-MM-DD.".into())
+                Err(InputError::NotADate)
             }
         }
         (Control::DateTime, Input::Text(s)) if !s.trim().is_empty() => {
             if is_instant(s.trim()) {
                 Ok(Value::String(s.trim().to_owned()))
             } else {
-                Err("Enter a date and a time.".into())
+                Err(InputError::NotADateTime)
             }
         }
         (Control::Picklist, Input::Text(s)) if !s.is_empty() => {
             if field.choices.iter().any(|c| &c.value == s) {
                 Ok(Value::String(s.clone()))
             } else {
-                Err(format!("“{s}” is not one of the choices."))
+                Err(InputError::NotAChoice(s.clone()))
             }
         }
         (Control::Email, Input::Text(s)) if !s.trim().is_empty() && !s.contains('@') => {
-            Err("Enter an email address.".into())
+            Err(InputError::NotAnEmail)
         }
         // Text-like fields, and the empty value of every other field typed as text.
         (
@@ -448,7 +471,7 @@ pub fn to_json(field: &FormField, input: &Input) -> Result<Value, String> {
             | Control::Picklist,
             Input::Text(s),
         ) => text(s),
-        _ => Err("This value does not fit the field.".into()),
+        _ => Err(InputError::DoesNotFit),
     }
 }
 
@@ -479,9 +502,9 @@ pub fn record_body(
             Ok(v) => {
                 body.insert(f.api_name.clone(), v);
             }
-            Err(message) => problems.push(FieldProblem {
+            Err(e) => problems.push(FieldProblem {
                 field: Some(f.api_name.clone()),
-                message,
+                message: e.to_string(),
             }),
         }
     }

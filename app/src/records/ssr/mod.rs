@@ -16,7 +16,8 @@ use zoho::crm::metadata::{FieldInfo, ModuleInfo, ModuleName};
 
 use super::ModuleDto;
 use crate::AppError;
-use crate::context::{active_connection, server_context};
+use crate::context::server_context;
+use crate::session::ActiveConnection;
 
 /// The CRM as the signed-in browser's active connection sees it.
 pub struct Records {
@@ -45,7 +46,7 @@ impl Records {
     /// The active connection's records, or `Unauthenticated`.
     pub async fn active() -> Result<Self, AppError> {
         let ctx = server_context()?;
-        let c = active_connection().await?;
+        let ActiveConnection(c) = ActiveConnection::current().await?;
         Ok(Records {
             zoho: ctx.zoho,
             conn: c.id,

@@ -130,30 +130,8 @@ pub(super) async fn list(emu: Emu, req: CrmRequest) -> Response {
 }
 
 fn fields_param(req: &CrmRequest) -> Result<Vec<String>, Reply> {
-    let Some(raw) = req.params.get("fields") else {
-        return Err(bad(
-            "REQUIRED_PARAM_MISSING",
-            "required param is missing",
-            json!({ "param_name": "fields" }),
-        ));
-    };
-    let names: Vec<String> = raw
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    if let Some(n) = names
-        .iter()
-        .find(|n| *n != "id" && !ATTACHMENT_FIELDS.contains(&n.as_str()))
-    {
-        return Err(bad(
-            "INVALID_DATA",
-            "the field api name given seems to be invalid",
-            json!({ "api_name": n, "param_name": "fields" }),
-        ));
-    }
-    Ok(names)
+    super::read::fields_param(&req.params, true, None, |n| ATTACHMENT_FIELDS.contains(&n))
+        .map(Option::unwrap_or_default)
 }
 
 fn project(a: &Record, fields: &[String]) -> Value {

@@ -155,41 +155,9 @@ fn no_such_note() -> Reply {
 
 /// The `fields` parameter of a notes read (the v8 docs make it mandatory for lists).
 fn note_fields(req: &CrmRequest, required: bool) -> Result<Option<Vec<String>>, Reply> {
-    let Some(raw) = req.params.get("fields") else {
-        return if required {
-            Err(bad(
-                "REQUIRED_PARAM_MISSING",
-                "required param is missing",
-                json!({ "param_name": "fields" }),
-            ))
-        } else {
-            Ok(None)
-        };
-    };
-    let names: Vec<String> = raw
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    if names.len() > MAX_FIELDS {
-        return Err(bad(
-            "LIMIT_EXCEEDED",
-            "the limit has been exceeded",
-            json!({ "limit": MAX_FIELDS, "param_name": "fields" }),
-        ));
-    }
-    if let Some(bad_name) = names
-        .iter()
-        .find(|n| *n != "id" && !NOTE_FIELDS.contains(&n.as_str()))
-    {
-        return Err(bad(
-            "INVALID_DATA",
-            "the field api name given seems to be invalid",
-            json!({ "api_name": bad_name, "param_name": "fields" }),
-        ));
-    }
-    Ok(Some(names))
+    super::read::fields_param(&req.params, required, Some(MAX_FIELDS), |n| {
+        NOTE_FIELDS.contains(&n)
+    })
 }
 
 fn project(note: &Record, fields: Option<&[String]>) -> Value {

@@ -280,20 +280,21 @@ fn decode_token(token: &str) -> Option<(String, String, usize, i64)> {
     Some((module, sort, offset, expires))
 }
 
+/// The `per_page` parameter: 1 to [`MAX_PER_PAGE`], `default` when missing.
+pub(super) fn per_page_param(p: &Params, default: usize) -> Result<usize, Reply> {
+    match p.get("per_page").map(str::parse::<usize>) {
+        None => Ok(default),
+        Some(Ok(n)) if (1..=MAX_PER_PAGE).contains(&n) => Ok(n),
+        Some(_) => Err(bad(
+            "INVALID_DATA",
+            "invalid data",
+            json!({ "param_name": "per_page", "maximum_length": MAX_PER_PAGE }),
+        )),
+    }
+}
+
 pub(super) fn paging(p: &Params, module: &str, sort: &str, now: i64) -> Result<Paging, Reply> {
-    let per_page = match p.get("per_page") {
-        None => MAX_PER_PAGE,
-        Some(v) => match v.parse::<usize>() {
-            Ok(n) if (1..=MAX_PER_PAGE).contains(&n) => n,
-            _ => {
-                return Err(bad(
-                    "INVALID_DATA",
-                    "invalid data",
-                    json!({ "param_name": "per_page", "maximum_length": MAX_PER_PAGE }),
-                ));
-            }
-        },
-    };
+    let per_page = per_page_param(p, MAX_PER_PAGE)?;
     if let Some(token) = p.get("page_token") {
         if p.get("page").is_some() {
             return Err(bad(
@@ -369,6 +370,19 @@ pub(super) fn requested_fields(
     m: &Module,
     required: bool,
 ) -> Result<Option<Vec<String>>, Reply> {
+    fields_param(p, required, Some(MAX_FIELDS), |name| {
+        m.field(name).is_some()
+    })
+}
+
+/// The `fields` parameter of any read: the names it lists, each `id` or one `known`, at most
+/// `limit` of them; missing, an error when `required`.
+pub(super) fn fields_param(
+    p: &Params,
+    required: bool,
+    limit: Option<usize>,
+    known: impl Fn(&str) -> bool,
+) -> Result<Option<Vec<String>>, Reply> {
     let Some(raw) = p.get("fields") else {
         return if required {
             Err(bad(
@@ -386,15 +400,17 @@ pub(super) fn requested_fields(
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
-    if names.len() > MAX_FIELDS {
+    if let Some(limit) = limit
+        && names.len() > limit
+    {
         return Err(bad(
             "LIMIT_EXCEEDED",
             "the limit has been exceeded",
-            json!({ "limit": MAX_FIELDS, "param_name": "fields" }),
+            json!({ "limit": limit, "param_name": "fields" }),
         ));
     }
     for name in &names {
-        if name != "id" && m.field(name).is_none() {
+        if name != "id" && !known(name) {
             return Err(bad(
                 "INVALID_DATA",
                 "the field api name given seems to be invalid",

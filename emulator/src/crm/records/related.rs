@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use super::read::{Listing, page_reply, paging, project, requested_fields};
-use super::{CrmRequest, Emu, MAX_PER_PAGE, bad, find_module, parse_id};
+use super::{CrmRequest, Emu, bad, find_module, parse_id};
 use crate::crm::Record;
 use crate::faults::Endpoint;
 use crate::reply::Reply;
@@ -205,17 +205,7 @@ pub(super) async fn timeline(emu: Emu, req: CrmRequest) -> Response {
                 ));
             }
         };
-        let per_page = match p.get("per_page").map(str::parse::<usize>) {
-            None => 20,
-            Some(Ok(n)) if (1..=MAX_PER_PAGE).contains(&n) => n,
-            Some(_) => {
-                return Err(bad(
-                    "INVALID_DATA",
-                    "invalid data",
-                    json!({ "param_name": "per_page", "maximum_length": MAX_PER_PAGE }),
-                ));
-            }
-        };
+        let per_page = super::read::per_page_param(p, 20)?;
         let offset = match p.get("page_token") {
             None => 0,
             Some(t) => decode_offset(t).ok_or_else(|| {
