@@ -7,6 +7,7 @@ pub mod connection;
 pub mod context;
 pub mod error;
 pub mod live;
+pub mod live_event;
 pub mod prefs;
 pub mod records;
 #[cfg(feature = "ssr")]

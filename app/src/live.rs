@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-pub use live_event::LiveEvent;
+pub use crate::live_event::LiveEvent;
 
 /// The event a `zportal:live` event carries: its line, as the stream sent it.
 #[cfg(feature = "hydrate")]
@@ -43,7 +43,7 @@ pub fn provide() {
                     poll_every(if mode.is_push() {
                         0
                     } else {
-                        live_event::POLL_SECS
+                        crate::live_event::POLL_SECS
                     });
                 }
                 set_latest.update(|l| {

@@ -94,6 +94,12 @@ pub async fn current_session() -> Result<Session, AppError> {
     })
 }
 
+/// Ends `session`, whatever it holds: sign-out reads nothing first, so a session whose contents
+/// no longer read is ended all the same.
+pub async fn end(session: &Session) -> Result<(), tower_sessions::session::Error> {
+    session.flush().await
+}
+
 /// Whether a stored session record (its data, as the store holds it) is a signed-in one.
 pub fn holds_accounts(data: &HashMap<String, serde_json::Value>) -> bool {
     data.contains_key(ACCOUNTS)

@@ -47,7 +47,6 @@ impl Reply {
         )
     }
 
-    /// A CRM API error envelope.
     /// Zoho's answer to a path it does not know.
     pub fn unknown_url() -> Reply {
         Reply::api_error(
@@ -58,6 +57,7 @@ impl Reply {
         )
     }
 
+    /// A CRM API error envelope.
     pub fn api_error(status: StatusCode, code: &str, message: &str, details: Value) -> Reply {
         Reply::Json(
             status,

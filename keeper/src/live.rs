@@ -30,7 +30,42 @@ const PAGE: i64 = 500;
 /// Events a slow stream may fall behind before it reads them from the log instead.
 const BACKLOG: usize = 4096;
 
-pub use live_event::Op;
+/// What happened to the records an event names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Create,
+    Edit,
+    Delete,
+}
+
+impl Op {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Create => "create",
+            Op::Edit => "edit",
+            Op::Delete => "delete",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "create" => Some(Op::Create),
+            "edit" => Some(Op::Edit),
+            "delete" => Some(Op::Delete),
+            _ => None,
+        }
+    }
+
+    /// The operation a Zoho notification names (`insert`, `update`, `delete`).
+    pub fn of_notification(operation: &str) -> Option<Self> {
+        match operation.to_ascii_lowercase().as_str() {
+            "insert" | "create" => Some(Op::Create),
+            "update" | "edit" => Some(Op::Edit),
+            "delete" => Some(Op::Delete),
+            _ => None,
+        }
+    }
+}
 
 /// One change to an org's records, as the log holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,15 +81,6 @@ pub struct LogEntry {
 }
 
 impl LogEntry {
-    /// The entry as an open page hears it.
-    pub fn event(&self) -> live_event::LiveEvent {
-        live_event::LiveEvent::Change {
-            module: self.module.clone(),
-            op: self.op,
-            ids: self.ids.clone(),
-        }
-    }
-
     fn of_row(row: LiveRow) -> Option<Self> {
         Some(LogEntry {
             seq: row.seq,
@@ -304,6 +330,9 @@ fn entry<'a>(change: &'a Changed, ids: &'a str, echo_pending: Echo) -> NewLiveEv
 /// it is a note; a file added or removed edits the record, and Zoho notifies nothing of it).
 /// `None` for a call that changes no record.
 pub fn changed_by(org: &OrgKey, call: &Call<'_>, answer: Option<&[u8]>) -> Option<Changed> {
+    if !call.resource.is_record_data() {
+        return None;
+    }
     let op = match call.op {
         CallOp::Read => return None,
         CallOp::Create => Op::Create,

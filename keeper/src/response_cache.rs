@@ -143,7 +143,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl ResponseCache {
-    /// ResponseCache kept `fresh_for` after they were read; zero keeps none.
+    /// A cache whose answers are served again for `fresh_for` after they were read; zero keeps
+    /// none.
     pub fn new(fresh_for: Duration) -> Self {
         ResponseCache {
             fresh_for,

@@ -28,7 +28,34 @@ const RENEW_BEFORE_SECS: i64 = 1200;
 /// How long one process may hold an org's lease while it talks to Zoho.
 const LEASE_SECS: i64 = 30;
 
-pub use live_event::Mode;
+/// How the open pages of an org learn of changes made outside zportal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Zoho notifies zportal (a channel is registered, or about to be).
+    Push,
+    /// Zoho is not asked to notify this server (it cannot reach it, or that is switched off):
+    /// the pages poll.
+    PollUnreachable,
+    /// The org's connections lack `ZohoCRM.notifications.ALL`: the pages poll until one has it.
+    PollNoScope,
+    /// Zoho refused the channel (or is out of reach now): the pages poll while zportal retries.
+    PollFailed,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Push => "push",
+            Mode::PollUnreachable => "poll-unreachable",
+            Mode::PollNoScope => "poll-scope",
+            Mode::PollFailed => "poll-failed",
+        }
+    }
+
+    pub fn is_push(self) -> bool {
+        self == Mode::Push
+    }
+}
 
 /// The watch channels of one process; clones share them.
 #[derive(Clone)]

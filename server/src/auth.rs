@@ -347,10 +347,8 @@ fn loaded(accounts: Result<SessionAccounts, SessionRejection>) -> Result<Session
     accounts.map_err(|e| Refusal::because(Reason::ServerError, e))
 }
 
-async fn sign_out(
-    accounts: Result<SessionAccounts, SessionRejection>,
-) -> Result<Response, Refusal> {
-    loaded(accounts)?.sign_out().await?;
+async fn sign_out(session: Session) -> Result<Response, Refusal> {
+    app::session::end(&session).await?;
     Ok(see_other("/"))
 }
 

@@ -13,6 +13,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::live_event::LiveEvent;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
@@ -25,7 +26,6 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use keeper::Zoho;
 use keeper::live::{Changed, Hub, LogEntry, Op, Resume};
 use keeper::watch::{Interest, Mode};
-use live_event::LiveEvent;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use zoho::ConnectionId;
@@ -169,11 +169,16 @@ fn sse(e: &LiveEvent) -> Event {
 }
 
 fn hello(mode: Mode) -> Event {
-    sse(&LiveEvent::Hello(mode))
+    sse(&LiveEvent::Hello(mode.into()))
 }
 
 fn change(e: &LogEntry) -> Event {
-    sse(&e.event()).id(e.seq.to_string())
+    let event = LiveEvent::Change {
+        module: e.module.clone(),
+        op: e.op.into(),
+        ids: e.ids.clone(),
+    };
+    sse(&event).id(e.seq.to_string())
 }
 
 /// The page must load anew (what it missed is gone from the log); it resumes from `head`.

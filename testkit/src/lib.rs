@@ -45,6 +45,28 @@ pub async fn emulator() -> emulator::Running {
     emulator_with(None).await
 }
 
+/// The requests the emulator at `base` logged after number `since`, oldest first.
+pub async fn emulator_requests(base: &str, since: u64) -> Vec<serde_json::Value> {
+    reqwest::get(format!("{base}/__emulator/requests?since={since}"))
+        .await
+        .expect("the request log")
+        .json::<serde_json::Value>()
+        .await
+        .expect("json")["requests"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The number of the newest request the emulator at `base` logged (0 before any).
+pub async fn emulator_last_seq(base: &str) -> u64 {
+    emulator_requests(base, 0)
+        .await
+        .last()
+        .and_then(|r| r["seq"].as_u64())
+        .unwrap_or(0)
+}
+
 static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -66,7 +66,7 @@ impl Modules {
                 }
             };
             let text = std::fs::read_to_string(&path).expect("a source file");
-            let refs = paths_in(&without_comments(without_tests(&text)), &module);
+            let refs = paths_in(&without_comments(&without_tests(&text)), &module);
             self.modules.insert(module.clone());
             self.refs.entry(module).or_default().extend(refs);
         }
@@ -184,12 +184,35 @@ fn cycle_from(graph: &BTreeMap<String, BTreeSet<String>>, start: &str) -> Option
     None
 }
 
-/// The source without its `#[cfg(test)] mod tests { … }` block (always the last item).
-fn without_tests(text: &str) -> &str {
-    match text.find("#[cfg(test)]\nmod tests") {
-        Some(at) => &text[..at],
-        None => text,
+/// The source without its `#[cfg(test)] mod tests { … }` blocks, wherever they stand (to the
+/// brace that closes each; braces in strings and comments are counted too, which a test
+/// module's balanced code makes no matter).
+fn without_tests(text: &str) -> String {
+    const OPENING: &str = "#[cfg(test)]\nmod tests {";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(OPENING) {
+        out.push_str(&rest[..at]);
+        let body = &rest[at + OPENING.len()..];
+        let mut depth = 1usize;
+        let mut end = body.len();
+        for (i, b) in body.bytes().enumerate() {
+            match b {
+                b'{' => depth += 1,
+                b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        rest = &body[end..];
     }
+    out.push_str(rest);
+    out
 }
 
 /// The source without its line comments (docs name modules without importing them). A `//`
@@ -343,9 +366,9 @@ mod tests {
     }
 
     #[test]
-    fn tests_blocks_are_left_out() {
-        let text = "use crate::a::B;\n#[cfg(test)]\nmod tests {\n    use crate::c::D;\n}\n";
-        let found = paths_in(without_tests(text), &m("x"));
-        assert_eq!(found, [m("a::B")].into_iter().collect());
+    fn tests_blocks_are_left_out_wherever_they_stand() {
+        let text = "use crate::a::B;\n#[cfg(test)]\nmod tests {\n    fn f() { crate::c::d(); }\n}\nuse crate::e::F;\n";
+        let found = paths_in(&without_tests(text), &m("x"));
+        assert_eq!(found, [m("a::B"), m("e::F")].into_iter().collect());
     }
 }

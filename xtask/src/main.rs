@@ -251,24 +251,8 @@ fn bench(ws: &Workspace, compare: bool, seconds: u64, sessions: usize) -> Result
 
 /// Packages built for the server side, in one cargo call so `app` gets `ssr` only.
 const SERVER_PACKAGES: &[&str] = &[
-    "-p",
-    "app",
-    "-p",
-    "zoho",
-    "-p",
-    "keeper",
-    "-p",
-    "live-event",
-    "-p",
-    "emulator",
-    "-p",
-    "testkit",
-    "-p",
-    "server",
-    "-p",
-    "xtask",
-    "-p",
-    "bench",
+    "-p", "app", "-p", "zoho", "-p", "keeper", "-p", "emulator", "-p", "testkit", "-p", "server",
+    "-p", "xtask", "-p", "bench",
 ];
 
 fn test(ws: &Workspace, browser: bool) -> Result<()> {

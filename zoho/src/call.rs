@@ -92,9 +92,11 @@ impl Resource {
     }
 
     /// Whether this is records' data (records, their notes, files, related lists and history),
-    /// what a write can change: metadata, the user, the org and channels are not.
+    /// what a write can change: metadata, the user, the org and channels are not. Zoho's
+    /// modules are capitalized (`Leads`, `Sales_Orders`); a module name that is not names no
+    /// records of Zoho's, and is neither cached nor told to open pages.
     pub fn is_record_data(&self) -> bool {
-        self.module().is_some() || matches!(self, Resource::Note(_))
+        self.module().is_some_and(ModuleName::is_capitalized) || matches!(self, Resource::Note(_))
     }
 
     /// The endpoint it is metered as.

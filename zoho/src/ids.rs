@@ -68,6 +68,11 @@ impl ModuleName {
         ok.then(|| ModuleName(s.to_owned()))
     }
 
+    /// Whether it starts with a capital letter, as every module of Zoho's does.
+    pub fn is_capitalized(&self) -> bool {
+        self.0.starts_with(|c: char| c.is_ascii_uppercase())
+    }
+
     /// `Notes`, the module every record's notes are records of.
     pub fn notes() -> Self {
         ModuleName("Notes".to_owned())

@@ -23,26 +23,11 @@ async fn record_reads_since(w: &World, seq: u64) -> Vec<u64> {
 }
 
 async fn requests(w: &World, since: u64) -> Vec<Value> {
-    reqwest::get(format!(
-        "{}/__emulator/requests?since={since}",
-        w.emulator.base_url
-    ))
-    .await
-    .expect("requests")
-    .json::<Value>()
-    .await
-    .expect("json")["requests"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    testkit::emulator_requests(&w.emulator.base_url, since).await
 }
 
 async fn last_seq(w: &World) -> u64 {
-    requests(w, 0)
-        .await
-        .last()
-        .and_then(|r| r["seq"].as_u64())
-        .unwrap_or(0)
+    testkit::emulator_last_seq(&w.emulator.base_url).await
 }
 
 fn company_is(value: Value) -> Map<String, Value> {

@@ -19,7 +19,7 @@ fn list_url(base: &str) -> String {
 
 /// A page of `per_page` Leads: another size is another read (answers are kept per read).
 fn page_url(base: &str, per_page: usize) -> String {
-    format!("{base}/api/records/list?args[module]=Leads&args[per_page]={per_page}")
+    testkit::server::leads_list_url(base, per_page)
 }
 
 /// `n` list calls at once through `client`, spread over `bases`; each answer's status and body.

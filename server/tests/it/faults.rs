@@ -32,10 +32,7 @@ async fn clear_faults(stack: &Stack) {
 }
 
 fn list_url(stack: &Stack) -> String {
-    format!(
-        "{}/api/records/list?args[module]=Leads&args[per_page]=5",
-        stack.base
-    )
+    testkit::server::leads_list_url(&stack.base, 5)
 }
 
 async fn list(browser: &Browser, stack: &Stack) -> (u16, Value) {

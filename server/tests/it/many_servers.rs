@@ -328,9 +328,5 @@ fn a_write_through_one_process_is_seen_at_once_by_reads_on_the_other() {
 }
 
 async fn last_seq(emulator: &str) -> u64 {
-    emulator_get(emulator, "requests").await["requests"]
-        .as_array()
-        .and_then(|r| r.last())
-        .and_then(|r| r["seq"].as_u64())
-        .unwrap_or(0)
+    testkit::emulator_last_seq(emulator).await
 }

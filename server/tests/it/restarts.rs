@@ -240,7 +240,7 @@ fn after_sigkill_and_a_restart_the_session_and_connection_carry_on() {
 }
 
 fn list_url(base: &str) -> String {
-    format!("{base}/api/records/list?args[module]=Leads&args[per_page]=5")
+    testkit::server::leads_list_url(base, 5)
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use live_event::LiveEvent;
+use app::live_event::LiveEvent;
 use serde_json::{Value, json};
 
 /// One Server-Sent Event.

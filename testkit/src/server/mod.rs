@@ -257,6 +257,11 @@ pub async fn emulator_post(emulator: &str, path: &str, body: Value) -> Value {
     res.json().await.expect("json")
 }
 
+/// The server function that lists `per_page` Leads, at the server at `base`.
+pub fn leads_list_url(base: &str, per_page: usize) -> String {
+    format!("{base}/api/records/list?args[module]=Leads&args[per_page]={per_page}")
+}
+
 /// `GET {emulator}/__emulator/{path}`.
 pub async fn emulator_get(emulator: &str, path: &str) -> Value {
     reqwest::get(format!("{emulator}/__emulator/{path}"))
@@ -365,11 +370,7 @@ impl Stack {
 
     /// The emulator's newest request number.
     pub async fn last_seq(&self) -> u64 {
-        self.control_get("requests").await["requests"]
-            .as_array()
-            .and_then(|r| r.last())
-            .and_then(|r| r["seq"].as_u64())
-            .unwrap_or(0)
+        crate::emulator_last_seq(self.emulator_base()).await
     }
 
     /// Requests the emulator saw since `seq` that carried the client secret.
