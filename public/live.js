@@ -2,9 +2,11 @@
 // Web Lock "zportal-live" opens `GET /api/live` and passes every event to the others over a
 // BroadcastChannel; when it closes, the next tab takes the lock and resumes after the last event
 // any tab saw. Every tab hears each event as a `zportal:live` CustomEvent on `window`, its detail
-// the event's line as the server sent it (`hello|…`, `change|…`, `reload`: the contract is the
-// `live-event` crate's; this script reads none of it), which the app (WASM) turns into re-reads.
-// All it knows is the events' names and the cursor (the last event id). When the app reads in
+// the event's line as the server sent it (`hello|…`, `change|…`, `reload`, `end`, `replaced`:
+// the contract is the app's `live_event` module; this script reads none of it), which the app
+// (WASM) turns into re-reads. All it knows is the events' names and the cursor (the last event
+// id). After `end` (the session is over: the page loads anew) no tab opens a stream again; after
+// `replaced` (a newer stream of the session took this one's place) this browser keeps none. When the app reads in
 // `hello` that Zoho cannot notify zportal, it says `zportal:live-poll` (seconds, 0 for never),
 // and each tab then asks its page to check (`poll`) that often while it is visible (at once when
 // it is shown again after that long). It starts when the app says someone is signed in
@@ -26,6 +28,7 @@ function begin() {
   let pollTimer = null;
   let leading = false;
   let lastHello = null; // the stream's `hello`, for tabs that join later
+  let ended = false; // the session is over: no stream is opened again
 
   // To the page: the event's line, as it came.
   const tell = (line) => window.dispatchEvent(new CustomEvent("zportal:live", { detail: line }));
@@ -38,6 +41,7 @@ function begin() {
   const seen = (message) => {
     if (typeof message.seq === "number" && (last === null || message.seq > last)) last = message.seq;
     if (message.name === "hello") lastHello = message;
+    if (message.name === "end") ended = true;
   };
 
   // Polling: a visible tab asks its page to re-read once `pollSecs` have passed since the last
@@ -74,6 +78,7 @@ function begin() {
   // refuses it for good (signed out). The server pings every 15 s: a stream silent for 40 s is
   // dead (a network that went away without a word) and is opened anew, after the last event.
   function lead() {
+    if (ended) return Promise.resolve();
     leading = true;
     return new Promise((resolve) => {
       let failures = 0;
@@ -104,6 +109,18 @@ function begin() {
         on("hello");
         on("change");
         on("reload");
+        // The last word of a stream: it is not opened again.
+        for (const name of ["end", "replaced"]) {
+          on(name);
+          source.addEventListener(name, () => {
+            source.close();
+            source = null;
+            if (name === "end") {
+              leading = false;
+              resolve();
+            }
+          });
+        }
         const mine = source;
         source.onerror = () => {
           // The browser reconnects by itself (with Last-Event-ID) unless the server refused.

@@ -78,10 +78,16 @@ pub fn App() -> impl IntoView {
     records::provide_modules();
     let toasts = toast::Toasts::provide();
     live::provide();
-    Effect::new(move |_| {
-        if let Some(Ok(Some(_))) = me.get() {
+    Effect::new(move |_| match me.get() {
+        Some(Ok(Some(me))) => {
+            // What this browser kept for accounts no longer in the session (signed out or
+            // expired elsewhere, say) goes, as a sign-out here would have taken it.
+            let ids: Vec<String> = me.accounts.iter().map(|a| a.id.clone()).collect();
+            stash::keep_only(&ids);
             live::start();
         }
+        Some(Ok(None)) => stash::keep_only(&[]),
+        _ => {}
     });
 
     view! {

@@ -1,7 +1,8 @@
 //! Live pages, in the app: `public/live.js` keeps one event stream per browser and dispatches
 //! each event as a `zportal:live` event on `window`; here those become a signal that pages
 //! watch, each re-reading what it shows when a change touches it (its module, its record, the
-//! notes) — or everything, when the stream says to reload or the page polls.
+//! notes) — or everything, when the stream says to reload or the page polls. A stream that
+//! ends with its session loads the page anew; one replaced by a newer stream leaves it polling.
 
 use leptos::prelude::*;
 
@@ -39,12 +40,21 @@ pub fn provide() {
     {
         let handle = window_event_listener_untyped("zportal:live", move |ev| {
             if let Some(change) = read(&ev) {
-                if let LiveEvent::Hello(mode) = &change {
-                    poll_every(if mode.is_push() {
+                match &change {
+                    LiveEvent::Hello(mode) => poll_every(if mode.is_push() {
                         0
                     } else {
                         crate::live_event::POLL_SECS
-                    });
+                    }),
+                    // Another stream of this session serves it now: this page polls.
+                    LiveEvent::Replaced => poll_every(crate::live_event::POLL_SECS),
+                    // The session is over (or another account's): the page loads anew, as the
+                    // server sees it now.
+                    LiveEvent::End => {
+                        let _ = window().location().reload();
+                        return;
+                    }
+                    _ => {}
                 }
                 set_latest.update(|l| {
                     let n = l.as_ref().map_or(0, |(n, _)| n + 1);

@@ -7,6 +7,9 @@
 //! - `hello|<mode>`: the stream is open; `mode` says how changes made outside zportal arrive;
 //! - `change|<module>|<op>|<id>,<id>,…`: records of the org changed;
 //! - `reload`: the stream missed changes it can no longer replay; the page reads everything;
+//! - `end`: the session ended (signed out, expired) or moved to another account: the page loads
+//!   anew, and no tab opens a stream for it again;
+//! - `replaced`: a newer stream of the session took this one's place; the page polls instead;
 //! - `poll`: (made in the browser) time to check for changes, where Zoho cannot notify.
 //!
 //! A line read by hand, not JSON: the first page's WASM carries no JSON decoder for it. Module
@@ -98,6 +101,8 @@ pub enum LiveEvent {
         ids: Vec<String>,
     },
     Reload,
+    End,
+    Replaced,
     Poll,
 }
 
@@ -108,6 +113,8 @@ impl LiveEvent {
             LiveEvent::Hello(_) => "hello",
             LiveEvent::Change { .. } => "change",
             LiveEvent::Reload => "reload",
+            LiveEvent::End => "end",
+            LiveEvent::Replaced => "replaced",
             LiveEvent::Poll => "poll",
         }
     }
@@ -135,6 +142,8 @@ impl LiveEvent {
                 Some(LiveEvent::Change { module, op, ids })
             }
             "reload" => Some(LiveEvent::Reload),
+            "end" => Some(LiveEvent::End),
+            "replaced" => Some(LiveEvent::Replaced),
             "poll" => Some(LiveEvent::Poll),
             _ => None,
         }
@@ -188,8 +197,9 @@ impl fmt::Display for LiveEvent {
             LiveEvent::Change { module, op, ids } => {
                 write!(f, "change|{module}|{}|{}", op.as_str(), ids.join(","))
             }
-            LiveEvent::Reload => f.write_str("reload"),
-            LiveEvent::Poll => f.write_str("poll"),
+            LiveEvent::Reload | LiveEvent::End | LiveEvent::Replaced | LiveEvent::Poll => {
+                f.write_str(self.name())
+            }
         }
     }
 }
@@ -241,6 +251,8 @@ mod tests {
                 ids: vec![],
             },
             LiveEvent::Reload,
+            LiveEvent::End,
+            LiveEvent::Replaced,
             LiveEvent::Poll,
         ];
         for e in events {

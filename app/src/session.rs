@@ -105,6 +105,12 @@ pub fn holds_accounts(data: &HashMap<String, serde_json::Value>) -> bool {
     data.contains_key(ACCOUNTS)
 }
 
+/// The accounts a stored session's data holds, if someone is signed in to it: how an open live
+/// stream learns that its session ended or moved to another account.
+pub fn accounts_in(data: &HashMap<String, serde_json::Value>) -> Option<Accounts> {
+    serde_json::from_value(data.get(ACCOUNTS)?.clone()).ok()
+}
+
 /// The data center this browser chose on the sign-in page, if any.
 pub async fn preferred_dc(
     session: &Session,

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 /// The key prefix of everything kept for `connection`.
 fn prefix(connection: &str) -> String {
-    format!("zportal.c.{connection}.")
+    format!("{ALL}{connection}.")
 }
 
 /// The key of `what`, kept for `connection`.
@@ -57,22 +57,43 @@ pub fn remove(connection: &str, what: &str) {
 
 /// Forgets everything kept for these connections (at sign-out and disconnect).
 pub fn forget(connections: &[String]) {
+    let prefixes: Vec<String> = connections.iter().map(|c| prefix(c)).collect();
+    remove_keys(|k| prefixes.iter().any(|p| k.starts_with(p.as_str())));
+}
+
+/// Forgets everything kept for connections other than these (on each page load: the session's
+/// accounts, none when signed out), so what a session that ended elsewhere left behind goes.
+pub fn keep_only(connections: &[String]) {
+    remove_keys(|k| stale(k, connections));
+}
+
+/// Whether `key` is kept for a connection not among `connections`.
+fn stale(key: &str, connections: &[String]) -> bool {
+    key.strip_prefix(ALL)
+        .and_then(|rest| rest.split_once('.'))
+        .is_some_and(|(connection, _)| !connections.iter().any(|c| c == connection))
+}
+
+/// The start of every key kept for a connection.
+const ALL: &str = "zportal.c.";
+
+/// Removes the keys of localStorage that `doomed` picks.
+fn remove_keys(doomed: impl Fn(&str) -> bool) {
     #[cfg(feature = "hydrate")]
     {
         use gloo_storage::{LocalStorage, Storage};
         let storage = LocalStorage::raw();
-        let prefixes: Vec<String> = connections.iter().map(|c| prefix(c)).collect();
         let len = storage.length().unwrap_or(0);
-        let doomed: Vec<String> = (0..len)
+        let keys: Vec<String> = (0..len)
             .filter_map(|i| storage.key(i).ok().flatten())
-            .filter(|k| prefixes.iter().any(|p| k.starts_with(p.as_str())))
+            .filter(|k| doomed(k))
             .collect();
-        for k in doomed {
+        for k in keys {
             let _ = storage.remove_item(&k);
         }
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = connections;
+    let _ = doomed;
 }
 
 /// The active connection's id, once the header has loaded who is signed in (tracked: an effect
@@ -101,5 +122,20 @@ mod tests {
         assert_eq!(key("ab12", "cols.Leads"), "zportal.c.ab12.cols.Leads");
         // One connection's prefix is never the start of another's key.
         assert!(!key("ab123", "x").starts_with(&prefix("ab12")));
+    }
+
+    #[test]
+    fn what_is_kept_for_accounts_not_in_the_session_is_stale() {
+        let session = ["ab12".to_owned()];
+        assert!(!stale(&key("ab12", "draft.Leads.new"), &session));
+        assert!(stale(&key("ab123", "cols.Leads"), &session));
+        assert!(
+            stale(&key("cd34", "cols.Leads"), &[]),
+            "signed out: all of it"
+        );
+        assert!(
+            !stale("zportal.theme", &[]),
+            "the browser's own preferences stay"
+        );
     }
 }

@@ -121,6 +121,14 @@ impl Stack {
             .env("ZPORTAL_SERVER_TIMING", "1")
             // Ten thousand sign-ins and the load runs all come from 127.0.0.1.
             .env("ZPORTAL_RATE_LIMIT", "off")
+            // The same for the per-client caps: a thousand concurrent calls from one host, and
+            // the live rows' streams all of one session (one user's many pages).
+            .env("ZPORTAL_MAX_CONNECTIONS_PER_CLIENT", "100000")
+            .env("ZPORTAL_MAX_STREAMS_PER_CLIENT", "100000")
+            .env(
+                "ZPORTAL_MAX_STREAMS_PER_SESSION",
+                crate::live::STREAMS.to_string(),
+            )
             // The proxy rows' caps raised: wrk's clients are all one user.
             .env("ZPORTAL_ZOHO_CONCURRENCY", ZOHO_CONCURRENCY.to_string())
             // Every call reaches Zoho: the rows measure the proxy, not answers kept a moment.

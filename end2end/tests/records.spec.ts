@@ -72,6 +72,28 @@ test("the columns ada chooses stay after a reload, and sign-out forgets them", a
   expect(await kept(page)).toEqual([]);
 });
 
+test("what a session that ended elsewhere kept in this browser goes on the next page load", async ({ page, context }) => {
+  await signIn(page, "ada@us.zportal.test");
+  await openModule(page, "Leads");
+  await expect.poll(() => kept(page)).toContainEqual(expect.stringMatching(/^zportal\.c\.[^.]+\.last_module$/));
+  const mine = await kept(page);
+  // An account this browser was signed in with once, signed out in another tab or expired:
+  // its draft and columns are still here.
+  await page.evaluate(() => {
+    localStorage.setItem("zportal.c.gone0000.draft.Leads.new", JSON.stringify({ values: {} }));
+    localStorage.setItem("zportal.c.gone0000.cols.Leads", JSON.stringify(["Phone"]));
+  });
+  await page.reload();
+  await hydrated(page);
+  await expect.poll(() => kept(page)).toEqual(mine);
+
+  // The session ends without this page's word (its cookie is gone): the next load forgets all.
+  await context.clearCookies();
+  await page.reload();
+  await hydrated(page);
+  await expect.poll(() => kept(page)).toEqual([]);
+});
+
 test("eva sees only her own org's records", async ({ page }) => {
   await signIn(page, "eva@eu.zportal.test", "Europe");
   await page.goto("/m/Leads");

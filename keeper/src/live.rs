@@ -2,9 +2,12 @@
 //! from this process's writes through zportal and from Zoho's notifications (the watch API),
 //! and go into one ordered log in the store (`live_events`) that every process reads from where
 //! it last read — woken by the bus, or by its own append, with a slow poll as a backstop — and
-//! hands to its open streams. A stream that reconnects resumes from its last seq, on any
-//! process; one whose seq the log no longer holds (about ten minutes) is told to reload.
-//! An event names what changed (module, ids, operation), never the values: pages re-read.
+//! hands to its open streams. Each org's events are numbered on their own (`org_seq`), and that
+//! number is all its pages see: nothing tells them how busy other orgs are. A stream that
+//! reconnects resumes from its last number, on any process, reading only its org's events; one
+//! whose number the log no longer holds (about ten minutes), or that missed more than
+//! [`MAX_RESUME`] events, is told to reload. An event names what changed (module, ids,
+//! operation), never the values: pages re-read.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -27,6 +30,8 @@ const ECHO_SECS: i64 = 60;
 const EARLY_SECS: i64 = 5;
 /// Entries read from the log at once.
 const PAGE: i64 = 500;
+/// The most events a resume replays; a stream that missed more reloads its page.
+pub const MAX_RESUME: i64 = 500;
 /// Events a slow stream may fall behind before it reads them from the log instead.
 const BACKLOG: usize = 4096;
 
@@ -71,6 +76,8 @@ impl Op {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogEntry {
     pub seq: i64,
+    /// Its number among its org's events: the id the org's pages see.
+    pub org_seq: i64,
     pub org: OrgKey,
     /// The module as Zoho spells it (`Leads`, `Notes`).
     pub module: String,
@@ -84,6 +91,7 @@ impl LogEntry {
     fn of_row(row: LiveRow) -> Option<Self> {
         Some(LogEntry {
             seq: row.seq,
+            org_seq: row.org_seq,
             org: OrgKey {
                 dc: row.dc.parse::<DataCenter>().ok()?,
                 org: OrgId::new(row.org),
@@ -110,7 +118,7 @@ pub struct Changed {
 /// Where a stream that reconnects picks up.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Resume {
-    /// The org's events after the stream's seq, in order (perhaps none).
+    /// The org's events after the stream's number, in order (perhaps none).
     Events(Vec<LogEntry>),
     /// The log no longer holds everything after it: the page must load anew.
     Reload,
@@ -217,29 +225,33 @@ impl Hub {
         self.inner.closing.subscribe()
     }
 
-    /// `org`'s events after `after`, or [`Resume::Reload`] if the log lost some of them (or
-    /// `after` is from some other log).
+    /// `org`'s events after its own number `after`, or [`Resume::Reload`] if the log lost some
+    /// of them, holds more than [`MAX_RESUME`] (a page that was away that long loads anew), or
+    /// `after` is from some other log. Only `org`'s events are read.
     pub async fn resume(&self, org: &OrgKey, after: i64) -> Result<Resume, VaultError> {
         let repo = self.inner.vault.live_repo();
-        let (min, max) = repo.live_bounds().await?;
+        let (min, max) = repo.live_org_bounds(org).await?;
         if after > max || (min > 0 && after < min - 1) {
             return Ok(Resume::Reload);
         }
-        let mut events = Vec::new();
-        let mut from = after;
-        loop {
-            let rows = repo.live_after(from, PAGE).await?;
-            let full = rows.len() as i64 == PAGE;
-            from = rows.last().map_or(from, |r| r.seq);
-            events.extend(
-                rows.into_iter()
-                    .filter_map(LogEntry::of_row)
-                    .filter(|e| &e.org == org),
-            );
-            if !full {
-                return Ok(Resume::Events(events));
-            }
+        let rows = repo.live_in_org(org, after, MAX_RESUME + 1).await?;
+        if rows.len() as i64 > MAX_RESUME {
+            return Ok(Resume::Reload);
         }
+        Ok(Resume::Events(
+            rows.into_iter().filter_map(LogEntry::of_row).collect(),
+        ))
+    }
+
+    /// The number of `org`'s newest event this process has handed out (0 for none): where a
+    /// new stream of it starts. Events stored meanwhile still reach the stream as they are
+    /// handed out.
+    pub async fn org_head(&self, org: &OrgKey) -> Result<i64, VaultError> {
+        self.inner
+            .vault
+            .live_repo()
+            .live_org_head(org, self.head())
+            .await
     }
 
     /// Reads the log whenever woken, and every `poll` anyway, handing each entry to the
@@ -597,23 +609,75 @@ mod tests {
                     .expect("open");
                 assert_eq!(got.seq, want);
             }
-            let Resume::Events(mine) = hub
-                .resume(&change("1", "", Op::Edit).org, a - 1)
-                .await
-                .expect("resume")
-            else {
+            let org1 = change("1", "", Op::Edit).org;
+            let Resume::Events(mine) = hub.resume(&org1, 0).await.expect("resume") else {
                 panic!("the log holds it all");
             };
             let seqs: Vec<i64> = mine.iter().map(|e| e.seq).collect();
             assert_eq!(seqs, vec![a, c], "org 2's event is not org 1's to see");
             assert_eq!(mine[1].op, Op::Delete);
+            // Each org counts its own: org 2's event left no gap in org 1's numbers.
+            let numbers: Vec<i64> = mine.iter().map(|e| e.org_seq).collect();
+            assert_eq!(numbers, vec![1, 2]);
+            assert_eq!(hub.org_head(&org1).await.expect("head"), 2);
             assert_eq!(
-                hub.resume(&change("1", "", Op::Edit).org, c + 5)
+                hub.org_head(&change("2", "", Op::Edit).org)
                     .await
-                    .expect("ahead"),
-                Resume::Reload,
-                "a seq from some other log"
+                    .expect("head"),
+                1
             );
+            let Resume::Events(after_first) = hub.resume(&org1, 1).await.expect("resume") else {
+                panic!("after its first");
+            };
+            assert_eq!(
+                after_first.iter().map(|e| e.seq).collect::<Vec<_>>(),
+                vec![c]
+            );
+            assert_eq!(
+                hub.resume(&org1, 7).await.expect("ahead"),
+                Resume::Reload,
+                "a number from some other log"
+            );
+        });
+    }
+
+    #[test]
+    fn a_resume_that_missed_more_than_it_replays_reloads() {
+        testkit::block_on(async {
+            let (hub, _vault) = hub().await;
+            for i in 0..=MAX_RESUME {
+                hub.wrote(&change("1", &i.to_string(), Op::Edit))
+                    .await
+                    .expect("write");
+            }
+            let org = change("1", "", Op::Edit).org;
+            assert_eq!(hub.resume(&org, 0).await.expect("resume"), Resume::Reload);
+            let Resume::Events(last) = hub.resume(&org, 1).await.expect("resume") else {
+                panic!("{MAX_RESUME} events are replayed");
+            };
+            assert_eq!(last.len() as i64, MAX_RESUME);
+        });
+    }
+
+    #[test]
+    fn pruning_keeps_each_orgs_newest_so_its_numbers_go_on() {
+        testkit::block_on(async {
+            let (hub, vault) = hub().await;
+            for (org, id) in [("1", "10"), ("1", "11"), ("2", "20"), ("1", "12")] {
+                hub.wrote(&change(org, id, Op::Edit)).await.expect("write");
+            }
+            let repo = vault.live_repo();
+            let pruned = repo.prune_live(now() + 1).await.expect("prune");
+            assert_eq!(pruned, 2, "org 1's first two; org 2's only one stays");
+            let org2 = change("2", "", Op::Edit).org;
+            assert_eq!(repo.live_org_bounds(&org2).await.expect("bounds"), (1, 1));
+            hub.wrote(&change("2", "21", Op::Edit))
+                .await
+                .expect("write");
+            let Resume::Events(next) = hub.resume(&org2, 1).await.expect("resume") else {
+                panic!("org 2's next");
+            };
+            assert_eq!(next.iter().map(|e| e.org_seq).collect::<Vec<_>>(), vec![2]);
         });
     }
 

@@ -202,14 +202,25 @@ impl Coordinator {
         *newest = (*newest).max(generation);
     }
 
-    /// Invalidates the token this process cached for `id` (after a disconnect, say).
+    /// Invalidates the token this process cached for `id` (after a disconnect, say), and its
+    /// refresh lock if nobody holds it, so the maps stay as large as the connections in use.
     pub fn invalidate(&self, id: &ConnectionId) {
         guard(&self.cache).remove(id.as_str());
+        self.forget_notes(|c| c == id.as_str());
     }
 
     /// Invalidates every cached token (changes to connections may have been missed).
     pub fn invalidate_all(&self) {
         guard(&self.cache).clear();
+        self.forget_notes(|_| true);
+    }
+
+    /// Forgets the refresh locks nobody holds of the connections `which` picks, and every
+    /// throttle that is over. (A refused generation stays until a newer token replaces it.)
+    fn forget_notes(&self, which: impl Fn(&str) -> bool) {
+        let now = now();
+        guard(&self.throttled).retain(|_, until| *until > now);
+        guard(&self.locks).retain(|c, lock| !which(c) || Arc::strong_count(lock) > 1);
     }
 
     /// Refreshes unless the connection has moved past `seen` already.

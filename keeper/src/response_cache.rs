@@ -138,6 +138,10 @@ pub enum SingleFlight<'a> {
     Follower(Arc<RwLock<()>>),
 }
 
+/// The orgs whose generation a process counts before it starts over (see
+/// [`ResponseCache::invalidate_org`]).
+const MAX_ORG_GENERATIONS: usize = 10_000;
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -285,7 +289,15 @@ impl ResponseCache {
 
     /// Something of `org` changed: nothing kept of it before now is served again.
     pub fn invalidate_org(&self, org: &OrgKey) {
-        *lock(&self.generations).entry(org.clone()).or_insert(0) += 1;
+        let mut generations = lock(&self.generations);
+        if generations.len() >= MAX_ORG_GENERATIONS && !generations.contains_key(org) {
+            // Counting every org ever written to would grow for ever: start over, with
+            // nothing kept (every generation goes back to 0 under a new epoch).
+            self.invalidate_all();
+            generations.clear();
+            return;
+        }
+        *generations.entry(org.clone()).or_insert(0) += 1;
     }
 
     /// Changes may have been missed: nothing kept is served again.
@@ -375,6 +387,23 @@ mod tests {
         );
         a.invalidate_all();
         assert_eq!(fresh(&a, &ben, &other, &list("Leads")), None);
+    }
+
+    #[test]
+    fn the_orgs_counted_are_bounded_and_starting_over_serves_nothing_stale() {
+        let a = ResponseCache::new(Duration::from_secs(60));
+        let (ada, acme) = (ConnectionId::new("ada"), org("acme"));
+        a.invalidate_org(&acme);
+        let snapshot = a.snapshot(&acme);
+        a.fill(snapshot, &ada, &acme, &list("Leads"), answer("kept"));
+        for i in 0..MAX_ORG_GENERATIONS {
+            a.invalidate_org(&org(&i.to_string()));
+        }
+        assert!(lock(&a.generations).len() <= MAX_ORG_GENERATIONS);
+        // Counting started over: Acme's next write brings its count back to where the kept
+        // answer was read. That answer is from before the write, and must not be served.
+        a.invalidate_org(&acme);
+        assert_eq!(fresh(&a, &ada, &acme, &list("Leads")), None);
     }
 
     #[test]

@@ -175,6 +175,14 @@ impl Watches {
             .unwrap_or(Mode::Push)
     }
 
+    /// How many orgs' modes and released connections this process holds.
+    pub fn tracked(&self) -> (usize, usize) {
+        (
+            guard(&self.inner.modes).len(),
+            guard(&self.inner.released).len(),
+        )
+    }
+
     fn set_mode(&self, org: &OrgKey, mode: Mode) {
         guard(&self.inner.modes).insert(org.clone(), mode);
     }
@@ -199,14 +207,20 @@ impl Watches {
         }
         let _round = self.inner.round.lock().await;
         let open: Vec<(OrgKey, Vec<ConnectionId>)> = {
-            let released = guard(&self.inner.released);
-            guard(&self.inner.open)
+            let mut released = guard(&self.inner.released);
+            let open = guard(&self.inner.open);
+            let usable = open
                 .iter()
                 .map(|(org, conns)| {
                     let usable = conns.keys().filter(|c| !released.contains(*c));
                     (org.clone(), usable.cloned().collect())
                 })
-                .collect()
+                .collect();
+            // What only open streams need goes with the last of them: the maps stay as large
+            // as what is open here, not as everything ever opened.
+            released.retain(|c| open.values().any(|conns| conns.contains_key(c)));
+            guard(&self.inner.modes).retain(|org, _| open.contains_key(org));
+            usable
         };
         for (org, connections) in open {
             if let Err(e) = self.ensure(&org, &connections).await {

@@ -4,13 +4,14 @@
 //! streams Zoho's bytes back as a download that never runs on zportal's origin (`attachment`,
 //! `nosniff`, `Content-Security-Policy: sandbox`). Both act for the session's active connection.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
@@ -31,6 +32,10 @@ pub const MAX_FILE: usize = 20 * 1024 * 1024;
 const MAX_UPLOAD_BODY: usize = MAX_FILE + 64 * 1024;
 /// Uploads held in memory at once by one process (each at most [`MAX_FILE`]).
 pub const UPLOADS_AT_ONCE: usize = 8;
+/// Uploads at once for one Zoho connection: one user cannot take every slot.
+pub const UPLOADS_PER_CONNECTION: usize = 2;
+/// What a busy upload is told: how soon to try again.
+const BUSY_RETRY_SECS: u64 = 5;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -39,15 +44,96 @@ pub fn router() -> Router<AppState> {
             post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BODY)),
         )
         .route("/files/{module}/{id}/{attachment}", get(download))
+        .layer(axum::middleware::from_fn(own_site_only))
 }
 
-/// The uploads a process may hold at once.
+/// Whether a request for a file comes from another site's page, by Fetch Metadata: a
+/// `cross-site` or `same-site` request is refused unless it is a top-level navigation (how a
+/// download link opens). An `<img>` or a `fetch` on a sibling subdomain would otherwise spend
+/// the org's Zoho credits and time the answers. Browsers without Fetch Metadata are held by the
+/// CSRF guard (writes) and by [`CORP`] (embedding).
+pub fn foreign_file_request(headers: &HeaderMap) -> bool {
+    let foreign = headers
+        .get("sec-fetch-site")
+        .is_some_and(|site| matches!(site.as_bytes(), b"cross-site" | b"same-site"));
+    let top_level = headers
+        .get("sec-fetch-mode")
+        .is_some_and(|mode| mode.as_bytes() == b"navigate")
+        && headers
+            .get("sec-fetch-dest")
+            .is_none_or(|dest| dest.as_bytes() == b"document");
+    foreign && !top_level
+}
+
+/// No other origin may embed what `/files` answers.
+const CORP: (&str, &str) = ("cross-origin-resource-policy", "same-origin");
+
+/// axum middleware: refuses [`foreign_file_request`]s with 403, and marks every answer [`CORP`].
+async fn own_site_only(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut res = if foreign_file_request(req.headers()) {
+        tracing::warn!(method = %req.method(), "cross-site file request refused");
+        Failure::Foreign.into_response()
+    } else {
+        next.run(req).await
+    };
+    res.headers_mut()
+        .insert(CORP.0, HeaderValue::from_static(CORP.1));
+    res
+}
+
+/// The uploads a process may hold at once: [`UPLOADS_AT_ONCE`] in all, and
+/// [`UPLOADS_PER_CONNECTION`] per Zoho connection.
 #[derive(Clone)]
-pub struct Uploads(Arc<Semaphore>);
+pub struct Uploads {
+    process: Arc<Semaphore>,
+    /// Uploads held per connection; an entry goes with its last upload.
+    per_connection: Arc<Mutex<HashMap<ConnectionId, usize>>>,
+}
 
 impl Default for Uploads {
     fn default() -> Self {
-        Uploads(Arc::new(Semaphore::new(UPLOADS_AT_ONCE)))
+        Uploads {
+            process: Arc::new(Semaphore::new(UPLOADS_AT_ONCE)),
+            per_connection: Arc::default(),
+        }
+    }
+}
+
+/// One upload's slot, given back when dropped.
+struct Held {
+    _process: tokio::sync::OwnedSemaphorePermit,
+    per_connection: Arc<Mutex<HashMap<ConnectionId, usize>>>,
+    conn: ConnectionId,
+}
+
+impl Uploads {
+    /// A slot for an upload of `conn`, if one is free for it.
+    fn hold(&self, conn: &ConnectionId) -> Option<Held> {
+        let mut held = self.per_connection.lock().ok()?;
+        let n = held.get(conn).copied().unwrap_or(0);
+        if n >= UPLOADS_PER_CONNECTION {
+            return None;
+        }
+        let process = self.process.clone().try_acquire_owned().ok()?;
+        held.insert(conn.clone(), n + 1);
+        Some(Held {
+            _process: process,
+            per_connection: self.per_connection.clone(),
+            conn: conn.clone(),
+        })
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Ok(mut held) = self.per_connection.lock()
+            && let Some(n) = held.get_mut(&self.conn)
+        {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.conn);
+            }
+        }
     }
 }
 
@@ -64,6 +150,10 @@ enum Failure {
     TooBig,
     /// The attachment is gone.
     Gone,
+    /// The record to attach to is not there.
+    NoRecord,
+    /// Another site's page asked.
+    Foreign,
 }
 
 impl Failure {
@@ -75,7 +165,8 @@ impl Failure {
             Failure::Bad(_) | Failure::NotTaken(_) => StatusCode::BAD_REQUEST,
             Failure::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Failure::TooBig => StatusCode::PAYLOAD_TOO_LARGE,
-            Failure::Gone => StatusCode::NOT_FOUND,
+            Failure::Gone | Failure::NoRecord => StatusCode::NOT_FOUND,
+            Failure::Foreign => StatusCode::FORBIDDEN,
         }
     }
 
@@ -85,10 +176,13 @@ impl Failure {
             Failure::Bad(message) => (*message).to_owned(),
             Failure::NotTaken(e) => format!("Zoho did not take the file: {}", e.message),
             Failure::Busy => {
-                "zportal is taking many files right now. Please try again in a moment.".into()
+                "zportal is taking as many files as it can right now. Please try again in a moment."
+                    .into()
             }
             Failure::TooBig => "This file is larger than 20 MB, the most Zoho takes here.".into(),
             Failure::Gone => "This attachment is not there any more.".into(),
+            Failure::NoRecord => "This record is not there any more.".into(),
+            Failure::Foreign => "Cross-site request refused.".into(),
         }
     }
 }
@@ -119,7 +213,12 @@ impl From<keeper::vault::VaultError> for Failure {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        (self.status(), Json(json!({ "error": self.message() }))).into_response()
+        let busy = matches!(self, Failure::Busy);
+        let mut res = (self.status(), Json(json!({ "error": self.message() }))).into_response();
+        if busy {
+            crate::limits::retry_after(res.headers_mut(), BUSY_RETRY_SECS);
+        }
+        res
     }
 }
 
@@ -146,7 +245,18 @@ async fn upload(
     let module = module_of(&module)?;
     let form =
         form.map_err(|_| bad("Send the file as multipart/form-data, in a part named “file”."))?;
-    let Ok(_held) = state.uploads.0.clone().try_acquire_owned() else {
+    // The record first: no slot is held and no byte of the file read for a record that is not
+    // there (a read moments ago will do: the upload itself is Zoho's final word).
+    if state
+        .zoho()
+        .crm
+        .record(&conn, &module, &record)
+        .await?
+        .is_none()
+    {
+        return Err(Failure::NoRecord);
+    }
+    let Some(_held) = state.uploads.hold(&conn) else {
         return Err(Failure::Busy);
     };
     let file = read_file(form).await?;
@@ -291,6 +401,74 @@ fn content_disposition(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fetch(site: &'static str, mode: &'static str, dest: &'static str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("sec-fetch-site", HeaderValue::from_static(site));
+        h.insert("sec-fetch-mode", HeaderValue::from_static(mode));
+        h.insert("sec-fetch-dest", HeaderValue::from_static(dest));
+        h
+    }
+
+    #[test]
+    fn another_sites_page_gets_a_file_only_by_a_top_level_navigation() {
+        for site in ["cross-site", "same-site"] {
+            assert!(
+                foreign_file_request(&fetch(site, "no-cors", "image")),
+                "{site} <img>"
+            );
+            assert!(
+                foreign_file_request(&fetch(site, "cors", "empty")),
+                "{site} fetch"
+            );
+            assert!(
+                foreign_file_request(&fetch(site, "navigate", "iframe")),
+                "{site} frame"
+            );
+            assert!(
+                !foreign_file_request(&fetch(site, "navigate", "document")),
+                "{site} link"
+            );
+        }
+        assert!(!foreign_file_request(&fetch(
+            "same-origin",
+            "no-cors",
+            "image"
+        )));
+        assert!(
+            !foreign_file_request(&HeaderMap::new()),
+            "no Fetch Metadata"
+        );
+    }
+
+    #[test]
+    fn a_connection_holds_two_uploads_and_the_process_eight() {
+        let uploads = Uploads::default();
+        let (a, b) = (ConnectionId::new("a"), ConnectionId::new("b"));
+        let first = uploads.hold(&a).expect("first");
+        let _second = uploads.hold(&a).expect("second");
+        assert!(uploads.hold(&a).is_none(), "a third of one connection");
+        drop(first);
+        let _third = uploads.hold(&a).expect("once one is done");
+        let others: Vec<_> = (0..6)
+            .map(|i| uploads.hold(&ConnectionId::new(i.to_string())))
+            .collect();
+        assert!(others.iter().all(Option::is_some));
+        assert!(uploads.hold(&b).is_none(), "eight in the process");
+        drop(others);
+        assert!(uploads.hold(&b).is_some());
+        drop(_third);
+        drop(_second);
+        assert!(
+            uploads
+                .per_connection
+                .lock()
+                .expect("lock")
+                .get(&a)
+                .is_none(),
+            "no entry left"
+        );
+    }
 
     #[test]
     fn file_names_lose_paths_and_control_characters() {

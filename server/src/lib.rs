@@ -5,7 +5,9 @@
 
 mod assets;
 pub mod auth;
+pub mod body_deadline;
 pub mod cli;
+pub mod client;
 pub mod config;
 mod csrf;
 pub mod files;
@@ -18,6 +20,7 @@ pub mod live;
 pub mod ops;
 mod sessions;
 pub mod store;
+pub mod streams;
 pub mod telemetry;
 
 use std::sync::Arc;
@@ -65,8 +68,10 @@ pub struct Shared {
     pub limits: Arc<limits::RateLimits>,
     /// The attachment uploads this process holds at once.
     pub uploads: files::Uploads,
-    /// Zoho's notifications each watch channel may deliver.
+    /// What Zoho's notifications may cost, per channel and per client refused.
     pub notify_limits: Arc<live::NotifyLimits>,
+    /// The live streams open, by session and by client.
+    pub streams: Arc<streams::Streams>,
     /// The tasks that keep this process's caches true to other processes' changes.
     _followers: Followers,
 }
@@ -141,9 +146,13 @@ impl AppState {
         let save_hold = zoho.crm.budget().longest_call() + Duration::from_secs(1);
         let limits = Arc::new(limits::RateLimits::new(
             config.http.rate_limit,
-            config.http.trusted_proxies.clone(),
+            client::Clients::new(config.http.trusted_proxies.clone()),
         ));
         let notify_limits = Arc::new(live::NotifyLimits::default());
+        let streams = Arc::new(streams::Streams::new(
+            config.http.max_streams_per_session,
+            config.http.max_streams_per_client,
+        ));
         // Subscribed before the bus listens, so the first resync reaches both.
         let pruning = {
             let (limits, notify_limits) = (limits.clone(), notify_limits.clone());
@@ -162,6 +171,7 @@ impl AppState {
             zoho.live.run(LIVE_POLL).await,
             zoho.watches.run(WATCH_TEND),
             sessions.follow(),
+            streams.follow(sessions.changes()),
             pruning,
         ]
         .into_iter()
@@ -180,6 +190,7 @@ impl AppState {
             limits,
             uploads: files::Uploads::default(),
             notify_limits,
+            streams,
         })))
     }
 

@@ -154,7 +154,19 @@ struct SessionsInner {
     backend: Backend,
     cache: Coherent<Id, Record>,
     bus: Bus,
+    /// Every change of a session, here or heard from another process (see [`Sessions::changes`]).
+    changed: tokio::sync::broadcast::Sender<SessionChange>,
 }
+
+/// A session that changed or went (by its stored id), or any of them (the bus resynced).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionChange {
+    One(Id),
+    Any,
+}
+
+/// How many session changes a slow listener may fall behind before it must take [`SessionChange::Any`].
+const SESSION_CHANGES_BACKLOG: usize = 1024;
 
 /// How long a session that holds no signed-in account may live: enough to finish a sign-in
 /// (which expires after ten minutes itself), too short for a flood of anonymous sign-in starts
@@ -243,6 +255,7 @@ impl SessionStore for Sessions {
         self.inner.cache.invalidate(&stored.id);
         let key = stored.id;
         self.inner.cache.fill(self.inner.cache.epoch(), key, stored);
+        let _ = self.inner.changed.send(SessionChange::One(key));
         self.inner
             .bus
             .publish(Change::session(key))
@@ -280,6 +293,7 @@ impl SessionStore for Sessions {
             Backend::Postgres(s, _) => s.delete(&key).await?,
         }
         self.inner.cache.invalidate(&key);
+        let _ = self.inner.changed.send(SessionChange::One(key));
         self.inner
             .bus
             .publish(Change::session(key))
@@ -295,6 +309,7 @@ impl Sessions {
                 backend,
                 cache: Coherent::new(CACHED_SESSIONS, SESSION_CACHE_TTL),
                 bus,
+                changed: tokio::sync::broadcast::channel(SESSION_CHANGES_BACKLOG).0,
             }),
         }
     }
@@ -308,10 +323,26 @@ impl Sessions {
             move |key| {
                 if let Ok(id) = key.parse::<Id>() {
                     on_change.cache.invalidate(&id);
+                    let _ = on_change.changed.send(SessionChange::One(id));
                 }
             },
-            move || on_resync.cache.invalidate_all(),
+            move || {
+                on_resync.cache.invalidate_all();
+                let _ = on_resync.changed.send(SessionChange::Any);
+            },
         )
+    }
+
+    /// Every session change from now on, made here or by another process (as the bus brings
+    /// it): what open live streams follow to end with their session. A receiver that lags
+    /// must take it as [`SessionChange::Any`].
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<SessionChange> {
+        self.inner.changed.subscribe()
+    }
+
+    /// The id `cookie_id` is stored (and announced) under.
+    pub fn stored_id(cookie_id: &Id) -> Id {
+        stored_id(cookie_id)
     }
 
     /// Sessions that have not expired (signed in or in the middle of a sign-in).

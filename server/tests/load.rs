@@ -8,8 +8,16 @@
 //! prints requests, errors by kind, refreshes per connection per expiry and cross-user answers,
 //! and fails unless there were no errors, no cross-user answers and exactly one refresh per
 //! connection per expiry. Needs `ZPORTAL_TEST_POSTGRES_URL`; the SQLite run skips it.
+//!
+//! The second half of the run is under attack, from loopback addresses of the attackers' own
+//! (the honest users come from 127.0.0.1): unfinished request bodies (127.0.0.10), a flood of
+//! live streams from one signed-in session (127.0.0.11) and forged Zoho notifications
+//! (127.0.0.12), all at process a. The honest users must see no errors; their p99 with and
+//! without the attack is reported (a figure, not an assert), with what the attackers got.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -40,6 +48,8 @@ struct Tally {
     errors: BTreeMap<String, u64>,
     cross_user: u64,
     cross_user_examples: Vec<String>,
+    /// When each call started, and how long it took (ms).
+    samples: Vec<(Instant, f64)>,
 }
 
 impl Tally {
@@ -52,6 +62,7 @@ impl Tally {
             *self.errors.entry(k).or_default() += v;
         }
         self.cross_user += other.cross_user;
+        self.samples.extend(other.samples);
         self.cross_user_examples
             .extend(other.cross_user_examples.into_iter().take(3));
     }
@@ -112,7 +123,12 @@ async fn call(
 ) -> Result<Value, String> {
     tally.requests += 1;
     *tally.by_process.entry(base.to_owned()).or_default() += 1;
-    let res = req.send().await.map_err(|e| {
+    let started = Instant::now();
+    let sent = req.send().await;
+    tally
+        .samples
+        .push((started, started.elapsed().as_secs_f64() * 1000.0));
+    let res = sent.map_err(|e| {
         let why = if e.is_timeout() {
             "timed out"
         } else if e.is_connect() {
@@ -296,6 +312,124 @@ async fn refreshes(emulator: &str, people: &[Person]) -> Vec<u64> {
         .collect()
 }
 
+/// What the attackers got, counted as it happens.
+#[derive(Default)]
+struct Attacked {
+    /// Unfinished bodies sent (each held until its deadline, 408, unless turned away).
+    bodies_sent: AtomicU64,
+    /// Connections turned away at once (503: over the client's share).
+    connections_turned_away: AtomicU64,
+    /// Streams opened, and those refused (429).
+    streams_opened: AtomicU64,
+    streams_refused: AtomicU64,
+    /// Forged notifications refused after reading (403/400), and unread (429).
+    forgeries_read: AtomicU64,
+    forgeries_unread: AtomicU64,
+}
+
+impl Attacked {
+    /// What the attackers got, in a line.
+    fn report(&self) -> String {
+        format!(
+            "{} unfinished bodies sent, {} of them turned away (503); {} streams opened, \
+             {} refused (429); forged notifications {} refused after reading, {} unread (429)",
+            self.bodies_sent.load(Ordering::Relaxed),
+            self.connections_turned_away.load(Ordering::Relaxed),
+            self.streams_opened.load(Ordering::Relaxed),
+            self.streams_refused.load(Ordering::Relaxed),
+            self.forgeries_read.load(Ordering::Relaxed),
+            self.forgeries_unread.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// The attack on process `base` until `until`: see the module's note.
+async fn attack(base: String, flooder: Browser, until: Instant, got: Arc<Attacked>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const STALLED: &[u8] = b"POST /zoho/notify HTTP/1.1\r\nhost: x\r\n\
+        content-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"channel";
+    let mut tasks = Vec::new();
+    // Six hundred unfinished bodies at once, each reopened when the server lets it go.
+    for _ in 0..600 {
+        let (base, got) = (base.clone(), got.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < until {
+                let mut tcp = connect_from("127.0.0.10", &base).await;
+                if tcp.write_all(STALLED).await.is_err() {
+                    continue;
+                }
+                got.bodies_sent.fetch_add(1, Ordering::Relaxed);
+                let mut answer = [0u8; 64];
+                let n = tcp.read(&mut answer).await.unwrap_or(0);
+                if answer[..n].starts_with(b"HTTP/1.1 503") {
+                    got.connections_turned_away.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }));
+    }
+    // Forty streams of one session, each reopened when it ends.
+    for _ in 0..40 {
+        let (base, got, http) = (base.clone(), got.clone(), flooder.http.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < until {
+                let res = http
+                    .get(format!("{base}/api/live"))
+                    .header("sec-fetch-site", "same-origin")
+                    .timeout(Duration::from_secs(120))
+                    .send()
+                    .await;
+                match res {
+                    Ok(res) if res.status() == 200 => {
+                        got.streams_opened.fetch_add(1, Ordering::Relaxed);
+                        let mut res = res;
+                        while let Ok(Some(_)) = res.chunk().await {}
+                    }
+                    _ => {
+                        got.streams_refused.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+            }
+        }));
+    }
+    // Forged notifications, as fast as one client sends them.
+    {
+        let forger = Browser::from_address("127.0.0.12".parse().expect("ip"));
+        let (base, got) = (base.clone(), got.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < until {
+                let res = forger
+                    .http
+                    .post(format!("{base}/zoho/notify"))
+                    .json(
+                        &json!({ "channel_id": 1, "token": "forged", "module": "Leads",
+                        "ids": ["1"], "operation": "update" }),
+                    )
+                    .send()
+                    .await;
+                match res.map(|r| r.status().as_u16()) {
+                    Ok(429) => got.forgeries_unread.fetch_add(1, Ordering::Relaxed),
+                    _ => got.forgeries_read.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }));
+    }
+    tokio::time::sleep_until(until.into()).await;
+    for task in tasks {
+        task.abort();
+    }
+}
+
+/// The 99th percentile of `ms`, in ms.
+fn p99(mut ms: Vec<f64>) -> f64 {
+    if ms.is_empty() {
+        return 0.0;
+    }
+    ms.sort_by(f64::total_cmp);
+    ms[((ms.len() as f64 * 0.99).ceil() as usize).clamp(1, ms.len()) - 1]
+}
+
 #[test]
 fn many_users_on_two_processes_see_only_their_own_data_and_refresh_once_per_expiry() {
     testkit::block_on(async {
@@ -359,9 +493,30 @@ fn many_users_on_two_processes_see_only_their_own_data_and_refresh_once_per_expi
             .collect()
             .await;
         let before = refreshes(&emu, &people).await;
+        // The flooder: a signed-in user of an org of its own, on a host of its own.
+        emulator_post(
+            &emu,
+            "users",
+            json!({"email": "flood@us.load.zportal.test", "dc": "us", "org_name": "Flood Ltd"}),
+        )
+        .await;
+        let flooder = Browser::from_address("127.0.0.11".parse().expect("ip"));
+        let next = flooder
+            .sign_in_at(&bases[0], "flood@us.load.zportal.test")
+            .await;
+        assert!(!next.starts_with("/auth/error"), "the flooder: {next}");
 
         let started = Instant::now();
         let deadline = started + Duration::from_secs(seconds);
+        let midpoint = started + Duration::from_secs(seconds) / 2;
+        let attacked = Arc::new(Attacked::default());
+        let attack = {
+            let (base, got) = (bases[0].clone(), attacked.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep_until(midpoint.into()).await;
+                attack(base, flooder, deadline, got).await;
+            })
+        };
         let workers: Vec<_> = people
             .iter()
             .enumerate()
@@ -390,6 +545,13 @@ fn many_users_on_two_processes_see_only_their_own_data_and_refresh_once_per_expi
         for worker in workers {
             tally.merge(worker.await.expect("worker"));
         }
+        attack.await.expect("the attack");
+        let (quiet, under_attack): (Vec<_>, Vec<_>) =
+            tally.samples.iter().partition(|(at, _)| *at < midpoint);
+        let (p99_quiet, p99_attacked) = (
+            p99(quiet.iter().map(|(_, ms)| *ms).collect()),
+            p99(under_attack.iter().map(|(_, ms)| *ms).collect()),
+        );
         // Everyone once more through Zoho, so each expiry surely met a request.
         for (i, p) in people.iter().enumerate() {
             let base = &bases[i % 2];
@@ -426,7 +588,10 @@ fn many_users_on_two_processes_see_only_their_own_data_and_refresh_once_per_expi
              requests served: {} ({:.0}/s; {})\n\
              errors: {errors} ({error_kinds})\n\
              cross-user answers: {}\n\
-             refreshes per connection per expiry: {} (min {min}, max {max})",
+             refreshes per connection per expiry: {} (min {min}, max {max})\n\
+             honest p99, first half (quiet): {p99_quiet:.1} ms\n\
+             honest p99, second half (under attack): {p99_attacked:.1} ms\n\
+             attack: {}",
             people.len(),
             DCS.len() * ORGS_PER_DC,
             DCS.len(),
@@ -444,6 +609,7 @@ fn many_users_on_two_processes_see_only_their_own_data_and_refresh_once_per_expi
             } else {
                 "uneven".into()
             },
+            attacked.report(),
         );
         println!("{summary}");
         add_to_summary("load", &summary);

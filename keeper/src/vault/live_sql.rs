@@ -7,6 +7,24 @@
 /// serializes writers itself, as SQLite does).
 macro_rules! live_repo {
     ($repo:ty, $lock:expr) => {
+        /// A `live_events` row as selected: seq, org_seq, dc, org, module, ids, op, at.
+        type LiveTuple = (i64, i64, String, String, String, String, String, i64);
+
+        fn live_row(
+            (seq, org_seq, dc, org, module, ids, op, at): LiveTuple,
+        ) -> super::LiveRow {
+            super::LiveRow {
+                seq,
+                org_seq,
+                dc,
+                org,
+                module,
+                ids,
+                op,
+                at,
+            }
+        }
+
         const WATCH_COLUMNS: &str =
             "dc, org_zgid, channel_id, token_hash, connection_id, expires_at, wanted_until";
 
@@ -45,8 +63,12 @@ macro_rules! live_repo {
                 }
                 }
                 let seq: i64 = sqlx::query_scalar(
-                    "INSERT INTO live_events (seq, dc, org_zgid, module, ids, op, echo_pending, at) \
-                     SELECT COALESCE(MAX(seq), 0) + 1, $1, $2, $3, $4, $5, $6, $7 FROM live_events \
+                    "INSERT INTO live_events \
+                       (seq, org_seq, dc, org_zgid, module, ids, op, echo_pending, at) \
+                     SELECT COALESCE(MAX(seq), 0) + 1, \
+                       (SELECT COALESCE(MAX(org_seq), 0) + 1 FROM live_events \
+                        WHERE dc = $1 AND org_zgid = $2), \
+                       $1, $2, $3, $4, $5, $6, $7 FROM live_events \
                      RETURNING seq",
                 )
                 .bind(e.dc)
@@ -67,26 +89,34 @@ macro_rules! live_repo {
                 after: i64,
                 limit: i64,
             ) -> Result<Vec<super::LiveRow>, VaultError> {
-                let rows: Vec<(i64, String, String, String, String, String, i64)> = sqlx::query_as(
-                    "SELECT seq, dc, org_zgid, module, ids, op, at FROM live_events \
+                let rows: Vec<LiveTuple> = sqlx::query_as(
+                    "SELECT seq, org_seq, dc, org_zgid, module, ids, op, at FROM live_events \
                      WHERE seq > $1 ORDER BY seq LIMIT $2",
                 )
                 .bind(after)
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(seq, dc, org, module, ids, op, at)| super::LiveRow {
-                        seq,
-                        dc,
-                        org,
-                        module,
-                        ids,
-                        op,
-                        at,
-                    })
-                    .collect())
+                Ok(rows.into_iter().map(live_row).collect())
+            }
+
+            async fn live_in_org(
+                &self,
+                org: &OrgKey,
+                after: i64,
+                limit: i64,
+            ) -> Result<Vec<super::LiveRow>, VaultError> {
+                let rows: Vec<LiveTuple> = sqlx::query_as(
+                    "SELECT seq, org_seq, dc, org_zgid, module, ids, op, at FROM live_events \
+                     WHERE dc = $1 AND org_zgid = $2 AND org_seq > $3 ORDER BY org_seq LIMIT $4",
+                )
+                .bind(org.dc.location())
+                .bind(org.org.as_str())
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(live_row).collect())
             }
 
             async fn live_bounds(&self) -> Result<(i64, i64), VaultError> {
@@ -97,11 +127,38 @@ macro_rules! live_repo {
                 Ok((min.unwrap_or(0), max.unwrap_or(0)))
             }
 
+            async fn live_org_bounds(&self, org: &OrgKey) -> Result<(i64, i64), VaultError> {
+                let (min, max): (Option<i64>, Option<i64>) = sqlx::query_as(
+                    "SELECT MIN(org_seq), MAX(org_seq) FROM live_events \
+                     WHERE dc = $1 AND org_zgid = $2 AND org_seq > 0",
+                )
+                .bind(org.dc.location())
+                .bind(org.org.as_str())
+                .fetch_one(&self.pool)
+                .await?;
+                Ok((min.unwrap_or(0), max.unwrap_or(0)))
+            }
+
+            async fn live_org_head(&self, org: &OrgKey, seq: i64) -> Result<i64, VaultError> {
+                let head: Option<i64> = sqlx::query_scalar(
+                    "SELECT MAX(org_seq) FROM live_events \
+                     WHERE dc = $1 AND org_zgid = $2 AND seq <= $3",
+                )
+                .bind(org.dc.location())
+                .bind(org.org.as_str())
+                .bind(seq)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(head.unwrap_or(0))
+            }
+
             async fn prune_live(&self, before: i64) -> Result<u64, VaultError> {
                 // The newest entry stays whatever its age: seq goes on from it.
                 let done = sqlx::query(
                     "DELETE FROM live_events WHERE at < $1 \
-                     AND seq < (SELECT MAX(seq) FROM live_events)",
+                     AND seq < (SELECT MAX(seq) FROM live_events) \
+                     AND org_seq < (SELECT MAX(newest.org_seq) FROM live_events newest \
+                       WHERE newest.dc = live_events.dc AND newest.org_zgid = live_events.org_zgid)",
                 )
                 .bind(before)
                 .execute(&self.pool)

@@ -48,6 +48,8 @@ impl Echo {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LiveRow {
     pub seq: i64,
+    /// Its number among its org's events (the id that org's pages see).
+    pub org_seq: i64,
     pub dc: String,
     pub org: String,
     pub module: String,
@@ -89,9 +91,22 @@ pub trait LiveRepo: Send + Sync {
     ) -> Result<Option<i64>, VaultError>;
     /// Up to `limit` entries after `after`, in order.
     async fn live_after(&self, after: i64, limit: i64) -> Result<Vec<LiveRow>, VaultError>;
+    /// Up to `limit` of `org`'s entries after its own number `after`, in order (by an index:
+    /// no other org's entry is read).
+    async fn live_in_org(
+        &self,
+        org: &OrgKey,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<LiveRow>, VaultError>;
     /// The smallest and largest seq kept (0 for an empty log).
     async fn live_bounds(&self) -> Result<(i64, i64), VaultError>;
-    /// Forgets entries stored before `before`, but never the newest.
+    /// The smallest and largest of `org`'s own numbers kept (0 when it has none).
+    async fn live_org_bounds(&self, org: &OrgKey) -> Result<(i64, i64), VaultError>;
+    /// The largest of `org`'s own numbers among the entries up to `seq` (0 when none).
+    async fn live_org_head(&self, org: &OrgKey, seq: i64) -> Result<i64, VaultError>;
+    /// Forgets entries stored before `before`, but never the newest, nor any org's newest (its
+    /// numbers go on from it).
     async fn prune_live(&self, before: i64) -> Result<u64, VaultError>;
 }
 

@@ -9,3 +9,4 @@ mod properties;
 mod records;
 mod refresh;
 mod support;
+mod watch;

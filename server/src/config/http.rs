@@ -1,5 +1,6 @@
 //! How the server meets the web: where it listens and the origin people use, the ops listener,
-//! and the limits on clients (rate, proxies, connections, time for a request head).
+//! and the limits on clients (rate, proxies, connections, live streams, time for a request's
+//! head and body).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -24,8 +25,17 @@ pub struct HttpConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How long a connection has to send a request head, and may idle between requests.
     pub header_read_timeout: Duration,
+    /// How long a request body may take (see `body_deadline`).
+    pub body_deadline: crate::body_deadline::BodyDeadline,
     /// Connections open at once (`ZPORTAL_MAX_CONNECTIONS`).
     pub max_connections: usize,
+    /// Connections open at once from one client (`ZPORTAL_MAX_CONNECTIONS_PER_CLIENT`).
+    pub max_connections_per_client: usize,
+    /// Live streams open at once for one session (`ZPORTAL_MAX_STREAMS_PER_SESSION`): a new
+    /// one past it closes the session's oldest.
+    pub max_streams_per_session: usize,
+    /// Live streams open at once from one client (`ZPORTAL_MAX_STREAMS_PER_CLIENT`).
+    pub max_streams_per_client: usize,
     /// Whether answers say where their time went (`ZPORTAL_SERVER_TIMING=1`: a `Server-Timing`
     /// header; the bench turns it on).
     pub server_timing: bool,
@@ -33,6 +43,17 @@ pub struct HttpConfig {
 
 /// `ZPORTAL_MAX_CONNECTIONS`' default: open connections one process serves at once.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+
+/// `ZPORTAL_MAX_CONNECTIONS_PER_CLIENT`'s default: an office of about a hundred people behind
+/// one address, each browser holding a few connections (pages, server functions, its stream).
+pub const DEFAULT_MAX_CONNECTIONS_PER_CLIENT: usize = 512;
+
+/// `ZPORTAL_MAX_STREAMS_PER_SESSION`'s default: a browser shares one stream across its tabs;
+/// a few more cover a stream being replaced and a browser without Web Locks.
+pub const DEFAULT_MAX_STREAMS_PER_SESSION: usize = 4;
+
+/// `ZPORTAL_MAX_STREAMS_PER_CLIENT`'s default: the office above, a few browsers each.
+pub const DEFAULT_MAX_STREAMS_PER_CLIENT: usize = 256;
 
 /// `ZPORTAL_RATE_LIMIT`'s default: sign-in starts per minute per client address.
 pub const DEFAULT_SIGN_IN_STARTS_PER_MINUTE: u32 = 60;
@@ -60,10 +81,26 @@ impl HttpConfig {
             rate_limit: rate_limit(var)?,
             trusted_proxies: trusted_proxies(var)?,
             header_read_timeout: Duration::from_secs(10),
+            body_deadline: crate::body_deadline::BodyDeadline::default(),
             max_connections: parse_positive(
                 "ZPORTAL_MAX_CONNECTIONS",
                 var("ZPORTAL_MAX_CONNECTIONS"),
                 DEFAULT_MAX_CONNECTIONS,
+            )?,
+            max_connections_per_client: parse_positive(
+                "ZPORTAL_MAX_CONNECTIONS_PER_CLIENT",
+                var("ZPORTAL_MAX_CONNECTIONS_PER_CLIENT"),
+                DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
+            )?,
+            max_streams_per_session: parse_positive(
+                "ZPORTAL_MAX_STREAMS_PER_SESSION",
+                var("ZPORTAL_MAX_STREAMS_PER_SESSION"),
+                DEFAULT_MAX_STREAMS_PER_SESSION,
+            )?,
+            max_streams_per_client: parse_positive(
+                "ZPORTAL_MAX_STREAMS_PER_CLIENT",
+                var("ZPORTAL_MAX_STREAMS_PER_CLIENT"),
+                DEFAULT_MAX_STREAMS_PER_CLIENT,
             )?,
             server_timing,
             site_addr,

@@ -78,7 +78,10 @@ impl Config {
     pub fn connection_limits(&self) -> crate::listen::Limits {
         crate::listen::Limits {
             header_read_timeout: self.http.header_read_timeout,
+            body: self.http.body_deadline,
             max_connections: self.http.max_connections,
+            per_client: self.http.max_connections_per_client,
+            clients: crate::client::Clients::new(self.http.trusted_proxies.clone()),
         }
     }
 

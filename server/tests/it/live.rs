@@ -16,10 +16,10 @@ use testkit::server::live::{DirectZoho, EventStream, SseEvent};
 use testkit::server::*;
 
 /// A generous bound for a live update (the bench reports how fast they really are).
-const WAIT: Duration = Duration::from_secs(20);
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
 
 /// The ids of the first `n` Leads the list shows.
-async fn lead_ids(browser: &Browser, base: &str, n: usize) -> Vec<String> {
+pub(crate) async fn lead_ids(browser: &Browser, base: &str, n: usize) -> Vec<String> {
     let url = format!("{base}/api/records/list?args[module]=Leads&args[per_page]=10");
     let page: Value = browser.get(&url).await.json().await.expect("list");
     page["rows"]
@@ -32,7 +32,7 @@ async fn lead_ids(browser: &Browser, base: &str, n: usize) -> Vec<String> {
 }
 
 /// Sets the Phone of Lead `id` through zportal, as its form does (with its base).
-async fn save_phone(browser: &Browser, base: &str, id: &str, phone: &str) {
+pub(crate) async fn save_phone(browser: &Browser, base: &str, id: &str, phone: &str) {
     let url = format!("{base}/api/records/form?module=Leads&id={id}");
     let form: Value = browser.get(&url).await.json().await.expect("form");
     let mut values = form["values"].clone();
@@ -42,7 +42,7 @@ async fn save_phone(browser: &Browser, base: &str, id: &str, phone: &str) {
     save_record(&browser.http, base, &body).await;
 }
 
-async fn signed_in(stack: &Stack, email: &str) -> Browser {
+pub(crate) async fn signed_in(stack: &Stack, email: &str) -> Browser {
     let browser = Browser::new();
     let next = browser.sign_in(stack, email).await;
     assert!(!next.starts_with("/auth/error"), "{next}");
@@ -64,7 +64,7 @@ async fn expect_change(stream: &mut EventStream, module: &str, ids: &[&str], op:
 }
 
 /// Waits until the emulator holds a watch channel of Acme's; its id.
-async fn channel_of_acme(stack: &Stack) -> i64 {
+pub(crate) async fn channel_of_acme(stack: &Stack) -> i64 {
     let zoho = direct(stack).await;
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
@@ -81,7 +81,7 @@ async fn channel_of_acme(stack: &Stack) -> i64 {
 }
 
 /// ben, through Zoho's API straight (another app of the org, Zoho's SDK).
-async fn direct(stack: &Stack) -> DirectZoho {
+pub(crate) async fn direct(stack: &Stack) -> DirectZoho {
     DirectZoho::sign_in(stack.emulator_base(), "us", "ben@us.zportal.test").await
 }
 

@@ -3,6 +3,7 @@
 //! run as binaries of their own because each installs process-wide state: `logs` (a tracing
 //! subscriber), `ops` (the metrics recorder) and `load` (its file-descriptor limit and long run).
 
+mod abuse;
 mod budget;
 mod cli;
 mod coherence;

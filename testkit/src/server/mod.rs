@@ -110,6 +110,20 @@ pub async fn stack_with(vars: &[(&str, &str)], tweak: impl FnOnce(&mut Config)) 
 
 pub use crate::postgres_url;
 
+/// A TCP connection to the stack at `base` from the loopback address `source` (127.0.0.2, …):
+/// a client on a host of its own, to per-client limits.
+pub async fn connect_from(source: &str, base: &str) -> tokio::net::TcpStream {
+    let to: std::net::SocketAddr = base
+        .trim_start_matches("http://")
+        .parse()
+        .expect("a stack's address");
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(format!("{source}:0").parse().expect("a source address"))
+        .expect("bind the source address");
+    socket.connect(to).await.expect("connect")
+}
+
 /// A browser: keeps cookies, follows no redirect by itself.
 pub struct Browser {
     pub http: reqwest::Client,
@@ -124,13 +138,22 @@ impl Default for Browser {
 
 impl Browser {
     pub fn new() -> Self {
+        Self::building(|b| b)
+    }
+
+    /// A browser on another host: its connections come from `source` (a loopback address such
+    /// as 127.0.0.2, which stands for a host of its own to per-client limits).
+    pub fn from_address(source: std::net::IpAddr) -> Self {
+        Self::building(|b| b.local_address(source))
+    }
+
+    fn building(tweak: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder) -> Self {
         let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-        let http = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .redirect(Policy::none())
             .cookie_provider(jar.clone())
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("client");
+            .timeout(Duration::from_secs(30));
+        let http = tweak(builder).build().expect("client");
         Browser { http, jar }
     }
 

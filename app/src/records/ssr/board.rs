@@ -15,6 +15,11 @@ const STAGE: &str = "Stage";
 const AMOUNT: &str = "Amount";
 const CARD_FIELDS: [&str; 4] = ["Deal_Name", AMOUNT, "Account_Name", "Closing_Date"];
 
+/// Whether this user may write the Stage (Zoho marks a field read-only per profile).
+fn stage_editable(fields: &[zoho::crm::metadata::FieldInfo]) -> bool {
+    fields.iter().any(|f| f.api_name == STAGE && !f.read_only)
+}
+
 fn name(s: &str) -> Result<ModuleName, AppError> {
     ModuleName::parse(s).ok_or(AppError::Internal)
 }
@@ -138,6 +143,13 @@ impl Records {
         if !stages.iter().any(|s| s == stage) {
             return Err(AppError::BadRequest("There is no such stage.".into()));
         }
+        // As the form does: a field read-only for this user is not written (Zoho would answer
+        // "success" and leave it as it was).
+        if !stage_editable(&m.fields) {
+            return Ok(MoveOutcome::Refused {
+                message: "Stage is read-only for you in Zoho: the deal stays where it was.".into(),
+            });
+        }
         if let Some(from) = from {
             // As a form's save: Zoho's Stage now, never as read before, against the board's.
             let Some(now) = self.zoho.crm.record_now(&self.conn, &m.name, id).await? else {
@@ -169,5 +181,30 @@ impl Records {
                 },
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use zoho::crm::metadata::FieldInfo;
+
+    use super::*;
+
+    fn stage(read_only: bool) -> FieldInfo {
+        serde_json::from_value(serde_json::json!({
+            "api_name": STAGE, "field_label": "Stage", "data_type": "picklist",
+            "read_only": read_only,
+        }))
+        .expect("a field")
+    }
+
+    #[test]
+    fn a_card_moves_only_where_the_user_may_write_the_stage() {
+        assert!(stage_editable(&[stage(false)]));
+        assert!(
+            !stage_editable(&[stage(true)]),
+            "read-only for this profile"
+        );
+        assert!(!stage_editable(&[]));
     }
 }
