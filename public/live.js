@@ -5,7 +5,7 @@
 // the event's line as the server sent it (`hello|…`, `change|…`, `reload`, `end`, `replaced`:
 // the contract is the app's `live_event` module; this script reads none of it), which the app
 // (WASM) turns into re-reads. All it knows is the events' names and the cursor (the last event
-// id). After `end` (the session is over: the page loads anew) no tab opens a stream again; after
+// id). After `end` (the session is over: each tab loads anew) no tab opens a stream again; after
 // `replaced` (a newer stream of the session took this one's place) this browser keeps none. When the app reads in
 // `hello` that Zoho cannot notify zportal, it says `zportal:live-poll` (seconds, 0 for never),
 // and each tab then asks its page to check (`poll`) that often while it is visible (at once when
@@ -38,10 +38,20 @@ function begin() {
     if (channel) channel.postMessage(message);
     tell(message.line);
   };
+  // The session is over (signed out, expired, or another account's now): every tab loads anew,
+  // as the server sees it now — unless it is leaving anyway (the sign-out's own navigation,
+  // which a reload here would cancel); then only if it is still here a while later.
+  let leaving = false;
+  window.addEventListener("beforeunload", () => {
+    leaving = true;
+  });
   const seen = (message) => {
     if (typeof message.seq === "number" && (last === null || message.seq > last)) last = message.seq;
     if (message.name === "hello") lastHello = message;
-    if (message.name === "end") ended = true;
+    if (message.name === "end" && !ended) {
+      ended = true;
+      setTimeout(() => location.reload(), leaving ? 5000 : 0);
+    }
   };
 
   // Polling: a visible tab asks its page to re-read once `pollSecs` have passed since the last

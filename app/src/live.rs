@@ -1,8 +1,8 @@
 //! Live pages, in the app: `public/live.js` keeps one event stream per browser and dispatches
 //! each event as a `zportal:live` event on `window`; here those become a signal that pages
 //! watch, each re-reading what it shows when a change touches it (its module, its record, the
-//! notes) — or everything, when the stream says to reload or the page polls. A stream that
-//! ends with its session loads the page anew; one replaced by a newer stream leaves it polling.
+//! notes) — or everything, when the stream says to reload or the page polls. A page whose
+//! stream was replaced by a newer one of its session polls instead.
 
 use leptos::prelude::*;
 
@@ -48,12 +48,7 @@ pub fn provide() {
                     }),
                     // Another stream of this session serves it now: this page polls.
                     LiveEvent::Replaced => poll_every(crate::live_event::POLL_SECS),
-                    // The session is over (or another account's): the page loads anew, as the
-                    // server sees it now.
-                    LiveEvent::End => {
-                        let _ = window().location().reload();
-                        return;
-                    }
+                    // (`end`: live.js loads the page anew.)
                     _ => {}
                 }
                 set_latest.update(|l| {

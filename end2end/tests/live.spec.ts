@@ -4,7 +4,8 @@
 // who changed what; a deleted record says so and reads no more), the Deals board (cards move) —
 // and the same for changes made straight at Zoho's API. Eight tabs share one stream; two server
 // processes on one PostgreSQL tell each other, and a page whose server restarts resumes its
-// stream after the last event it saw.
+// stream after the last event it saw. Signing out in one tab ends the stream of every tab: each
+// loads anew, signed out, and none asks for a stream again.
 // Bounds are generous: the bench measures.
 import { test, expect, Browser, Page, BrowserContext } from "@playwright/test";
 import { spawn, ChildProcess } from "node:child_process";
@@ -203,6 +204,33 @@ test("eight tabs of one browser share one stream", async ({ browser }) => {
     await expect(tab.getByRole("link", { name: `${word} Shared` })).toBeVisible(LIVE);
   }
   expect(open.size, "one stream for eight tabs").toBeLessThanOrEqual(1);
+});
+
+test("signing out in one tab ends the live stream: the other tabs show it, and none reconnects", async ({ browser }) => {
+  const context = await browser.newContext();
+  let [streamsBefore, streamsAfter] = [0, 0];
+  let signedOut = false;
+  context.on("request", (r) => {
+    if (!r.url().includes("/api/live")) return;
+    if (signedOut) streamsAfter += 1;
+    else streamsBefore += 1;
+  });
+  const [reading, leaving] = [await context.newPage(), await context.newPage()];
+  await signIn(reading, "ada@us.zportal.test");
+  for (const page of [reading, leaving]) {
+    await page.goto("/m/Leads");
+    await hydrated(page);
+  }
+  // The browser's one stream is open (whichever tab holds it, both hear its end).
+  await expect.poll(() => streamsBefore, LIVE).toBeGreaterThan(0);
+  signedOut = true;
+  await leaving.getByRole("button", { name: "Sign out" }).click();
+  await expect(leaving.getByRole("button", { name: "Sign in with Zoho" })).toBeVisible();
+  // The tab left open on the list loads anew, as the server sees it now: signed out.
+  await expect(reading.getByText("Please sign in with Zoho.")).toBeVisible(LIVE);
+  await expect(reading.getByRole("heading", { name: "Leads", level: 1 })).toHaveCount(0);
+  await reading.waitForTimeout(3000);
+  expect(streamsAfter, "no stream asked for after the sign-out").toBe(0);
 });
 
 const exited = new Set<ChildProcess>();
