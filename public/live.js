@@ -119,16 +119,13 @@ function begin() {
         on("hello");
         on("change");
         on("reload");
-        // The last word of a stream: it is not opened again.
+        // The last word of a stream: it is not opened again. (After `end` this tab keeps the
+        // lock while it loads anew: no other tab takes it for a stream of the old session.)
         for (const name of ["end", "replaced"]) {
           on(name);
           source.addEventListener(name, () => {
             source.close();
             source = null;
-            if (name === "end") {
-              leading = false;
-              resolve();
-            }
           });
         }
         const mine = source;

@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use app::live_event::LiveEvent;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -58,19 +59,15 @@ async fn read_stream(mut res: reqwest::Response, tx: mpsc::UnboundedSender<Recei
             if !block.lines().any(|l| l == "event: change") {
                 continue;
             }
-            let data: Value = block
+            // The event's line, read as a page reads it (the contract of `app::live_event`).
+            let ids = match block
                 .lines()
                 .find_map(|l| l.strip_prefix("data: "))
-                .and_then(|d| serde_json::from_str(d).ok())
-                .unwrap_or(Value::Null);
-            let ids = data["ids"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|i| i.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
+                .and_then(LiveEvent::parse)
+            {
+                Some(LiveEvent::Change { ids, .. }) => ids,
+                _ => Vec::new(),
+            };
             if tx.send(Receipt { ids, at }).is_err() {
                 return;
             }

@@ -217,7 +217,9 @@ impl Watches {
                 })
                 .collect();
             // What only open streams need goes with the last of them: the maps stay as large
-            // as what is open here, not as everything ever opened.
+            // as what is open here, not as everything ever opened. (An org opened again after
+            // that is taken to be pushed until this round finds otherwise, which its streams are
+            // then told: moments, as its first stream kicks a round.)
             released.retain(|c| open.values().any(|conns| conns.contains_key(c)));
             guard(&self.inner.modes).retain(|org, _| open.contains_key(org));
             usable

@@ -23,7 +23,7 @@ use http::{HeaderValue, StatusCode, header};
 use hyper::body::{Body as _, Incoming};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
@@ -102,6 +102,10 @@ async fn turn_away(mut tcp: TcpStream) {
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
         let _ = tcp.write_all(answer.as_bytes()).await;
         let _ = tcp.shutdown().await;
+        // What the client sent is read and dropped until it closes too: a socket closed with
+        // unread input is reset, and the client might never see the answer.
+        let mut sink = [0u8; 4096];
+        while matches!(tcp.read(&mut sink).await, Ok(n) if n > 0) {}
     })
     .await;
 }

@@ -19,8 +19,7 @@ use std::time::Duration;
 
 use app::live_event::LiveEvent;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
@@ -57,10 +56,9 @@ pub const HEARTBEAT: Duration = Duration::from_secs(15);
 const RECHECK: Duration = Duration::from_secs(10);
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/live", get(stream)).route(
-        "/zoho/notify",
-        post(notify).layer(DefaultBodyLimit::max(MAX_NOTIFICATION)),
-    )
+    Router::new()
+        .route("/api/live", get(stream))
+        .route("/zoho/notify", post(notify))
 }
 
 /// What Zoho's notifications may cost. A channel may deliver a burst of 200, then 50 a second,
@@ -166,15 +164,6 @@ async fn stream(
     let Some(cookie_id) = session.id() else {
         return (StatusCode::UNAUTHORIZED, "Sign in first.").into_response();
     };
-    let ticket = match state.streams.open(Sessions::stored_id(&cookie_id), client) {
-        Ok(ticket) => ticket,
-        Err(e) => {
-            tracing::warn!(%client, "{e}");
-            let mut res = (StatusCode::TOO_MANY_REQUESTS, "Too many live streams.").into_response();
-            crate::limits::retry_after(res.headers_mut(), RECHECK.as_secs());
-            return res;
-        }
-    };
     let id = connection.id.clone();
     let org = OrgKey {
         dc: connection.key.dc,
@@ -210,7 +199,18 @@ async fn stream(
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
-    let live = Live {
+    // Only now, with the stream ready to serve: a place among the session's and the client's
+    // (taking it may replace the session's oldest stream).
+    let ticket = match state.streams.open(Sessions::stored_id(&cookie_id), client) {
+        Ok(ticket) => ticket,
+        Err(e) => {
+            tracing::warn!(%client, "{e}");
+            let mut res = (StatusCode::TOO_MANY_REQUESTS, "Too many live streams.").into_response();
+            crate::limits::retry_after(res.headers_mut(), RECHECK.as_secs());
+            return res;
+        }
+    };
+    let mut live = Live {
         zoho,
         hub,
         org,
@@ -231,6 +231,8 @@ async fn stream(
         _interest: interest,
         done: false,
     };
+    // A sign-out between reading the session above and taking the place was told to nobody.
+    live.check_session().await;
     let mut res = Sse::new(live.into_stream()).into_response();
     // Proxies must pass each event on as it comes.
     res.headers_mut()
@@ -345,9 +347,17 @@ impl Live {
             tokio::select! {
                 got = self.events.recv() => match got {
                     Ok(e) => {
-                        if e.org == self.org && e.org_seq > self.last {
+                        if e.org != self.org {
+                            continue;
+                        }
+                        if e.org_seq > self.last {
                             self.last = e.org_seq;
                             return Some(change(&e));
+                        }
+                        if e.org_seq == 0 {
+                            // Written by a process from before per-org numbers (a rolling
+                            // deploy): it has no number to send, so the page reads everything.
+                            return Some(reload(self.last));
                         }
                     }
                     // Fell behind: what it missed is in the log.
@@ -432,8 +442,9 @@ struct Notification {
     operation: Option<String>,
 }
 
-async fn notify(State(state): State<AppState>, Client(client): Client, body: Bytes) -> Response {
+async fn notify(State(state): State<AppState>, Client(client): Client, req: Request) -> Response {
     let limits = &state.notify_limits;
+    // A client that spent its refusals is not read at all.
     if let Some(wait) = limits.blocked(client) {
         return too_many(wait);
     }
@@ -441,6 +452,11 @@ async fn notify(State(state): State<AppState>, Client(client): Client, body: Byt
     let refuse = |status: StatusCode, message: &'static str| match limits.refused(client) {
         Some(wait) => too_many(wait),
         None => (status, message).into_response(),
+    };
+    let body = match axum::body::to_bytes(req.into_body(), MAX_NOTIFICATION).await {
+        Ok(body) => body,
+        // Too large, or too slow (the body deadline): refused, and counted.
+        Err(_) => return refuse(StatusCode::PAYLOAD_TOO_LARGE, "Not a Zoho notification."),
     };
     let Ok(n) = serde_json::from_slice::<Notification>(&body) else {
         return refuse(StatusCode::BAD_REQUEST, "Not a Zoho notification.");

@@ -69,7 +69,10 @@ async fn a_sqlite_database_of_the_old_tree_opens() {
         .await
         .expect("pool");
     // The old tree's database: its schema, and the checksums it recorded.
-    old_tree().run(&pool).await.expect("the old tree's migrations");
+    old_tree()
+        .run(&pool)
+        .await
+        .expect("the old tree's migrations");
     for (version, checksum) in RECORDED {
         let updated = sqlx::query("UPDATE _sqlx_migrations SET checksum = ? WHERE version = ?")
             .bind(bytes(checksum))
@@ -87,7 +90,11 @@ async fn a_sqlite_database_of_the_old_tree_opens() {
             .fetch_all(&pool)
             .await
             .expect("versions");
-    assert_eq!(versions, every_version(), "the new ones were applied on top");
+    assert_eq!(
+        versions,
+        every_version(),
+        "the new ones were applied on top"
+    );
 }
 
 #[tokio::test]
@@ -101,7 +108,10 @@ async fn a_postgres_database_of_the_old_tree_opens() {
         .connect(&url)
         .await
         .expect("pool");
-    old_tree().run(&pool).await.expect("the old tree's migrations");
+    old_tree()
+        .run(&pool)
+        .await
+        .expect("the old tree's migrations");
     for (version, checksum) in RECORDED {
         let updated = sqlx::query("UPDATE _sqlx_migrations SET checksum = $1 WHERE version = $2")
             .bind(bytes(checksum))
@@ -119,5 +129,9 @@ async fn a_postgres_database_of_the_old_tree_opens() {
             .fetch_all(&pool)
             .await
             .expect("versions");
-    assert_eq!(versions, every_version(), "the new ones were applied on top");
+    assert_eq!(
+        versions,
+        every_version(),
+        "the new ones were applied on top"
+    );
 }

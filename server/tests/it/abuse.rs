@@ -35,6 +35,10 @@ async fn answer(tcp: &mut TcpStream, wait: Duration) -> Option<String> {
     (!got.is_empty()).then(|| String::from_utf8_lossy(&got).into_owned())
 }
 
+/// How soon a stream hears that its session changed: well before its own 10-second recheck, so
+/// these tests fail if the session store's word does not reach it.
+const WOKEN: Duration = Duration::from_secs(3);
+
 /// A `POST /zoho/notify` that declares 1,000 bytes and sends ten: a body that stops arriving.
 const STALLED: &[u8] =
     b"POST /zoho/notify HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"channel";
@@ -192,7 +196,7 @@ fn a_stream_ends_with_its_session_signed_out_or_switched() {
             .post_form(&format!("{}/auth/signout", stack.base), &[])
             .await;
         assert_eq!(res.status(), 303);
-        let end = stream.next_of("end", Duration::from_secs(10)).await;
+        let end = stream.next_of("end", WOKEN).await;
         assert!(end.is_some(), "the stream says the session is over");
         assert!(stream.ends_within(Duration::from_secs(5)).await);
         // Another account signed in in the same browser: the first account's stream ends.
@@ -201,10 +205,7 @@ fn a_stream_ends_with_its_session_signed_out_or_switched() {
         assert_eq!(stream.next(WAIT).await.expect("hello").event, "hello");
         ben.sign_in(&stack, "eva@eu.zportal.test").await;
         assert!(
-            stream
-                .next_of("end", Duration::from_secs(10))
-                .await
-                .is_some(),
+            stream.next_of("end", WOKEN).await.is_some(),
             "switched to another account"
         );
         let me = ben.signed_in(&stack).await;
@@ -226,10 +227,7 @@ fn a_stream_ends_with_its_session_signed_out_or_switched() {
             .await;
         assert_eq!(res.status(), 303);
         assert!(
-            stream
-                .next_of("end", Duration::from_secs(10))
-                .await
-                .is_some(),
+            stream.next_of("end", WOKEN).await.is_some(),
             "switching accounts ends the other account's stream"
         );
         add_to_summary(
@@ -477,7 +475,7 @@ fn uploads_check_the_record_first_and_share_their_slots() {
         // Two at once per Zoho connection: a third is 503, with Retry-After.
         let _first = stalled_upload(lead.clone()).await;
         let _second = stalled_upload(lead.clone()).await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
         let part = reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("a.txt");
         let third = ada
             .http
@@ -492,6 +490,32 @@ fn uploads_check_the_record_first_and_share_their_slots() {
         add_to_summary(
             "hardening",
             "uploads: the record is checked before the body; two at once per connection",
+        );
+    });
+}
+
+#[test]
+fn a_sign_out_on_one_process_ends_the_stream_open_on_another() {
+    testkit::block_on(async {
+        let Some(cluster) = crate::many_servers::cluster().await else {
+            return;
+        };
+        let ada = Browser::new();
+        ada.sign_in_at(&cluster.a.base, "ada@us.zportal.test").await;
+        let mut stream = EventStream::open(&ada.http, &cluster.a.base, None).await;
+        assert_eq!(stream.next(WAIT).await.expect("hello").event, "hello");
+        // The session is the database's: process b signs it out; a hears it over the bus.
+        let res = ada
+            .post_form(&format!("{}/auth/signout", cluster.b.base), &[])
+            .await;
+        assert_eq!(res.status(), 303);
+        assert!(
+            stream.next_of("end", WOKEN).await.is_some(),
+            "the other process's stream ends at once"
+        );
+        add_to_summary(
+            "hardening",
+            "streams: a sign-out on one process ends the session's streams on every process",
         );
     });
 }
