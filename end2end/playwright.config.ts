@@ -1,20 +1,16 @@
-// zportal's browser tests. `cargo xtask test` builds the release site, then runs this suite against
-// it; Playwright starts the server itself and waits until /healthz answers before any test runs.
+// zportal's browser tests, under `cargo xtask test` (against the split release build, on a server
+// Playwright starts) or `cargo leptos end-to-end` (against the server cargo-leptos starts). Before
+// any test, global-setup.ts waits for /healthz, finds the emulator and resets it.
 import { defineConfig } from "@playwright/test";
+import { baseURL, chromium, siteRoot, startedByXtask } from "./site";
 
-const port = Number(process.env.ZPORTAL_E2E_PORT ?? 3400);
-const emulatorPort = port + 1;
-export const baseURL = `http://127.0.0.1:${port}`;
-
-const server = process.env.ZPORTAL_E2E_SERVER;
-if (!server) {
-  throw new Error("ZPORTAL_E2E_SERVER is not set: run the suite with `cargo xtask test`");
-}
+export { baseURL };
 
 export default defineConfig({
   testDir: "./tests",
   timeout: 30_000,
   expect: { timeout: 10_000 },
+  globalSetup: "./global-setup.ts",
   fullyParallel: false,
   workers: 1,
   forbidOnly: !!process.env.CI,
@@ -26,7 +22,7 @@ export default defineConfig({
     screenshot: "only-on-failure",
     launchOptions: {
       // The machine's own Chromium: browser downloads are not possible here.
-      executablePath: process.env.CHROMIUM_PATH || undefined,
+      executablePath: chromium(),
       args: [
         "--no-sandbox",
         "--disable-gpu",
@@ -39,23 +35,25 @@ export default defineConfig({
     },
   },
   projects: [{ name: "chromium", use: { browserName: "chromium" } }],
-  webServer: {
-    command: server,
-    url: `${baseURL}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: "pipe",
-    stderr: "pipe",
-    env: {
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: process.env.ZPORTAL_E2E_SITE_ROOT ?? "../target/site",
-      ZPORTAL_DATA_DIR: process.env.ZPORTAL_E2E_DATA_DIR ?? "../target/e2e-data",
-      // The release server runs the embedded emulator only when asked (it fails closed).
-      ZOHO_EMULATOR: "1",
-      // The suite signs in far more often than a person does (the limit stays on, raised).
-      ZPORTAL_RATE_LIMIT: "1000",
-      ZOHO_EMULATOR_ADDR: `127.0.0.1:${emulatorPort}`,
-      RUST_LOG: "info",
-    },
-  },
+  // `cargo xtask test` leaves the server to Playwright: its release build, fresh data, and the
+  // embedded emulator beside it. Under `cargo leptos end-to-end` the server is running already.
+  webServer: startedByXtask
+    ? {
+        command: startedByXtask,
+        url: `${baseURL}/healthz`,
+        reuseExistingServer: false,
+        timeout: 60_000,
+        stdout: "pipe",
+        stderr: "pipe",
+        env: {
+          LEPTOS_SITE_ADDR: new URL(baseURL).host,
+          LEPTOS_SITE_ROOT: siteRoot,
+          ZPORTAL_DATA_DIR: process.env.ZPORTAL_E2E_DATA_DIR ?? "../target/e2e-data",
+          // The release server runs the embedded emulator only when asked (it fails closed).
+          ZOHO_EMULATOR: "1",
+          ZOHO_EMULATOR_ADDR: `127.0.0.1:${Number(new URL(baseURL).port) + 1}`,
+          RUST_LOG: "info",
+        },
+      }
+    : undefined,
 });

@@ -19,7 +19,7 @@ pub mod toast;
 pub mod wire;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, Meta, MetaTags, Title, provide_meta_context};
 use leptos_router::{
     Lazy, ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
@@ -43,17 +43,27 @@ pub fn page_title(parts: &[&str]) -> String {
     title.replace('<', "‹").replace('>', "›")
 }
 
-/// The HTML document the server renders around [`App`].
+/// What search engines and link previews show for every page (pages say more in their titles).
+pub const DESCRIPTION: &str =
+    "zportal: sign in with your Zoho account and work with your Zoho CRM records, live.";
+
+/// The HTML document the server renders around [`App`]: in the theme the request's cookie names
+/// (none: the browser's own, in CSS), with the stylesheet's and the WASM's (hashed) names.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     context::provide_csp_nonce();
+    #[cfg(feature = "ssr")]
+    let theme = prefs::requested_theme().attribute();
+    #[cfg(not(feature = "ssr"))]
+    let theme: Option<&str> = None;
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" data-theme=theme>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="data:," />
+                <HashedStylesheet id="leptos" options=options.clone() />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 // Live pages' one stream per browser (see `live`).
@@ -91,8 +101,8 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/zportal.css" />
         <Title text=PRODUCT />
+        <Meta name="description" content=DESCRIPTION />
         <Router>
             <FocusOnNavigation />
             <a class="skip-link" href="#main">
@@ -111,7 +121,7 @@ pub fn App() -> impl IntoView {
                                 .map(|me| view! { <account::AccountBar me /> })
                         }}
                     </Suspense>
-                    <prefs::ThemeToggle theme />
+                    <prefs::ThemeSelect theme />
                 </div>
             </header>
             <div class="layout">
@@ -119,10 +129,17 @@ pub fn App() -> impl IntoView {
                 <records::ModuleNav />
                 <main class="content" id="main" tabindex="-1">
                 <Routes fallback=NotFound>
-                    <Route path=StaticSegment("") view={Lazy::<pages::Home>::new()} />
+                    // Rendered whole before it is sent, as the lists are: the sign-in form is
+                    // in the HTML itself, so it works before the WASM arrives (or without it).
+                    <Route
+                        path=StaticSegment("")
+                        view={Lazy::<pages::Home>::new()}
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=(StaticSegment("auth"), StaticSegment("error"))
                         view={Lazy::<pages::SignInError>::new()}
+                        ssr=SsrMode::Async
                     />
                     <Route
                         path=StaticSegment("connection")
@@ -161,25 +178,40 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The pages a first visit to a record list does not need. In a split release build (`cargo
-/// leptos build --release --split`) each is a WASM chunk of its own, fetched when the page is
-/// first shown (and preloaded with the page when the server renders it); in other builds they
-/// are ordinary routes.
+/// The pages a first visit to a record list does not need. In a split build (the `split` feature,
+/// which `cargo xtask` turns on with `cargo leptos build --release --split`) each is a WASM chunk of
+/// its own, fetched when the page is first shown (and preloaded with the page when the server
+/// renders it); in a plain build (`cargo leptos watch`) they are ordinary async routes, because
+/// nothing would resolve a split import.
 mod pages {
     use leptos::prelude::*;
-    use leptos_router::{LazyRoute, lazy_route};
+    use leptos_router::LazyRoute;
 
     macro_rules! lazy_page {
         ($name:ident => $page:path) => {
             pub struct $name;
 
-            #[lazy_route]
+            // The server names the chunk to preload whether or not the WASM was split (with no
+            // split manifest beside the WASM, it names none).
+            #[cfg(any(feature = "ssr", feature = "split"))]
+            #[leptos_router::lazy_route]
             impl LazyRoute for $name {
                 fn data() -> Self {
                     $name
                 }
 
                 fn view(_this: Self) -> AnyView {
+                    $page().into_any()
+                }
+            }
+
+            #[cfg(not(any(feature = "ssr", feature = "split")))]
+            impl LazyRoute for $name {
+                fn data() -> Self {
+                    $name
+                }
+
+                async fn view(_this: Self) -> AnyView {
                     $page().into_any()
                 }
             }

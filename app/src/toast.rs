@@ -56,8 +56,8 @@ pub fn ToastRegion(toasts: Toasts) -> impl IntoView {
 }
 
 /// The toasts, from their own chunk.
-#[lazy]
-fn toast_list(toasts: Toasts) -> AnyView {
+#[cfg_attr(any(feature = "ssr", feature = "split"), lazy)]
+async fn toast_list(toasts: Toasts) -> AnyView {
     view! {
         <For each=move || toasts.list.get() key=|(n, _)| *n let:toast>
             <p class="toast">{toast.1}</p>

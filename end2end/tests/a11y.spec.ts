@@ -2,6 +2,7 @@
 // (a row marked new, an open form's changed-meanwhile notice) and a save's conflict notice, in
 // light and dark, at desktop and phone widths; and a record can be created and saved with the
 // keyboard alone.
+import { baseURL } from "../site";
 import { test, expect, Page, Locator } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { hydrated, signIn } from "./helpers";
@@ -35,7 +36,7 @@ for (const theme of ["light", "dark"] as const) {
     test(`every page passes axe in the ${theme} theme on a ${device}`, async ({ page }) => {
       test.setTimeout(120_000);
       await page.setViewportSize(viewport);
-      await page.addInitScript((t) => localStorage.setItem("zportal.theme", JSON.stringify(t)), theme);
+      await page.context().addCookies([{ name: "zportal_theme", value: theme, url: baseURL }]);
       await page.goto("/");
       await hydrated(page);
       await expect(page.locator("html")).toHaveAttribute("data-theme", theme);
@@ -62,7 +63,7 @@ for (const theme of ["light", "dark"] as const) {
     test(`live pages' marks and a save's conflict notice pass axe in the ${theme} theme on a ${device}`, async ({ page, browser }) => {
       test.setTimeout(60_000);
       await page.setViewportSize(viewport);
-      await page.addInitScript((t) => localStorage.setItem("zportal.theme", JSON.stringify(t)), theme);
+      await page.context().addCookies([{ name: "zportal_theme", value: theme, url: baseURL }]);
       await signIn(page, "ada@us.zportal.test");
       const ben = await (await browser.newContext()).newPage();
       await signIn(ben, "ben@us.zportal.test");

@@ -4,7 +4,7 @@
 import { test, expect } from "@playwright/test";
 import { writeFileSync } from "node:fs";
 import { hydrated, signIn } from "./helpers";
-import { baseURL } from "../playwright.config";
+import { baseURL } from "../site";
 
 test("a first visit to Leads hydrates with only the list's WASM, served compressed", async ({ page, browser }) => {
   await signIn(page, "ada@us.zportal.test");

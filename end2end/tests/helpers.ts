@@ -2,8 +2,11 @@
 // Zoho page the way a person does.
 import { expect, Page, APIRequestContext } from "@playwright/test";
 
-export const port = Number(process.env.ZPORTAL_E2E_PORT ?? 3400);
-export const emulator = `http://127.0.0.1:${port + 1}`;
+import { port } from "../site";
+
+export { port };
+/** The Zoho emulator the server talks to (global-setup.ts found it). */
+export const emulator = process.env.ZPORTAL_E2E_EMULATOR ?? `http://127.0.0.1:${port + 1}`;
 
 export async function hydrated(page: Page) {
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");

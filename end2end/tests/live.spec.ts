@@ -14,6 +14,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emulator, hydrated, port, signIn, zohoDirect } from "./helpers";
+import { serverBinary, siteRoot } from "../site";
 
 const LIVE = { timeout: 15_000 };
 const unique = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
@@ -257,7 +258,7 @@ async function startServer(
   const env: Record<string, string | undefined> = {
     ...process.env,
     LEPTOS_SITE_ADDR: `127.0.0.1:${at}`,
-    LEPTOS_SITE_ROOT: process.env.ZPORTAL_E2E_SITE_ROOT ?? "../target/site",
+    LEPTOS_SITE_ROOT: siteRoot,
     ZPORTAL_DATA_DIR: data,
     DATABASE_URL: databaseUrl || undefined,
     ZPORTAL_TOKEN_KEY: key,
@@ -267,7 +268,7 @@ async function startServer(
     ...extra,
   };
   if (!databaseUrl) delete env.DATABASE_URL;
-  const child = spawn(process.env.ZPORTAL_E2E_SERVER ?? "", [], { env, stdio: "ignore" });
+  const child = spawn(serverBinary(), [], { env, stdio: "ignore" });
   child.on("exit", () => {
     exited.add(child);
   });

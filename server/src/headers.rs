@@ -3,8 +3,9 @@
 //! that go to zportal or a Zoho accounts server, no framing), `nosniff`, a referrer policy, and
 //! HSTS when zportal is served over https. Answers that may be personal — every server function's,
 //! and any to a request carrying the session cookie — are `Cache-Control: no-store` with
-//! `Vary: Cookie`, so no shared or browser cache keeps one person's page for the next; the static
-//! files under `/pkg` keep their own caching.
+//! `Vary: Cookie`, so no shared or browser cache keeps one person's page for the next. Signed-out
+//! pages vary by cookie too (the theme cookie picks their colours). The static files under `/pkg`
+//! keep their own caching.
 
 use std::sync::Arc;
 
@@ -88,10 +89,13 @@ pub async fn set(State(policy): State<Policy>, mut req: Request, next: Next) -> 
     let nonce = zoho::random_hex(16);
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let private = policy.private(req.uri().path(), req.headers());
+    let is_static = req.uri().path().starts_with(&*policy.static_prefix);
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
     if private {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if !is_static {
         headers.append(header::VARY, HeaderValue::from_static("Cookie"));
     }
     // A download sets its own, stricter `sandbox`; keep that.
@@ -123,9 +127,9 @@ fn carries_cookie(headers: &header::HeaderMap, name: &str) -> bool {
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.split_once('='))
-        .any(|(k, _)| k.trim() == name)
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .any(|c| c.name() == name)
 }
 
 #[cfg(test)]

@@ -288,6 +288,7 @@ pub fn build_router(state: AppState) -> Router {
     let pkg_files = assets::pkg(
         &state.leptos_options.site_root,
         &state.leptos_options.site_pkg_dir,
+        state.leptos_options.hash_files,
     );
 
     let router = Router::new()
@@ -410,9 +411,10 @@ pub async fn connections(config: Config, command: cli::ConnectionsCommand) -> an
 
 /// Runs the server until Ctrl-C or SIGTERM, letting in-flight requests finish.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let leptos_options = get_configuration(None)
+    let mut leptos_options = get_configuration(None)
         .map_err(StartError::from)?
         .leptos_options;
+    assets::detect_hashed_names(&mut leptos_options);
     let addr = config.http.site_addr;
     let mut config = config;
     create_data_dir(&config)?;

@@ -121,8 +121,10 @@ impl Workspace {
     }
 }
 
-/// The compile-time environment cargo-leptos gives a debug build of this workspace.
-fn leptos_env() -> [(&'static str, &'static str); 9] {
+/// The compile-time environment cargo-leptos gives a debug build of this workspace. Not
+/// `LEPTOS_HASH_FILES` nor `LEPTOS_JS_MINIFY`: cargo-leptos reads those from the environment too,
+/// and the release builds below hash and minify.
+fn leptos_env() -> [(&'static str, &'static str); 7] {
     [
         ("LEPTOS_OUTPUT_NAME", "zportal"),
         ("LEPTOS_SITE_ROOT", "target/site"),
@@ -131,9 +133,30 @@ fn leptos_env() -> [(&'static str, &'static str); 9] {
         ("LEPTOS_RELOAD_PORT", "3001"),
         ("LEPTOS_LIB_DIR", "frontend"),
         ("LEPTOS_BIN_DIR", "server"),
-        ("LEPTOS_JS_MINIFY", "false"),
-        ("LEPTOS_HASH_FILES", "false"),
     ]
+}
+
+/// The release site as it ships: the front end split into lazy chunks (the `split` feature makes
+/// `#[lazy]` real; `--split` splits), every file name hashed (so `/pkg` is `immutable`), and the
+/// server. Starts from an empty `pkg`, so no file of an earlier build is served or preloaded.
+fn build_release_site(ws: &Workspace, why: &str) -> Result<()> {
+    let pkg = ws.root.join("target/site/pkg");
+    if pkg.exists() {
+        std::fs::remove_dir_all(&pkg).with_context(|| format!("clearing {}", pkg.display()))?;
+    }
+    run(
+        &format!("cargo leptos build --release --split --lib-features split ({why})"),
+        ws.cargo(&[
+            "leptos",
+            "build",
+            "--release",
+            "--split",
+            "--lib-features",
+            "split",
+        ])
+        .env("LEPTOS_HASH_FILES", "true"),
+    )?;
+    site::precompress_and_report(&ws.root)
 }
 
 /// Runs `cmd`, failing with its description when it does not succeed.
@@ -153,11 +176,10 @@ fn dev(ws: &Workspace) -> Result<()> {
     let data_dir = ws.root.join("data");
     std::fs::create_dir_all(&data_dir)?;
     run(
-        "cargo leptos watch --split (zportal on http://127.0.0.1:3000, Zoho emulator embedded)",
+        "cargo leptos watch --split --lib-features split (zportal on http://127.0.0.1:3000, Zoho emulator embedded)",
         ws.cmd("cargo")
-            // Split as the release is: the lazy pages and the board are WASM chunks of their own,
-            // and a WASM built unsplit still imports them and never hydrates.
-            .args(["leptos", "watch", "--split"])
+            // Split as the release is: the lazy pages and the board are WASM chunks of their own.
+            .args(["leptos", "watch", "--split", "--lib-features", "split"])
             // Development: the one setting in which the embedded emulator is the default.
             .env("LEPTOS_ENV", "DEV")
             .env("ZPORTAL_DATA_DIR", &data_dir),
@@ -209,11 +231,7 @@ fn bench(ws: &Workspace, compare: bool, seconds: u64, sessions: usize) -> Result
     tools::ensure_build_tools(ws)?;
     tools::ensure_node_packages(ws)?;
     tools::ensure_wrk(ws)?;
-    run(
-        "cargo leptos build --release --split (the site and server under test)",
-        &mut ws.cargo(&["leptos", "build", "--release", "--split"]),
-    )?;
-    site::precompress_and_report(&ws.root)?;
+    build_release_site(ws, "the site and server under test")?;
     run(
         "cargo build --release -p emulator -p bench",
         ws.cargo(&[
@@ -287,6 +305,7 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
     check_wasm_dependencies(ws)?;
     check_protocol_crate_stores_nothing(ws)?;
 
+    let binaries = build_tests(ws)?;
     let mut tests = ws.cargo(&["test", "--locked"]);
     // One test at a time within each test binary: Leptos keeps process-wide rendering state, and
     // two *different* apps rendering at once in one process (as parallel tests build them) can
@@ -307,12 +326,20 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
     // test, for 20 seconds here.
     clear_summaries(ws);
     let database = postgres::provision(ws)?;
-    let mut on_postgres = ws.cargo(&["test", "--locked", "-p", "keeper", "-p", "server"]);
-    on_postgres
-        .env("ZPORTAL_TEST_POSTGRES_URL", &database.url)
-        .env("ZPORTAL_LOAD_SECONDS", "20")
-        .args(["--", "--test-threads=1"]);
-    run("Rust tests (PostgreSQL store)", &mut on_postgres)?;
+    println!("\n==> Rust tests (PostgreSQL store): keeper's and server's test binaries, as built");
+    for test in binaries
+        .iter()
+        .filter(|t| t.package == "keeper" || t.package == "server")
+    {
+        run(
+            &format!("{} ({}) on PostgreSQL", test.name, test.package),
+            ws.cmd(&test.path.to_string_lossy())
+                .current_dir(&test.package_dir)
+                .env("ZPORTAL_TEST_POSTGRES_URL", &database.url)
+                .env("ZPORTAL_LOAD_SECONDS", "20")
+                .arg("--test-threads=1"),
+        )?;
+    }
     drop(database);
     let restarts_postgres = summary(ws, "restarts")?.lines().count();
     let load = summary(ws, "load")?;
@@ -364,19 +391,113 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
     }
 
     if browser {
-        run(
-            "cargo leptos build --release --split (the site the browser tests use)",
-            &mut ws.cargo(&["leptos", "build", "--release", "--split"]),
-        )?;
-        site::precompress_and_report(&ws.root)?;
+        build_release_site(ws, "the site the browser tests use")?;
         check_wasm_has_no_secrets(ws)?;
         let first_visit = ws.target.join("tmp/first-visit.json");
         let _ = std::fs::remove_file(&first_visit);
         end_to_end(ws, &first_visit)?;
         site::gate_first_visit(&ws.root, &first_visit)?;
+        plain_build_hydrates(ws)?;
     }
     println!("\nxtask: every check passed");
     Ok(())
+}
+
+/// A test binary `cargo test` built.
+struct TestBinary {
+    /// The package's directory name (each is its package's name here).
+    package: String,
+    /// The test target's name.
+    name: String,
+    path: PathBuf,
+    package_dir: PathBuf,
+}
+
+/// Builds the server side's tests once, for both stores' runs. Running the PostgreSQL suites as
+/// `cargo test -p keeper -p server` would unify features differently from the whole set of
+/// packages and rebuild much of the tree (1 min 49 s on a new 2-core machine); the binaries built
+/// here run as they are instead.
+fn build_tests(ws: &Workspace) -> Result<Vec<TestBinary>> {
+    println!("\n==> building the Rust tests (both stores run these binaries)");
+    let out = ws
+        .cargo(&[
+            "test",
+            "--locked",
+            "--no-run",
+            "--message-format=json-render-diagnostics",
+        ])
+        .args(SERVER_PACKAGES)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("cargo test --no-run")?;
+    if !out.status.success() {
+        bail!("building the tests failed ({})", out.status);
+    }
+    let mut binaries = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let is_test =
+            message["reason"] == "compiler-artifact" && message["profile"]["test"] == true;
+        let (Some(path), Some(manifest), Some(name)) = (
+            message["executable"].as_str(),
+            message["manifest_path"].as_str(),
+            message["target"]["name"].as_str(),
+        ) else {
+            continue;
+        };
+        let package_dir = PathBuf::from(manifest)
+            .parent()
+            .context("a manifest has a directory")?
+            .to_path_buf();
+        if is_test {
+            binaries.push(TestBinary {
+                package: package_dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                name: name.to_owned(),
+                path: PathBuf::from(path),
+                package_dir,
+            });
+        }
+    }
+    if !binaries.iter().any(|t| t.package == "server") {
+        bail!("cargo test --no-run listed no server test binary");
+    }
+    Ok(binaries)
+}
+
+/// The conventional way works: a plain `cargo leptos end-to-end --release` (no `--split`, no
+/// hashed names: the build a Leptos developer makes) builds the site, starts the server itself,
+/// and its WASM hydrates in the browser. The server binary is the one the split build made (the
+/// `split` feature is the front end's alone), so this rebuilds only the WASM. On its own address
+/// and data, so a `cargo xtask dev` on :3000 is not disturbed.
+fn plain_build_hydrates(ws: &Workspace) -> Result<()> {
+    let data_dir = ws.target.join("e2e-plain-data");
+    if data_dir.exists() {
+        std::fs::remove_dir_all(&data_dir)?;
+    }
+    let pkg = ws.root.join("target/site/pkg");
+    if pkg.exists() {
+        std::fs::remove_dir_all(&pkg)?;
+    }
+    run(
+        "cargo leptos end-to-end --release (the plain build, on the server cargo-leptos starts)",
+        ws.cargo(&["leptos", "end-to-end", "--release"])
+            .env(
+                "LEPTOS_END2END_CMD",
+                "npx playwright test tests/plain.spec.ts",
+            )
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:3460")
+            .env("LEPTOS_RELOAD_PORT", "3462")
+            // A release server runs the embedded emulator only when asked (README).
+            .env("ZOHO_EMULATOR", "1")
+            .env("ZOHO_EMULATOR_ADDR", "127.0.0.1:3461")
+            .env("ZPORTAL_DATA_DIR", &data_dir)
+            .env("CHROMIUM_PATH", tools::chromium_path()?),
+    )
 }
 
 /// Suites that leave a summary in the test target's tmp directory for the xtask to print.

@@ -104,8 +104,8 @@ pub async fn move_card(
 }
 
 /// The board page, in its own WASM chunk.
-#[lazy]
-pub fn board_page(module: String) -> AnyView {
+#[cfg_attr(any(feature = "ssr", feature = "split"), lazy)]
+pub async fn board_page(module: String) -> AnyView {
     view! { <Board module /> }.into_any()
 }
 

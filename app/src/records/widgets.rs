@@ -88,8 +88,8 @@ pub fn Problem(error: AppError, #[prop(optional)] retry: Option<Callback<()>>) -
 }
 
 /// The problem's words and ways on, from their own chunk.
-#[lazy]
-fn problem_words(error: AppError, retry: Option<Callback<()>>) -> AnyView {
+#[cfg_attr(any(feature = "ssr", feature = "split"), lazy)]
+async fn problem_words(error: AppError, retry: Option<Callback<()>>) -> AnyView {
     view! { <ProblemWords error retry /> }.into_any()
 }
 

@@ -58,6 +58,9 @@ pub const DEFAULT_MAX_STREAMS_PER_CLIENT: usize = 256;
 /// `ZPORTAL_RATE_LIMIT`'s default: sign-in starts per minute per client address.
 pub const DEFAULT_SIGN_IN_STARTS_PER_MINUTE: u32 = 60;
 
+/// `ZPORTAL_RATE_LIMIT`'s default on the embedded emulator (loopback, development only).
+pub const DEVELOPMENT_SIGN_IN_STARTS_PER_MINUTE: u32 = 1000;
+
 impl HttpConfig {
     /// Reads the web-facing variables through `var`.
     pub(super) fn read(var: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {

@@ -11,7 +11,7 @@ mod target;
 pub use http::{DEFAULT_MAX_CONNECTIONS, DEFAULT_SIGN_IN_STARTS_PER_MINUTE, HttpConfig};
 pub use store::{DatabaseUrl, StoreConfig};
 pub use target::{
-    DEFAULT_SCOPES, DEFAULT_ZOHO_CONCURRENCY, DEV_CLIENT_ID, DEV_CLIENT_SECRET, ZohoConfig,
+    Build, DEFAULT_SCOPES, DEFAULT_ZOHO_CONCURRENCY, DEV_CLIENT_ID, DEV_CLIENT_SECRET, ZohoConfig,
     ZohoTarget,
 };
 
@@ -49,16 +49,29 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads the process environment.
+    /// Reads the process environment, as this build (debug or release) reads it.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|k| std::env::var(k).ok())
+        Self::read(|k| std::env::var(k).ok(), Build::current())
     }
 
-    /// Reads the configuration through `get`, so tests need not touch the process environment.
+    /// Reads the configuration through `get` as a release build does, so tests need not touch
+    /// the process environment.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::read(get, Build::Release)
+    }
+
+    /// Reads the configuration through `get`, for a `build` of that kind.
+    pub fn read(get: impl Fn(&str) -> Option<String>, build: Build) -> Result<Self, ConfigError> {
         let var = |k: &str| get(k).filter(|v| !v.trim().is_empty());
-        let http = HttpConfig::read(&var)?;
-        let zoho = ZohoConfig::read(&var, &http)?;
+        let mut http = HttpConfig::read(&var)?;
+        let zoho = ZohoConfig::read(&var, &http, build)?;
+        // The embedded emulator runs on loopback only, for one developer and their browser tests,
+        // which sign in far more often than a person: the per-client limit protects nothing there.
+        if matches!(zoho.target, ZohoTarget::Embedded { .. }) && var("ZPORTAL_RATE_LIMIT").is_none()
+        {
+            http.rate_limit =
+                std::num::NonZeroU32::new(http::DEVELOPMENT_SIGN_IN_STARTS_PER_MINUTE);
+        }
         let store = StoreConfig::read(&var)?;
         let log_format = parse::parse_choice(
             "ZPORTAL_LOG_FORMAT",
@@ -177,7 +190,16 @@ mod tests {
             "the emulator reaches a server on loopback"
         );
         assert!(c.store.token_key.is_none());
-        assert_eq!(c.http.rate_limit.map(|n| n.get()), Some(60));
+        assert_eq!(
+            c.http.rate_limit.map(|n| n.get()),
+            Some(1000),
+            "on the embedded emulator, a developer's browser tests are not throttled"
+        );
+        let real =
+            config(&[("ZOHO_CLIENT_ID", "1000.REAL"), ("ZOHO_CLIENT_SECRET", "s")]).expect("valid");
+        assert_eq!(real.http.rate_limit.map(|n| n.get()), Some(60));
+        let set = dev(&[("ZPORTAL_RATE_LIMIT", "30")]).expect("valid");
+        assert_eq!(set.http.rate_limit.map(|n| n.get()), Some(30));
         assert!(c.http.trusted_proxies.is_empty());
         assert_eq!(c.http.ops_addr, None);
         assert_eq!(c.zoho.cache, Duration::from_secs(5));
@@ -365,6 +387,25 @@ mod tests {
         assert!(embedded(&[("ZOHO_EMULATOR", "1")]));
         assert!(embedded(&[("LEPTOS_WATCH", "true")]));
         assert!(embedded(&[("LEPTOS_ENV", "development")]));
+        // A debug build (`cargo leptos serve`, `end-to-end`) on loopback is development too; on
+        // another address it refuses as a release build does.
+        let debug = |vars: &[(&str, &str)]| {
+            let map: HashMap<String, String> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Config::read(|k| map.get(k).cloned(), Build::Debug)
+        };
+        assert!(matches!(
+            debug(&[]).expect("valid").zoho.target,
+            ZohoTarget::Embedded { .. }
+        ));
+        assert_eq!(
+            debug(&[("LEPTOS_SITE_ADDR", "0.0.0.0:3000")])
+                .expect_err("not loopback")
+                .var,
+            "ZOHO_CLIENT_ID"
+        );
         assert_eq!(
             config(&[("ZOHO_EMULATOR", "yes")])
                 .expect_err("not a flag")

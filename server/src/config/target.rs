@@ -65,9 +65,10 @@ impl ZohoConfig {
     pub(super) fn read(
         var: &impl Fn(&str) -> Option<String>,
         http: &HttpConfig,
+        build: Build,
     ) -> Result<Self, ConfigError> {
         let client_secret = var("ZOHO_CLIENT_SECRET").map(Secret::new);
-        let target = target(var, client_secret.is_some(), http)?;
+        let target = target(var, client_secret.is_some(), http, build)?;
         let dcs = match var("ZOHO_DCS") {
             Some(list) => zoho::dc::parse_locations(&list)
                 .map_err(|e| ConfigError::new("ZOHO_DCS", e.to_string()))?,
@@ -115,6 +116,7 @@ fn target(
     var: &impl Fn(&str) -> Option<String>,
     has_secret: bool,
     http: &HttpConfig,
+    build: Build,
 ) -> Result<ZohoTarget, ConfigError> {
     let client_id = var("ZOHO_CLIENT_ID");
     let emulator_url = var("ZOHO_EMULATOR_URL");
@@ -149,9 +151,11 @@ fn target(
             url: parse_emulator_url(&url)?,
             client_id: client_id.unwrap_or_else(|| DEV_CLIENT_ID.to_owned()),
         },
-        (None, false, None) if emulator_asked || is_development(var) => ZohoTarget::Embedded {
-            addr: embedded_addr(var, http)?,
-        },
+        (None, false, None) if emulator_asked || is_development(var, http, build) => {
+            ZohoTarget::Embedded {
+                addr: embedded_addr(var, http)?,
+            }
+        }
         (None, false, None) => {
             return Err(ConfigError::new(
                 "ZOHO_CLIENT_ID",
@@ -223,17 +227,39 @@ fn scopes(var: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigEr
     Ok(scopes)
 }
 
-/// Whether this server runs for development: `LEPTOS_ENV=DEV` (what `cargo xtask dev` sets) or
-/// under `cargo leptos watch` (which sets `LEPTOS_WATCH`). Only then is the embedded emulator
-/// the default; anywhere else a server without a Zoho client refuses to start.
-fn is_development(var: &impl Fn(&str) -> Option<String>) -> bool {
+/// Which kind of build reads the configuration: it decides nothing but whether a server with no
+/// Zoho client configured may fall back to the embedded emulator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Build {
+    /// `cargo leptos watch`, `serve` and `end-to-end` without `--release`.
+    Debug,
+    Release,
+}
+
+impl Build {
+    /// The build this code was compiled as.
+    pub fn current() -> Build {
+        if cfg!(debug_assertions) {
+            Build::Debug
+        } else {
+            Build::Release
+        }
+    }
+}
+
+/// Whether this server runs for development: `LEPTOS_ENV=DEV` (what `cargo xtask dev` sets),
+/// under `cargo leptos watch` (which sets `LEPTOS_WATCH`), or a debug build listening on loopback
+/// (`cargo leptos serve`, `end-to-end`). Only then is the embedded emulator the default; anywhere
+/// else a server without a Zoho client refuses to start.
+fn is_development(var: &impl Fn(&str) -> Option<String>, http: &HttpConfig, build: Build) -> bool {
     let dev_env = var("LEPTOS_ENV").is_some_and(|v| {
         matches!(
             v.trim().to_ascii_lowercase().as_str(),
             "dev" | "development"
         )
     });
-    dev_env || var("LEPTOS_WATCH").is_some_and(|v| v.trim() == "true")
+    let debug_on_loopback = build == Build::Debug && http.site_addr.ip().is_loopback();
+    dev_env || var("LEPTOS_WATCH").is_some_and(|v| v.trim() == "true") || debug_on_loopback
 }
 
 /// `ZOHO_EMULATOR_URL`: a base URL on loopback. The emulator listens nowhere else, and a URL

@@ -92,8 +92,8 @@ pub(super) fn ConditionChips(
 }
 
 /// The chips, from their own chunk.
-#[lazy]
-fn condition_chips(
+#[cfg_attr(any(feature = "ssr", feature = "split"), lazy)]
+async fn condition_chips(
     filters: StoredValue<Vec<FilterField>>,
     query: RwSignal<Query>,
     restart: Callback<()>,
@@ -175,8 +175,8 @@ pub(super) fn FilterBox(
 }
 
 /// The builder, from its own chunk.
-#[lazy]
-fn condition_builder(
+#[cfg_attr(any(feature = "ssr", feature = "split"), lazy)]
+async fn condition_builder(
     filters: StoredValue<Vec<FilterField>>,
     first_field: String,
     query: RwSignal<Query>,

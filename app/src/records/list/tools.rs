@@ -34,8 +34,8 @@ pub(super) fn ColumnPicker(
 }
 
 /// The checkboxes, from their own chunk.
-#[lazy]
-fn column_choices(
+#[cfg_attr(any(feature = "ssr", feature = "split"), lazy)]
+async fn column_choices(
     fields: Vec<Column>,
     defaults: Vec<String>,
     columns: RwSignal<Vec<String>>,
@@ -141,8 +141,8 @@ pub(super) fn BulkDelete(
 }
 
 /// The actions, from their own chunk.
-#[lazy]
-fn bulk_actions(
+#[cfg_attr(any(feature = "ssr", feature = "split"), lazy)]
+async fn bulk_actions(
     module: ModuleDto,
     selected: RwSignal<Vec<String>>,
     reload: Callback<()>,
