@@ -29,7 +29,12 @@ async function emulatorOrigin(): Promise<string> {
 export default async function globalSetup() {
   await waitForHealth(Date.now() + 120_000);
   const emulator = await emulatorOrigin();
-  const reset = await fetch(`${emulator}/__emulator/reset`, { method: "POST" });
+  // JSON, as the control API asks of every write (no web page can send that cross-site).
+  const reset = await fetch(`${emulator}/__emulator/reset`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
   if (!reset.ok) throw new Error(`the emulator at ${emulator} did not reset: ${reset.status}`);
   // Workers start after this and inherit it (helpers.ts reads it).
   process.env.ZPORTAL_E2E_EMULATOR = emulator;

@@ -37,6 +37,28 @@ test("ada opens Leads, pages through them and opens a record", async ({ page }) 
   await expect(page.getByText("lead2500@example.test")).toBeVisible();
 });
 
+test("a row being opened says so at once: busy, with a progress bar, until its page is up", async ({ page }) => {
+  await signIn(page, "ada@us.zportal.test");
+  await openModule(page, "Leads");
+  // A slow phone: the record page's WASM chunk takes a while to arrive. (A plain build has no
+  // chunk to wait for, and opens the page at once, with its placeholder.)
+  let chunkAsked = false;
+  await page.route(/split___record_view.*\.wasm$/, async (route) => {
+    chunkAsked = true;
+    await new Promise((r) => setTimeout(r, 1500));
+    await route.continue();
+  });
+  const row = page.getByRole("row").filter({ has: page.getByRole("link", { name: "Lead 2499", exact: true }) });
+  await page.getByRole("link", { name: "Lead 2499", exact: true }).click();
+  const split = (await page.content()).includes("__wasm_split") || chunkAsked;
+  if (split) {
+    await expect(row).toHaveAttribute("aria-busy", "true", { timeout: 100 });
+    await expect(row.getByRole("progressbar", { name: "Opening Lead 2499" })).toBeVisible({ timeout: 100 });
+  }
+  await expect(page.getByRole("heading", { name: "Lead 2499", level: 1 })).toBeVisible();
+  expect(chunkAsked, "the split build fetched the record page's chunk").toBe(split);
+});
+
 test("the columns ada chooses stay after a reload, and sign-out forgets them", async ({ page }) => {
   await signIn(page, "ada@us.zportal.test");
   await openModule(page, "Leads");

@@ -76,6 +76,48 @@ fn home_page_renders_sign_in_without_creating_a_session() {
 }
 
 #[test]
+fn the_theme_cookie_picks_the_first_paint_and_signed_out_pages_vary_by_cookie() {
+    testkit::block_on(async {
+        let t = app().await;
+        for (cookie, expected) in [
+            (Some("zportal_theme=dark"), Some("dark")),
+            (Some("other=1; zportal_theme=light"), Some("light")),
+            (Some("zportal_theme=sepia"), None),
+            (None, None),
+        ] {
+            let mut req = Request::get("/");
+            if let Some(c) = cookie {
+                req = req.header(header::COOKIE, c);
+            }
+            let res = t
+                .router
+                .clone()
+                .oneshot(req.body(Body::empty()).expect("request"))
+                .await
+                .expect("response");
+            let vary: Vec<_> = res.headers().get_all(header::VARY).iter().collect();
+            assert!(
+                vary.iter()
+                    .any(|v| v.to_str().unwrap_or("").contains("Cookie")),
+                "{cookie:?}: {vary:?}"
+            );
+            let html = body_text(res).await;
+            match expected {
+                Some(theme) => assert!(
+                    html.contains(&format!(r#"<html lang="en" data-theme="{theme}""#)),
+                    "{cookie:?}"
+                ),
+                None => assert!(html.contains(r#"<html lang="en">"#), "{cookie:?}"),
+            }
+            assert!(html.contains(r#"<meta name="description""#), "{cookie:?}");
+            // The sign-in form is whole in the HTML, with no script needed to show it.
+            assert!(html.contains(r#"action="/auth/zoho/start""#));
+            assert!(html.contains(r#"<select id="dc" name="dc""#), "{cookie:?}");
+        }
+    });
+}
+
+#[test]
 fn only_enabled_data_centers_are_offered() {
     testkit::block_on(async {
         let t = app_with(&[("ZOHO_DCS", "eu,in")]).await;

@@ -167,6 +167,10 @@ fn RecordsTable(
         let sel = selected.read();
         all_ids.with_value(|ids| !ids.is_empty() && ids.iter().all(|i| sel.contains(i)))
     };
+    // The row whose record is being opened: the record page (its chunk, its data) may take a
+    // moment on a slow phone, and the URL changes only once it is ready, so the row says so at
+    // once (`aria-busy`, and a progress bar in its first cell).
+    let opening = RwSignal::new(None::<String>);
     view! {
         <table>
             <thead>
@@ -199,8 +203,12 @@ fn RecordsTable(
                         let label = if first.is_empty() { row.id.clone() } else { first };
                         let is_new = fresh.contains(&row.id);
                         let id = StoredValue::new(row.id.clone());
+                        let busy = move || {
+                            opening.with(|o| id.with_value(|i| o.as_deref() == Some(i.as_str())))
+                        };
+                        let progress_label = format!("Opening {label}");
                         view! {
-                            <tr class:new-row=is_new>
+                            <tr class:new-row=is_new aria-busy=move || busy().then_some("true")>
                                 <td class="select">
                                     <input
                                         type="checkbox"
@@ -218,8 +226,29 @@ fn RecordsTable(
                                     />
                                 </td>
                                 <td>
-                                    <a href=href>{label}</a>
+                                    <a
+                                        href=href
+                                        on:click=move |ev| {
+                                            // A plain click opens it here; one with a modifier
+                                            // opens another tab, and this page stays as it is.
+                                            if ev.button() == 0 && !ev.ctrl_key() && !ev.meta_key()
+                                                && !ev.shift_key() && !ev.alt_key()
+                                            {
+                                                opening.set(Some(id.get_value()));
+                                            }
+                                        }
+                                    >
+                                        {label}
+                                    </a>
                                     {is_new.then(|| view! { <span class="badge-new">"New"</span> })}
+                                    {move || {
+                                        busy()
+                                            .then(|| {
+                                                view! {
+                                                    <progress class="opening" aria-label=progress_label.clone()></progress>
+                                                }
+                                            })
+                                    }}
                                 </td>
                                 {cells.map(|c| view! { <td>{c}</td> }).collect_view()}
                             </tr>
