@@ -187,9 +187,11 @@ mod pages {
     use leptos::prelude::*;
     use leptos_router::LazyRoute;
 
+    /// A lazy route: `$name` holds what `$load` starts (in `data()`, so it runs alongside the
+    /// chunk's fetch, not after it), and `$view` renders the page from it.
     macro_rules! lazy_page {
-        ($name:ident => $page:path) => {
-            pub struct $name;
+        ($name:ident: $data:ty = $load:expr => $view:expr) => {
+            pub struct $name($data);
 
             // The server names the chunk to preload whether or not the WASM was split (with no
             // split manifest beside the WASM, it names none).
@@ -197,32 +199,34 @@ mod pages {
             #[leptos_router::lazy_route]
             impl LazyRoute for $name {
                 fn data() -> Self {
-                    $name
+                    $name($load)
                 }
 
-                fn view(_this: Self) -> AnyView {
-                    $page().into_any()
+                fn view(this: Self) -> AnyView {
+                    ($view)(this.0).into_any()
                 }
             }
 
             #[cfg(not(any(feature = "ssr", feature = "split")))]
             impl LazyRoute for $name {
                 fn data() -> Self {
-                    $name
+                    $name($load)
                 }
 
-                async fn view(_this: Self) -> AnyView {
-                    $page().into_any()
+                async fn view(this: Self) -> AnyView {
+                    ($view)(this.0).into_any()
                 }
             }
         };
     }
 
-    lazy_page!(Home => super::HomePage);
-    lazy_page!(SignInError => crate::sign_in::SignInError);
-    lazy_page!(Connection => crate::connection::ConnectionPage);
-    lazy_page!(RecordForm => crate::records::RecordFormPage);
-    lazy_page!(Record => crate::records::RecordPage);
+    lazy_page!(Home: () = () => |()| super::HomePage());
+    lazy_page!(SignInError: () = () => |()| crate::sign_in::SignInError());
+    lazy_page!(Connection: () = () => |()| crate::connection::ConnectionPage());
+    lazy_page!(RecordForm: () = () => |()| crate::records::RecordFormPage());
+    lazy_page!(Record: crate::records::RecordData = crate::records::RecordData::load() => |data| {
+        view! { <crate::records::RecordPage data /> }
+    });
 }
 
 /// After a navigation to another page (not a first load, nor a change of the query alone), moves

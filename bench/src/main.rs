@@ -3,6 +3,7 @@
 //! the binaries first. Figures are reported (and compared with a baseline), never asserted.
 
 mod live;
+mod pages;
 mod report;
 mod stack;
 mod wrk;
@@ -33,6 +34,9 @@ struct Cli {
     /// The built site (`target/site`), served by the server and measured for its WASM size.
     #[arg(long)]
     site_root: PathBuf,
+    /// `bench/browser`, with its npm packages installed (Lighthouse, playwright-core).
+    #[arg(long)]
+    browser_dir: PathBuf,
     /// Where the report goes.
     #[arg(long)]
     out: PathBuf,
@@ -48,7 +52,7 @@ struct Cli {
 }
 
 /// The seeded users, one or more per data center: sign-ins spread over all of them.
-const USERS: [&str; 10] = [
+pub(crate) const USERS: [&str; 10] = [
     "ada@us.zportal.test",
     "ben@us.zportal.test",
     "eva@eu.zportal.test",
@@ -182,6 +186,27 @@ async fn main() -> Result<()> {
     f.set("ssr.records_page.p99_ms", ssr.p99_ms());
     f.set("ssr.records_page.rps", ssr.rps());
 
+    step("first visits' bytes, Lighthouse (mobile, desktop) and click-to-record in Chromium");
+    pages::first_visit(
+        &reqwest::Client::new(),
+        &stack.server.base,
+        "/",
+        "home",
+        &cli.site_root,
+        &mut f,
+    )
+    .await?;
+    pages::first_visit(
+        &ada.http,
+        &stack.server.base,
+        "/m/Leads",
+        "leads",
+        &cli.site_root,
+        &mut f,
+    )
+    .await?;
+    pages::in_browser(&cli.browser_dir, &stack.server.base, &mut f).await?;
+
     let client = Arc::new(
         reqwest::Client::builder()
             .pool_max_idle_per_host(0)
@@ -218,8 +243,7 @@ async fn main() -> Result<()> {
     ));
     limits_row(&stack, &client, &via_zportal, &cookie_value, &mut f).await?;
 
-    let wasm = std::fs::read(cli.site_root.join("pkg/zportal.wasm"))
-        .context("the release WASM (target/site/pkg/zportal.wasm)")?;
+    let wasm = pages::main_wasm(&cli.site_root)?;
     f.set("wasm.raw_kb", wasm.len() as f64 / 1024.0);
     f.set("wasm.gzip_kb", gzip_len(&wasm)? as f64 / 1024.0);
 
@@ -434,7 +458,7 @@ async fn live_sessions(stack: &Stack) -> Result<f64> {
         .context("zportal_live_sessions in /metrics")
 }
 
-fn gzip_len(bytes: &[u8]) -> Result<usize> {
+pub(crate) fn gzip_len(bytes: &[u8]) -> Result<usize> {
     use std::io::Write;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(bytes)?;

@@ -158,6 +158,44 @@ pub fn markdown(f: &Figures, machine: &Value, sessions: usize) -> String {
         f.get("wasm.raw_kb"),
         f.get("wasm.gzip_kb"),
     );
+    md.push_str(
+        "## In the browser\n\nLighthouse 12.2.3 in the machine's Chromium, over http (so bytes \
+         are gzip: Chromium asks for brotli only over https); `mobile` is its default preset (a \
+         slow 4G phone, the CPU slowed 4×), `desktop` its desktop one. Signed in as ada; the \
+         record is the newest Lead.\n\n\
+         | page | preset | performance | accessibility | best practices | SEO | LCP ms | TBT ms | CLS | KB |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for page in ["home", "leads", "record"] {
+        for preset in ["mobile", "desktop"] {
+            let p = format!("browser.{page}.{preset}");
+            let _ = writeln!(
+                md,
+                "| {page} | {preset} | {} | {} | {} | {} | {:.0} | {:.0} | {:.3} | {:.0} |",
+                f.get(&format!("{p}.performance")),
+                f.get(&format!("{p}.accessibility")),
+                f.get(&format!("{p}.best-practices")),
+                f.get(&format!("{p}.seo")),
+                f.get(&format!("{p}.lcp_ms")),
+                f.get(&format!("{p}.tbt_ms")),
+                f.get(&format!("{p}.cls")),
+                f.get(&format!("{p}.bytes_kb")),
+            );
+        }
+    }
+    let _ = writeln!(
+        md,
+        "\nA first visit's bytes (the page and every file its HTML names, compressed at the \
+         highest level): `/` {:.0} KB gzip, {:.0} KB brotli; `/m/Leads` {:.0} KB gzip, {:.0} KB \
+         brotli.\n\nA click on a list row until the record's heading shows: {:.0} ms with the \
+         record page's code not yet loaded (cold), {:.0} ms with it loaded (warm).\n",
+        f.get("first_visit.home.gzip_kb"),
+        f.get("first_visit.home.brotli_kb"),
+        f.get("first_visit.leads.gzip_kb"),
+        f.get("first_visit.leads.brotli_kb"),
+        f.get("browser.click_to_record.cold_ms"),
+        f.get("browser.click_to_record.warm_ms"),
+    );
     let _ = writeln!(
         md,
         "## Where a proxied list's time goes\n\nMedians of the server's `Server-Timing` over 500 \

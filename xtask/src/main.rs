@@ -229,7 +229,8 @@ fn fuzz(ws: &Workspace, seconds: u64) -> Result<()> {
 /// Builds the release site, server, emulator and bench, then runs the bench on loopback.
 fn bench(ws: &Workspace, compare: bool, seconds: u64, sessions: usize) -> Result<()> {
     tools::ensure_build_tools(ws)?;
-    tools::ensure_node_packages(ws)?;
+    tools::ensure_browser_tools(ws)?;
+    tools::ensure_bench_browser_packages(ws)?;
     tools::ensure_wrk(ws)?;
     build_release_site(ws, "the site and server under test")?;
     run(
@@ -254,6 +255,9 @@ fn bench(ws: &Workspace, compare: bool, seconds: u64, sessions: usize) -> Result
         .arg(release.join("emulator"))
         .arg("--site-root")
         .arg(ws.root.join("target/site"))
+        .arg("--browser-dir")
+        .arg(ws.root.join("bench/browser"))
+        .env("CHROME_PATH", tools::chromium_path()?)
         .arg("--out")
         .arg(ws.root.join("target/bench"))
         .arg("--seconds")

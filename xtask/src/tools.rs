@@ -209,24 +209,41 @@ pub fn ensure_wrk(ws: &Workspace) -> Result<()> {
 
 /// Node's packages from the committed lockfile: Playwright, and binaryen's wasm-opt.
 pub fn ensure_node_packages(ws: &Workspace) -> Result<()> {
+    npm_ci(
+        ws,
+        "end2end",
+        "@playwright/test drives the browser; binaryen's wasm-opt shrinks the release WASM",
+    )
+}
+
+/// The bench's browser measurements' packages (Lighthouse, playwright-core), in `bench/browser`:
+/// apart from the tests', which do not need Lighthouse's 120 MB.
+pub fn ensure_bench_browser_packages(ws: &Workspace) -> Result<()> {
+    npm_ci(
+        ws,
+        "bench/browser",
+        "Lighthouse 12 scores the pages; Playwright times a click to a record",
+    )
+}
+
+/// `npm ci` in `dir` (under the workspace root) unless its lockfile is installed already.
+fn npm_ci(ws: &Workspace, dir: &str, why: &str) -> Result<()> {
     if version_of(ws, "npm", &["--version"]).is_none() {
         step("Node.js and npm", "Playwright runs on Node");
         apt_install(ws, &["nodejs", "npm"])?;
     }
 
-    let e2e = ws.root.join("end2end");
-    let lock = std::fs::read(e2e.join("package-lock.json")).context("end2end/package-lock.json")?;
-    let installed = std::fs::read(e2e.join("node_modules/.package-lock.json")).ok();
-    let stamp = e2e.join("node_modules/.zportal-lock");
+    let at = ws.root.join(dir);
+    let lock = std::fs::read(at.join("package-lock.json"))
+        .with_context(|| format!("{dir}/package-lock.json"))?;
+    let installed = std::fs::read(at.join("node_modules/.package-lock.json")).ok();
+    let stamp = at.join("node_modules/.zportal-lock");
     if installed.is_none() || std::fs::read(&stamp).ok().as_deref() != Some(&lock[..]) {
-        step(
-            "end2end npm packages (npm ci)",
-            "@playwright/test drives the browser; binaryen's wasm-opt shrinks the release WASM",
-        );
+        step(&format!("{dir} npm packages (npm ci)"), why);
         run(
             "npm ci",
             ws.cmd("npm")
-                .current_dir(&e2e)
+                .current_dir(&at)
                 .args(["ci", "--no-audit", "--no-fund"]),
         )?;
         std::fs::write(&stamp, &lock)?;

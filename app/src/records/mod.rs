@@ -18,7 +18,7 @@ mod widgets;
 pub use dto::*;
 pub use form::RecordFormPage;
 pub use list::ModulePage;
-pub use record::RecordPage;
+pub use record::{RecordData, RecordPage};
 pub use widgets::{
     ContinueLink, GoButton, ModuleNav, ModulesResource, Problem, ReconnectButton, provide_modules,
 };

@@ -15,17 +15,33 @@ use super::{
 use crate::AppError;
 use crate::toast::Toasts;
 
+/// What a record page reads, started by the route as it fetches the page's chunk (not after it):
+/// the record, for the module and id in the URL.
+#[derive(Clone, Copy)]
+pub struct RecordData {
+    key: Memo<(String, String)>,
+    record: Resource<Result<RecordView, AppError>>,
+}
+
+impl RecordData {
+    /// Starts reading the record the route's parameters name.
+    pub fn load() -> RecordData {
+        let params = use_params_map();
+        let key = Memo::new(move |_| {
+            let p = params.read();
+            (
+                p.get("module").unwrap_or_default(),
+                p.get("id").unwrap_or_default(),
+            )
+        });
+        let record = Resource::new(move || key.get(), |(m, id)| get_record(m, id));
+        RecordData { key, record }
+    }
+}
+
 #[component]
-pub fn RecordPage() -> impl IntoView {
-    let params = use_params_map();
-    let key = Memo::new(move |_| {
-        let p = params.read();
-        (
-            p.get("module").unwrap_or_default(),
-            p.get("id").unwrap_or_default(),
-        )
-    });
-    let record = Resource::new(move || key.get(), |(m, id)| get_record(m, id));
+pub fn RecordPage(data: RecordData) -> impl IntoView {
+    let RecordData { key, record } = data;
     crate::live::on_change(
         move |c| {
             let (m, id) = key.get_untracked();
