@@ -48,14 +48,18 @@ pub const DESCRIPTION: &str =
     "zportal: sign in with your Zoho account and work with your Zoho CRM records, live.";
 
 /// The HTML document the server renders around [`App`]: in the theme the request's cookie names
-/// (none: the browser's own, in CSS), with the stylesheet's and the WASM's (hashed) names.
+/// (none: the browser's own, in CSS), with the stylesheet's and the WASM's (hashed) names; for
+/// a browser with no session, the WASM is deferred.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     context::provide_csp_nonce();
     #[cfg(feature = "ssr")]
-    let theme = prefs::requested_theme().attribute();
+    let (theme, signed_out) = (
+        prefs::requested_theme().attribute(),
+        !prefs::has_session_cookie(),
+    );
     #[cfg(not(feature = "ssr"))]
-    let theme: Option<&str> = None;
+    let (theme, signed_out): (Option<&str>, bool) = (None, false);
     view! {
         <!DOCTYPE html>
         <html lang="en" data-theme=theme>
@@ -65,7 +69,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="data:," />
                 <HashedStylesheet id="leptos" options=options.clone() />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                // A signed-out page works before its WASM does (its sign-in is a plain form), so
+                // the WASM loads when the browser is idle, at low priority, off the first paint's
+                // path.
+                <HydrationScripts options defer=signed_out />
                 // Live pages' one stream per browser (see `live`).
                 <script type="module" src="/live.js" nonce=leptos::nonce::use_nonce()></script>
                 <MetaTags />

@@ -55,20 +55,31 @@ impl ThemeChoice {
 /// The theme this request's cookie asks for (the server's side of the first paint).
 #[cfg(feature = "ssr")]
 pub fn requested_theme() -> ThemeChoice {
-    use_context::<http::request::Parts>()
-        .map(|parts| {
-            parts
-                .headers
-                .get_all(http::header::COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(cookie::Cookie::split_parse)
-                .filter_map(Result::ok)
-                .find(|c| c.name() == THEME_COOKIE)
-                .map(|c| ThemeChoice::parse(c.value()))
-                .unwrap_or_default()
-        })
+    request_cookie(|c| c.name() == THEME_COOKIE)
+        .map(|value| ThemeChoice::parse(&value))
         .unwrap_or_default()
+}
+
+/// Whether this request carries a session cookie (`zportal_session`, or `__Host-zportal_session`
+/// on https): without one, the page is a signed-out one.
+#[cfg(feature = "ssr")]
+pub fn has_session_cookie() -> bool {
+    request_cookie(|c| c.name().ends_with("zportal_session")).is_some()
+}
+
+/// The value of the first cookie of this request that `pick` picks.
+#[cfg(feature = "ssr")]
+fn request_cookie(pick: impl Fn(&cookie::Cookie<'_>) -> bool) -> Option<String> {
+    let parts = use_context::<http::request::Parts>()?;
+    parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| pick(c))
+        .map(|c| c.value().to_owned())
 }
 
 /// The page's theme, shared through the context.

@@ -47,16 +47,23 @@ pub fn detect_hashed_names(options: &mut leptos::config::LeptosOptions) {
     let Some(hashes) = beside_exe.and_then(|path| std::fs::read_to_string(path).ok()) else {
         return;
     };
-    options.hash_files = hashes
+    let Some(named) = hashes
         .lines()
         .filter_map(|line| line.split_once(':'))
         .find(|(file, _)| file.trim() == "wasm")
-        .is_some_and(|(_, hash)| {
-            std::path::Path::new(options.site_root.as_ref())
-                .join(options.site_pkg_dir.as_ref())
-                .join(format!("{}.{}.wasm", options.output_name, hash.trim()))
-                .is_file()
-        });
+        .map(|(_, hash)| format!("{}.{}.wasm", options.output_name, hash.trim()))
+    else {
+        return;
+    };
+    let pkg = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    options.hash_files = pkg.join(&named).is_file();
+    if !options.hash_files {
+        tracing::warn!(
+            "the hash file beside the server names {named}, which is not in {}: serving unhashed \
+             file names (build the site and the server together, with `cargo xtask` or cargo-leptos)",
+            pkg.display()
+        );
+    }
 }
 
 /// Brotli or gzip, as the client accepts, for answers worth compressing that are not pages.

@@ -15,9 +15,12 @@ use anyhow::{Context, Result, bail};
 /// 22) measured 349: the list's own live code is 6 of that; the other 27 was code of the record
 /// pages' chunks that wasm-split left in the main chunk. It went back to those chunks (measured
 /// 324, the chunks' total unchanged) with a change to the record page's error branch (4aa5d20):
-/// where wasm-split puts shared code swings with such changes, so the gate sits just above, at
-/// 332, to catch a swing back as well as any growth.
-pub const INITIAL_WASM_BUDGET_KB: usize = 332;
+/// where wasm-split puts shared code swings with such changes, so the gate sat just above, at
+/// 332, to catch a swing back as well as any growth. Issue 36 measured 329 with the theme select
+/// and the busy row, then 339 once the record page reads its record in its route's `data()`
+/// (alongside its chunk's fetch, not after it): the record's types and their decoding are in the
+/// main chunk since. That halves a click to a record; the gate sits at 345.
+pub const INITIAL_WASM_BUDGET_KB: usize = 345;
 
 /// What the site's compressible files weigh.
 struct Weight {
