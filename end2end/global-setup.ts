@@ -29,6 +29,10 @@ async function emulatorOrigin(): Promise<string> {
 export default async function globalSetup() {
   await waitForHealth(Date.now() + 120_000);
   const emulator = await emulatorOrigin();
+  const host = new URL(emulator).hostname;
+  if (!["127.0.0.1", "localhost", "[::1]"].includes(host) && !host.startsWith("127.")) {
+    throw new Error(`zportal signs in at ${emulator}, not at an emulator on loopback: the suite needs the emulator`);
+  }
   // JSON, as the control API asks of every write (no web page can send that cross-site).
   const reset = await fetch(`${emulator}/__emulator/reset`, {
     method: "POST",

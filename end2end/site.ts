@@ -3,7 +3,7 @@
 // builds and starts the server itself, at the project's site-addr, before it runs Playwright (and
 // tells Playwright nothing, so the defaults here are the workspace's `[package.metadata.leptos]`).
 import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 
 /** The server binary `cargo xtask test` asked for; unset under `cargo leptos end-to-end`. */
 export const startedByXtask = process.env.ZPORTAL_E2E_SERVER;
@@ -22,7 +22,10 @@ export const siteRoot = process.env.ZPORTAL_E2E_SITE_ROOT ?? "../target/site";
  * the one cargo-leptos built last (debug under `end-to-end`, release under `end-to-end --release`). */
 export function serverBinary(): string {
   if (startedByXtask) return startedByXtask;
-  const targets = [process.env.CARGO_TARGET_DIR, "../target"].filter((t): t is string => !!t);
+  // A relative CARGO_TARGET_DIR is the workspace root's (cargo runs there), not end2end/'s.
+  const targets = [process.env.CARGO_TARGET_DIR, "target"]
+    .filter((t): t is string => !!t)
+    .map((t) => (isAbsolute(t) ? t : join("..", t)));
   const built = targets
     .flatMap((t) => ["debug", "release"].map((profile) => join(t, profile, "server")))
     .filter((path) => existsSync(path))

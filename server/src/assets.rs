@@ -7,30 +7,44 @@
 //! encoder holds a stream back until it ends (tower-rs/tower-http#292), which would undo Leptos'
 //! out-of-order streaming, so HTML goes out as it renders.
 
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Response, StatusCode, header};
+use tower::util::MapResponse;
 use tower_http::compression::predicate::{NotForContentType, Predicate};
 use tower_http::compression::{CompressionLayer, DefaultPredicate};
 use tower_http::services::ServeDir;
-use tower_http::set_header::SetResponseHeader;
+use tower_http::services::fs::ServeFileSystemResponseBody;
 
 /// The service for the site's `pkg` directory under `site_root`; `hashed`: every file's name
-/// carries its content's hash.
-pub fn pkg(
-    site_root: &str,
-    pkg_dir: &str,
-    hashed: bool,
-) -> SetResponseHeader<ServeDir, HeaderValue> {
+/// carries its content's hash. Only a file found is cacheable (a 404 for a name a newer build
+/// made must not stick), and every answer varies by `Accept-Encoding` (a `.br` or `.gz` beside
+/// the file goes only to a browser that asked for it).
+pub fn pkg(site_root: &str, pkg_dir: &str, hashed: bool) -> MapResponse<ServeDir, FileCaching> {
     let dir = std::path::Path::new(site_root).join(pkg_dir);
-    let caching = if hashed {
-        "public, max-age=31536000, immutable"
-    } else {
-        "no-cache"
-    };
-    SetResponseHeader::overriding(
-        ServeDir::new(dir).precompressed_br().precompressed_gzip(),
+    let service = ServeDir::new(dir).precompressed_br().precompressed_gzip();
+    MapResponse::new(service, if hashed { immutable } else { revalidated })
+}
+
+/// Sets a static file answer's caching headers.
+pub type FileCaching = fn(FileResponse) -> FileResponse;
+type FileResponse = Response<ServeFileSystemResponseBody>;
+
+fn immutable(res: FileResponse) -> FileResponse {
+    cache_if_found(res, "public, max-age=31536000, immutable")
+}
+
+fn revalidated(res: FileResponse) -> FileResponse {
+    cache_if_found(res, "no-cache")
+}
+
+fn cache_if_found(mut res: FileResponse, caching: &'static str) -> FileResponse {
+    let found = res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED;
+    let headers = res.headers_mut();
+    headers.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static(caching),
-    )
+        HeaderValue::from_static(if found { caching } else { "no-store" }),
+    );
+    headers.append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    res
 }
 
 /// Whether the site was built with hashed file names, for a server cargo-leptos did not start
@@ -72,4 +86,51 @@ pub fn compression() -> CompressionLayer<impl Predicate> {
         .br(true)
         .gzip(true)
         .compress_when(DefaultPredicate::new().and(NotForContentType::const_new("text/html")))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use tower::ServiceExt;
+
+    async fn get(hashed: bool, path: &str) -> (u16, String, String) {
+        let site = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(site.path().join("pkg")).expect("pkg");
+        std::fs::write(site.path().join("pkg/zportal.abc.wasm"), b"\0asm").expect("write");
+        let res = super::pkg(&site.path().to_string_lossy(), "pkg", hashed)
+            .oneshot(Request::get(path).body(Body::empty()).expect("request"))
+            .await
+            .expect("answer");
+        let header = |name| {
+            res.headers()
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        (
+            res.status().as_u16(),
+            header(header::CACHE_CONTROL),
+            header(header::VARY),
+        )
+    }
+
+    #[tokio::test]
+    async fn hashed_files_are_immutable_a_missing_one_is_not_kept_and_both_vary_by_encoding() {
+        let (status, caching, vary) = get(true, "/zportal.abc.wasm").await;
+        assert_eq!(status, 200);
+        assert_eq!(caching, "public, max-age=31536000, immutable");
+        assert_eq!(vary, "Accept-Encoding");
+        let (status, caching, vary) = get(true, "/zportal.new.wasm").await;
+        assert_eq!(status, 404);
+        assert_eq!(
+            caching, "no-store",
+            "a name a newer build made must not stick"
+        );
+        assert_eq!(vary, "Accept-Encoding");
+        let (_, caching, _) = get(false, "/zportal.abc.wasm").await;
+        assert_eq!(caching, "no-cache", "unhashed names are revalidated");
+    }
 }

@@ -292,20 +292,25 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
         .args(SERVER_PACKAGES)
         .args(["--", "-D", "warnings"]);
     run("clippy, server side (ssr)", &mut clippy_server)?;
-    run(
-        "clippy, browser side (wasm32, hydrate)",
-        &mut ws.cargo(&[
-            "clippy",
-            "--locked",
-            "-p",
-            "frontend",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--",
-            "-D",
-            "warnings",
-        ]),
-    )?;
+    // Both front ends: the plain one `cargo leptos watch` builds, and the split one that ships.
+    for features in [&[][..], &["--features", "split"]] {
+        run(
+            &format!(
+                "clippy, browser side (wasm32, hydrate) {}",
+                features.join(" ")
+            ),
+            ws.cargo(&[
+                "clippy",
+                "--locked",
+                "-p",
+                "frontend",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .args(features)
+            .args(["--", "-D", "warnings"]),
+        )?;
+    }
     check_wasm_dependencies(ws)?;
     check_protocol_crate_stores_nothing(ws)?;
 
@@ -395,13 +400,15 @@ fn test(ws: &Workspace, browser: bool) -> Result<()> {
     }
 
     if browser {
+        // The plain build first, so the split, hashed one that ships is what `target/site` and
+        // the hash file beside the server hold at the end.
+        plain_build_hydrates(ws)?;
         build_release_site(ws, "the site the browser tests use")?;
         check_wasm_has_no_secrets(ws)?;
         let first_visit = ws.target.join("tmp/first-visit.json");
         let _ = std::fs::remove_file(&first_visit);
         end_to_end(ws, &first_visit)?;
         site::gate_first_visit(&ws.root, &first_visit)?;
-        plain_build_hydrates(ws)?;
     }
     println!("\nxtask: every check passed");
     Ok(())
@@ -467,17 +474,19 @@ fn build_tests(ws: &Workspace) -> Result<Vec<TestBinary>> {
             });
         }
     }
-    if !binaries.iter().any(|t| t.package == "server") {
-        bail!("cargo test --no-run listed no server test binary");
+    for package in ["keeper", "server"] {
+        if !binaries.iter().any(|t| t.package == package) {
+            bail!("cargo test --no-run listed no {package} test binary to run on PostgreSQL");
+        }
     }
     Ok(binaries)
 }
 
 /// The conventional way works: a plain `cargo leptos end-to-end --release` (no `--split`, no
 /// hashed names: the build a Leptos developer makes) builds the site, starts the server itself,
-/// and its WASM hydrates in the browser. The server binary is the one the split build made (the
-/// `split` feature is the front end's alone), so this rebuilds only the WASM. On its own address
-/// and data, so a `cargo xtask dev` on :3000 is not disturbed.
+/// and its WASM hydrates in the browser. The server binary is the one the split build makes too
+/// (the `split` feature is the front end's alone), so of the two builds only the WASM differs. On
+/// its own address and data, so a `cargo xtask dev` on :3000 is not disturbed.
 fn plain_build_hydrates(ws: &Workspace) -> Result<()> {
     let data_dir = ws.target.join("e2e-plain-data");
     if data_dir.exists() {

@@ -400,12 +400,18 @@ mod tests {
             debug(&[]).expect("valid").zoho.target,
             ZohoTarget::Embedded { .. }
         ));
-        assert_eq!(
-            debug(&[("LEPTOS_SITE_ADDR", "0.0.0.0:3000")])
-                .expect_err("not loopback")
-                .var,
-            "ZOHO_CLIENT_ID"
-        );
+        for reached_elsewhere in [
+            &[("LEPTOS_SITE_ADDR", "0.0.0.0:3000")][..],
+            &[("ZPORTAL_PUBLIC_URL", "http://crm.internal")],
+            &[("ZPORTAL_TRUSTED_PROXIES", "127.0.0.1")],
+            &[("LEPTOS_ENV", "PROD")],
+        ] {
+            assert_eq!(
+                debug(reached_elsewhere).expect_err("not development").var,
+                "ZOHO_CLIENT_ID",
+                "{reached_elsewhere:?}"
+            );
+        }
         assert_eq!(
             config(&[("ZOHO_EMULATOR", "yes")])
                 .expect_err("not a flag")

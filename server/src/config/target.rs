@@ -248,18 +248,29 @@ impl Build {
 }
 
 /// Whether this server runs for development: `LEPTOS_ENV=DEV` (what `cargo xtask dev` sets),
-/// under `cargo leptos watch` (which sets `LEPTOS_WATCH`), or a debug build listening on loopback
-/// (`cargo leptos serve`, `end-to-end`). Only then is the embedded emulator the default; anywhere
-/// else a server without a Zoho client refuses to start.
+/// under `cargo leptos watch` (which sets `LEPTOS_WATCH`), or a debug build that is reached on
+/// loopback alone (`cargo leptos serve`, `end-to-end`: it listens on loopback, its public URL is
+/// a loopback one, and no proxy is trusted to speak for others). Only then is the embedded
+/// emulator the default; anywhere else, and always with `LEPTOS_ENV=PROD`, a server without a
+/// Zoho client refuses to start.
 fn is_development(var: &impl Fn(&str) -> Option<String>, http: &HttpConfig, build: Build) -> bool {
-    let dev_env = var("LEPTOS_ENV").is_some_and(|v| {
-        matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "dev" | "development"
-        )
-    });
-    let debug_on_loopback = build == Build::Debug && http.site_addr.ip().is_loopback();
-    dev_env || var("LEPTOS_WATCH").is_some_and(|v| v.trim() == "true") || debug_on_loopback
+    let env = var("LEPTOS_ENV").map(|v| v.trim().to_ascii_lowercase());
+    match env.as_deref() {
+        Some("dev" | "development") => return true,
+        Some("prod" | "production") => return false,
+        _ => {}
+    }
+    let public_on_loopback = match http.public_url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    let debug_on_loopback = build == Build::Debug
+        && http.site_addr.ip().is_loopback()
+        && public_on_loopback
+        && http.trusted_proxies.is_empty();
+    var("LEPTOS_WATCH").is_some_and(|v| v.trim() == "true") || debug_on_loopback
 }
 
 /// `ZOHO_EMULATOR_URL`: a base URL on loopback. The emulator listens nowhere else, and a URL

@@ -51,10 +51,17 @@ fn refused_start_in(dir: &std::path::Path, env: &[(&str, &str)]) -> (Output, Str
 
 #[test]
 fn a_server_without_a_zoho_client_refuses_to_start_outside_development() {
-    let (out, text) = refused_start(&[]);
-    assert_eq!(out.status.code(), Some(2), "{text}");
-    assert!(text.contains("ZOHO_CLIENT_ID"), "{text}");
-    assert!(text.contains("ZOHO_EMULATOR=1"), "it says how: {text}");
+    // This is a debug build on loopback, which is development unless it says it is production
+    // or is reached through another name (a proxy's).
+    for outside in [
+        &[("LEPTOS_ENV", "PROD")][..],
+        &[("ZPORTAL_PUBLIC_URL", "http://crm.example.com")],
+    ] {
+        let (out, text) = refused_start(outside);
+        assert_eq!(out.status.code(), Some(2), "{outside:?}: {text}");
+        assert!(text.contains("ZOHO_CLIENT_ID"), "{text}");
+        assert!(text.contains("ZOHO_EMULATOR=1"), "it says how: {text}");
+    }
     add_to_summary(
         "hardening",
         "fail closed: no Zoho client and no explicit emulator, no start",
