@@ -26,6 +26,17 @@ const QUICK_INSTALL: [&str; 6] = [
     "profile.release.strip=true",
 ];
 
+/// How wasm-bindgen-cli is compiled: optimised a little (it rewrites every WASM cargo-leptos
+/// builds, so `watch` waits on it), without LTO, in many units. Its own release profile took
+/// 2 min 0 s on a new 2-core machine.
+const WASM_BINDGEN_INSTALL: [&str; 5] = [
+    "profile.release.opt-level=1",
+    "profile.release.lto=false",
+    "profile.release.codegen-units=256",
+    "profile.release.debug=false",
+    "profile.release.incremental=false",
+];
+
 /// Where `cargo install` puts binaries.
 fn cargo_bin() -> PathBuf {
     std::env::var_os("CARGO_HOME")
@@ -108,14 +119,16 @@ pub fn ensure_build_tools(ws: &Workspace) -> Result<()> {
         );
         run(
             "cargo install wasm-bindgen-cli",
-            ws.cmd("cargo").args([
-                "install",
-                "wasm-bindgen-cli",
-                "--version",
-                &wanted,
-                "--locked",
-                "--force",
-            ]),
+            ws.cmd("cargo")
+                .args([
+                    "install",
+                    "wasm-bindgen-cli",
+                    "--version",
+                    &wanted,
+                    "--locked",
+                    "--force",
+                ])
+                .args(WASM_BINDGEN_INSTALL.iter().flat_map(|c| ["--config", c])),
         )?;
     }
     Ok(())
