@@ -2,6 +2,7 @@
 //! pages call. Compiled twice: with `ssr` into the server and with `hydrate` into the WASM bundle.
 
 pub mod account;
+pub mod activities;
 pub mod connection;
 #[cfg(feature = "ssr")]
 pub mod context;
@@ -149,6 +150,10 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=StaticSegment("activities")
+                        view={Lazy::<pages::MyActivities>::new()}
+                    />
+                    <Route
                         path=StaticSegment("connection")
                         view={Lazy::<pages::Connection>::new()}
                     />
@@ -231,6 +236,7 @@ mod pages {
     lazy_page!(SignInError: () = () => |()| crate::sign_in::SignInError());
     lazy_page!(Connection: () = () => |()| crate::connection::ConnectionPage());
     lazy_page!(RecordForm: () = () => |()| crate::records::RecordFormPage());
+    lazy_page!(MyActivities: () = () => |()| crate::activities::mine::MyActivitiesPage());
     lazy_page!(Record: crate::records::RecordData = crate::records::RecordData::load() => |data| {
         view! { <crate::records::RecordPage data /> }
     });

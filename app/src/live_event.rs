@@ -177,6 +177,17 @@ impl LiveEvent {
         }
     }
 
+    /// Whether a task, meeting or call changed (Zoho names them by their own ids, not their
+    /// records').
+    pub fn touches_activities(&self) -> bool {
+        match self {
+            LiveEvent::Change { module, .. } => {
+                matches!(module.as_str(), "Tasks" | "Events" | "Calls")
+            }
+            other => other.is_everything(),
+        }
+    }
+
     /// Whether the record `id` of `module` was deleted.
     pub fn deletes(&self, module: &str, id: &str) -> bool {
         matches!(self, LiveEvent::Change { op: Op::Delete, .. }) && self.touches(module, Some(id))

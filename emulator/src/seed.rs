@@ -152,7 +152,13 @@ pub fn world() -> World {
             org_zgid: zgid.to_string(),
         });
     }
-    let crm = crate::crm::seed(&orgs, &users);
+    let mut crm = crate::crm::seed(&orgs, &users);
+    // Dated from the clock at seeding (or reset), so some are always overdue, due today, ahead.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    crate::crm::activities::seed(&mut crm, &users, now);
     World {
         crm,
         clock_offset: 0,

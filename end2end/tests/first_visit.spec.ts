@@ -24,6 +24,9 @@ test("a first visit to Leads hydrates with only the list's WASM, served compress
   await hydrated(visit);
   await expect(visit.getByRole("heading", { name: "Leads", level: 1 })).toBeVisible();
   await expect(visit.getByRole("link", { name: "Lead 2500" })).toBeVisible();
+  // The count beside "My activities" comes after hydration, from a chunk of its own: the gate
+  // counts it too.
+  await expect(visit.locator("#my-activities-count [data-loaded]")).toBeVisible();
 
   expect(wasm.length).toBeGreaterThan(0);
   for (const file of wasm) {

@@ -1,4 +1,4 @@
-//! One record per form: the save ledger. A form carries a token; the first press of its "Save"
+//! One record per form, one change per press: the save ledger. A form carries a token; the first press of its "Save"
 //! claims the token in the store while it asks Zoho to insert, and later presses — a double
 //! click, a retried request, another process, a press after a restart — wait for that outcome and
 //! answer with the same record. A press that made nothing (Zoho refused the record, or the call
@@ -45,6 +45,21 @@ impl Zoho {
         module: &ModuleName,
         fields: Map<String, Value>,
     ) -> Result<Result<String, RecordError>, SaveError> {
+        self.once(conn, token, hold, self.crm.insert(conn, module, fields))
+            .await
+    }
+
+    /// Carries out the write `work` of press `token` at most once, as [`Zoho::insert_once`]
+    /// does an insert: the id it names (the record it made or changed), by this press or an
+    /// earlier one, or what Zoho found wrong. `work` is not started unless this press claims the
+    /// token.
+    pub async fn once(
+        &self,
+        conn: &ConnectionId,
+        token: &str,
+        hold: Duration,
+        work: impl Future<Output = Result<Result<String, RecordError>, CrmError>>,
+    ) -> Result<Result<String, RecordError>, SaveError> {
         let waited_since = Instant::now();
         loop {
             match self.vault.claim_save(conn, token, hold).await? {
@@ -57,13 +72,13 @@ impl Zoho {
                 SaveClaim::Busy => tokio::time::sleep(POLL).await,
             }
         }
-        let outcome = self.crm.insert(conn, module, fields).await;
+        let outcome = work.await;
         let kept = match &outcome {
             Ok(Ok(id)) => self.vault.finish_save(conn, token, id).await,
             _ => self.vault.release_save(conn, token).await,
         };
         if let Err(e) = kept {
-            // The answer stands (Zoho has or has not made the record); the claim lapses.
+            // The answer stands (Zoho has or has not made the change); the claim lapses.
             tracing::error!(error = %e, "save ledger write failed");
         }
         Ok(outcome?)

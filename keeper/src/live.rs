@@ -361,6 +361,7 @@ pub fn changed_by(org: &OrgKey, call: &Call<'_>, answer: Option<&[u8]>) -> Optio
             (module.as_str(), answered, op, true)
         }
         Resource::Record { module, id } => (module.as_str(), vec![id.clone()], op, true),
+        Resource::CancelMeeting(id) => ("Events", vec![id.clone()], Op::Edit, true),
         Resource::Note(id) => ("Notes", vec![id.clone()], op, true),
         Resource::Notes { .. } if op == Op::Create => ("Notes", answered(), Op::Create, true),
         Resource::Notes { module, id }
@@ -370,6 +371,7 @@ pub fn changed_by(org: &OrgKey, call: &Call<'_>, answer: Option<&[u8]>) -> Optio
         | Resource::Timeline { module, id } => (module.as_str(), vec![id.clone()], Op::Edit, false),
         Resource::Search(_)
         | Resource::CurrentUser
+        | Resource::Users(_)
         | Resource::Org
         | Resource::Modules
         | Resource::Fields(_)

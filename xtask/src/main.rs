@@ -279,6 +279,7 @@ const SERVER_PACKAGES: &[&str] = &[
 
 fn test(ws: &Workspace, browser: bool) -> Result<()> {
     tools::ensure_build_tools(ws)?;
+    tools::ensure_python_venv(ws)?;
     if browser {
         tools::ensure_browser_tools(ws)?;
     }

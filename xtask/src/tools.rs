@@ -180,6 +180,24 @@ pub fn ensure_browser_tools(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
+/// Python with `venv`: the emulator's tests run Zoho's own Python SDK against it, from a virtual
+/// environment they make under the target directory (its package comes from PyPI).
+pub fn ensure_python_venv(ws: &Workspace) -> Result<()> {
+    let works = ws
+        .cmd("python3")
+        .args(["-m", "venv", "--help"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !works {
+        step(
+            "python3-venv (Debian package)",
+            "the emulator's tests run Zoho's Python SDK against it",
+        );
+        apt_install(ws, &["python3-venv", "python3-pip"])?;
+    }
+    Ok(())
+}
+
 /// The fuzzers: the nightly toolchain (cargo-fuzz needs it) and cargo-fuzz itself.
 pub fn ensure_fuzz_tools(ws: &Workspace) -> Result<()> {
     let toolchains = ws

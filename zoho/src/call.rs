@@ -8,6 +8,28 @@ use std::time::SystemTime;
 use crate::ids::ModuleName;
 use crate::meter::Endpoint;
 
+/// The meetings' module, which [`Resource::CancelMeeting`] changes.
+static EVENTS: std::sync::LazyLock<ModuleName> =
+    std::sync::LazyLock::new(|| ModuleName::parse("Events").unwrap_or_else(ModuleName::notes));
+
+/// Which users `users?type=` lists (reference §9.7); an owner picker wants the active,
+/// confirmed ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserType {
+    ActiveConfirmed,
+    /// The token's own user.
+    Current,
+}
+
+impl UserType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserType::ActiveConfirmed => "ActiveConfirmedUsers",
+            UserType::Current => "CurrentUser",
+        }
+    }
+}
+
 /// What a call does to its resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -64,6 +86,10 @@ pub enum Resource {
     Timeline { module: ModuleName, id: String },
     /// `coql`: a query, sent by POST.
     Coql,
+    /// `users?type=T`: the org's users of one kind (for owner pickers).
+    Users(UserType),
+    /// `Events/{id}/actions/cancel`: cancels a meeting.
+    CancelMeeting(String),
     /// `actions/watch`: the org's notification channels (`?channel_ids=…` to remove some).
     Watch { channel_ids: Vec<i64> },
 }
@@ -80,7 +106,9 @@ impl Resource {
             | Resource::Attachment { module, .. }
             | Resource::Related { module, .. }
             | Resource::Timeline { module, .. } => Some(module),
+            Resource::CancelMeeting(_) => Some(&*EVENTS),
             Resource::CurrentUser
+            | Resource::Users(_)
             | Resource::Org
             | Resource::Modules
             | Resource::Fields(_)
@@ -102,7 +130,7 @@ impl Resource {
     /// The endpoint it is metered as.
     pub fn endpoint(&self) -> Endpoint {
         match self {
-            Resource::CurrentUser => Endpoint::Users,
+            Resource::CurrentUser | Resource::Users(_) => Endpoint::Users,
             Resource::Org => Endpoint::Org,
             Resource::Modules | Resource::Fields(_) | Resource::RelatedLists(_) => {
                 Endpoint::Settings
@@ -117,6 +145,8 @@ impl Resource {
         // Writing to a String cannot fail.
         let _ = match self {
             Resource::CurrentUser => write!(out, "users?type=CurrentUser"),
+            Resource::Users(t) => write!(out, "users?type={}", t.as_str()),
+            Resource::CancelMeeting(id) => write!(out, "Events/{id}/actions/cancel"),
             Resource::Org => write!(out, "org"),
             Resource::Modules => write!(out, "settings/modules"),
             Resource::Fields(m) => write!(out, "settings/fields?module={}", m.as_str()),
@@ -221,10 +251,12 @@ impl<'a> Call<'a> {
         }
     }
 
-    /// The HTTP method: a read is a GET, but for a COQL query, which Zoho takes by POST.
+    /// The HTTP method: a read is a GET, but for a COQL query, which Zoho takes by POST; an
+    /// action (cancelling a meeting) is a POST too.
     pub fn method(&self) -> reqwest::Method {
         match (self.op, self.resource) {
             (Op::Read, Resource::Coql) => reqwest::Method::POST,
+            (_, Resource::CancelMeeting(_)) => reqwest::Method::POST,
             (Op::Read, _) => reqwest::Method::GET,
             (Op::Create, _) => reqwest::Method::POST,
             (Op::Update, _) => reqwest::Method::PUT,

@@ -210,6 +210,7 @@ pub fn ModuleNav() -> impl IntoView {
                         <aside class="sidebar">
                         <nav class="modules" aria-label="Modules">
                                 <ul>
+                                    <crate::activities::mine::MyActivitiesLink />
                                     {list
                                         .into_iter()
                                         .map(|m| {

@@ -221,7 +221,14 @@ impl Criteria {
             Criteria::Or(v) => v.iter().any(|c| c.matches(record)),
             Criteria::Cond { field, op, values } => {
                 let actual = record.get(field).map(comparable).unwrap_or_default();
-                let eq = |v: &String| compare(&actual, v) == Some(std::cmp::Ordering::Equal);
+                // A lookup or owner matches by its name or by its id.
+                let id = record
+                    .get(field)
+                    .and_then(|v| v.get("id"))
+                    .and_then(Value::as_str);
+                let eq = |v: &String| {
+                    compare(&actual, v) == Some(std::cmp::Ordering::Equal) || id == Some(v.as_str())
+                };
                 let cmp = |v: &String| compare(&actual, v);
                 use std::cmp::Ordering::*;
                 match op {
@@ -264,11 +271,18 @@ fn comparable(v: &Value) -> String {
     }
 }
 
-/// Numbers compare as numbers, everything else case-insensitively as text.
+/// Numbers compare as numbers, date-times as instants (whatever their offsets), everything else
+/// case-insensitively as text.
 fn compare(actual: &str, wanted: &str) -> Option<std::cmp::Ordering> {
+    let instant = |s: &str| {
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+    };
     match (actual.parse::<f64>(), wanted.parse::<f64>()) {
         (Ok(a), Ok(b)) => a.partial_cmp(&b),
-        _ => Some(actual.to_lowercase().cmp(&wanted.to_lowercase())),
+        _ => match (instant(actual), instant(wanted)) {
+            (Some(a), Some(b)) => Some(a.cmp(&b)),
+            _ => Some(actual.to_lowercase().cmp(&wanted.to_lowercase())),
+        },
     }
 }
 
@@ -309,9 +323,25 @@ mod tests {
             ("(Stage:not_in:Closed Won)", false),
             ("(Stage:not_equal:closed won)", false),
             ("(Account_Name:equals:acme)", true),
+            ("(Account_Name:equals:1)", true),
+            ("(Account_Name:equals:2)", false),
             ("(Stage:starts_with:closed)", true),
         ] {
             assert_eq!(parse(q).expect(q).matches(&r), want, "{q}");
+        }
+        let t = rec(json!({"End_DateTime": "2026-12-06T10:00:00+05:30"}));
+        for (q, want) in [
+            (
+                "(End_DateTime:greater_equal:2026-12-06T04:30:00+00:00)",
+                true,
+            ),
+            (
+                "(End_DateTime:greater_than:2026-12-06T04:30:00+00:00)",
+                false,
+            ),
+            ("(End_DateTime:less_than:2026-12-06T05:00:00Z)", true),
+        ] {
+            assert_eq!(parse(q).expect(q).matches(&t), want, "{q}");
         }
     }
 

@@ -22,6 +22,11 @@ pub enum Kind {
     Picklist(&'static [&'static str]),
     MultiSelect(&'static [&'static str]),
     Lookup(&'static str),
+    /// An activity's `What_Id`: a lookup into the module its sibling `$se_module` names.
+    WhatId,
+    /// A meeting's `Participants`: `[{"type","participant"}]`, each a contact, lead, user or
+    /// address.
+    Participants,
     Owner,
     Subform,
 }
@@ -43,7 +48,8 @@ impl Kind {
             Kind::Boolean => "boolean",
             Kind::Picklist(_) => "picklist",
             Kind::MultiSelect(_) => "multiselectpicklist",
-            Kind::Lookup(_) => "lookup",
+            Kind::Lookup(_) | Kind::WhatId => "lookup",
+            Kind::Participants => "multiselectlookup",
             Kind::Owner => "ownerlookup",
             Kind::Subform => "subform",
         }
@@ -54,8 +60,8 @@ impl Kind {
             Kind::Integer => "integer",
             Kind::Double | Kind::Currency | Kind::Percent => "double",
             Kind::Boolean => "boolean",
-            Kind::Lookup(_) | Kind::Owner => "jsonobject",
-            Kind::MultiSelect(_) | Kind::Subform => "jsonarray",
+            Kind::Lookup(_) | Kind::WhatId | Kind::Owner => "jsonobject",
+            Kind::MultiSelect(_) | Kind::Subform | Kind::Participants => "jsonarray",
             _ => "jsonstring",
         }
     }
@@ -206,6 +212,25 @@ const TASK_STATUS: &[&str] = &[
     "Waiting for input",
 ];
 const CALL_TYPE: &[&str] = &["Outbound", "Inbound", "Missed"];
+const CALL_PURPOSE: &[&str] = &[
+    "-None-",
+    "Prospecting",
+    "Administrative",
+    "Negotiation",
+    "Demo",
+    "Project",
+    "Desk",
+];
+const CALL_RESULT: &[&str] = &[
+    "-None-",
+    "Interested",
+    "Not interested",
+    "No response/Busy",
+    "Requested more info",
+    "Requested call back",
+    "Invalid number",
+];
+const OUTGOING_CALL_STATUS: &[&str] = &["Scheduled", "Completed", "Overdue", "Cancelled"];
 const CAMPAIGN_TYPE: &[&str] = &[
     "-None-",
     "Advertisement",
@@ -384,6 +409,11 @@ pub fn modules() -> Vec<Module> {
                 field("Due_Date", "Due Date", Date),
                 field("Status", "Status", Picklist(TASK_STATUS)),
                 field("Priority", "Priority", Picklist(PRIORITY)),
+                field("What_Id", "Related To", WhatId),
+                field("Who_Id", "Contact Name", Lookup("Contacts")),
+                system("Closed_Time", "Closed Time", DateTime),
+                system("Remind_At", "Reminder", Text(255)),
+                system("Recurring_Activity", "Repeat", Text(255)),
                 field("Description", "Description", TextArea(32000)),
             ],
         ),
@@ -396,7 +426,13 @@ pub fn modules() -> Vec<Module> {
                 required("Event_Title", "Title", Text(255)),
                 required("Start_DateTime", "From", DateTime),
                 required("End_DateTime", "To", DateTime),
+                field("All_day", "All day", Boolean),
+                field("Participants", "Participants", Participants),
+                field("What_Id", "Related To", WhatId),
+                field("Who_Id", "Contact Name", Lookup("Contacts")),
                 field("Venue", "Location", Text(255)),
+                system("Remind_At", "Reminder", DateTime),
+                system("Recurring_Activity", "Repeat", Text(255)),
                 field("Description", "Description", TextArea(32000)),
             ],
         ),
@@ -409,7 +445,23 @@ pub fn modules() -> Vec<Module> {
                 required("Subject", "Subject", Text(300)),
                 required("Call_Type", "Call Type", Picklist(CALL_TYPE)),
                 required("Call_Start_Time", "Call Start Time", DateTime),
-                required("Call_Duration", "Call Duration", Text(10)),
+                // Mandatory only for a completed call (the activity rules check it).
+                field("Call_Duration", "Call Duration", Text(10)),
+                system(
+                    "Call_Duration_in_seconds",
+                    "Call Duration (in seconds)",
+                    Integer,
+                ),
+                field("Call_Purpose", "Call Purpose", Picklist(CALL_PURPOSE)),
+                field("Call_Result", "Call Result", Picklist(CALL_RESULT)),
+                field("Call_Agenda", "Call Agenda", TextArea(2000)),
+                system(
+                    "Outgoing_Call_Status",
+                    "Outgoing Call Status",
+                    Picklist(OUTGOING_CALL_STATUS),
+                ),
+                field("What_Id", "Related To", WhatId),
+                field("Who_Id", "Contact Name", Lookup("Contacts")),
                 field("Description", "Description", TextArea(32000)),
             ],
         ),
@@ -574,6 +626,11 @@ pub fn fields_json(m: &Module, org_id: &str) -> Value {
             }
             if let Kind::Lookup(target) = f.kind {
                 v["lookup"] = json!({ "module": { "api_name": target } });
+            }
+            // Zoho names the module of a `What_Id` `se_module`: the record's `$se_module` says
+            // which it is.
+            if f.kind == Kind::WhatId {
+                v["lookup"] = json!({ "module": { "api_name": "se_module" } });
             }
             v
         })

@@ -2,6 +2,7 @@
 //! history, the seed data (README, "The emulator"), and the helpers records need (ids, Zoho's
 //! timestamps).
 
+pub mod activities;
 pub mod criteria;
 pub mod history;
 pub mod meta;

@@ -2,9 +2,11 @@
 //! fresh emulator on 127.0.0.1 per test.
 
 mod accounts;
+mod activities;
 mod activity;
 mod control;
 mod crm;
 mod limits;
+mod sdk;
 mod support;
 mod watch;

@@ -12,13 +12,13 @@ use crate::crm::Crm;
 use crate::support::*;
 
 /// A `notify_url` on this machine that keeps what it is sent.
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     got: Arc<Mutex<Vec<Value>>>,
 }
 
 impl Receiver {
-    async fn start() -> Receiver {
+    pub(crate) async fn start() -> Receiver {
         let got: Arc<Mutex<Vec<Value>>> = Arc::default();
         let keep = got.clone();
         let app = axum::Router::new().route(
@@ -43,7 +43,7 @@ impl Receiver {
     }
 
     /// The first `n` notifications, waiting up to five seconds for them.
-    async fn first(&self, n: usize) -> Vec<Value> {
+    pub(crate) async fn first(&self, n: usize) -> Vec<Value> {
         for _ in 0..250 {
             let got = self.got.lock().expect("lock").clone();
             if got.len() >= n {
@@ -62,7 +62,7 @@ impl Receiver {
     }
 }
 
-async fn watcher<'a>(emu: &'a Emu, email: &str) -> Crm<'a> {
+pub(crate) async fn watcher<'a>(emu: &'a Emu, email: &str) -> Crm<'a> {
     let t = emu
         .tokens_with_scope(email, "ZohoCRM.modules.ALL,ZohoCRM.notifications.ALL")
         .await;

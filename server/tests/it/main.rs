@@ -4,6 +4,7 @@
 //! subscriber), `ops` (the metrics recorder) and `load` (its file-descriptor limit and long run).
 
 mod abuse;
+mod activities;
 mod budget;
 mod cli;
 mod coherence;

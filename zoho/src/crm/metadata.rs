@@ -26,6 +26,7 @@ pub struct Metadata {
     fields: Expiring<Vec<FieldInfo>>,
     pub(super) related: Expiring<Vec<super::related::RelatedList>>,
     pub(super) orgs: Expiring<super::identity::Org>,
+    pub(super) users: Expiring<Vec<super::users::CrmUser>>,
 }
 
 impl Default for Metadata {
@@ -35,6 +36,7 @@ impl Default for Metadata {
             fields: Expiring::new(TTL),
             related: Expiring::new(TTL),
             orgs: Expiring::new(TTL),
+            users: Expiring::new(TTL),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! records ([`records`]), read as text where a page shows text ([`text`]). [`CrmClient`] makes
 //! the calls of a connection with the tokens a [`TokenSource`] hands it.
 
+pub mod activities;
 pub mod attachments;
 pub mod identity;
 pub mod metadata;
@@ -11,6 +12,7 @@ pub mod records;
 pub mod related;
 pub mod text;
 pub mod totals;
+pub mod users;
 pub mod watch;
 
 use std::sync::Arc;

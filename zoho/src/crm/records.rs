@@ -179,6 +179,7 @@ pub enum Operator {
     NotEqual,
     StartsWith,
     GreaterThan,
+    GreaterEqual,
     LessThan,
 }
 
@@ -189,6 +190,7 @@ impl Operator {
             Operator::NotEqual => "not_equal",
             Operator::StartsWith => "starts_with",
             Operator::GreaterThan => "greater_than",
+            Operator::GreaterEqual => "greater_equal",
             Operator::LessThan => "less_than",
         }
     }
@@ -236,7 +238,8 @@ pub enum Search {
 pub const MAX_CONDITIONS: usize = 10;
 
 impl Search {
-    fn param(&self) -> Option<String> {
+    /// The search's query parameter, encoded; `None` when it cannot be sent.
+    pub(crate) fn param(&self) -> Option<String> {
         Some(match self {
             Search::Word(w) => format!("word={}", encode(w)),
             Search::Email(e) => format!("email={}", encode(e)),

@@ -1,5 +1,6 @@
 //! The History section: Zoho's timeline of the record, newest first — who did what and when,
-//! and for a change each field from what to what; "Show older" reads the next page.
+//! and for a change each field from what to what; "Show older" reads the next page. It reads
+//! the first page again when the record, its notes or its activities change.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -19,6 +20,18 @@ pub fn HistorySection(module: String, id: String) -> impl IntoView {
     let next = RwSignal::new(None::<Option<String>>);
     let loading = RwSignal::new(false);
     let problem = RwSignal::new(None::<crate::AppError>);
+    // Live: a change to the record, its notes or its activities starts the history afresh.
+    {
+        let (module, id) = key.get_value();
+        crate::live::on_change(
+            move |c| c.keeps(&module, &id) || c.touches_notes() || c.touches_activities(),
+            move || {
+                older.set(Vec::new());
+                next.set(None);
+                first.refetch();
+            },
+        );
+    }
     let token = move || match next.get() {
         Some(t) => t,
         None => first.get().and_then(|r| r.ok()).and_then(|p| p.next),

@@ -182,7 +182,11 @@ fn Placeholder(#[prop(into)] label: String) -> impl IntoView {
 /// Every section of a record page, in the order people look for them.
 #[component]
 pub fn RecordSections(module: String, id: String) -> impl IntoView {
+    let activities = crate::activities::section::has_activities(&module).then(|| {
+        view! { <crate::activities::section::ActivitiesSection module=module.clone() id=id.clone() /> }
+    });
     view! {
+        {activities}
         <notes::NotesSection module=module.clone() id=id.clone() />
         <attachments::AttachmentsSection module=module.clone() id=id.clone() />
         <related::RelatedSections module=module.clone() id=id.clone() />

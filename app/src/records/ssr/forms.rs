@@ -272,6 +272,16 @@ pub fn form_fields(fields: &[FieldInfo]) -> Vec<FormField> {
         .filter(|f| !f.read_only)
         .filter_map(|f| {
             let control = Control::for_data_type(&f.data_type)?;
+            // A lookup into no one module (an activity's `What_Id`: Zoho names its module
+            // `se_module`, the record's `$se_module` says which) is set from its record's page.
+            let target = f
+                .lookup
+                .as_ref()
+                .and_then(|l| l.pointer("/module/api_name"))
+                .and_then(Value::as_str);
+            if control == Control::Lookup && target.is_none_or(|m| m == "se_module") {
+                return None;
+            }
             Some(FormField {
                 api_name: f.api_name.clone(),
                 label: f.field_label.clone(),

@@ -165,11 +165,16 @@ impl Records {
         let m = &self.module(module).await?;
         let crm = &self.zoho.crm;
         let lists = crm.related_lists(&self.conn, &m.name).await?;
+        // Notes, attachments and activities have sections of their own.
         let wanted = lists.iter().filter(|l| {
             l.visible
                 && !matches!(l.api_name.as_str(), "Notes" | "Attachments")
-                && l.records_module()
-                    .is_some_and(|m| !matches!(m.as_str(), "Notes" | "Attachments"))
+                && l.records_module().is_some_and(|m| {
+                    !matches!(
+                        m.as_str(),
+                        "Notes" | "Attachments" | "Tasks" | "Events" | "Calls"
+                    )
+                })
         });
         let sections = wanted.filter_map(|l| {
             let segment = l.records_segment()?;
@@ -218,6 +223,19 @@ fn entry(e: TimelineEntry, singular: &str, record_id: &str) -> HistoryEntry {
         ("Notes", "deleted") => format!("deleted the note “{name}”"),
         ("Attachments", "added") => format!("attached “{name}”"),
         ("Attachments", "deleted") => format!("removed the attachment “{name}”"),
+        ("Tasks" | "Events" | "Calls", action) => {
+            let kind = match module {
+                "Tasks" => "task",
+                "Events" => "meeting",
+                _ => "call",
+            };
+            let verb = match action {
+                "added" => "added",
+                "deleted" => "deleted",
+                _ => "changed",
+            };
+            format!("{verb} the {kind} “{name}”")
+        }
         (_, "added") if on_record => format!("created this {}", singular.to_lowercase()),
         (_, "updated") if on_record => format!("changed this {}", singular.to_lowercase()),
         (_, "deleted") if on_record => format!("deleted this {}", singular.to_lowercase()),

@@ -5,6 +5,7 @@
 //! empty) and its per-record error bodies. Every handler reads its request through
 //! [`CrmRequest`].
 
+mod activity;
 mod attachments;
 mod coql;
 mod notes;
@@ -85,6 +86,10 @@ pub fn router() -> Router<Emulator> {
             get(related::records),
         )
         .route(
+            "/{dc}/api/crm/v8/{module}/{id}/actions/cancel",
+            post(activity::cancel),
+        )
+        .route(
             "/{dc}/api/crm/v8/{module}",
             get(read::list)
                 .post(write::write)
@@ -119,7 +124,13 @@ fn invalid_module() -> Reply {
 }
 
 /// The module by API name (case-insensitive, as Zoho is), or Zoho's `INVALID_MODULE`.
+/// The path name `Meetings` is `Events` (reference §9.1).
 fn find_module(name: &str) -> Result<Module, Reply> {
+    let name = if name.eq_ignore_ascii_case("Meetings") {
+        "Events"
+    } else {
+        name
+    };
     meta::modules()
         .into_iter()
         .find(|m| m.api_name.eq_ignore_ascii_case(name))

@@ -432,6 +432,16 @@ pub(super) fn project(r: &Record, fields: &Option<Vec<String>>) -> Value {
             for n in names {
                 out.insert(n.clone(), r.get(n).cloned().unwrap_or(Value::Null));
             }
+            // An activity's parent module comes with its `What_Id`; a cancelled meeting says so.
+            if names.iter().any(|n| n == "What_Id") {
+                out.insert(
+                    "$se_module".into(),
+                    r.get("$se_module").cloned().unwrap_or(Value::Null),
+                );
+            }
+            if let Some(cancelled) = r.get("$event_cancelled") {
+                out.insert("$event_cancelled".into(), cancelled.clone());
+            }
             Value::Object(out)
         }
     }

@@ -1,7 +1,8 @@
 //! Related lists (reference §8.3) and a record's timeline (§8.4). `settings/related_lists?module=`
 //! names each module's lists (Notes and Attachments everywhere; an Account's Contacts and Deals,
 //! a Contact's Deals), with `href` telling the path of their records; `{Module}/{id}/{list}`
-//! answers those records (found through the child's lookup to the parent). `{Module}/{id}/__timeline`
+//! answers those records (found through the child's lookup to the parent). Leads, Contacts,
+//! Accounts and Deals also have the activity lists ([`activity`]). `{Module}/{id}/__timeline`
 //! is the record's history, newest first by default.
 
 use axum::http::StatusCode;
@@ -10,6 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
+use super::activity::{self, ActivityList};
 use super::read::{Listing, page_reply, paging, project, requested_fields};
 use super::{CrmRequest, Emu, bad, find_module, parse_id};
 use crate::crm::Record;
@@ -25,6 +27,8 @@ pub struct RelatedList {
     pub module_id: u32,
     /// The lookup field of the child records that names the parent (record modules only).
     pub lookup: Option<&'static str>,
+    /// For the activity lists: which activities, open or closed.
+    pub activities: Option<ActivityList>,
 }
 
 /// The related lists of `module`, in Zoho's order.
@@ -36,6 +40,7 @@ pub fn related_lists(module: &str) -> Vec<RelatedList> {
             module: "Notes",
             module_id: 50,
             lookup: None,
+            activities: None,
         },
         RelatedList {
             api_name: "Attachments",
@@ -43,6 +48,7 @@ pub fn related_lists(module: &str) -> Vec<RelatedList> {
             module: "Attachments",
             module_id: 51,
             lookup: None,
+            activities: None,
         },
     ];
     let children: &[(&str, &str)] = match module {
@@ -58,6 +64,23 @@ pub fn related_lists(module: &str) -> Vec<RelatedList> {
                 module: m.api_name,
                 module_id: m.id,
                 lookup: Some(lookup),
+                activities: None,
+            });
+        }
+    }
+    if activity::PARENTS.contains(&module) {
+        for (api_name, display_label, list) in activity::activity_lists() {
+            let (module, module_id) = match list.module.map(find_module) {
+                Some(Ok(m)) => (m.api_name, m.id),
+                _ => ("", 0),
+            };
+            lists.push(RelatedList {
+                api_name,
+                display_label,
+                module,
+                module_id,
+                lookup: None,
+                activities: Some(list),
             });
         }
     }
@@ -89,6 +112,22 @@ pub(super) async fn metadata(emu: Emu, req: CrmRequest) -> Response {
                 .iter()
                 .enumerate()
                 .map(|(i, l)| {
+                    // The chronological views mix three modules: no module, no href.
+                    let grouped = l.activities.is_some_and(|a| a.module.is_none());
+                    if grouped {
+                        return json!({
+                            "id": format!("{}{:04}", m.id, i + 1),
+                            "sequence_number": i + 1,
+                            "display_label": l.display_label,
+                            "api_name": l.api_name,
+                            "module": null,
+                            "name": l.display_label,
+                            "href": null,
+                            "type": "grouped",
+                            "visible": true,
+                            "status": "visible",
+                        });
+                    }
                     json!({
                         "id": format!("{}{:04}", m.id, i + 1),
                         "sequence_number": i + 1,
@@ -125,7 +164,10 @@ pub(super) async fn records(emu: Emu, req: CrmRequest) -> Response {
             .ok_or_else(super::no_such_record)?;
         let list = related_lists(m.api_name)
             .into_iter()
-            .find(|l| l.api_name.eq_ignore_ascii_case(&list_name) && l.lookup.is_some())
+            .find(|l| {
+                l.api_name.eq_ignore_ascii_case(&list_name)
+                    && (l.lookup.is_some() || l.activities.is_some())
+            })
             .ok_or_else(|| {
                 bad(
                     "INVALID_DATA",
@@ -133,6 +175,17 @@ pub(super) async fn records(emu: Emu, req: CrmRequest) -> Response {
                     json!({ "resource_path_index": 2 }),
                 )
             })?;
+        if let Some(activities) = list.activities {
+            for module in activity::MODULES {
+                let scope = format!("ZohoCRM.modules.{}.READ", module.to_ascii_lowercase());
+                if activities.module.is_none_or(|one| one == module)
+                    && !crate::api::scope_covers(&token.scopes, &scope)
+                {
+                    return Err(crate::api::scope_mismatch());
+                }
+            }
+            return activity::related(world, &req, &m, &user.org_zgid, id, activities);
+        }
         let child = find_module(list.module)?;
         let scope = format!(
             "ZohoCRM.modules.{}.READ",

@@ -9,13 +9,22 @@ use crate::crm::{Record, user_ref};
 use crate::model::World;
 use crate::reply::Reply;
 
+/// The id a lookup or owner names: `{"id": …}` or the id alone, as text or as a number (Zoho's
+/// SDKs send numbers).
+pub(super) fn lookup_id(v: &Value) -> Option<String> {
+    let raw = v.get("id").unwrap_or(v);
+    raw.as_str()
+        .map(str::to_owned)
+        .or_else(|| raw.as_u64().map(|n| n.to_string()))
+}
+
 /// One record's error item in a write answer.
 pub(super) fn item_error(code: &str, message: &str, details: Value) -> Value {
     json!({ "code": code, "details": details, "message": message, "status": "error" })
 }
 
 /// Checks one field value against its metadata; returns the stored value, or the error item.
-fn check_value(
+pub(super) fn check_value(
     world: &World,
     org: &str,
     f: &meta::Field,
@@ -93,11 +102,7 @@ fn check_value(
             .map(|a| Value::Array(a.clone()))
             .ok_or_else(|| invalid("multiselectpicklist")),
         Kind::Lookup(target) => {
-            let id = v
-                .get("id")
-                .and_then(Value::as_str)
-                .or_else(|| v.as_str())
-                .and_then(|s| s.parse::<u64>().ok());
+            let id = lookup_id(v).and_then(|s| s.parse::<u64>().ok());
             let found = id.and_then(|id| {
                 world
                     .crm
@@ -124,11 +129,7 @@ fn check_value(
             }
         }
         Kind::Owner => {
-            let id = v
-                .get("id")
-                .and_then(Value::as_str)
-                .or_else(|| v.as_str())
-                .unwrap_or_default();
+            let id = lookup_id(v).unwrap_or_default();
             world
                 .users
                 .iter()
@@ -142,6 +143,9 @@ fn check_value(
                     )
                 })
         }
+        // Checked with their sibling `$se_module` (or the body's `$send_notification`) by
+        // `validate` and the activity rules.
+        Kind::WhatId | Kind::Participants => Ok(v.clone()),
         Kind::Subform => v
             .as_array()
             .filter(|a| !a.is_empty() && a.iter().all(Value::is_object))
@@ -193,10 +197,22 @@ pub(super) fn validate(
                     json!({ "api_name": name, "json_path": path }),
                 ));
             }
+            if f.kind == Kind::WhatId {
+                out.insert("$se_module".into(), Value::Null);
+            }
             out.insert(name.clone(), Value::Null);
             continue;
         }
-        out.insert(name.clone(), check_value(world, org, f, v, &path)?);
+        let checked = match f.kind {
+            Kind::WhatId => {
+                let (value, module) = super::activity::what_id(world, org, input, v, index)?;
+                out.insert("$se_module".into(), Value::String(module));
+                value
+            }
+            Kind::Participants => super::activity::participants(world, org, v, &path)?,
+            _ => check_value(world, org, f, v, &path)?,
+        };
+        out.insert(name.clone(), checked);
     }
     for f in m.fields.iter().filter(|f| f.mandatory) {
         let present = !blank(out.get(f.api_name))

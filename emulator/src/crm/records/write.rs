@@ -7,6 +7,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
+use super::activity;
 use super::validate::{body_records, derive, item_error, validate};
 use super::{CrmRequest, Emu, MAX_RECORDS, bad, parse_id};
 use crate::crm::history::{Event, field_changes, subject};
@@ -244,16 +245,24 @@ fn write_records(
                 (id, r, "record added", "insert")
             }
         };
-        if action == "update" {
-            affected.extend(fields.keys().cloned());
-            updated.push(id.to_string());
-        } else {
-            inserted.push(id.to_string());
-        }
+        let written: Vec<String> = fields.keys().cloned().collect();
         record.extend(fields);
         record.insert("Modified_By".into(), me.clone());
         record.insert("Modified_Time".into(), Value::String(now.clone()));
         derive(m, &mut record);
+        if activity::is_activity(m.api_name)
+            && let Err(item) =
+                activity::apply_rules(m, &mut record, before.as_ref(), &input, i, world.now())
+        {
+            items.push(item);
+            continue;
+        }
+        if action == "update" {
+            affected.extend(written);
+            updated.push(id.to_string());
+        } else {
+            inserted.push(id.to_string());
+        }
         let mut item = item_ok(message, &record);
         if kind == WriteKind::Upsert {
             item["action"] = json!(action);
@@ -279,6 +288,14 @@ fn write_records(
                 };
                 world.crm.audit(&org, id, event);
             }
+        }
+        if activity::is_activity(m.api_name) {
+            let done = if action == "update" {
+                "updated"
+            } else {
+                "added"
+            };
+            activity::audit_parents(world, &org, user, m, &record, done);
         }
         world.crm.module_mut(&org, m.api_name).insert(id, record);
         items.push(item);
@@ -318,6 +335,9 @@ fn delete_records(world: &mut World, user: &User, m: &Module, ids: &[String]) ->
                         fields: Vec::new(),
                     };
                     world.crm.audit(&user.org_zgid, id, event);
+                    if activity::is_activity(m.api_name) {
+                        activity::audit_parents(world, &user.org_zgid, user, m, &r, "deleted");
+                    }
                     deleted.push(raw.clone());
                     json!({ "code": "SUCCESS", "details": { "id": raw }, "message": "record deleted", "status": "success" })
                 }

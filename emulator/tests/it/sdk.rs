@@ -1,0 +1,116 @@
+//! Zoho's own Python SDK (`zohocrmsdk8-0`, reference §4), unmodified, against the emulator over
+//! real HTTP on 127.0.0.1: it signs in with a grant code and writes a task and a logged call tied
+//! to a lead; the emulator must take them as Zoho would. The SDK is installed from PyPI into a
+//! virtual environment under the target directory, once per version of `sdk/requirements.txt`.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::crm::Crm;
+use crate::support::*;
+
+/// Runs `cmd`, failing the test with `what` unless it succeeds.
+async fn run(cmd: &mut tokio::process::Command, what: &str) {
+    let status = cmd.status().await.unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(status.success(), "{what} failed ({status})");
+}
+
+/// A Python with the SDK installed; installs it when `requirements.txt` changed since.
+async fn python_with_sdk() -> PathBuf {
+    let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("sdk");
+    let requirements = sdk.join("requirements.txt");
+    let venv = testkit::target_dir().join("python-sdk");
+    let python = venv.join("bin/python");
+    let stamp = venv.join("requirements.installed");
+    let wanted = std::fs::read(&requirements).expect("sdk/requirements.txt");
+    if std::fs::read(&stamp).ok().as_deref() == Some(&wanted[..]) && python.exists() {
+        return python;
+    }
+    run(
+        tokio::process::Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv),
+        "python3 -m venv (Debian: apt-get install python3-venv)",
+    )
+    .await;
+    run(
+        tokio::process::Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(&requirements),
+        "pip install -r emulator/sdk/requirements.txt",
+    )
+    .await;
+    std::fs::write(&stamp, &wanted).expect("stamp");
+    python
+}
+
+#[tokio::test]
+async fn zohos_python_sdk_creates_a_task_and_a_call_on_a_lead() {
+    let python = python_with_sdk().await;
+    let emu = Emu::start().await;
+    let code = emu
+        .post(
+            "self-client",
+            json!({
+                "client_id": DEV_ID,
+                "email": "ada@us.zportal.test",
+                "scope": "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ",
+            }),
+        )
+        .await;
+    let work = tempfile::tempdir().expect("temp dir");
+    let out = tokio::process::Command::new(&python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("sdk/activities.py"))
+        .env("ZOHO_BASE", &emu.base)
+        .env("ZOHO_CODE", s(&code["code"]))
+        .env("ZOHO_CLIENT_ID", DEV_ID)
+        .env("ZOHO_CLIENT_SECRET", DEV_SECRET)
+        .env("ZOHO_REDIRECT", REDIRECT)
+        .env("ZOHO_WORK_DIR", work.path())
+        .current_dir(work.path())
+        .output()
+        .await
+        .expect("run the SDK script");
+    assert!(
+        out.status.success(),
+        "the SDK script failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let made: Value = serde_json::from_slice(
+        out.stdout
+            .split(|b| *b == b'\n')
+            .rfind(|l| l.starts_with(b"{"))
+            .expect("the script prints what it made"),
+    )
+    .expect("JSON");
+
+    // What the SDK wrote is what zportal reads: a task on the lead, and a logged (closed) call.
+    let crm = Crm::signed_in(&emu, "ada@us.zportal.test", "us").await;
+    let lead = s(&made["lead"]);
+    let (status, open) = crm
+        .get(&format!(
+            "Leads/{lead}/Activities_Chronological_View?fields=Subject,Due_Date"
+        ))
+        .await;
+    assert_eq!(status, 200, "{open}");
+    assert_eq!(s(&open["data"][0]["id"]), s(&made["task"]));
+    assert_eq!(s(&open["data"][0]["Subject"]), "SDK follow-up");
+    let (_, closed) = crm
+        .get(&format!(
+            "Leads/{lead}/Activities_Chronological_View_History?fields=Subject"
+        ))
+        .await;
+    assert_eq!(s(&closed["data"][0]["id"]), s(&made["call"]), "{closed}");
+    let (_, call) = crm.get(&format!("Calls/{}", s(&made["call"]))).await;
+    assert_eq!(call["data"][0]["Call_Duration_in_seconds"], json!(600));
+    assert_eq!(s(&call["data"][0]["$se_module"]), "Leads");
+}
