@@ -68,7 +68,7 @@ test("ada adds a task due today, completes it, logs a call and books and cancels
   const todays = page.getByRole("region", { name: "Today", exact: true });
   const mine = todays.getByRole("listitem").filter({ hasText: `Call ${lead} back` });
   await expect(mine).toBeVisible();
-  await expect(mine.getByRole("link", { name: lead })).toBeVisible();
+  await expect(mine.getByRole("link", { name: lead, exact: true })).toHaveAttribute("href", /^\/m\/Leads\/\d{19}$/);
   await mine.getByRole("button", { name: "Complete task" }).click();
   await expect(page.getByRole("listitem").filter({ hasText: `Call ${lead} back` })).toHaveCount(0);
 
@@ -132,7 +132,7 @@ test("a task ada gives ben appears in ben's open My activities without a reload"
   await ben.goto("/activities");
   await hydrated(ben);
   await expect(ben.getByRole("heading", { name: "My activities", level: 1 })).toBeVisible();
-  const count = ben.locator("#my-activities-count [data-loaded]");
+  const count = ben.locator("#my-activities-count[data-loaded]");
   await expect(count).toHaveText(/\d+ due|none due/);
   const before = await count.textContent();
 
@@ -168,7 +168,7 @@ for (const theme of ["light", "dark"] as const) {
       await page.goto("/activities");
       await hydrated(page);
       await expect(page.getByRole("region", { name: "Overdue", exact: true }).getByRole("listitem").first()).toBeVisible();
-      await expect(page.locator("#my-activities-count [data-loaded]")).toBeVisible();
+      await expect(page.locator("#my-activities-count[data-loaded]")).toBeVisible();
       await expectNoViolations(page, "My activities");
 
       await newLead(page, `Axe activities ${theme} ${device} ${unique()}`);

@@ -26,7 +26,7 @@ test("a first visit to Leads hydrates with only the list's WASM, served compress
   await expect(visit.getByRole("link", { name: "Lead 2500" })).toBeVisible();
   // The count beside "My activities" comes after hydration, from a chunk of its own: the gate
   // counts it too.
-  await expect(visit.locator("#my-activities-count [data-loaded]")).toBeVisible();
+  await expect(visit.locator("#my-activities-count[data-loaded]")).toBeVisible();
 
   expect(wasm.length).toBeGreaterThan(0);
   for (const file of wasm) {

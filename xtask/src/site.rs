@@ -19,8 +19,12 @@ use anyhow::{Context, Result, bail};
 /// 332, to catch a swing back as well as any growth. Issue 36 measured 329 with the theme select
 /// and the busy row, then 339 once the record page reads its record in its route's `data()`
 /// (alongside its chunk's fetch, not after it): the record's types and their decoding are in the
-/// main chunk since. That halves a click to a record; the gate sits at 345.
-pub const INITIAL_WASM_BUDGET_KB: usize = 345;
+/// main chunk since. That halves a click to a record; the gate sat at 345. Issue 37 measured 355:
+/// "My activities" and its count are on every signed-in page (the count's own chunk is 0.8 KB),
+/// and the main chunk grew 12.8 KB gzip (930 to 973 KB raw), most likely the activities' types
+/// and their decoding, which the record page's, My activities' and the count's chunks share and
+/// wasm-split keeps in the main one. The gate sits at 360.
+pub const INITIAL_WASM_BUDGET_KB: usize = 360;
 
 /// What the site's compressible files weigh.
 struct Weight {

@@ -13,47 +13,54 @@ use crate::records::Problem;
 /// The count's element, which the link's `aria-describedby` names.
 pub const COUNT_ID: &str = "my-activities-count";
 
-/// The link at the top of the modules' nav, with its count beside it.
+/// The link at the top of the modules' nav, with its count beside it. The count's element is
+/// always there (empty until the count comes): changing its text never changes the page's shape,
+/// so it cannot disturb a page that is still hydrating (a lazy route hydrates after its chunk
+/// arrives, and new elements in the nav meanwhile would break it).
 #[component]
 pub fn MyActivitiesLink() -> impl IntoView {
     let location = leptos_router::hooks::use_location();
     let here = move || (location.pathname.get() == "/activities").then_some("page");
-    let mounted = RwSignal::new(false);
-    Effect::new(move |_| mounted.set(true));
+    let due = RwSignal::new(None::<usize>);
+    let load = move || {
+        leptos::task::spawn_local(async move {
+            if let Some(n) = count_due().await {
+                due.set(Some(n));
+            }
+        });
+    };
+    // After hydration, then again whenever an activity changes.
+    Effect::new(move |_| load());
+    crate::live::on_change(|c| c.touches_activities(), load);
+    let words = move || {
+        due.get().map(|n| match n {
+            0 => "none due".to_owned(),
+            n => format!("{n} due"),
+        })
+    };
     view! {
         <li class="mine">
             <a href="/activities" aria-current=here aria-describedby=COUNT_ID>
                 "My activities"
             </a>
-            <span class="count" id=COUNT_ID>
-                <Show when=move || mounted.get()>
-                    <Suspense>{move || Suspend::new(due_count_view())}</Suspense>
-                </Show>
+            <span
+                class="badge"
+                id=COUNT_ID
+                class:zero=move || due.get() == Some(0)
+                data-loaded=move || due.get().map(|_| "true")
+            >
+                {words}
             </span>
         </li>
     }
 }
 
-/// The count, from its own chunk: a first visit's bundle does not carry it.
+/// How many of the signed-in user's open activities are overdue or due today, in the browser's
+/// zone; from its own chunk (with the grouping), so a first visit's bundle does not carry it.
 #[cfg_attr(any(feature = "ssr", feature = "split"), lazy)]
-async fn due_count_view() -> AnyView {
-    view! { <DueCount /> }.into_any()
-}
-
-#[component]
-fn DueCount() -> impl IntoView {
-    let mine = LocalResource::new(open_activities);
-    crate::live::on_change(|c| c.touches_activities(), move || mine.refetch());
-    move || {
-        mine.get().and_then(Result::ok).map(|list| {
-            let n = due_count(&list.items, &today(true), true);
-            let words = match n {
-                0 => "none due".to_owned(),
-                n => format!("{n} due"),
-            };
-            view! { <span class="badge" data-loaded="true" class:zero=n == 0>{words}</span> }
-        })
-    }
+async fn count_due() -> Option<usize> {
+    let list = open_activities().await.ok()?;
+    Some(due_count(&list.items, &today(true), true))
 }
 
 /// The page.
