@@ -10,6 +10,7 @@ pub mod error;
 pub mod live;
 pub mod live_event;
 pub mod prefs;
+pub mod problem;
 pub mod records;
 #[cfg(feature = "ssr")]
 pub mod session;

@@ -1,6 +1,7 @@
 """Zoho's own Python SDK (zohocrmsdk8-0), unmodified, against the emulator: it signs in with a
 grant code, makes a lead, then a task and a logged call tied to the lead through What_Id and
-$se_module, and prints what it made as JSON for the Rust test that runs it to check.
+$se_module, then converts a second lead into a contact, an account and a deal, and prints what it
+made as JSON for the Rust test that runs it to check.
 
 Environment: ZOHO_BASE (the emulator's base URL), ZOHO_CODE (a grant code for ada), ZOHO_CLIENT_ID,
 ZOHO_CLIENT_SECRET, ZOHO_REDIRECT, ZOHO_WORK_DIR (where the SDK keeps its token file and caches).
@@ -13,6 +14,7 @@ import sys
 
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 from zohocrmsdk.src.com.zoho.api.authenticator.store import FileStore
+from zohocrmsdk.src.com.zoho.crm.api import convert_lead
 from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
 from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
 from zohocrmsdk.src.com.zoho.crm.api.record import (
@@ -92,7 +94,51 @@ def main():
     call.add_key_value("$se_module", "Leads")
     call_id = create("Calls", call)
 
-    print(json.dumps({"lead": lead_id, "task": task_id, "call": call_id}))
+    second = Record()
+    second.add_field_value(Field.Leads.last_name(), "SDK Convert")
+    second.add_field_value(Field.Leads.company(), "SDK Convert Co")
+    second_id = create("Leads", second)
+    deal = Record()
+    deal.add_field_value(Field.Deals.deal_name(), "SDK Deal")
+    deal.add_field_value(Field.Deals.stage(), Choice("Qualification"))
+    deal.add_field_value(Field.Deals.closing_date(), datetime.date.today() + datetime.timedelta(days=30))
+    converter = convert_lead.LeadConverter()
+    converter.set_overwrite(False)
+    converter.set_notify_lead_owner(False)
+    converter.set_notify_new_entity_owner(False)
+    converter.set_deals(deal)
+    body = convert_lead.BodyWrapper()
+    body.set_data([converter])
+    response = convert_lead.ConvertLeadOperations(int(second_id)).convert_lead(body)
+    answer = response.get_object() if response is not None else None
+    if not isinstance(answer, convert_lead.ActionWrapper):
+        sys.exit(f"convert: {answer!r} HTTP {response.get_status_code() if response else None}")
+    item = answer.get_data()[0]
+    if not isinstance(item, convert_lead.SuccessResponse):
+        sys.exit(f"convert: {item.get_code().get_value()} {item.get_details()}")
+    details = item.get_details()
+
+    def ref(value):
+        # The SDK reads `{name, id}` into a record-like object or leaves a dict or an id.
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            return str(value.get("id"))
+        getter = getattr(value, "get_id", None)
+        return str(getter()) if getter else str(value)
+
+    print(
+        json.dumps(
+            {
+                "lead": lead_id,
+                "task": task_id,
+                "call": call_id,
+                "converted": second_id,
+                "contact": ref(details.get("Contacts")),
+                "deal": ref(details.get("Deals")),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -464,6 +464,13 @@ async fn set_config(State(emu): State<Emulator>, body: axum::body::Bytes) -> Ans
                 None => Err("legacy_token_shape must be true or false".into()),
             },
             "limits" => apply_limits(&mut config.limits, value),
+            "convert_scheduled" => match value.as_bool() {
+                Some(b) => {
+                    config.convert_scheduled = b;
+                    Ok(())
+                }
+                None => Err("convert_scheduled must be true or false".into()),
+            },
             "api_latency_ms" => match value.as_u64().filter(|ms| *ms <= 60_000) {
                 Some(ms) => {
                     config.api_latency_ms = ms;

@@ -36,6 +36,14 @@
 //! - `If-Modified-Since` on a list filters it to the records modified after that second and
 //!   answers 304 when none was (on a record: 304 when it was not); a 304 costs a credit like any
 //!   call. An unparseable date is ignored.
+//! - Activities (`crm::records::activity`): the open-or-closed rule, `Call_Duration` as `hh:mm`,
+//!   `NOT_ALLOWED` for cancelling a cancelled meeting; README, "The emulator", says each.
+//! - Lead conversion (`crm::records::convert`): an Account is made only from a Lead's Company;
+//!   notes, attachments and open activities move to the Contact (activities also to the Account);
+//!   `$converted_detail` has the shape of a conversion's `details` plus `converted_time`; a
+//!   scheduled conversion (`POST config {"convert_scheduled": true}`) is carried out 1.5 s later;
+//!   `__conversion_options` matches Contacts by full name or email and Accounts by the Company,
+//!   case-insensitively.
 
 mod accounts;
 mod api;

@@ -146,13 +146,37 @@ test("a task ada gives ben appears in ben's open My activities without a reload"
   await form.getByLabel("Owner", { exact: true }).selectOption({ label: "Ben Okafor" });
   await form.getByRole("button", { name: "Save", exact: true }).click();
   await expect(form).toHaveCount(0);
-  // The task belongs to ben: not in ada's open list on her own page.
+  // The task is on the Lead's page, owned by ben.
   await expect(section.getByRole("listitem").filter({ hasText: `For ben: ${lead}` })).toContainText("Ben Okafor");
 
   const bens = ben.getByRole("region", { name: "Today", exact: true }).getByRole("listitem").filter({ hasText: `For ben: ${lead}` });
   await expect(bens).toBeVisible({ timeout: 20_000 });
   await expect(count).not.toHaveText(before ?? "");
   await ben.context().close();
+});
+
+test.describe("in a time zone 14 hours ahead of UTC", () => {
+  test.use({ timezoneId: "Pacific/Kiritimati" });
+
+  test("My activities groups by the browser's own day, not the server's", async ({ page }) => {
+    const lead = `Kiritimati ${unique()}`;
+    // Today there, which from 10:00 UTC on is tomorrow in UTC.
+    const here = new Intl.DateTimeFormat("en-CA", { timeZone: "Pacific/Kiritimati" }).format(new Date());
+    await signIn(page, "ada@us.zportal.test");
+    await newLead(page, lead);
+    const section = activities(page);
+    await section.getByRole("button", { name: "New task" }).click();
+    const form = section.getByRole("form", { name: "New task" });
+    await form.getByLabel("Subject", { exact: true }).fill(`Local day ${lead}`);
+    await form.getByLabel("Due Date", { exact: true }).fill(here);
+    await form.getByRole("button", { name: "Save", exact: true }).click();
+    await expect(form).toHaveCount(0);
+    await page.goto("/activities");
+    await hydrated(page);
+    await expect(
+      page.getByRole("region", { name: "Today", exact: true }).getByRole("listitem").filter({ hasText: `Local day ${lead}` }),
+    ).toBeVisible();
+  });
 });
 
 for (const theme of ["light", "dark"] as const) {

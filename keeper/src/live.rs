@@ -362,6 +362,8 @@ pub fn changed_by(org: &OrgKey, call: &Call<'_>, answer: Option<&[u8]>) -> Optio
         }
         Resource::Record { module, id } => (module.as_str(), vec![id.clone()], op, true),
         Resource::CancelMeeting(id) => ("Events", vec![id.clone()], Op::Edit, true),
+        Resource::ConvertLead(id) => ("Leads", vec![id.clone()], Op::Edit, true),
+        Resource::ConversionOptions(_) => return None,
         Resource::Note(id) => ("Notes", vec![id.clone()], op, true),
         Resource::Notes { .. } if op == Op::Create => ("Notes", answered(), Op::Create, true),
         Resource::Notes { module, id }

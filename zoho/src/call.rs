@@ -12,6 +12,10 @@ use crate::meter::Endpoint;
 static EVENTS: std::sync::LazyLock<ModuleName> =
     std::sync::LazyLock::new(|| ModuleName::parse("Events").unwrap_or_else(ModuleName::notes));
 
+/// The Leads module, which a conversion changes.
+static LEADS: std::sync::LazyLock<ModuleName> =
+    std::sync::LazyLock::new(|| ModuleName::parse("Leads").unwrap_or_else(ModuleName::notes));
+
 /// Which users `users?type=` lists (reference §9.7); an owner picker wants the active,
 /// confirmed ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,6 +94,10 @@ pub enum Resource {
     Users(UserType),
     /// `Events/{id}/actions/cancel`: cancels a meeting.
     CancelMeeting(String),
+    /// `Leads/{id}/actions/convert`: converts a Lead.
+    ConvertLead(String),
+    /// `Leads/{id}/__conversion_options`: what a Lead could join when converted.
+    ConversionOptions(String),
     /// `actions/watch`: the org's notification channels (`?channel_ids=…` to remove some).
     Watch { channel_ids: Vec<i64> },
 }
@@ -107,6 +115,7 @@ impl Resource {
             | Resource::Related { module, .. }
             | Resource::Timeline { module, .. } => Some(module),
             Resource::CancelMeeting(_) => Some(&*EVENTS),
+            Resource::ConvertLead(_) | Resource::ConversionOptions(_) => Some(&*LEADS),
             Resource::CurrentUser
             | Resource::Users(_)
             | Resource::Org
@@ -147,6 +156,8 @@ impl Resource {
             Resource::CurrentUser => write!(out, "users?type=CurrentUser"),
             Resource::Users(t) => write!(out, "users?type={}", t.as_str()),
             Resource::CancelMeeting(id) => write!(out, "Events/{id}/actions/cancel"),
+            Resource::ConvertLead(id) => write!(out, "Leads/{id}/actions/convert"),
+            Resource::ConversionOptions(id) => write!(out, "Leads/{id}/__conversion_options"),
             Resource::Org => write!(out, "org"),
             Resource::Modules => write!(out, "settings/modules"),
             Resource::Fields(m) => write!(out, "settings/fields?module={}", m.as_str()),

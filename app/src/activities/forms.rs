@@ -5,9 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::{
-    ActivityOutcome, CALL_RESULTS, CALL_TYPES, FormsSetup, NewActivityDto, PRIORITIES, add_activity,
-};
+use super::{ActivityOutcome, FormsSetup, NewActivityDto, add_activity};
 use crate::toast::Toasts;
 
 /// Which form is open.
@@ -44,13 +42,13 @@ impl Which {
         }
     }
 
-    fn token(self, setup: &FormsSetup) -> String {
-        let i = match self {
+    /// Its place in the section's tokens.
+    fn index(self) -> usize {
+        match self {
             Which::Task => 0,
             Which::Call => 1,
             Which::Meeting => 2,
-        };
-        setup.tokens[i].clone()
+        }
     }
 }
 
@@ -132,6 +130,10 @@ fn selected_values(ev: &leptos::ev::Event) -> Vec<String> {
     }
 }
 
+/// The section's press tokens, one per form: each save's answer brings the next one, so a form
+/// opened again right after a save never presses with a spent token.
+pub type Tokens = RwSignal<Option<[String; 3]>>;
+
 /// The open form: its fields, "Save" and "Cancel". `saved` runs after Zoho took it.
 #[component]
 pub fn ActivityForm(
@@ -139,6 +141,7 @@ pub fn ActivityForm(
     module: String,
     id: String,
     setup: FormsSetup,
+    tokens: Tokens,
     #[prop(into)] close: Callback<()>,
     #[prop(into)] saved: Callback<()>,
 ) -> impl IntoView {
@@ -152,7 +155,14 @@ pub fn ActivityForm(
     // Every form's values, as text: only the open form's are sent.
     let subject = RwSignal::new(String::new());
     let due = RwSignal::new(String::new());
-    let priority = RwSignal::new("Normal".to_owned());
+    let preferred = |list: &[super::Pick], wanted: &str| {
+        list.iter()
+            .find(|c| c.value == wanted)
+            .or_else(|| list.first())
+            .map(|c| c.value.clone())
+            .unwrap_or_default()
+    };
+    let priority = RwSignal::new(preferred(&setup.choices.priorities, "Normal"));
     let owner = RwSignal::new(
         setup
             .owners
@@ -160,7 +170,7 @@ pub fn ActivityForm(
             .map(|o| o.id.clone())
             .unwrap_or_default(),
     );
-    let call_type = RwSignal::new("Outbound".to_owned());
+    let call_type = RwSignal::new(preferred(&setup.choices.call_types, "Outbound"));
     let starts = RwSignal::new(local_now(0));
     let minutes = RwSignal::new(String::new());
     let result = RwSignal::new(String::new());
@@ -181,7 +191,6 @@ pub fn ActivityForm(
         }
     });
 
-    let token = StoredValue::new(which.token(&setup));
     let target = StoredValue::new((module, id));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -216,15 +225,24 @@ pub fn ActivityForm(
                 send_invitations: invite.get_untracked(),
             },
         };
+        let Some(token) = tokens.get_untracked().map(|t| t[which.index()].clone()) else {
+            return;
+        };
         busy.set(true);
         problem.set(None);
         let (module, id) = target.get_value();
-        let token = token.get_value();
         spawn_local(async move {
             let outcome = add_activity(module, id, token, activity).await;
             busy.set(false);
             match outcome {
-                Ok(ActivityOutcome::Done { .. }) => {
+                Ok(ActivityOutcome::Done { next_token, .. }) => {
+                    if let Some(next) = next_token {
+                        tokens.update(|t| {
+                            if let Some(t) = t {
+                                t[which.index()] = next;
+                            }
+                        });
+                    }
                     toasts.say(which.done());
                     saved.run(());
                 }
@@ -296,9 +314,9 @@ pub fn ActivityForm(
         .into_any();
         field(label, id, problem, control)
     };
-    let pairs = |list: &[&str]| -> Vec<(String, String)> {
+    let pairs = |list: &[super::Pick]| -> Vec<(String, String)> {
         list.iter()
-            .map(|s| (s.to_string(), s.to_string()))
+            .map(|c| (c.value.clone(), c.label.clone()))
             .collect()
     };
 
@@ -320,7 +338,7 @@ pub fn ActivityForm(
                 .into_any();
                 field("Due Date", id, problem, control)
             }
-            {select("Priority", "priority", priority, pairs(&PRIORITIES), false)}
+            {select("Priority", "priority", priority, pairs(&setup.choices.priorities), false)}
             {select(
                 "Owner",
                 "owner",
@@ -332,7 +350,7 @@ pub fn ActivityForm(
         .into_any(),
         Which::Call => view! {
             {text_input("Subject", "subject", subject, "300")}
-            {select("Call Type", "type", call_type, pairs(&CALL_TYPES), false)}
+            {select("Call Type", "type", call_type, pairs(&setup.choices.call_types), false)}
             {datetime("Call Start Time", "starts", starts)}
             {
                 let id = ids("minutes");
@@ -353,7 +371,7 @@ pub fn ActivityForm(
                 .into_any();
                 field("Duration (minutes)", id, problem, control)
             }
-            {select("Call Result", "result", result, pairs(&CALL_RESULTS), true)}
+            {select("Call Result", "result", result, pairs(&setup.choices.call_results), true)}
         }
         .into_any(),
         Which::Meeting => {

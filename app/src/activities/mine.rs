@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use super::group::{Group, due_count, group, today};
 use super::open_activities;
 use super::section::ActivityItem;
-use crate::records::Problem;
+use crate::problem::Problem;
 
 /// The count's element, which the link's `aria-describedby` names.
 pub const COUNT_ID: &str = "my-activities-count";

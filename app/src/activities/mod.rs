@@ -122,6 +122,7 @@ pub struct ParticipantDto {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FormsSetup {
     pub owners: Vec<OwnerChoice>,
+    pub choices: Choices,
     pub participants: Vec<ParticipantDto>,
     pub tokens: [String; 3],
 }
@@ -157,8 +158,10 @@ pub enum NewActivityDto {
 /// names one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ActivityOutcome {
+    /// Done; a new activity's answer carries the token for the next form of its kind.
     Done {
         id: String,
+        next_token: Option<String>,
     },
     Refused {
         message: String,
@@ -174,19 +177,21 @@ pub struct MyActivities {
     pub more: bool,
 }
 
-/// Task priorities, Zoho's defaults (reference §9.1).
-pub const PRIORITIES: [&str; 5] = ["Highest", "High", "Normal", "Low", "Lowest"];
-/// Call types (reference §9.1).
-pub const CALL_TYPES: [&str; 3] = ["Outbound", "Inbound", "Missed"];
-/// Call results, as the emulator's org has them.
-pub const CALL_RESULTS: [&str; 6] = [
-    "Interested",
-    "Not interested",
-    "No response/Busy",
-    "Requested more info",
-    "Requested call back",
-    "Invalid number",
-];
+/// A picklist value: what Zoho stores, and what people read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pick {
+    pub value: String,
+    pub label: String,
+}
+
+/// The picklists the forms offer, read from the org's field metadata (they are the org's own,
+/// reference §9.1): task priorities, call types and call results.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choices {
+    pub priorities: Vec<Pick>,
+    pub call_types: Vec<Pick>,
+    pub call_results: Vec<Pick>,
+}
 
 /// A record's open activities (`closed`: its closed ones), soonest first.
 #[server(endpoint = "activities/record", input = GetUrl, output = Json)]

@@ -5,13 +5,13 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::forms::{ActivityForm, Which};
+use super::forms::{ActivityForm, Tokens, Which};
 use super::{
     ActivityDto, ActivityList, ActivityOutcome, Kind, activity_forms, cancel_meeting,
     complete_task, record_activities,
 };
 use crate::AppError;
-use crate::records::Problem;
+use crate::problem::Problem;
 use crate::toast::Toasts;
 
 /// The modules whose record pages have the section.
@@ -39,8 +39,7 @@ pub fn ActivitiesSection(module: String, id: String) -> impl IntoView {
         }
     });
     let form = RwSignal::new(None::<Which>);
-    // The forms' owners, participants and tokens: asked for when a form first opens, and
-    // again after each save (a token is good for one activity).
+    // The forms' owners, participants and first tokens: asked for when a form first opens.
     let wants_setup = RwSignal::new(false);
     let setup = LocalResource::new(move || {
         let (m, i) = target.get_value();
@@ -51,6 +50,15 @@ pub fn ActivitiesSection(module: String, id: String) -> impl IntoView {
             } else {
                 Ok(None)
             }
+        }
+    });
+    // The forms' press tokens: from the first setup, then from each save's answer.
+    let tokens: Tokens = RwSignal::new(None);
+    Effect::new(move |_| {
+        if let Some(Ok(Some(s))) = setup.get()
+            && tokens.get_untracked().is_none()
+        {
+            tokens.set(Some(s.tokens));
         }
     });
     let reload = move || {
@@ -108,10 +116,10 @@ pub fn ActivitiesSection(module: String, id: String) -> impl IntoView {
                                                 module=m
                                                 id=i
                                                 setup=s
+                                                tokens
                                                 close=move |()| form.set(None)
                                                 saved=move |()| {
                                                     form.set(None);
-                                                    setup.refetch();
                                                     reload();
                                                 }
                                             />

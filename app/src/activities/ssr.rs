@@ -15,8 +15,8 @@ use zoho::crm::metadata::ModuleName;
 use zoho::crm::records::RecordError;
 
 use super::{
-    ActivityDto, ActivityList, ActivityOutcome, CALL_RESULTS, CALL_TYPES, FormsSetup, Kind,
-    MyActivities, NewActivityDto, OwnerChoice, PRIORITIES, ParentDto, ParticipantDto,
+    ActivityDto, ActivityList, ActivityOutcome, Choices, FormsSetup, Kind, MyActivities,
+    NewActivityDto, OwnerChoice, ParentDto, ParticipantDto,
 };
 use crate::AppError;
 use crate::context::server_context;
@@ -66,21 +66,38 @@ fn label_of(api_name: &str) -> Option<&'static str> {
 
 /// Zoho's refusal in words.
 fn zoho_refused(e: &RecordError) -> ActivityOutcome {
-    let message = match e.code.as_str() {
-        "NOT_ALLOWED" => "Only a meeting whose participants were invited, and that has not \
-                          ended, can be cancelled."
-            .to_owned(),
-        _ => format!("Zoho did not take it: {}", e.message),
-    };
     ActivityOutcome::Refused {
-        message,
+        message: format!("Zoho did not take it: {}", e.message),
         field: e.field.as_deref().and_then(label_of).map(str::to_owned),
+    }
+}
+
+/// Zoho's refusal of a cancellation in words: `NOT_ALLOWED` is a meeting nobody was invited to,
+/// one cancelled already, or one that is over.
+fn cancel_refused(e: &RecordError) -> ActivityOutcome {
+    if e.code != "NOT_ALLOWED" {
+        return zoho_refused(e);
+    }
+    ActivityOutcome::Refused {
+        message: "Only a meeting whose participants were invited, and that has not ended or \
+                  been cancelled, can be cancelled."
+            .to_owned(),
+        field: None,
     }
 }
 
 /// An instant with an offset, as a Unix time.
 fn instant(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s.trim(), &Rfc3339).ok()
+}
+
+/// An instant as Zoho takes it: whole seconds and a `±HH:mm` offset, never `Z` (reference
+/// §9.11: whether Zoho takes `Z` is not known, so it is never sent).
+fn zoho_instant(t: OffsetDateTime) -> Option<String> {
+    let fmt = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory]:[offset_minute]"
+    );
+    t.replace_nanosecond(0).ok()?.format(&fmt).ok()
 }
 
 /// An instant in UTC (`…Z`), so the page's days are the same whatever zone Zoho answered in.
@@ -155,7 +172,11 @@ fn dto(a: Activity, closed: bool) -> ActivityDto {
         can_cancel: kind == Kind::Meeting && invited && !a.cancelled && !closed,
         call_type: a.call_type,
         call_result: a.call_result,
-        duration_minutes: a.call_duration.as_deref().and_then(minutes),
+        // From the seconds when Zoho gives them: `Call_Duration`'s own format is not certain.
+        duration_minutes: a
+            .call_seconds
+            .map(|s| u32::try_from(s.div_ceil(60)).unwrap_or(u32::MAX))
+            .or_else(|| a.call_duration.as_deref().and_then(minutes)),
         recurrence: a.recurrence,
         reminder: a.reminder,
         action_token: zoho::random_hex(16),
@@ -163,12 +184,36 @@ fn dto(a: Activity, closed: bool) -> ActivityDto {
     }
 }
 
-/// The form's input, checked: what goes to Zoho, or what the person must fix.
-fn new_activity(input: NewActivityDto) -> Result<NewActivity, ActivityOutcome> {
+/// Whether `value` is one of the org's `choices`.
+fn offered(choices: &[super::Pick], value: &str) -> bool {
+    choices.iter().any(|c| c.value == value)
+}
+
+/// A picklist's values as the forms offer them: the org's, but Zoho's "-None-".
+fn picklist(fields: &[zoho::crm::metadata::FieldInfo], api_name: &str) -> Vec<super::Pick> {
+    fields
+        .iter()
+        .find(|f| f.api_name == api_name)
+        .map(|f| {
+            f.pick_list_values
+                .iter()
+                .filter(|p| p.actual_value != "-None-")
+                .map(|p| super::Pick {
+                    value: p.actual_value.clone(),
+                    label: p.display_value.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The form's input, checked against the org's picklists: what goes to Zoho, or what the person
+/// must fix.
+fn new_activity(input: NewActivityDto, choices: &Choices) -> Result<NewActivity, ActivityOutcome> {
     let text = |s: String| s.trim().to_owned();
     let when = |s: &str, label: &str| {
         instant(s)
-            .and_then(|t| t.format(&Rfc3339).ok())
+            .and_then(zoho_instant)
             .ok_or_else(|| refused(format!("Give “{label}” a date and time."), label))
     };
     match input {
@@ -195,7 +240,7 @@ fn new_activity(input: NewActivityDto) -> Result<NewActivity, ActivityOutcome> {
             let priority = Some(text(priority)).filter(|p| !p.is_empty());
             if priority
                 .as_deref()
-                .is_some_and(|p| !PRIORITIES.contains(&p))
+                .is_some_and(|p| !offered(&choices.priorities, p))
             {
                 return Err(refused("Choose one of the priorities.", "Priority"));
             }
@@ -227,7 +272,7 @@ fn new_activity(input: NewActivityDto) -> Result<NewActivity, ActivityOutcome> {
                     "Subject",
                 ));
             }
-            if !CALL_TYPES.contains(&call_type.as_str()) {
+            if !offered(&choices.call_types, &call_type) {
                 return Err(refused("Choose a call type.", "Call Type"));
             }
             let starts = when(&starts, "Call Start Time")?;
@@ -248,7 +293,7 @@ fn new_activity(input: NewActivityDto) -> Result<NewActivity, ActivityOutcome> {
             let result = Some(text(result)).filter(|r| !r.is_empty());
             if result
                 .as_deref()
-                .is_some_and(|r| !CALL_RESULTS.contains(&r))
+                .is_some_and(|r| !offered(&choices.call_results, r))
             {
                 return Err(refused("Choose one of the call results.", "Call Result"));
             }
@@ -281,16 +326,13 @@ fn new_activity(input: NewActivityDto) -> Result<NewActivity, ActivityOutcome> {
             if instant(&to) < instant(&from) {
                 return Err(refused("A meeting cannot end before it starts.", "To"));
             }
-            let known = ["lead", "contact", "user", "email"];
+            // People of the org only (leads, contacts, users): no address typed in, to which
+            // Zoho would mail an invitation in the org's name.
+            let known = ["lead", "contact", "user"];
             let ok = participants.len() <= 50
-                && participants.iter().all(|(kind, who)| {
-                    known.contains(&kind.as_str())
-                        && if kind == "email" {
-                            who.contains('@') && who.len() <= 255
-                        } else {
-                            is_id(who)
-                        }
-                });
+                && participants
+                    .iter()
+                    .all(|(kind, who)| known.contains(&kind.as_str()) && is_id(who));
             if !ok {
                 return Err(refused(
                     "Choose the participants from the list.",
@@ -320,6 +362,20 @@ impl Activities {
         })
     }
 
+    /// The org's picklists for the forms (metadata, kept a minute).
+    async fn choices(&self) -> Result<Choices, AppError> {
+        let crm = &self.zoho.crm;
+        let (task, call) = (ActivityKind::Task.module(), ActivityKind::Call.module());
+        let (tasks, calls) =
+            futures::join!(crm.fields(&self.conn, &task), crm.fields(&self.conn, &call));
+        let (tasks, calls) = (tasks?, calls?);
+        Ok(Choices {
+            priorities: picklist(&tasks, "Priority"),
+            call_types: picklist(&calls, "Call_Type"),
+            call_results: picklist(&calls, "Call_Result"),
+        })
+    }
+
     fn parent_module(module: &str) -> Result<ModuleName, AppError> {
         PARENTS
             .contains(&module)
@@ -340,8 +396,14 @@ impl Activities {
             .crm
             .record_activities(&self.conn, &m, id, closed)
             .await?;
+        // Soonest first (the latest first once closed), whatever order Zoho gave.
+        let mut items: Vec<ActivityDto> = list.items.into_iter().map(|a| dto(a, closed)).collect();
+        super::group::sort(&mut items);
+        if closed {
+            items.reverse();
+        }
         Ok(ActivityList {
-            items: list.items.into_iter().map(|a| dto(a, closed)).collect(),
+            items,
             more: list.more,
         })
     }
@@ -351,10 +413,11 @@ impl Activities {
     pub async fn setup(&self, module: &str, id: &str) -> Result<FormsSetup, AppError> {
         let m = Self::parent_module(module)?;
         let crm = &self.zoho.crm;
-        let (users, me, record) = futures::join!(
+        let (users, me, record, choices) = futures::join!(
             crm.owners(&self.conn),
             crm.me(&self.conn),
-            crm.record(&self.conn, &m, id)
+            crm.record(&self.conn, &m, id),
+            self.choices()
         );
         let me = me?;
         let mut owners: Vec<OwnerChoice> = users?
@@ -404,6 +467,7 @@ impl Activities {
         };
         Ok(FormsSetup {
             owners,
+            choices: choices?,
             participants,
             tokens: [
                 zoho::random_hex(16),
@@ -425,7 +489,8 @@ impl Activities {
         if !is_id(id) {
             return Err(AppError::BadRequest("There is no such record.".into()));
         }
-        let activity = match new_activity(input) {
+        let choices = self.choices().await?;
+        let activity = match new_activity(input, &choices) {
             Ok(a) => a,
             Err(refusal) => return Ok(refusal),
         };
@@ -440,7 +505,10 @@ impl Activities {
             )
             .await?;
         Ok(match outcome {
-            Ok(id) => ActivityOutcome::Done { id },
+            Ok(id) => ActivityOutcome::Done {
+                id,
+                next_token: Some(zoho::random_hex(16)),
+            },
             Err(e) => zoho_refused(&e),
         })
     }
@@ -457,7 +525,10 @@ impl Activities {
             .once(&self.conn, token, self.save_hold, work)
             .await?;
         Ok(match outcome {
-            Ok(id) => ActivityOutcome::Done { id },
+            Ok(id) => ActivityOutcome::Done {
+                id,
+                next_token: None,
+            },
             Err(e) => zoho_refused(&e),
         })
     }
@@ -476,8 +547,11 @@ impl Activities {
             .once(&self.conn, token, self.save_hold, work)
             .await?;
         Ok(match outcome {
-            Ok(id) => ActivityOutcome::Done { id },
-            Err(e) => zoho_refused(&e),
+            Ok(id) => ActivityOutcome::Done {
+                id,
+                next_token: None,
+            },
+            Err(e) => cancel_refused(&e),
         })
     }
 
@@ -487,10 +561,12 @@ impl Activities {
         let Some(me) = crm.me(&self.conn).await? else {
             return Ok(MyActivities::default());
         };
-        let now = OffsetDateTime::now_utc()
-            .replace_nanosecond(0)
+        // To the minute: the same search again within it is answered from the response cache.
+        let now = OffsetDateTime::now_utc();
+        let now = now
+            .replace_second(0)
             .ok()
-            .and_then(|t| t.format(&Rfc3339).ok())
+            .and_then(zoho_instant)
             .unwrap_or_default();
         let reads =
             ActivityKind::ALL.map(|kind| crm.open_activities_of(&self.conn, kind, &me.id, &now));
@@ -519,6 +595,23 @@ mod tests {
         }
     }
 
+    fn choice(v: &str) -> crate::activities::Pick {
+        crate::activities::Pick {
+            value: v.into(),
+            label: v.into(),
+        }
+    }
+
+    /// The form's check with the emulator's picklists.
+    fn checked(input: NewActivityDto) -> Result<NewActivity, ActivityOutcome> {
+        let choices = Choices {
+            priorities: ["High", "Normal"].map(choice).to_vec(),
+            call_types: ["Outbound", "Inbound"].map(choice).to_vec(),
+            call_results: ["Interested"].map(choice).to_vec(),
+        };
+        new_activity(input, &choices)
+    }
+
     fn field(outcome: Result<NewActivity, ActivityOutcome>) -> Option<String> {
         match outcome {
             Err(ActivityOutcome::Refused { field, .. }) => field,
@@ -528,15 +621,12 @@ mod tests {
 
     #[test]
     fn each_form_refuses_what_zoho_would_and_names_the_field() {
+        assert_eq!(field(checked(task("  ", ""))).as_deref(), Some("Subject"));
         assert_eq!(
-            field(new_activity(task("  ", ""))).as_deref(),
-            Some("Subject")
-        );
-        assert_eq!(
-            field(new_activity(task("Call", "tomorrow"))).as_deref(),
+            field(checked(task("Call", "tomorrow"))).as_deref(),
             Some("Due Date")
         );
-        assert!(new_activity(task("Call", "2026-12-07")).is_ok());
+        assert!(checked(task("Call", "2026-12-07")).is_ok());
         let meeting = |from: &str, to: &str| NewActivityDto::Meeting {
             title: "Review".into(),
             starts: from.into(),
@@ -545,7 +635,7 @@ mod tests {
             send_invitations: true,
         };
         assert_eq!(
-            field(new_activity(meeting(
+            field(checked(meeting(
                 "2026-12-07T10:00:00+00:00",
                 "2026-12-07T09:00:00+00:00"
             )))
@@ -554,7 +644,7 @@ mod tests {
         );
         // Offsets are compared as instants: 10:00+02:00 is 08:00 UTC, before 09:00 UTC.
         assert!(
-            new_activity(meeting(
+            checked(meeting(
                 "2026-12-07T10:00:00+02:00",
                 "2026-12-07T09:00:00+00:00"
             ))
@@ -568,10 +658,29 @@ mod tests {
             result: String::new(),
         };
         assert_eq!(
-            field(new_activity(call("ten"))).as_deref(),
+            field(checked(call("ten"))).as_deref(),
             Some("Duration (minutes)")
         );
-        match new_activity(call("75")) {
+        // Zoho's instants: whole seconds and `±HH:mm`, never `Z`.
+        match checked(NewActivityDto::Call {
+            subject: "Intro".into(),
+            call_type: "Outbound".into(),
+            starts: "2026-12-06T09:00:00.250Z".into(),
+            minutes: "5".into(),
+            result: "Interested".into(),
+        }) {
+            Ok(NewActivity::Call { starts, .. }) => assert_eq!(starts, "2026-12-06T09:00:00+00:00"),
+            other => panic!("{other:?}"),
+        }
+        // A value the org's picklist does not have is refused beside its field.
+        let odd = NewActivityDto::Task {
+            subject: "x".into(),
+            due_date: String::new(),
+            priority: "Urgent".into(),
+            owner_id: String::new(),
+        };
+        assert_eq!(field(checked(odd)).as_deref(), Some("Priority"));
+        match checked(call("75")) {
             Ok(NewActivity::Call { duration, .. }) => {
                 assert_eq!(duration.as_deref(), Some("01:15"))
             }

@@ -15,13 +15,12 @@ pub mod sections;
 mod ssr;
 mod widgets;
 
+pub use crate::problem::{Problem, ReconnectButton};
 pub use dto::*;
 pub use form::RecordFormPage;
 pub use list::ModulePage;
 pub use record::{RecordData, RecordPage};
-pub use widgets::{
-    ContinueLink, GoButton, ModuleNav, ModulesResource, Problem, ReconnectButton, provide_modules,
-};
+pub use widgets::{ContinueLink, GoButton, ModuleNav, ModulesResource, provide_modules};
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;

@@ -319,6 +319,7 @@ pub fn modules() -> Vec<Module> {
                 field("City", "City", Text(100)),
                 field("Country", "Country", Text(100)),
                 field("Description", "Description", TextArea(32000)),
+                system("Converted__s", "Converted", Boolean),
             ],
         ),
         module(

@@ -240,6 +240,9 @@ pub struct EmuConfig {
     /// 0 answers at once), so that calls overlap as they do at Zoho.
     #[serde(default)]
     pub api_latency_ms: u64,
+    /// Answer a lead conversion 202 `SCHEDULED` and carry it out a moment later.
+    #[serde(default)]
+    pub convert_scheduled: bool,
 }
 
 impl Default for EmuConfig {
@@ -251,6 +254,7 @@ impl Default for EmuConfig {
             api_domain_override: None,
             limits: Limits::default(),
             api_latency_ms: 0,
+            convert_scheduled: false,
         }
     }
 }
@@ -263,6 +267,7 @@ impl EmuConfig {
             "legacy_token_shape": self.legacy_token_shape,
             "api_domain_override": self.api_domain_override,
             "api_latency_ms": self.api_latency_ms,
+            "convert_scheduled": self.convert_scheduled,
             "limits": {
                 "refresh_window": self.limits.refresh_window.to_json(),
                 "live_access_tokens": self.limits.live_access_tokens.to_json(),

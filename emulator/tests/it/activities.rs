@@ -161,6 +161,24 @@ async fn a_completed_call_needs_its_duration_and_keeps_its_type() {
     assert_eq!(got["data"][0]["Call_Duration_in_seconds"], json!(2700));
     let (status, item) = insert(&crm, "Calls", call(now() - 3600, Some("45"), "Inbound")).await;
     assert_eq!((status, code(&item)), (400, "INVALID_DATA"), "{item}");
+    // A scheduled call past its time is still open until it is logged, whatever else changes.
+    emu.post("clock/advance", json!({ "seconds": 2 * 86_400 }))
+        .await;
+    // Two days on, the token has expired: a new one.
+    let crm = Crm::signed_in(&emu, "ada@us.zportal.test", "us").await;
+    let (status, body) = crm
+        .put(
+            &format!("Calls/{scheduled}"),
+            json!({ "data": [{ "Subject": "Intro, moved" }] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, got) = crm.get(&format!("Calls/{scheduled}")).await;
+    assert_eq!(
+        s(&got["data"][0]["Outgoing_Call_Status"]),
+        "Scheduled",
+        "{got}"
+    );
     // A call's type stays what it was made as.
     let (status, body) = crm
         .put(
@@ -179,7 +197,10 @@ async fn a_completed_call_needs_its_duration_and_keeps_its_type() {
         .get(&format!("Leads/{lead}/{CHRONO}?fields={FIELDS}"))
         .await;
     assert_eq!(status, 200, "{open}");
-    assert_eq!(items(&open), vec![("Intro".to_owned(), "Calls".to_owned())]);
+    assert_eq!(
+        items(&open),
+        vec![("Intro, moved".to_owned(), "Calls".to_owned())]
+    );
     assert_eq!(s(&open["data"][0]["id"]), scheduled);
     let (_, closed) = crm
         .get(&format!("Leads/{lead}/{CHRONO}_History?fields={FIELDS}"))
@@ -282,10 +303,24 @@ async fn the_activity_lists_mix_the_three_modules_soonest_first() {
         .get(&format!("Leads/{lead}/{CHRONO}?fields=Bogus"))
         .await;
     assert_eq!((status, code(&body)), (400, "INVALID_DATA"));
-    let (status, _) = crm
-        .get(&format!("Products/1/{CHRONO}?fields=Subject"))
+    let (_, product) = crm
+        .post(
+            "Products",
+            json!({ "data": [{ "Product_Name": "Widget" }] }),
+        )
         .await;
-    assert_eq!(status, 400);
+    let product = s(&product["data"][0]["details"]["id"]).to_owned();
+    let (status, body) = crm
+        .get(&format!("Products/{product}/{CHRONO}?fields=Subject"))
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (400, "INVALID_DATA"),
+        "no activity lists on Products: {body}"
+    );
+    assert_eq!(body["details"]["resource_path_index"], json!(2));
+    let (status, body) = crm.get("Activities/search?word=x").await;
+    assert_eq!((status, code(&body)), (400, "NOT_SUPPORTED"), "{body}");
     let empty = new_lead(&crm, "Idle Lead").await;
     let (status, _) = crm
         .get(&format!("Leads/{empty}/{CHRONO}?fields={FIELDS}"))
@@ -378,6 +413,10 @@ async fn a_meeting_is_cancelled_only_when_its_participants_were_invited() {
         (status, code(&body["data"][0])),
         (400, "NOT_ALLOWED"),
         "twice: {body}"
+    );
+    assert_eq!(
+        s(&body["data"][0]["details"]["reason"]),
+        "already_cancelled"
     );
     let (status, _) = crm
         .post(&format!("Tasks/{invited}/actions/cancel"), cancel)

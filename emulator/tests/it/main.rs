@@ -5,6 +5,7 @@ mod accounts;
 mod activities;
 mod activity;
 mod control;
+mod convert;
 mod crm;
 mod limits;
 mod sdk;

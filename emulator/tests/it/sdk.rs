@@ -1,6 +1,6 @@
 //! Zoho's own Python SDK (`zohocrmsdk8-0`, reference §4), unmodified, against the emulator over
-//! real HTTP on 127.0.0.1: it signs in with a grant code and writes a task and a logged call tied
-//! to a lead; the emulator must take them as Zoho would. The SDK is installed from PyPI into a
+//! real HTTP on 127.0.0.1: it signs in with a grant code, writes a task and a logged call tied
+//! to a lead, and converts another lead with a deal; the emulator must take them as Zoho would. The SDK is installed from PyPI into a
 //! virtual environment under the target directory, once per version of `sdk/requirements.txt`.
 
 use std::path::{Path, PathBuf};
@@ -53,7 +53,7 @@ async fn python_with_sdk() -> PathBuf {
 }
 
 #[tokio::test]
-async fn zohos_python_sdk_creates_a_task_and_a_call_on_a_lead() {
+async fn zohos_python_sdk_creates_a_task_and_a_call_on_a_lead_and_converts_another() {
     let python = python_with_sdk().await;
     let emu = Emu::start().await;
     let code = emu
@@ -113,4 +113,20 @@ async fn zohos_python_sdk_creates_a_task_and_a_call_on_a_lead() {
     let (_, call) = crm.get(&format!("Calls/{}", s(&made["call"]))).await;
     assert_eq!(call["data"][0]["Call_Duration_in_seconds"], json!(600));
     assert_eq!(s(&call["data"][0]["$se_module"]), "Leads");
+
+    let (_, converted) = crm.get(&format!("Leads/{}", s(&made["converted"]))).await;
+    assert_eq!(
+        converted["data"][0]["$converted"],
+        json!(true),
+        "{converted}"
+    );
+    let contact = s(&converted["data"][0]["$converted_detail"]["Contacts"]["id"]);
+    assert_eq!(
+        contact,
+        s(&made["contact"]),
+        "the SDK read the Contact it made"
+    );
+    let (_, deal) = crm.get(&format!("Deals/{}", s(&made["deal"]))).await;
+    assert_eq!(s(&deal["data"][0]["Deal_Name"]), "SDK Deal");
+    assert_eq!(s(&deal["data"][0]["Contact_Name"]["id"]), contact);
 }

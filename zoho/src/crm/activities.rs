@@ -112,6 +112,8 @@ pub struct Activity {
     pub call_result: Option<String>,
     /// `Call_Duration`, `hh:mm`.
     pub call_duration: Option<String>,
+    /// `Call_Duration_in_seconds`.
+    pub call_seconds: Option<u64>,
     pub outgoing_call_status: Option<String>,
     pub closed_time: Option<String>,
     /// Zoho's recurrence rule (`RRULE`), shown, never written here.
@@ -185,14 +187,28 @@ impl Activity {
                 .and_then(|v| serde_json::from_value(v.clone()).ok()),
             what,
             who: lookup("Who_Id"),
+            // One odd item (a numeric `participant`, say) must not empty the list.
             participants: r
                 .get("Participants")
-                .and_then(|v| serde_json::from_value(v.clone()).ok())
-                .unwrap_or_default(),
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|p| {
+                    let mut p = p.clone();
+                    if let Some(n) = p.get("participant").and_then(Value::as_u64) {
+                        p["participant"] = json!(n.to_string());
+                    }
+                    serde_json::from_value(p).ok()
+                })
+                .collect(),
             cancelled: r.get("$event_cancelled").and_then(Value::as_bool) == Some(true),
             call_type: text("Call_Type"),
             call_result: text("Call_Result").filter(|v| v != "-None-"),
             call_duration: text("Call_Duration"),
+            call_seconds: r.get("Call_Duration_in_seconds").and_then(|v| {
+                v.as_u64()
+                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            }),
             outgoing_call_status: text("Outgoing_Call_Status"),
             closed_time: text("Closed_Time"),
             recurrence: shown("Recurring_Activity"),
@@ -210,7 +226,7 @@ impl Activity {
 /// view takes them so).
 const FIELDS: &str = "Subject,Event_Title,Due_Date,Start_DateTime,End_DateTime,Call_Start_Time,\
 Status,Priority,Owner,What_Id,Who_Id,Participants,Call_Type,Call_Result,Call_Duration,\
-Outgoing_Call_Status,Closed_Time,Recurring_Activity,Remind_At";
+Call_Duration_in_seconds,Outgoing_Call_Status,Closed_Time,Recurring_Activity,Remind_At";
 
 /// The most activities one list reads (Zoho's page).
 pub const PER_PAGE: u32 = 200;
@@ -384,25 +400,23 @@ impl CrmClient {
             operator: Operator::Equals,
             value: owner_id.into(),
         };
+        let is = |field: &str, operator, value: &str| Criterion {
+            field: field.into(),
+            operator,
+            value: value.into(),
+        };
         let open = match kind {
-            ActivityKind::Task => Criterion {
-                field: "Status".into(),
-                operator: Operator::NotEqual,
-                value: "Completed".into(),
-            },
-            ActivityKind::Call => Criterion {
-                field: "Outgoing_Call_Status".into(),
-                operator: Operator::Equals,
-                value: "Scheduled".into(),
-            },
-            ActivityKind::Meeting => Criterion {
-                field: "End_DateTime".into(),
-                operator: Operator::GreaterEqual,
-                value: now.into(),
-            },
+            ActivityKind::Task => vec![is("Status", Operator::NotEqual, "Completed")],
+            // A scheduled call is open, and so is one past its time (Zoho shows it "Overdue").
+            ActivityKind::Call => vec![
+                is("Call_Type", Operator::Equals, "Outbound"),
+                is("Outgoing_Call_Status", Operator::NotEqual, "Completed"),
+                is("Outgoing_Call_Status", Operator::NotEqual, "Cancelled"),
+            ],
+            ActivityKind::Meeting => vec![is("End_DateTime", Operator::GreaterEqual, now)],
         };
         let search = Search::Criteria {
-            conditions: vec![owner, open],
+            conditions: std::iter::once(owner).chain(open).collect(),
             any: false,
         };
         let Some(param) = search.param() else {
@@ -495,7 +509,7 @@ fn fields_of(kind: ActivityKind) -> &'static str {
             "Event_Title,Start_DateTime,End_DateTime,Owner,What_Id,Who_Id,Participants,Recurring_Activity,Remind_At"
         }
         ActivityKind::Call => {
-            "Subject,Call_Type,Call_Start_Time,Call_Duration,Call_Result,Outgoing_Call_Status,Owner,What_Id,Who_Id"
+            "Subject,Call_Type,Call_Start_Time,Call_Duration,Call_Duration_in_seconds,Call_Result,Outgoing_Call_Status,Owner,What_Id,Who_Id"
         }
     }
 }

@@ -11,9 +11,8 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::items::{item_error, lookup_id, write_reply};
 use super::read::{Listing, fields_param, page_reply, paging, project, requested_fields};
-use super::validate::item_error;
-use super::write::write_reply;
 use super::{CrmRequest, Emu, bad, find_module, parse_id};
 use crate::crm::history::{Event, subject};
 use crate::crm::meta::Module;
@@ -64,7 +63,10 @@ pub fn when(module: &str, r: &Record) -> Option<i64> {
 pub fn is_closed(module: &str, r: &Record, now: i64) -> bool {
     match module {
         "Tasks" => r.get("Status").and_then(Value::as_str) == Some("Completed"),
-        "Calls" => r.get("Outgoing_Call_Status").and_then(Value::as_str) != Some("Scheduled"),
+        "Calls" => !matches!(
+            r.get("Outgoing_Call_Status").and_then(Value::as_str),
+            Some("Scheduled" | "Overdue")
+        ),
         "Events" => {
             r.get("$event_cancelled").and_then(Value::as_bool) == Some(true)
                 || instant(r.get("End_DateTime")).is_some_and(|end| end < now)
@@ -120,7 +122,7 @@ pub(super) fn what_id(
                 json!({ "api_name": "$se_module", "json_path": path("$se_module") }),
             )
         })?;
-    let id = super::validate::lookup_id(v).and_then(|s| s.parse::<u64>().ok());
+    let id = lookup_id(v).and_then(|s| s.parse::<u64>().ok());
     let found = id.and_then(|id| world.crm.record(org, target.api_name, id).map(|r| (id, r)));
     let Some((id, r)) = found else {
         return Err(item_error(
@@ -163,7 +165,7 @@ pub(super) fn participants(
         let kind = item.get("type").and_then(Value::as_str).unwrap_or_default();
         let who = item
             .get("participant")
-            .and_then(super::validate::lookup_id)
+            .and_then(lookup_id)
             .unwrap_or_default();
         let who = who.as_str();
         let (name, email) = match kind {
@@ -274,7 +276,12 @@ pub(super) fn apply_rules(
                 .unwrap_or_default()
                 .to_owned();
             let start = instant(record.get("Call_Start_Time"));
-            let scheduled = kind == "Outbound" && start.is_some_and(|t| t > now);
+            // Ahead of the clock; or scheduled before and this edit does not log it (no
+            // duration), so a call past its time stays open until it is logged.
+            let still_scheduled = before.is_some_and(|b| !is_closed("Calls", b, now))
+                && !input.contains_key("Call_Duration");
+            let scheduled =
+                kind == "Outbound" && (start.is_some_and(|t| t > now) || still_scheduled);
             let duration = record
                 .get("Call_Duration")
                 .and_then(Value::as_str)
@@ -577,9 +584,12 @@ pub(super) async fn cancel(emu: Emu, req: CrmRequest, body: Bytes) -> Response {
             .get("Participants")
             .and_then(Value::as_array)
             .is_some_and(|ps| ps.iter().any(|p| p["invited"] == json!(true)));
-        // Already cancelled: not listed by Zoho (reference §9.1), so `NOT_ALLOWED`.
-        if !invited || before.get("$event_cancelled") == Some(&json!(true)) {
+        if !invited {
             return Ok(not_allowed("no_participants_invited"));
+        }
+        // Already cancelled: Zoho lists no code for it (reference §9.1), so `NOT_ALLOWED`.
+        if before.get("$event_cancelled") == Some(&json!(true)) {
+            return Ok(not_allowed("already_cancelled"));
         }
         if instant(before.get("End_DateTime")).is_some_and(|end| end < now) {
             return Ok(not_allowed("completed_meeting"));

@@ -10,8 +10,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use super::items::write_reply;
 use super::read::{Listing, page_reply, paging};
-use super::write::write_reply;
 use super::{CrmRequest, Emu, bad, find_module, parse_id};
 use crate::crm::history::{Event, subject};
 use crate::crm::meta::Module;

@@ -7,7 +7,9 @@
 
 mod activity;
 mod attachments;
+mod convert;
 mod coql;
+mod items;
 mod notes;
 mod read;
 mod related;
@@ -88,6 +90,14 @@ pub fn router() -> Router<Emulator> {
         .route(
             "/{dc}/api/crm/v8/{module}/{id}/actions/cancel",
             post(activity::cancel),
+        )
+        .route(
+            "/{dc}/api/crm/v8/{module}/{id}/actions/convert",
+            post(convert::convert),
+        )
+        .route(
+            "/{dc}/api/crm/v8/{module}/{id}/__conversion_options",
+            get(convert::options),
         )
         .route(
             "/{dc}/api/crm/v8/{module}",

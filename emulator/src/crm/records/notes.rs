@@ -8,9 +8,11 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
+use super::items::item_error;
+use super::items::write_reply;
 use super::read::{Listing, page_reply, paging, sort_params, sorted};
-use super::validate::{body_records, item_error};
-use super::write::{ids_param, write_reply};
+use super::validate::body_records;
+use super::write::ids_param;
 use super::{CrmRequest, Emu, MAX_FIELDS, bad, find_module, parse_id};
 use crate::crm::history::{Event, subject};
 use crate::crm::meta::Module;

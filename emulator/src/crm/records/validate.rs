@@ -3,25 +3,12 @@
 
 use serde_json::{Map, Value, json};
 
+use super::items::{item_error, lookup_id};
 use super::{MAX_RECORDS, bad};
 use crate::crm::meta::{self, Kind, Module};
 use crate::crm::{Record, user_ref};
 use crate::model::World;
 use crate::reply::Reply;
-
-/// The id a lookup or owner names: `{"id": …}` or the id alone, as text or as a number (Zoho's
-/// SDKs send numbers).
-pub(super) fn lookup_id(v: &Value) -> Option<String> {
-    let raw = v.get("id").unwrap_or(v);
-    raw.as_str()
-        .map(str::to_owned)
-        .or_else(|| raw.as_u64().map(|n| n.to_string()))
-}
-
-/// One record's error item in a write answer.
-pub(super) fn item_error(code: &str, message: &str, details: Value) -> Value {
-    json!({ "code": code, "details": details, "message": message, "status": "error" })
-}
 
 /// Checks one field value against its metadata; returns the stored value, or the error item.
 pub(super) fn check_value(

@@ -8,7 +8,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use super::validate::item_error;
+use super::items::item_error;
 use super::{CrmRequest, Emu, bad, find_module};
 use crate::crm::iso;
 use crate::faults::Endpoint;

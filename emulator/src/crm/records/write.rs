@@ -8,7 +8,8 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use super::activity;
-use super::validate::{body_records, derive, item_error, validate};
+use super::items::{item_error, write_reply};
+use super::validate::{body_records, derive, validate};
 use super::{CrmRequest, Emu, MAX_RECORDS, bad, parse_id};
 use crate::crm::history::{Event, field_changes, subject};
 use crate::crm::meta::{Kind, Module};
@@ -111,19 +112,6 @@ fn item_ok(message: &str, r: &Record) -> Value {
         "message": message,
         "status": "success",
     })
-}
-
-/// Zoho's status for a write: all good, mixed (207), or all failed (400).
-pub(super) fn write_reply(items: Vec<Value>, all_ok: StatusCode) -> Reply {
-    let ok = items.iter().filter(|i| i["status"] == "success").count();
-    let status = if ok == items.len() {
-        all_ok
-    } else if ok == 0 {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::MULTI_STATUS
-    };
-    Reply::Json(status, json!({ "data": items }))
 }
 
 /// What a write does with each record of the body.
