@@ -253,7 +253,7 @@ impl Emulator {
 
     /// Sends each notification a write owes (a POST of its JSON to the channel's
     /// `notify_url`, on this machine only), and logs how it went.
-    fn notify(&self, owed: Vec<model::watch::Delivery>) {
+    pub(crate) fn notify(&self, owed: Vec<model::watch::Delivery>) {
         for delivery in owed {
             let emu = self.clone();
             tokio::spawn(async move {

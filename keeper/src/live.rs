@@ -362,6 +362,8 @@ pub fn changed_by(org: &OrgKey, call: &Call<'_>, answer: Option<&[u8]>) -> Optio
         }
         Resource::Record { module, id } => (module.as_str(), vec![id.clone()], op, true),
         Resource::CancelMeeting(id) => ("Events", vec![id.clone()], Op::Edit, true),
+        // Zoho converts a scheduled one later, and its notification tells of it then.
+        Resource::ConvertLead(_) if answer.is_some_and(scheduled) => return None,
         Resource::ConvertLead(id) => ("Leads", vec![id.clone()], Op::Edit, true),
         Resource::ConversionOptions(_) => return None,
         Resource::Note(id) => ("Notes", vec![id.clone()], op, true),
@@ -392,6 +394,14 @@ pub fn changed_by(org: &OrgKey, call: &Call<'_>, answer: Option<&[u8]>) -> Optio
         op,
         notified,
     })
+}
+
+/// Whether a write's answer says Zoho will carry it out later (`SCHEDULED`).
+fn scheduled(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.pointer("/data/0/code").cloned())
+        .is_some_and(|c| c == "SCHEDULED")
 }
 
 /// The ids a write's answer says it touched (`data[].details.id` of each success).

@@ -298,8 +298,12 @@ impl<'a> Call<'a> {
         self.op == Op::Read && self.resource.is_record_data()
     }
 
-    /// The credits it costs: one, or for a write of records one per ten of them.
+    /// The credits it costs: one, for a write of records one per ten of them, and five for a
+    /// lead conversion (reference §8.7).
     pub fn credits(&self) -> u64 {
+        if matches!(self.resource, Resource::ConvertLead(_)) {
+            return 5;
+        }
         match self.body {
             Body::Json(body) if matches!(self.op, Op::Create | Op::Update) => body
                 .get("data")

@@ -83,8 +83,9 @@ pub enum ContactChoice {
     Existing(String),
 }
 
-/// Where the Lead's company goes: a new Account (from its Company), one that exists, or none
-/// (only possible for a Lead without a Company).
+/// Where the Lead's company goes: a new Account (from its Company), one that exists, or none.
+/// Zoho cannot skip the Account of a Lead with a Company, so `None` is for a Lead without one
+/// and sends what `New` sends (Zoho then makes no Account).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AccountChoice {
     New,
@@ -123,7 +124,8 @@ impl Conversion {
 /// What came of a conversion.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConvertOutcome {
-    Converted(Converted),
+    /// Converted; into what, when Zoho's answer says (else read the Lead's `$converted_detail`).
+    Converted(Option<Converted>),
     /// Zoho converts in the background (`job_id`); the Lead shows it once done.
     Scheduled {
         job_id: Option<String>,
@@ -207,39 +209,51 @@ impl CrmClient {
         }
         let body = json!({ "data": [conversion.item()] });
         let resource = Resource::ConvertLead(lead_id.to_owned());
-        let (status, bytes) = self
+        let answer = self
             .call(id, Call::json(Op::Create, &resource, &body))
             .await?;
-        let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if status == 400
-            && answer.get("code").and_then(Value::as_str) == Some("ID_ALREADY_CONVERTED")
-        {
-            return Ok(ConvertOutcome::AlreadyConverted);
-        }
-        let item = answer.get("data").and_then(|d| d.get(0));
-        if item.and_then(|i| i.get("code")).and_then(Value::as_str) == Some("SCHEDULED") {
-            let job_id = item
-                .and_then(|i| i.pointer("/details/job_id"))
-                .and_then(|j| {
-                    j.as_str()
-                        .map(str::to_owned)
-                        .or_else(|| j.as_u64().map(|n| n.to_string()))
-                });
-            return Ok(ConvertOutcome::Scheduled { job_id });
-        }
-        if status == 200
-            && let Some(converted) = item
-                .and_then(|i| i.get("details"))
-                .and_then(Converted::read)
-        {
-            return Ok(ConvertOutcome::Converted(converted));
-        }
-        // A refusal of the item (400 with `data[]`), or an error of the call.
-        let mut results = write_results((status, bytes))?;
-        match results.swap_remove(0) {
-            Err(e) => Ok(ConvertOutcome::Refused(e)),
-            Ok(_) => Err(HttpError::Malformed("conversion answer").into()),
-        }
+        read_answer(answer)
+    }
+}
+
+/// What a conversion's answer says: converted (into what, if it says), scheduled, converted
+/// before, or refused; anything else is an error of the call.
+fn read_answer((status, bytes): (u16, bytes::Bytes)) -> Result<ConvertOutcome, CrmError> {
+    let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let item = answer.get("data").and_then(|d| d.get(0));
+    fn code(v: Option<&Value>) -> Option<&str> {
+        v.and_then(|v| v.get("code")).and_then(Value::as_str)
+    }
+    // Whatever the status: the reference finds it as a 400, and one spec lists it under 202.
+    if code(Some(&answer)) == Some("ID_ALREADY_CONVERTED")
+        || code(item) == Some("ID_ALREADY_CONVERTED")
+    {
+        return Ok(ConvertOutcome::AlreadyConverted);
+    }
+    if code(item) == Some("SCHEDULED") {
+        let job_id = item
+            .and_then(|i| i.pointer("/details/job_id"))
+            .and_then(|j| {
+                j.as_str()
+                    .map(str::to_owned)
+                    .or_else(|| j.as_u64().map(|n| n.to_string()))
+            });
+        return Ok(ConvertOutcome::Scheduled { job_id });
+    }
+    // A success, even one whose details cannot be read: the Lead was converted.
+    if (200..300).contains(&status)
+        && item.and_then(|i| i.get("status")).and_then(Value::as_str) == Some("success")
+    {
+        let converted = item
+            .and_then(|i| i.get("details"))
+            .and_then(Converted::read);
+        return Ok(ConvertOutcome::Converted(converted));
+    }
+    // A refusal of the item (400 with `data[]`), or an error of the call.
+    let mut results = write_results((status, bytes))?;
+    match results.swap_remove(0) {
+        Err(e) => Ok(ConvertOutcome::Refused(e)),
+        Ok(_) => Err(HttpError::Malformed("conversion answer").into()),
     }
 }
 
@@ -275,6 +289,48 @@ mod tests {
         );
         let open = json!({ "$converted": false, "$converted_detail": { "Contacts": 33 } });
         assert_eq!(Converted::of_lead(open.as_object().expect("object")), None);
+    }
+
+    fn answer(status: u16, body: Value) -> ConvertOutcome {
+        read_answer((status, bytes::Bytes::from(body.to_string()))).expect("an outcome")
+    }
+
+    #[test]
+    fn every_answer_of_a_conversion_is_read() {
+        let done = json!({ "data": [{ "code": "SUCCESS", "status": "success", "details": {
+            "Contacts": { "name": "Ann", "id": "1" }, "Accounts": null, "Deals": null } }] });
+        match answer(200, done) {
+            ConvertOutcome::Converted(Some(c)) => assert_eq!(c.contact.id, "1"),
+            other => panic!("{other:?}"),
+        }
+        let odd = json!({ "data": [{ "code": "SUCCESS", "status": "success", "details": {} }] });
+        assert_eq!(
+            answer(201, odd),
+            ConvertOutcome::Converted(None),
+            "converted, into what unsaid"
+        );
+        let later = json!({ "data": [{ "code": "SCHEDULED", "status": "success", "details": { "job_id": 7 } }] });
+        assert_eq!(
+            answer(202, later),
+            ConvertOutcome::Scheduled {
+                job_id: Some("7".into())
+            }
+        );
+        let again = json!({ "code": "ID_ALREADY_CONVERTED", "status": "error", "details": {}, "message": "id already converted" });
+        assert_eq!(answer(400, again.clone()), ConvertOutcome::AlreadyConverted);
+        assert_eq!(answer(202, again), ConvertOutcome::AlreadyConverted);
+        let item_again = json!({ "data": [{ "code": "ID_ALREADY_CONVERTED", "status": "error", "details": {}, "message": "x" }] });
+        assert_eq!(answer(400, item_again), ConvertOutcome::AlreadyConverted);
+        let refused = json!({ "data": [{ "code": "MANDATORY_NOT_FOUND", "status": "error", "message": "required field not found",
+            "details": { "api_name": "Stage", "json_path": "$.data[0].Deals.Stage" } }] });
+        match answer(400, refused) {
+            ConvertOutcome::Refused(e) => assert_eq!(
+                (e.code.as_str(), e.field.as_deref()),
+                ("MANDATORY_NOT_FOUND", Some("Stage"))
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(read_answer((500, bytes::Bytes::from_static(b"oops"))).is_err());
     }
 
     #[test]

@@ -47,7 +47,7 @@ fn id_of(v: Option<&Value>) -> Option<u64> {
 }
 
 /// Checks the body's item against the world: the plan, or the item's error.
-fn plan(
+fn make_plan(
     world: &World,
     org: &str,
     lead_id: u64,
@@ -424,7 +424,11 @@ pub(super) async fn convert(emu: Emu, req: CrmRequest, body: Bytes) -> Response 
         let lead = world.crm.record(&org, "Leads", id).cloned().ok_or_else(|| {
             bad("INVALID_DATA", "the related id given seems to be invalid", json!({ "resource_path_index": 1 }))
         })?;
-        if is_converted(&lead) {
+        let pending = lead
+            .get("$field_states")
+            .and_then(Value::as_array)
+            .is_some_and(|s| s.iter().any(|v| v == "convert_scheduler"));
+        if is_converted(&lead) || pending {
             return Err(bad("ID_ALREADY_CONVERTED", "id already converted", json!({ "resource_path_index": 1 })));
         }
         let body: Value = serde_json::from_slice(&body)
@@ -443,22 +447,37 @@ pub(super) async fn convert(emu: Emu, req: CrmRequest, body: Bytes) -> Response 
         if world.credit_budget(&org).is_some() {
             world.metering.charge(&org, now, 4);
         }
-        let plan = match plan(world, &org, id, &lead, &item) {
+        let plan = match make_plan(world, &org, id, &lead, &item) {
             Ok(p) => p,
             Err(e) => return Ok(write_reply(vec![e], StatusCode::OK)),
         };
         if world.config.convert_scheduled {
             let job = world.crm.new_id().to_string();
+            // Pending until carried out: a second conversion meanwhile is refused as if done.
+            if let Some(l) = world.crm.module_mut(&org, "Leads").get_mut(&id) {
+                l.insert("$field_states".into(), json!(["convert_scheduler"]));
+            }
             let emu = later.clone();
+            let item = item.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(SCHEDULED_AFTER).await;
-                let mut world = emu.world();
-                // Converted meanwhile (a second request): nothing more to do.
-                if world.crm.record(&user.org_zgid, "Leads", plan.lead).is_some_and(|l| !is_converted(l)) {
-                    carry_out(&mut world, &user, &plan);
-                }
-                drop(world);
+                let owed = {
+                    let mut world = emu.world();
+                    let org = user.org_zgid.clone();
+                    if let Some(l) = world.crm.module_mut(&org, "Leads").get_mut(&id) {
+                        l.remove("$field_states");
+                    }
+                    // Checked again: what the body named may have gone meanwhile.
+                    let lead = world.crm.record(&org, "Leads", id).cloned();
+                    if let Some(lead) = lead.filter(|l| !is_converted(l))
+                        && let Ok(plan) = make_plan(&world, &org, id, &lead, &item)
+                    {
+                        carry_out(&mut world, &user, &plan);
+                    }
+                    world.watch.take_outbox()
+                };
                 emu.touch();
+                emu.notify(owed);
             });
             return Ok(Reply::Json(
                 StatusCode::ACCEPTED,
