@@ -6,6 +6,7 @@ pub mod activities;
 pub mod connection;
 #[cfg(feature = "ssr")]
 pub mod context;
+pub mod convert;
 pub mod error;
 pub mod live;
 pub mod live_event;

@@ -7,10 +7,17 @@ use leptos::prelude::*;
 /// How long a toast stays.
 const SHOWN_FOR: std::time::Duration = std::time::Duration::from_secs(6);
 
+/// One toast: its words, then links to what it is about (name, address).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Toast {
+    text: String,
+    links: Vec<(String, String)>,
+}
+
 /// The page's toasts.
 #[derive(Clone, Copy)]
 pub struct Toasts {
-    list: RwSignal<Vec<(u32, String)>>,
+    list: RwSignal<Vec<(u32, Toast)>>,
     next: StoredValue<u32>,
 }
 
@@ -32,9 +39,18 @@ impl Toasts {
 
     /// Shows `text` for a few seconds.
     pub fn say(self, text: impl Into<String>) {
+        self.say_with_links(text, Vec::new());
+    }
+
+    /// Shows `text`, then a link to each of `links` (name, address), for a few seconds.
+    pub fn say_with_links(self, text: impl Into<String>, links: Vec<(String, String)>) {
         let n = self.next.get_value() + 1;
         self.next.set_value(n);
-        self.list.update(|l| l.push((n, text.into())));
+        let toast = Toast {
+            text: text.into(),
+            links,
+        };
+        self.list.update(|l| l.push((n, toast)));
         set_timeout(
             move || self.list.update(|l| l.retain(|(k, _)| *k != n)),
             SHOWN_FOR,
@@ -60,7 +76,15 @@ pub fn ToastRegion(toasts: Toasts) -> impl IntoView {
 async fn toast_list(toasts: Toasts) -> AnyView {
     view! {
         <For each=move || toasts.list.get() key=|(n, _)| *n let:toast>
-            <p class="toast">{toast.1}</p>
+            <p class="toast">
+                {toast.1.text}
+                {toast
+                    .1
+                    .links
+                    .into_iter()
+                    .map(|(name, href)| view! { " " <a href=href>{name}</a> })
+                    .collect_view()}
+            </p>
         </For>
     }
     .into_any()

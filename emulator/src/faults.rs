@@ -17,6 +17,9 @@ pub enum FaultKind {
     Http503,
     /// Wait `delay_ms`, then answer normally.
     Delay,
+    /// Carry the request out, then wait `delay_ms` before answering: Zoho did the work, and a
+    /// client that gave up waiting never hears of it.
+    LateAnswer,
     /// Zoho's throttle: the HTTP-200 "Access Denied" body on token calls, 429 on the API.
     AccessDenied,
     /// The API answers 401 `INVALID_TOKEN`; token calls answer `{"error":"invalid_token"}`.
@@ -75,6 +78,10 @@ pub struct Fault {
     pub count: u32,
     #[serde(default)]
     pub delay_ms: Option<u64>,
+    /// Fires only on requests whose path, as the request log writes it (ids as `{id}`),
+    /// contains this: `Leads/{id}/actions/convert`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 /// The active rules.
@@ -111,10 +118,11 @@ impl Faults {
     }
 
     /// Takes one shot of the first rule matching this request, if any.
-    pub fn fire(&mut self, endpoint: Endpoint, dc: Dc) -> Option<Fired> {
+    pub fn fire(&mut self, endpoint: Endpoint, dc: Dc, path: &str) -> Option<Fired> {
         let i = self.rules.iter().position(|f| {
             (f.endpoint == endpoint || f.endpoint == Endpoint::Any)
                 && f.dc.is_none_or(|d| d == dc)
+                && f.path.as_deref().is_none_or(|p| path.contains(p))
                 && f.count > 0
         })?;
         let rule = &mut self.rules[i];
@@ -142,6 +150,7 @@ mod tests {
             dc,
             count,
             delay_ms: None,
+            path: None,
         }
     }
 
@@ -149,11 +158,32 @@ mod tests {
     fn a_rule_fires_count_times_on_matching_requests_only() {
         let mut f = Faults::default();
         f.add(rule(FaultKind::Http500, Endpoint::Refresh, Some(Dc::Eu), 2));
-        assert_eq!(f.fire(Endpoint::Refresh, Dc::Us), None);
-        assert_eq!(f.fire(Endpoint::Exchange, Dc::Eu), None);
-        assert!(f.fire(Endpoint::Refresh, Dc::Eu).is_some());
-        assert!(f.fire(Endpoint::Refresh, Dc::Eu).is_some());
-        assert_eq!(f.fire(Endpoint::Refresh, Dc::Eu), None);
+        assert_eq!(f.fire(Endpoint::Refresh, Dc::Us, ""), None);
+        assert_eq!(f.fire(Endpoint::Exchange, Dc::Eu, ""), None);
+        assert!(f.fire(Endpoint::Refresh, Dc::Eu, "").is_some());
+        assert!(f.fire(Endpoint::Refresh, Dc::Eu, "").is_some());
+        assert_eq!(f.fire(Endpoint::Refresh, Dc::Eu, ""), None);
+    }
+
+    #[test]
+    fn a_rule_with_a_path_fires_only_on_that_path() {
+        let mut f = Faults::default();
+        let mut late = rule(FaultKind::LateAnswer, Endpoint::Records, None, 1);
+        late.path = Some("/actions/convert".into());
+        f.add(late);
+        assert_eq!(
+            f.fire(Endpoint::Records, Dc::Us, "/us/api/crm/v8/Leads/{id}"),
+            None
+        );
+        assert_eq!(
+            f.fire(
+                Endpoint::Records,
+                Dc::Us,
+                "/us/api/crm/v8/Leads/{id}/actions/convert"
+            )
+            .map(|x| x.kind),
+            Some(FaultKind::LateAnswer)
+        );
     }
 
     #[test]
@@ -162,6 +192,7 @@ mod tests {
             (FaultKind::Http500, "http_500"),
             (FaultKind::Http503, "http_503"),
             (FaultKind::LegacyShape, "legacy_shape"),
+            (FaultKind::LateAnswer, "late_answer"),
         ] {
             assert_eq!(
                 serde_json::to_value(kind).ok(),
@@ -174,8 +205,11 @@ mod tests {
     fn any_matches_everything_and_clear_removes_all() {
         let mut f = Faults::default();
         f.add(rule(FaultKind::Delay, Endpoint::Any, None, 5));
-        assert!(f.fire(Endpoint::Org, Dc::Jp).is_some());
+        assert!(
+            f.fire(Endpoint::Org, Dc::Jp, "/jp/api/crm/v8/org")
+                .is_some()
+        );
         assert_eq!(f.clear(), 1);
-        assert_eq!(f.fire(Endpoint::Org, Dc::Jp), None);
+        assert_eq!(f.fire(Endpoint::Org, Dc::Jp, ""), None);
     }
 }

@@ -44,6 +44,9 @@
 //!   scheduled conversion (`POST config {"convert_scheduled": true}`) is carried out 1.5 s later;
 //!   `__conversion_options` matches Contacts by full name or email and Accounts by the Company,
 //!   case-insensitively.
+//! - Faults beyond the contract's kinds: `late_answer` carries the request out and only then
+//!   waits `delay_ms` (Zoho did it; a client that stopped waiting never hears), and a rule's
+//!   optional `path` makes it fire only on requests whose logged path (ids as `{id}`) contains it.
 
 mod accounts;
 mod api;
@@ -211,16 +214,19 @@ impl Emulator {
             Some(_) => self.world().config.api_latency_ms,
             None => 0,
         };
-        let fired = self.faults().fire(call.endpoint, call.dc);
+        let fired = self.faults().fire(call.endpoint, call.dc, &call.path);
         let mut pending = Unanswered {
             emulator: self,
             call: Some(call),
         };
-        let wait = latency
-            + fired.map_or(0, |f| match (f.kind, f.delay_ms) {
-                (FaultKind::Delay, 0) => DEFAULT_DELAY_MS,
-                (_, ms) => ms,
-            });
+        let delay = fired.map_or(0, |f| match (f.kind, f.delay_ms) {
+            (FaultKind::Delay | FaultKind::LateAnswer, 0) => DEFAULT_DELAY_MS,
+            (_, ms) => ms,
+        });
+        // A late answer waits after the work; every other delay before it.
+        let late = fired.is_some_and(|f| f.kind == FaultKind::LateAnswer);
+        let (before, after) = if late { (0, delay) } else { (delay, 0) };
+        let wait = latency + before;
         if wait > 0 {
             tokio::time::sleep(Duration::from_millis(wait)).await;
         }
@@ -248,6 +254,9 @@ impl Emulator {
         drop(in_flight);
         self.touch();
         self.notify(owed);
+        if after > 0 {
+            tokio::time::sleep(Duration::from_millis(after)).await;
+        }
         reply.into_response()
     }
 

@@ -8,7 +8,7 @@ pub mod group;
 pub mod mine;
 pub mod section;
 #[cfg(feature = "ssr")]
-mod ssr;
+pub(crate) mod ssr;
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;

@@ -109,13 +109,13 @@ fn in_utc(s: Option<String>) -> Option<String> {
 }
 
 /// A date, `yyyy-MM-dd`.
-fn is_date(s: &str) -> bool {
+pub(crate) fn is_date(s: &str) -> bool {
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(s, &fmt).is_ok()
 }
 
 /// A press token: what the ledger keys a press by.
-fn check_token(token: &str) -> Result<(), AppError> {
+pub(crate) fn check_token(token: &str) -> Result<(), AppError> {
     if token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(())
     } else {
@@ -125,7 +125,7 @@ fn check_token(token: &str) -> Result<(), AppError> {
     }
 }
 
-fn is_id(id: &str) -> bool {
+pub(crate) fn is_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -190,7 +190,10 @@ fn offered(choices: &[super::Pick], value: &str) -> bool {
 }
 
 /// A picklist's values as the forms offer them: the org's, but Zoho's "-None-".
-fn picklist(fields: &[zoho::crm::metadata::FieldInfo], api_name: &str) -> Vec<super::Pick> {
+pub(crate) fn picklist(
+    fields: &[zoho::crm::metadata::FieldInfo],
+    api_name: &str,
+) -> Vec<super::Pick> {
     fields
         .iter()
         .find(|f| f.api_name == api_name)

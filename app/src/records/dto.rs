@@ -272,6 +272,8 @@ pub struct RecordView {
     pub reach: Vec<ContactLink>,
     /// The org's currency (ISO 4217), for money fields.
     pub currency: Option<String>,
+    /// A converted Lead: what it became.
+    pub converted: Option<crate::convert::ConvertedInto>,
 }
 
 /// The control a field gets, from its Zoho `data_type`.

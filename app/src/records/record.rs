@@ -49,6 +49,9 @@ pub fn RecordPage(data: RecordData) -> impl IntoView {
         },
         move || record.refetch(),
     );
+    // A Lead's "Convert lead" dialog: kept here, outside the part a live re-read draws anew.
+    let converting = RwSignal::new(false);
+    let convert_button = NodeRef::<leptos::html::Button>::new();
     // Whether the record is there: the sections below it stay while its fields are read again.
     let found = Memo::new(move |_| matches!(record.get(), Some(Ok(_))));
     // The sections are the browser's to load, once the page is up: the server renders their
@@ -71,7 +74,7 @@ pub fn RecordPage(data: RecordData) -> impl IntoView {
                         .map(|r| match r {
                             Ok(v) => {
                                 let (_, id) = key.get_untracked();
-                                view! { <RecordBody v id /> }.into_any()
+                                view! { <RecordBody v id converting convert_button /> }.into_any()
                             }
                             Err(e) => {
                                 // The way on from a record that is not there (deleted, perhaps
@@ -86,20 +89,32 @@ pub fn RecordPage(data: RecordData) -> impl IntoView {
                             }
                         })
                 }}
+                // Drawn anew for another record (a link from one record page to another keeps
+                // this page, with new parameters).
                 {move || {
-                    found.get().then(|| {
-                        let (module, id) = key.get_untracked();
-                        move || {
-                            let (module, id) = (module.clone(), id.clone());
-                            if mounted.get() {
-                                view! { <super::sections::RecordSections module id /> }.into_any()
-                            } else {
-                                view! { <div class="placeholder" aria-busy="true" aria-label="Loading notes, files and history"></div> }.into_any()
-                            }
+                    let (module, id) = key.get();
+                    found.get().then_some(move || {
+                        let (module, id) = (module.clone(), id.clone());
+                        if mounted.get() {
+                            view! { <super::sections::RecordSections module id /> }.into_any()
+                        } else {
+                            view! { <div class="placeholder" aria-busy="true" aria-label="Loading notes, files and history"></div> }.into_any()
                         }
                     })
                 }}
             </Transition>
+            {move || {
+                converting.get().then(|| {
+                    let (_, lead_id) = key.get_untracked();
+                    let close = Callback::new(move |()| {
+                        converting.set(false);
+                        if let Some(b) = convert_button.get_untracked() {
+                            let _ = b.focus();
+                        }
+                    });
+                    view! { <crate::convert::dialog::ConvertDialog lead_id close /> }
+                })
+            }}
         </section>
     }
 }
@@ -118,7 +133,12 @@ fn RecordPlaceholder() -> impl IntoView {
 }
 
 #[component]
-fn RecordBody(v: RecordView, id: String) -> impl IntoView {
+fn RecordBody(
+    v: RecordView,
+    id: String,
+    converting: RwSignal<bool>,
+    convert_button: NodeRef<leptos::html::Button>,
+) -> impl IntoView {
     let RecordView {
         module,
         title,
@@ -127,7 +147,10 @@ fn RecordBody(v: RecordView, id: String) -> impl IntoView {
         status,
         reach,
         currency,
+        converted,
     } = v;
+    // A Lead not converted yet can be; a converted one says into what.
+    let convertible = module.api_name == "Leads" && converted.is_none();
     let groups = FieldGroup::ALL
         .into_iter()
         .filter_map(|g| {
@@ -169,8 +192,14 @@ fn RecordBody(v: RecordView, id: String) -> impl IntoView {
                     </ul>
                 })}
             </div>
-            <RecordActions module=module.clone() id title=title.clone() />
+            <RecordActions
+                module=module.clone()
+                id
+                title=title.clone()
+                convert=convertible.then_some((converting, convert_button))
+            />
         </header>
+        {converted.map(|c| view! { <ConvertedNotice c /> })}
         {groups
             .into_iter()
             .map(|(group, filled, empty)| {
@@ -235,9 +264,34 @@ fn Fact(f: FieldValue, currency: Option<String>) -> impl IntoView {
     }
 }
 
-/// "Edit" and "Delete" (which asks first) for one record.
+/// What a converted Lead became, with links: "Converted to Ada Lovelace, under Acme, with the
+/// deal Acme renewal."
 #[component]
-fn RecordActions(module: ModuleDto, id: String, title: String) -> impl IntoView {
+fn ConvertedNotice(c: crate::convert::ConvertedInto) -> impl IntoView {
+    let to = |l: crate::convert::RecordLink| {
+        let href = l.href();
+        view! { <a href=href>{l.name}</a> }
+    };
+    view! {
+        <p class="notice converted">
+            "Converted to "
+            {to(c.contact)}
+            {c.account.map(|a| view! { ", under " {to(a)} })}
+            {c.deal.map(|d| view! { ", with the deal " {to(d)} })}
+            "."
+        </p>
+    }
+}
+
+/// "Edit", "Delete" (which asks first) and, on a Lead not converted yet, "Convert".
+#[component]
+fn RecordActions(
+    module: ModuleDto,
+    id: String,
+    title: String,
+    /// On a Lead not converted yet: whether its dialog is open, and the button that opens it.
+    convert: Option<(RwSignal<bool>, NodeRef<leptos::html::Button>)>,
+) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let failed = RwSignal::new(None::<AppError>);
@@ -284,6 +338,9 @@ fn RecordActions(module: ModuleDto, id: String, title: String) -> impl IntoView 
                 fallback=move || {
                     view! {
                         <super::GoButton href=format!("/m/{}/{}/edit", module.api_name, id) label="Edit" />
+                        {convert.map(|(open, node_ref)| view! {
+                            <crate::convert::dialog::ConvertButton open node_ref />
+                        }.into_any())}
                         <button type="button" class="danger" on:click=move |_| confirming.set(true)>
                             "Delete"
                         </button>

@@ -8,6 +8,7 @@ mod activities;
 mod budget;
 mod cli;
 mod coherence;
+mod convert;
 mod faults;
 mod files;
 mod hardening;

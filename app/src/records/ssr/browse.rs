@@ -145,6 +145,12 @@ impl Records {
                 })
             })
             .collect();
+        let converted = match zoho::crm::convert::Converted::of_lead(&record) {
+            Some(c) if m.name.as_str() == "Leads" => {
+                Some(crate::convert::ssr::into_links(&self.zoho, &self.conn, c).await)
+            }
+            _ => None,
+        };
         Ok(RecordView {
             title: text(record.get(&name_field)),
             owner: record
@@ -155,6 +161,7 @@ impl Records {
             status,
             reach,
             currency: currency.ok().and_then(|o| o.currency.clone()),
+            converted,
             fields,
             module: m.info,
         })
