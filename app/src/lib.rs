@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod activities;
+pub mod bulk;
 pub mod connection;
 #[cfg(feature = "ssr")]
 pub mod context;
@@ -262,7 +263,7 @@ fn FocusOnNavigation() -> impl IntoView {
 /// Focuses `main h1` once the new page has one, and keeps it there while the page replaces its
 /// heading as its data comes in (checking every 100 ms, `tries` times) — unless the person has
 /// moved the focus elsewhere meanwhile.
-fn focus_heading(tries: u32) {
+pub(crate) fn focus_heading(tries: u32) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;

@@ -42,15 +42,20 @@ impl Toasts {
         self.say_with_links(text, Vec::new());
     }
 
-    /// Shows `text`, then a link to each of `links` (name, address), for a few seconds.
+    /// Shows `text`, then a link to each of `links` (name, address). A toast with links stays
+    /// until dismissed: the links must be there for whoever reaches them by keyboard.
     pub fn say_with_links(self, text: impl Into<String>, links: Vec<(String, String)>) {
         let n = self.next.get_value() + 1;
         self.next.set_value(n);
+        let lasting = !links.is_empty();
         let toast = Toast {
             text: text.into(),
             links,
         };
         self.list.update(|l| l.push((n, toast)));
+        if lasting {
+            return;
+        }
         set_timeout(
             move || self.list.update(|l| l.retain(|(k, _)| *k != n)),
             SHOWN_FOR,
@@ -78,12 +83,26 @@ async fn toast_list(toasts: Toasts) -> AnyView {
         <For each=move || toasts.list.get() key=|(n, _)| *n let:toast>
             <p class="toast">
                 {toast.1.text}
-                {toast
-                    .1
-                    .links
-                    .into_iter()
-                    .map(|(name, href)| view! { " " <a href=href>{name}</a> })
-                    .collect_view()}
+                {(!toast.1.links.is_empty()).then(|| {
+                    let n = toast.0;
+                    view! {
+                        {toast
+                            .1
+                            .links
+                            .clone()
+                            .into_iter()
+                            .map(|(name, href)| view! { " " <a href=href>{name}</a> })
+                            .collect_view()}
+                        " "
+                        <button
+                            type="button"
+                            class="ghost"
+                            on:click=move |_| toasts.list.update(|l| l.retain(|(k, _)| *k != n))
+                        >
+                            "Dismiss"
+                        </button>
+                    }
+                })}
             </p>
         </For>
     }

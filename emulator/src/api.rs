@@ -1,5 +1,6 @@
-//! The CRM v8 API per data center, as far as sign-in needs it: the current user and the org, with
-//! the `Authorization` header, the token's data center and its scopes checked as Zoho does.
+//! The CRM v8 API per data center, as far as sign-in needs it: the org and its users (the current
+//! one, or a page of those of a `type`, with their status, role and profile, for owner pickers),
+//! with the `Authorization` header, the token's data center and its scopes checked as Zoho does.
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
@@ -11,6 +12,7 @@ use serde_json::json;
 use crate::dc::Dc;
 use crate::faults::{Endpoint, FaultKind};
 use crate::metering::Edition;
+use crate::model::people::{Role, Status};
 use crate::model::{AccessToken, Counter, User, World};
 use crate::reply::Reply;
 use crate::request::{DcPath, Params};
@@ -75,6 +77,18 @@ pub fn authorize(
     scope: &str,
     fault: Option<FaultKind>,
 ) -> Result<(AccessToken, User), Reply> {
+    authorize_any(world, dc, headers, &[scope], fault)
+}
+
+/// As [`authorize`], for a call that any one of `scopes` opens (Zoho documents a general and a
+/// per-module scope for some actions).
+pub fn authorize_any(
+    world: &mut World,
+    dc: Dc,
+    headers: &HeaderMap,
+    scopes: &[&str],
+    fault: Option<FaultKind>,
+) -> Result<(AccessToken, User), Reply> {
     let token = bearer(headers);
     let now = world.now();
     let found = token.and_then(|t| {
@@ -118,7 +132,7 @@ pub fn authorize(
             json!({}),
         )),
         (Some(_), Some(at), Some(user), _) => {
-            if scope_covers(&at.scopes, scope) {
+            if scopes.iter().any(|scope| scope_covers(&at.scopes, scope)) {
                 Ok((at, user))
             } else {
                 Err(scope_mismatch())
@@ -159,13 +173,147 @@ fn user_json(world: &World, user: &User) -> serde_json::Value {
         "first_name": user.first_name,
         "last_name": user.last_name,
         "zuid": user.zuid,
-        "role": { "name": "CEO", "id": format!("{org_id}1") },
-        "profile": { "name": "Administrator", "id": format!("{org_id}2") },
-        "status": "active",
-        "confirm": true,
+        "role": { "name": user.role.name(), "id": user.role.id(&org_id) },
+        "profile": { "name": user.profile.name(), "id": user.profile.id(&org_id) },
+        "status": user.status.as_str(),
+        "confirm": user.confirmed,
+        "type__s": "Regular User",
         "time_zone": "Etc/UTC",
         "locale": "en_US",
     })
+}
+
+/// `users` answers at most this many a page, and lists this many by default.
+const USERS_PER_PAGE: usize = 200;
+
+/// At most this many `ids` in one `users` call.
+const USERS_IDS: usize = 100;
+
+fn bad_param(code: &str, message: &str, param: &str) -> Reply {
+    Reply::api_error(
+        StatusCode::BAD_REQUEST,
+        code,
+        message,
+        json!({ "param_name": param }),
+    )
+}
+
+/// The users of `me`'s org that `type` names (reference §9.7; no `type` is `AllUsers`), in
+/// the order they joined. `ActiveUsers` counts an invited user who has not joined yet (their
+/// status is active); `ActiveConfirmedUsers` does not.
+fn users_of_type<'w>(world: &'w World, me: &User, p: &Params) -> Result<Vec<&'w User>, Reply> {
+    let org_id = world
+        .orgs
+        .get(&me.org_zgid)
+        .map(|o| o.id.clone())
+        .unwrap_or_default();
+    let in_org: Vec<&'w User> = world
+        .users
+        .iter()
+        .filter(|u| u.org_zgid == me.org_zgid)
+        .collect();
+    let pick = |keep: &dyn Fn(&User) -> bool| -> Vec<&'w User> {
+        in_org.iter().copied().filter(|&u| keep(u)).collect()
+    };
+    // The three role types name the role they are about.
+    let role = || -> Result<Role, Reply> {
+        let Some(raw) = p.get("role_id") else {
+            return Err(bad_param(
+                "REQUIRED_PARAM_MISSING",
+                "One of the expected parameter is missing",
+                "role_id",
+            ));
+        };
+        Role::ALL
+            .into_iter()
+            .find(|r| r.id(&org_id) == raw)
+            .ok_or_else(|| bad_param("INVALID_DATA", "invalid data", "role_id"))
+    };
+    let active = |u: &User| u.status == Status::Active;
+    Ok(match p.get("type") {
+        Some("CurrentUser") => pick(&|u| u.zuid == me.zuid),
+        None | Some("AllUsers" | "ActiveAndDeactive") => pick(&|_| true),
+        Some("ActiveUsers" | "AllActiveUsers") => pick(&active),
+        Some("DeactiveUsers") => pick(&|u| !active(u)),
+        Some("ConfirmedUsers") => pick(&|u| u.confirmed),
+        Some("NotConfirmedUsers") => pick(&|u| !u.confirmed),
+        Some("ActiveConfirmedUsers") => pick(&User::licensed),
+        Some("AdminUsers") => pick(&|u| u.profile.is_admin()),
+        Some("ActiveConfirmedAdmins") => pick(&|u| u.profile.is_admin() && u.licensed()),
+        Some("ConfirmedReportingUsers") => {
+            pick(&|u| u.confirmed && u.role != me.role && me.role.covers(u.role))
+        }
+        Some("ParentRoleUsers") => {
+            let of = role()?;
+            pick(&|u| Some(u.role) == of.parent())
+        }
+        Some("ChildRoleUsers") => {
+            let of = role()?;
+            pick(&|u| u.role.parent() == Some(of))
+        }
+        Some("SubordinateRoleUsers") => {
+            let of = role()?;
+            pick(&|u| u.role != of && of.covers(u.role))
+        }
+        // Kinds of user the emulator has none of.
+        Some("DeletedUsers" | "DeveloperUsers" | "ActiveLiteUser") => Vec::new(),
+        Some(_) => return Err(bad_param("INVALID_DATA", "invalid data", "type")),
+    })
+}
+
+/// `users?type=…&page=…&per_page=…` (and `ids`): a page of the org's users, 204 when the page
+/// has none.
+fn list_users(world: &World, me: &User, p: &Params) -> Result<Reply, Reply> {
+    let mut chosen = users_of_type(world, me, p)?;
+    if let Some(ids) = p.get("ids") {
+        let ids: Vec<&str> = ids
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        if ids.len() > USERS_IDS {
+            return Err(Reply::api_error(
+                StatusCode::BAD_REQUEST,
+                "LIMIT_EXCEEDED",
+                "the limit has been exceeded",
+                json!({ "limit": USERS_IDS, "param_name": "ids" }),
+            ));
+        }
+        chosen.retain(|u| ids.contains(&u.user_id.as_str()));
+    }
+    let per_page = match p.get("per_page").map(str::parse::<usize>) {
+        None => USERS_PER_PAGE,
+        Some(Ok(n)) if (1..=USERS_PER_PAGE).contains(&n) => n,
+        Some(_) => return Err(bad_param("INVALID_DATA", "invalid data", "per_page")),
+    };
+    let page = match p.get("page").map(str::parse::<usize>) {
+        None => 1,
+        Some(Ok(n)) if n >= 1 => n,
+        Some(_) => return Err(bad_param("INVALID_DATA", "invalid data", "page")),
+    };
+    let offset = (page - 1).saturating_mul(per_page);
+    let list: Vec<_> = chosen
+        .iter()
+        .skip(offset)
+        .take(per_page)
+        .map(|u| user_json(world, u))
+        .collect();
+    if list.is_empty() {
+        return Ok(Reply::Empty(StatusCode::NO_CONTENT));
+    }
+    let count = list.len();
+    Ok(Reply::Json(
+        StatusCode::OK,
+        json!({
+            "users": list,
+            "info": {
+                "per_page": per_page,
+                "count": count,
+                "page": page,
+                "more_records": offset + count < chosen.len(),
+            }
+        }),
+    ))
 }
 
 async fn users(
@@ -182,30 +330,7 @@ async fn users(
                 Ok(ok) => ok,
                 Err(reply) => return reply,
             };
-            let chosen: Vec<&User> = match p.get("type") {
-                Some("CurrentUser") => vec![&user],
-                None
-                | Some("AllUsers" | "ActiveUsers" | "ConfirmedUsers" | "ActiveConfirmedUsers") => {
-                    world
-                        .users
-                        .iter()
-                        .filter(|u| u.org_zgid == user.org_zgid)
-                        .collect()
-                }
-                Some(_) => Vec::new(),
-            };
-            if chosen.is_empty() {
-                return Reply::Empty(StatusCode::NO_CONTENT);
-            }
-            let list: Vec<_> = chosen.iter().map(|u| user_json(world, u)).collect();
-            let count = list.len();
-            Reply::Json(
-                StatusCode::OK,
-                json!({
-                    "users": list,
-                    "info": { "per_page": 200, "count": count, "page": 1, "more_records": false }
-                }),
-            )
+            list_users(world, &user, &p).unwrap_or_else(|refusal| refusal)
         },
     )
     .await

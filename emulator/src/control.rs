@@ -148,6 +148,10 @@ fn user_json(world: &World, u: &User) -> Value {
         "user_id": u.user_id,
         "dc": u.dc,
         "org": { "zgid": u.org_zgid, "name": org_name },
+        "status": u.status.as_str(),
+        "confirm": u.confirmed,
+        "role": u.role.name(),
+        "profile": u.profile.name(),
     })
 }
 
@@ -236,6 +240,10 @@ async fn add_user(State(emu): State<Emulator>, body: axum::body::Bytes) -> Answe
         last_name: "Tester".into(),
         dc: new.dc,
         org_zgid: zgid,
+        status: Default::default(),
+        confirmed: true,
+        role: Default::default(),
+        profile: Default::default(),
     };
     let body = user_json(&world, &user);
     world.users.push(user);

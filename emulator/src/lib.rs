@@ -33,7 +33,7 @@
 //!   notification's `affected_fields` is `[{"<id>": ["Field", …]}]`; notes are watched as the
 //!   module `Notes` (no `notify_on_related_action`); a notification is sent only to a
 //!   `notify_url` on this machine (loopback), and one that cannot be is logged with status 0.
-//! - `If-Modified-Since` on a list filters it to the records modified after that second and
+//! - A list may name its records (`ids`, at most 100). `If-Modified-Since` on a list filters it to the records modified after that second and
 //!   answers 304 when none was (on a record: 304 when it was not); a 304 costs a credit like any
 //!   call. An unparseable date is ignored.
 //! - Activities (`crm::records::activity`): the open-or-closed rule, `Call_Duration` as `hh:mm`,
@@ -47,6 +47,25 @@
 //! - Faults beyond the contract's kinds: `late_answer` carries the request out and only then
 //!   waits `delay_ms` (Zoho did it; a client that stopped waiting never hears), and a rule's
 //!   optional `path` makes it fire only on requests whose logged path (ids as `{id}`) contains it.
+//! - Users (`api`, `model::people`): every org has the same roles (CEO; Sales Manager under it,
+//!   Sales Rep under that; Support Lead under the CEO) and profiles (Administrator, Standard,
+//!   Telesales — Lead Status read-only —, Support — no Change Owner). `users` with no `type`
+//!   lists all; `ActiveUsers` includes an invited user who has not joined (their status is
+//!   active), `ActiveConfirmedUsers` does not; an unknown `type` is 400 `INVALID_DATA`. An
+//!   org's licences, for its credits, are its active, confirmed users. Deactivated and invited
+//!   users can still sign in and call the API.
+//! - Change owner (`crm::records::owner`): scope `ZohoCRM.change_owner.CREATE` (or `.ALL`, or
+//!   the module's), not `ZohoCRM.modules.ALL`; an invited (unconfirmed) new owner is 403
+//!   `CANNOT_ASSIGN`; `related_modules` names modules, and moves the record's open activities
+//!   and an Account's Contacts and Deals or a Contact's Deals; a logged call keeps its owner
+//!   (`CANNOT_PERFORM_ACTION`); more than 500 ids is 400 `LIMIT_EXCEEDED`; partly done is 202,
+//!   207 when the request carries `X-ZOHO-SDK`.
+//! - Mass update (`crm::records::mass`): by ids only (a `cvid` is "the cvid given seems to be
+//!   invalid"); a field that cannot be mass updated is a request-level 400 `INVALID_DATA`
+//!   naming it, too many fields 400 `LIMIT_EXCEEDED`; a field the caller's profile may not
+//!   edit is 403 `NO_PERMISSION` (in a plain write, that record's `NO_PERMISSION` item);
+//!   `settings/fields` is per caller (`read_only` true where their profile may not edit).
+//!   Change owner and mass update cost a credit per ten records, as an update does.
 
 mod accounts;
 mod api;

@@ -1,9 +1,13 @@
-//! The deterministic starting world (README, "The emulator"): the two seeded clients, ten users
-//! and nine orgs; `crm::seed` adds their records.
+//! The deterministic starting world (README, "The emulator"): the two seeded clients, fourteen
+//! users and nine orgs; `crm::seed` adds their records. Acme Corp has, beside ada and ben, the
+//! people change owner and field permissions need: a deactivated user, one who has not accepted
+//! the invitation, a non-admin manager whose profile may not edit Lead Status, and a user outside
+//! that manager's branch of the role hierarchy.
 
 use std::collections::BTreeMap;
 
 use crate::dc::Dc;
+use crate::model::people::{Profile, Role, Status};
 use crate::model::{Client, EmuConfig, Org, Stats, User, World};
 
 pub const DEV_CLIENT_ID: &str = "1000.ZPORTALDEV";
@@ -93,6 +97,76 @@ const USERS: &[(&str, &str, &str, Dc, &str, &str)] = &[
         "70009",
         "Thames Ltd",
     ),
+    // Last, so that everyone above keeps their ids.
+    (
+        "ines@us.zportal.test",
+        "Ines",
+        "Duarte",
+        Dc::Us,
+        "70001",
+        "Acme Corp",
+    ),
+    (
+        "uri@us.zportal.test",
+        "Uri",
+        "Novak",
+        Dc::Us,
+        "70001",
+        "Acme Corp",
+    ),
+    (
+        "nia@us.zportal.test",
+        "Nia",
+        "Brooks",
+        Dc::Us,
+        "70001",
+        "Acme Corp",
+    ),
+    (
+        "sol@us.zportal.test",
+        "Sol",
+        "Ferreira",
+        Dc::Us,
+        "70001",
+        "Acme Corp",
+    ),
+];
+
+/// Who the Acme users other than ada and ben are: (email, status, confirmed, role, profile).
+/// Everyone else is an active, confirmed CEO with the Administrator profile.
+const PEOPLE: &[(&str, Status, bool, Role, Profile)] = &[
+    // Deactivated: keeps their records, owns no new ones, holds no licence.
+    (
+        "ines@us.zportal.test",
+        Status::Inactive,
+        true,
+        Role::SalesRep,
+        Profile::Standard,
+    ),
+    // Invited, not yet joined.
+    (
+        "uri@us.zportal.test",
+        Status::Active,
+        false,
+        Role::SalesRep,
+        Profile::Standard,
+    ),
+    // A non-admin manager: may not edit Lead Status; hands records only to her branch.
+    (
+        "nia@us.zportal.test",
+        Status::Active,
+        true,
+        Role::SalesManager,
+        Profile::Telesales,
+    ),
+    // Outside Nia's branch; her profile may not change owners.
+    (
+        "sol@us.zportal.test",
+        Status::Active,
+        true,
+        Role::SupportLead,
+        Profile::Support,
+    ),
 ];
 
 /// An org's CRM id, 19 digits like Zoho's, derived from its zgid.
@@ -142,6 +216,12 @@ pub fn world() -> World {
             edition: Default::default(),
         });
         let (zuid, user_id) = user_ids(i, zgid);
+        let (status, confirmed, role, profile) = PEOPLE
+            .iter()
+            .find(|(e, ..)| e == email)
+            .map(|(_, s, c, r, p)| (*s, *c, *r, *p))
+            // Not `unwrap_or_default`: that would leave everyone else unconfirmed.
+            .unwrap_or((Status::Active, true, Role::Ceo, Profile::Administrator));
         users.push(User {
             email: email.to_string(),
             zuid,
@@ -150,6 +230,10 @@ pub fn world() -> World {
             last_name: last.to_string(),
             dc: *dc,
             org_zgid: zgid.to_string(),
+            status,
+            confirmed,
+            role,
+            profile,
         });
     }
     let mut crm = crate::crm::seed(&orgs, &users);
@@ -187,7 +271,7 @@ mod tests {
     #[test]
     fn seed_matches_the_contract() {
         let w = world();
-        assert_eq!(w.users.len(), 10);
+        assert_eq!(w.users.len(), 14);
         assert_eq!(w.orgs.len(), 9);
         let ada = w.user_by_email("ada@us.zportal.test").expect("ada");
         let ben = w.user_by_email("ben@us.zportal.test").expect("ben");
@@ -199,8 +283,18 @@ mod tests {
             assert!(w.users.iter().any(|u| u.dc == dc), "a user in {dc}");
         }
         let ids: std::collections::HashSet<_> = w.users.iter().map(|u| &u.zuid).collect();
-        assert_eq!(ids.len(), 10, "zuids are unique");
+        assert_eq!(ids.len(), 14, "zuids are unique");
         assert!(w.users.iter().all(|u| u.user_id.len() == 19));
         assert_eq!(w.orgs["70001"].id.len(), 19);
+        // Ada and Ben hold two of Acme's four licences; the deactivated and the invited do not.
+        assert!(ada.licensed() && ada.profile.is_admin());
+        assert_eq!(w.licensed_users("70001"), 4);
+        let by = |e: &str| w.user_by_email(e).expect(e).clone();
+        assert_eq!(by("ines@us.zportal.test").status, Status::Inactive);
+        assert!(!by("uri@us.zportal.test").confirmed);
+        let nia = by("nia@us.zportal.test");
+        assert!(!nia.profile.is_admin());
+        assert!(!nia.role.covers(by("sol@us.zportal.test").role));
+        assert_eq!(w.licensed_users("70002"), 1);
     }
 }

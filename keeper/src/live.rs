@@ -366,6 +366,14 @@ pub fn changed_by(org: &OrgKey, call: &Call<'_>, answer: Option<&[u8]>) -> Optio
         Resource::ConvertLead(_) if answer.is_some_and(scheduled) => return None,
         Resource::ConvertLead(id) => ("Leads", vec![id.clone()], Op::Edit, true),
         Resource::ConversionOptions(_) => return None,
+        // The records Zoho says it changed (all of `ids` when the answer says none).
+        Resource::ChangeOwner { module, ids } | Resource::MassUpdate { module, ids } => {
+            let mut answered = answered();
+            if answered.is_empty() && answer.is_none() {
+                answered.clone_from(ids);
+            }
+            (module.as_str(), answered, Op::Edit, true)
+        }
         Resource::Note(id) => ("Notes", vec![id.clone()], op, true),
         Resource::Notes { .. } if op == Op::Create => ("Notes", answered(), Op::Create, true),
         Resource::Notes { module, id }

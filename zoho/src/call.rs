@@ -98,6 +98,16 @@ pub enum Resource {
     ConvertLead(String),
     /// `Leads/{id}/__conversion_options`: what a Lead could join when converted.
     ConversionOptions(String),
+    /// `M/actions/change_owner`: hands the records of `ids` (in the body) to another user.
+    ChangeOwner {
+        module: ModuleName,
+        ids: Vec<String>,
+    },
+    /// `M/actions/mass_update`: sets one field on the records of `ids` (in the body).
+    MassUpdate {
+        module: ModuleName,
+        ids: Vec<String>,
+    },
     /// `actions/watch`: the org's notification channels (`?channel_ids=…` to remove some).
     Watch { channel_ids: Vec<i64> },
 }
@@ -113,7 +123,9 @@ impl Resource {
             | Resource::Attachments { module, .. }
             | Resource::Attachment { module, .. }
             | Resource::Related { module, .. }
-            | Resource::Timeline { module, .. } => Some(module),
+            | Resource::Timeline { module, .. }
+            | Resource::ChangeOwner { module, .. }
+            | Resource::MassUpdate { module, .. } => Some(module),
             Resource::CancelMeeting(_) => Some(&*EVENTS),
             Resource::ConvertLead(_) | Resource::ConversionOptions(_) => Some(&*LEADS),
             Resource::CurrentUser
@@ -158,6 +170,12 @@ impl Resource {
             Resource::CancelMeeting(id) => write!(out, "Events/{id}/actions/cancel"),
             Resource::ConvertLead(id) => write!(out, "Leads/{id}/actions/convert"),
             Resource::ConversionOptions(id) => write!(out, "Leads/{id}/__conversion_options"),
+            Resource::ChangeOwner { module, .. } => {
+                write!(out, "{}/actions/change_owner", module.as_str())
+            }
+            Resource::MassUpdate { module, .. } => {
+                write!(out, "{}/actions/mass_update", module.as_str())
+            }
             Resource::Org => write!(out, "org"),
             Resource::Modules => write!(out, "settings/modules"),
             Resource::Fields(m) => write!(out, "settings/fields?module={}", m.as_str()),
@@ -267,7 +285,12 @@ impl<'a> Call<'a> {
     pub fn method(&self) -> reqwest::Method {
         match (self.op, self.resource) {
             (Op::Read, Resource::Coql) => reqwest::Method::POST,
-            (_, Resource::CancelMeeting(_)) => reqwest::Method::POST,
+            (
+                _,
+                Resource::CancelMeeting(_)
+                | Resource::ChangeOwner { .. }
+                | Resource::MassUpdate { .. },
+            ) => reqwest::Method::POST,
             (Op::Read, _) => reqwest::Method::GET,
             (Op::Create, _) => reqwest::Method::POST,
             (Op::Update, _) => reqwest::Method::PUT,
@@ -298,11 +321,15 @@ impl<'a> Call<'a> {
         self.op == Op::Read && self.resource.is_record_data()
     }
 
-    /// The credits it costs: one, for a write of records one per ten of them, and five for a
-    /// lead conversion (reference §8.7).
+    /// The credits it costs: one, for a write of records one per ten of them (a change owner
+    /// or mass update: of its ids), and five for a lead conversion (reference §8.7).
     pub fn credits(&self) -> u64 {
-        if matches!(self.resource, Resource::ConvertLead(_)) {
-            return 5;
+        match self.resource {
+            Resource::ConvertLead(_) => return 5,
+            Resource::ChangeOwner { ids, .. } | Resource::MassUpdate { ids, .. } => {
+                return (ids.len() as u64).div_ceil(10).max(1);
+            }
+            _ => {}
         }
         match self.body {
             Body::Json(body) if matches!(self.op, Op::Create | Op::Update) => body

@@ -87,13 +87,13 @@ fn cancel_refused(e: &RecordError) -> ActivityOutcome {
 }
 
 /// An instant with an offset, as a Unix time.
-fn instant(s: &str) -> Option<OffsetDateTime> {
+pub(crate) fn instant(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s.trim(), &Rfc3339).ok()
 }
 
 /// An instant as Zoho takes it: whole seconds and a `±HH:mm` offset, never `Z` (reference
 /// §9.11: whether Zoho takes `Z` is not known, so it is never sent).
-fn zoho_instant(t: OffsetDateTime) -> Option<String> {
+pub(crate) fn zoho_instant(t: OffsetDateTime) -> Option<String> {
     let fmt = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory]:[offset_minute]"
     );

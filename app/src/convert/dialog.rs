@@ -129,6 +129,8 @@ pub fn ConvertDialog(lead_id: String, close: Callback<()>) -> impl IntoView {
                     close.run(());
                 }
             }
+            // The browser may close it anyway (a second Escape): the page follows.
+            on:close=move |_: leptos::ev::Event| close.run(())
         >
                 <h2 id="convert-heading">"Convert lead"</h2>
                 <Suspense fallback=|| view! { <p aria-busy="true" class="hint">"Loading…"</p> }>
@@ -158,7 +160,9 @@ pub fn ConvertDialog(lead_id: String, close: Callback<()>) -> impl IntoView {
                             "Convert now"
                         </button>
                     </Show>
-                    <button type="button" on:click=move |_| close.run(())>"Close"</button>
+                    <button type="button" disabled=move || busy.get() on:click=move |_| close.run(())>
+                        "Close"
+                    </button>
                 </div>
         </dialog>
     }
@@ -177,7 +181,9 @@ fn radio(
     chosen: RwSignal<String>,
 ) -> impl IntoView {
     let id = format!("convert-{group}-{value}");
+    let hint_id = format!("{id}-hint");
     let mine = value.clone();
+    // The hint (an email, a phone) describes the choice; its name is the record's name.
     view! {
         <div class="field check">
             <input
@@ -185,13 +191,12 @@ fn radio(
                 id=id.clone()
                 name=format!("convert-{group}")
                 value=value
+                aria-describedby=hint.is_some().then(|| hint_id.clone())
                 prop:checked=move || chosen.get() == mine
                 on:change=move |ev| chosen.set(event_target_value(&ev))
             />
-            <label for=id>
-                {label}
-                {hint.map(|h| view! { " " <span class="hint">{h}</span> })}
-            </label>
+            <label for=id>{label}</label>
+            {hint.map(|h| view! { " " <span class="hint" id=hint_id>{h}</span> })}
         </div>
     }
 }
@@ -286,7 +291,15 @@ fn ConvertForm(
                     problem.try_set(Some((field, message)));
                 }
                 Err(e) => {
-                    retry.try_set(true);
+                    // The press may have reached Zoho (its answer lost): the next one says so.
+                    if matches!(
+                        e,
+                        crate::AppError::ZohoUnavailable
+                            | crate::AppError::Internal
+                            | crate::AppError::Transport(_)
+                    ) {
+                        retry.try_set(true);
+                    }
                     problem.try_set(Some((
                         None,
                         format!("{e} Press “Convert now” again: it converts the lead once, however often it is pressed."),
@@ -323,7 +336,7 @@ fn ConvertForm(
                 .map(|a| radio("account", a.id, a.name, a.hint, account))
                 .collect_view()}
             {company.is_none().then(|| radio("account", "none".into(), "No account".into(), None, account))}
-            <p class="field-error" id="convert-account-error">{error_of("Account")}</p>
+            <p class="field-error" role="alert" id="convert-account-error">{error_of("Account")}</p>
         </fieldset>
     };
     let contact_options = view! {
@@ -334,7 +347,7 @@ fn ConvertForm(
                 .into_iter()
                 .map(|c| radio("contact", c.id, c.name, c.hint, contact))
                 .collect_view()}
-            <p class="field-error" id="convert-contact-error">{error_of("Contact")}</p>
+            <p class="field-error" role="alert" id="convert-contact-error">{error_of("Contact")}</p>
         </fieldset>
     };
     let input = move |label: &'static str,
@@ -355,7 +368,7 @@ fn ConvertForm(
                     prop:value=move || value.get()
                     on:input=move |ev| value.set(event_target_value(&ev))
                 />
-                <p class="field-error" id=format!("{id}-error")>{error_of(label)}</p>
+                <p class="field-error" role="alert" id=format!("{id}-error")>{error_of(label)}</p>
             </div>
         }
     };
@@ -376,7 +389,7 @@ fn ConvertForm(
                     })
                     .collect_view()}
             </select>
-            <p class="field-error" id="convert-stage-error">{error_of("Stage")}</p>
+            <p class="field-error" role="alert" id="convert-stage-error">{error_of("Stage")}</p>
         </div>
     };
     let pipeline_select = pipelines.map(|list| {
@@ -397,7 +410,7 @@ fn ConvertForm(
                         })
                         .collect_view()}
                 </select>
-                <p class="field-error" id="convert-pipeline-error">{error_of("Pipeline")}</p>
+                <p class="field-error" role="alert" id="convert-pipeline-error">{error_of("Pipeline")}</p>
             </div>
         }
     });

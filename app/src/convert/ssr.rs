@@ -250,10 +250,19 @@ impl Converter {
 
     pub async fn setup(&self, lead_id: &str) -> Result<ConvertSetup, AppError> {
         let lead = self.lead(lead_id, true).await?;
-        let converted = match Converted::of_lead(&lead) {
-            Some(c) => Some(into_links(&self.zoho, &self.conn, c).await),
-            None => None,
-        };
+        if let Some(c) = Converted::of_lead(&lead) {
+            // Nothing more to offer: the dialog says into what.
+            return Ok(ConvertSetup {
+                lead_name: lead_name(&lead),
+                company: company(&lead),
+                accounts: Vec::new(),
+                contacts: Vec::new(),
+                stages: Vec::new(),
+                pipelines: None,
+                token: zoho::random_hex(16),
+                converted: Some(into_links(&self.zoho, &self.conn, c).await),
+            });
+        }
         let crm = &self.zoho.crm;
         let (options, choices) = futures::join!(
             crm.conversion_options(&self.conn, lead_id),
@@ -277,7 +286,7 @@ impl Converter {
             stages,
             pipelines,
             token: zoho::random_hex(16),
-            converted,
+            converted: None,
         })
     }
 
@@ -316,9 +325,12 @@ impl Converter {
                 ConvertOutcome::Refused(e) => Err(e),
             })
         };
+        // The ledger's key names the Lead: a token pressed for another Lead (or another
+        // feature's form) is another press.
+        let key = format!("convert:{lead_id}:{token}");
         let kept = self
             .zoho
-            .once(&self.conn, token, self.save_hold, work)
+            .once(&self.conn, &key, self.save_hold, work)
             .await?;
         let kept = match kept {
             Ok(kept) => kept,
@@ -333,17 +345,34 @@ impl Converter {
         // Lead's record says into what, once it is.
         let now = self.state(lead_id).await?;
         Ok(match (kept.as_str(), now) {
-            (ALREADY, Some(c)) if retry => Conversion::Converted(c),
+            // A press sent again after its answer was lost meets its own conversion, if what
+            // the Lead became is what this press asked for.
+            (ALREADY, Some(c)) if retry && asked_for(&asked, &c) => Conversion::Converted(c),
             (ALREADY, Some(c)) => Conversion::Already(c),
-            (ALREADY, None) => refused("Zoho says this lead was converted already.", None).into(),
+            // Converted already, but not carried out yet: Zoho converts it in the background.
+            (ALREADY | SCHEDULED, None) => Conversion::Scheduled,
             (_, Some(c)) => Conversion::Converted(c),
-            (SCHEDULED, None) => Conversion::Scheduled,
-            // Zoho said it converted the Lead, yet its record does not say so (yet).
-            (_, None) => refused(
+            (CONVERTED, None) => refused(
                 "Zoho converted this lead but has not said into what yet; reload this page in a moment.",
                 None,
             )
             .into(),
+            // An earlier press of this token made this Contact.
+            (contact, None) => Conversion::Converted(
+                into_links(
+                    &self.zoho,
+                    &self.conn,
+                    Converted {
+                        contact: Named {
+                            id: contact.to_owned(),
+                            name: None,
+                        },
+                        account: None,
+                        deal: None,
+                    },
+                )
+                .await,
+            ),
         })
     }
 
@@ -355,6 +384,21 @@ impl Converter {
             None => None,
         })
     }
+}
+
+/// Whether what a Lead became agrees with the conversion asked for: the chosen Contact and
+/// Account, and a Deal when one was asked (a conversion someone else made likely differs).
+fn asked_for(asked: &zoho::crm::convert::Conversion, c: &ConvertedInto) -> bool {
+    let contact = match &asked.contact {
+        ContactChoice::Existing(id) => c.contact.id == *id,
+        ContactChoice::New => true,
+    };
+    let account = match &asked.account {
+        AccountChoice::Existing(id) => c.account.as_ref().is_some_and(|a| a.id == *id),
+        AccountChoice::New => c.account.is_some(),
+        AccountChoice::None => c.account.is_none(),
+    };
+    contact && account && asked.deal.is_some() == c.deal.is_some()
 }
 
 /// What a Lead became, as links; a name Zoho left out is read from its record (the id stands

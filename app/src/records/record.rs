@@ -49,9 +49,10 @@ pub fn RecordPage(data: RecordData) -> impl IntoView {
         },
         move || record.refetch(),
     );
-    // A Lead's "Convert lead" dialog: kept here, outside the part a live re-read draws anew.
-    let converting = RwSignal::new(false);
-    let convert_button = NodeRef::<leptos::html::Button>::new();
+    // The page's dialogs: kept here, outside the part a live re-read draws anew.
+    let dialogs = PageDialogs::new();
+    // Another record (a link followed from a dialog): its dialogs are closed.
+    Effect::watch(move || key.get(), move |_, _, _| dialogs.close_all(), false);
     // Whether the record is there: the sections below it stay while its fields are read again.
     let found = Memo::new(move |_| matches!(record.get(), Some(Ok(_))));
     // The sections are the browser's to load, once the page is up: the server renders their
@@ -74,7 +75,7 @@ pub fn RecordPage(data: RecordData) -> impl IntoView {
                         .map(|r| match r {
                             Ok(v) => {
                                 let (_, id) = key.get_untracked();
-                                view! { <RecordBody v id converting convert_button /> }.into_any()
+                                view! { <RecordBody v id dialogs /> }.into_any()
                             }
                             Err(e) => {
                                 // The way on from a record that is not there (deleted, perhaps
@@ -103,19 +104,73 @@ pub fn RecordPage(data: RecordData) -> impl IntoView {
                     })
                 }}
             </Transition>
-            {move || {
-                converting.get().then(|| {
-                    let (_, lead_id) = key.get_untracked();
-                    let close = Callback::new(move |()| {
-                        converting.set(false);
-                        if let Some(b) = convert_button.get_untracked() {
+            {move || dialogs.view(key.get_untracked())}
+        </section>
+    }
+}
+
+/// The record page's dialogs ("Convert lead", "Change owner"): whether each is open, and the
+/// button that opened it (the focus goes back there).
+#[derive(Clone, Copy)]
+pub struct PageDialogs {
+    converting: RwSignal<bool>,
+    convert_button: NodeRef<leptos::html::Button>,
+    changing_owner: RwSignal<bool>,
+    owner_button: NodeRef<leptos::html::Button>,
+}
+
+impl PageDialogs {
+    fn new() -> Self {
+        PageDialogs {
+            converting: RwSignal::new(false),
+            convert_button: NodeRef::new(),
+            changing_owner: RwSignal::new(false),
+            owner_button: NodeRef::new(),
+        }
+    }
+
+    fn close_all(self) {
+        self.converting.set(false);
+        self.changing_owner.set(false);
+    }
+
+    /// The open dialog, if any, for the record `(module, id)`.
+    fn view(self, (module, id): (String, String)) -> Option<AnyView> {
+        let closing = |open: RwSignal<bool>, button: NodeRef<leptos::html::Button>| {
+            Callback::new(move |()| {
+                open.set(false);
+                // Once the dialog is gone (the page behind it is inert until then): the button,
+                // if a live re-read left it, else the page's heading.
+                set_timeout(
+                    move || match button.get_untracked().filter(|b| b.is_connected()) {
+                        Some(b) => {
                             let _ = b.focus();
                         }
-                    });
-                    view! { <crate::convert::dialog::ConvertDialog lead_id close /> }
-                })
-            }}
-        </section>
+                        None => crate::focus_heading(3),
+                    },
+                    std::time::Duration::ZERO,
+                );
+            })
+        };
+        if self.converting.get() {
+            let close = closing(self.converting, self.convert_button);
+            return Some(
+                view! { <crate::convert::dialog::ConvertDialog lead_id=id close /> }.into_any(),
+            );
+        }
+        if self.changing_owner.get() {
+            let close = closing(self.changing_owner, self.owner_button);
+            let toasts = Toasts::get();
+            let done = Callback::new(move |report: crate::bulk::BulkReport| {
+                toasts.say(report.words("Changed the owner of"));
+                close.run(());
+            });
+            return Some(
+                view! { <crate::bulk::dialogs::ChangeOwnerDialog module ids=vec![id] close done /> }
+                    .into_any(),
+            );
+        }
+        None
     }
 }
 
@@ -133,12 +188,7 @@ fn RecordPlaceholder() -> impl IntoView {
 }
 
 #[component]
-fn RecordBody(
-    v: RecordView,
-    id: String,
-    converting: RwSignal<bool>,
-    convert_button: NodeRef<leptos::html::Button>,
-) -> impl IntoView {
+fn RecordBody(v: RecordView, id: String, dialogs: PageDialogs) -> impl IntoView {
     let RecordView {
         module,
         title,
@@ -196,7 +246,8 @@ fn RecordBody(
                 module=module.clone()
                 id
                 title=title.clone()
-                convert=convertible.then_some((converting, convert_button))
+                dialogs
+                convertible
             />
         </header>
         {converted.map(|c| view! { <ConvertedNotice c /> })}
@@ -289,8 +340,9 @@ fn RecordActions(
     module: ModuleDto,
     id: String,
     title: String,
-    /// On a Lead not converted yet: whether its dialog is open, and the button that opens it.
-    convert: Option<(RwSignal<bool>, NodeRef<leptos::html::Button>)>,
+    dialogs: PageDialogs,
+    /// A Lead not converted yet: "Convert" applies.
+    convertible: bool,
 ) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let busy = RwSignal::new(false);
@@ -338,9 +390,17 @@ fn RecordActions(
                 fallback=move || {
                     view! {
                         <super::GoButton href=format!("/m/{}/{}/edit", module.api_name, id) label="Edit" />
-                        {convert.map(|(open, node_ref)| view! {
-                            <crate::convert::dialog::ConvertButton open node_ref />
+                        {convertible.then(|| view! {
+                            <crate::convert::dialog::ConvertButton open=dialogs.converting node_ref=dialogs.convert_button />
                         }.into_any())}
+                        <button
+                            type="button"
+                            node_ref=dialogs.owner_button
+                            aria-haspopup="dialog"
+                            on:click=move |_| dialogs.changing_owner.set(true)
+                        >
+                            "Change owner"
+                        </button>
                         <button type="button" class="danger" on:click=move |_| confirming.set(true)>
                             "Delete"
                         </button>

@@ -1,8 +1,11 @@
 //! CRM metadata: the standard modules and their fields, with Zoho's `api_name`, `field_label`,
-//! `data_type`, `json_type`, length, mandatory flags, picklists and lookup targets. Validation and
+//! `data_type`, `json_type`, length, mandatory flags, picklists, lookup targets, which fields a
+//! mass update may set, and what each profile may do with each field. Validation and
 //! `settings/modules` / `settings/fields` both read from here.
 
 use serde_json::{Value, json};
+
+use crate::model::people::{FieldAccess, Profile};
 
 /// What kind of value a field holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,6 +106,30 @@ pub struct Module {
 impl Module {
     pub fn field(&self, api_name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.api_name == api_name)
+    }
+
+    /// Whether `f` can be mass updated (reference §9.4): not email, lookup, multi-line,
+    /// line-item or system fields, nor the owner (change owner moves it) or the fields a record
+    /// is named by (the emulator's choice: a hundred records with one name help nobody).
+    pub fn mass_updatable(&self, f: &Field) -> bool {
+        let kind_ok = !matches!(
+            f.kind,
+            Kind::Email
+                | Kind::Lookup(_)
+                | Kind::WhatId
+                | Kind::Participants
+                | Kind::Owner
+                | Kind::TextArea(_)
+                | Kind::Subform
+        );
+        let names = ["First_Name", "Last_Name", self.name_field()];
+        kind_ok && !f.read_only && !names.contains(&f.api_name)
+    }
+
+    /// How many fields one mass update may set: three in Deals (a Pipeline with its Stage),
+    /// one elsewhere.
+    pub fn mass_update_limit(&self) -> usize {
+        if self.api_name == "Deals" { 3 } else { 1 }
     }
 
     /// The field the module names its records by.
@@ -599,13 +626,30 @@ pub fn modules() -> Vec<Module> {
     ]
 }
 
-/// A module's field list as `settings/fields` answers it.
-pub fn fields_json(m: &Module, org_id: &str) -> Value {
+/// A module's field list as `settings/fields` answers it to a user with the profile `viewer`:
+/// `profiles` says what each profile may do with a field, and `read_only` is true where the
+/// viewer may not edit it (a system field, or one their profile makes read-only), so a client
+/// that reads only `read_only` offers no field it would be refused; `field_read_only` is the
+/// field's own (system) read-only flag, the same for everyone.
+pub fn fields_json(m: &Module, org_id: &str, viewer: Profile) -> Value {
     let fields: Vec<Value> = m
         .fields
         .iter()
         .enumerate()
         .map(|(i, f)| {
+            let access = |p: Profile| {
+                if f.read_only {
+                    FieldAccess::ReadOnly
+                } else {
+                    p.field_access(m.api_name, f.api_name)
+                }
+            };
+            let profiles: Vec<Value> = Profile::ALL
+                .into_iter()
+                .map(|p| {
+                    json!({ "permission_type": access(p).as_str(), "name": p.name(), "id": p.id(org_id) })
+                })
+                .collect();
             let mut v = json!({
                 "id": format!("{org_id}{:02}{:03}", m.id, i),
                 "api_name": f.api_name,
@@ -615,7 +659,10 @@ pub fn fields_json(m: &Module, org_id: &str) -> Value {
                 "json_type": f.kind.json_type(),
                 "length": f.kind.length(),
                 "system_mandatory": f.mandatory,
-                "read_only": f.read_only,
+                "read_only": access(viewer) == FieldAccess::ReadOnly,
+                "field_read_only": f.read_only,
+                "mass_update": m.mass_updatable(f),
+                "profiles": profiles,
                 "custom_field": false,
                 "visible": true,
             });
@@ -687,5 +734,22 @@ mod tests {
             .find(|m| m.api_name == "Deals")
             .expect("deals");
         assert!(deals.field("Stage").is_some_and(|f| f.mandatory));
+        let can = |m: &Module, name: &str| m.field(name).is_some_and(|f| m.mass_updatable(f));
+        assert!(can(leads, "Lead_Status") && can(leads, "City"));
+        for never in [
+            "Email",
+            "Description",
+            "Owner",
+            "Last_Name",
+            "Full_Name",
+            "Created_Time",
+        ] {
+            assert!(!can(leads, never), "{never}");
+        }
+        assert!(!can(deals, "Account_Name") && !can(deals, "Deal_Name") && can(deals, "Stage"));
+        assert_eq!(
+            (deals.mass_update_limit(), leads.mass_update_limit()),
+            (3, 1)
+        );
     }
 }

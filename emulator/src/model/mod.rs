@@ -11,6 +11,7 @@ use crate::dc::Dc;
 use crate::metering::ByEdition;
 
 pub mod files;
+pub mod people;
 pub mod records;
 pub mod watch;
 
@@ -56,11 +57,32 @@ pub struct User {
     pub last_name: String,
     pub dc: Dc,
     pub org_zgid: String,
+    /// Active or deactivated (a snapshot from before this existed: active).
+    #[serde(default)]
+    pub status: people::Status,
+    /// Whether they accepted the invitation to the org (before this existed: everyone had).
+    #[serde(default = "accepted")]
+    pub confirmed: bool,
+    #[serde(default)]
+    pub role: people::Role,
+    #[serde(default)]
+    pub profile: people::Profile,
+}
+
+/// A user saved before invitations were modelled had accepted theirs.
+fn accepted() -> bool {
+    true
 }
 
 impl User {
     pub fn full_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)
+    }
+
+    /// Active and confirmed: a user who holds one of the org's licences, can own records and
+    /// appears in owner pickers (`ActiveConfirmedUsers`).
+    pub fn licensed(&self) -> bool {
+        self.status == people::Status::Active && self.confirmed
     }
 }
 
@@ -443,9 +465,15 @@ impl World {
             .find(|u| u.email.eq_ignore_ascii_case(email.trim()))
     }
 
-    /// The users an org is licensed for: its users (at least one).
+    /// The users an org is licensed for: its active, confirmed users (at least one). A
+    /// deactivated user frees their licence, and an invitation holds none until it is accepted.
     pub fn licensed_users(&self, zgid: &str) -> u64 {
-        (self.users.iter().filter(|u| u.org_zgid == zgid).count() as u64).max(1)
+        (self
+            .users
+            .iter()
+            .filter(|u| u.org_zgid == zgid && u.licensed())
+            .count() as u64)
+            .max(1)
     }
 
     /// The credits `zgid` may spend per rolling 24 hours; `None` when the limit is off.

@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 async fn users_can_be_added_to_new_and_existing_orgs() {
     let emu = Emu::start().await;
     let users = emu.get("users").await;
-    assert_eq!(users["users"].as_array().map(Vec::len), Some(10));
+    // Ada and Ben, one user in each of the eight other orgs, and Acme's four more (README).
+    assert_eq!(users["users"].as_array().map(Vec::len), Some(14));
     let ada = &users["users"][0];
     assert_eq!(s(&ada["email"]), "ada@us.zportal.test");
     assert_eq!(ada["org"], json!({"zgid": "70001", "name": "Acme Corp"}));
@@ -55,7 +56,7 @@ async fn users_can_be_added_to_new_and_existing_orgs() {
     }
     assert_eq!(
         emu.get("users").await["users"].as_array().map(Vec::len),
-        Some(12)
+        Some(16)
     );
 }
 
@@ -364,7 +365,7 @@ async fn reset_returns_to_the_seed() {
     emu.post("reset", json!({})).await;
     assert_eq!(
         emu.get("users").await["users"].as_array().map(Vec::len),
-        Some(10)
+        Some(14)
     );
     assert_eq!(emu.get("config").await["access_token_ttl"], json!(3600));
     assert_eq!(emu.api_get("us", "org", s(&t["access_token"])).await.0, 401);
@@ -418,7 +419,7 @@ async fn state_survives_a_restart_through_the_snapshot() {
     assert!(again.refresh("us", s(&t["refresh_token"])).await["access_token"].is_string());
     assert_eq!(
         again.get("users").await["users"].as_array().map(Vec::len),
-        Some(11)
+        Some(15)
     );
     assert_eq!(again.get("stats").await["total"]["exchanges"], json!(1));
 }

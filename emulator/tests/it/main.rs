@@ -8,6 +8,7 @@ mod control;
 mod convert;
 mod crm;
 mod limits;
+mod owners;
 mod sdk;
 mod support;
 mod watch;

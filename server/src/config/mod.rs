@@ -177,13 +177,14 @@ mod tests {
         assert_eq!(c.store.session_max, Duration::from_secs(24 * 3600));
         assert_eq!(c.session_cookie_name(), "zportal_session");
         assert!(c.store.database_url.as_str().starts_with("sqlite://"));
-        assert_eq!(c.zoho.scopes.len(), 8);
-        assert!(
-            c.zoho
-                .scopes
-                .iter()
-                .any(|s| s == "ZohoCRM.notifications.ALL")
-        );
+        assert_eq!(c.zoho.scopes.len(), 10);
+        for wanted in [
+            "ZohoCRM.notifications.ALL",
+            "ZohoCRM.change_owner.CREATE",
+            "ZohoCRM.mass_update.UPDATE",
+        ] {
+            assert!(c.zoho.scopes.iter().any(|s| s == wanted), "{wanted}");
+        }
         assert_eq!(
             c.notify_url().as_deref(),
             Some("http://127.0.0.1:3000/zoho/notify"),

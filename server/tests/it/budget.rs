@@ -174,7 +174,10 @@ async fn the_credits_spent_are_counted_stored_and_shown() {
             .as_u64()
             .unwrap_or(0);
     assert_eq!(health["credits_used"], at_zoho, "{health}");
-    assert_eq!(health["credits_budget"], 52_000, "Enterprise, two users");
+    assert_eq!(
+        health["credits_budget"], 54_000,
+        "Enterprise, four licensed (active, confirmed) users"
+    );
 
     // Flushed, the store holds them all; nothing is left in memory.
     let zoho = stack.state.zoho();
@@ -207,7 +210,7 @@ async fn when_zoho_fails_the_connection_page_the_budget_comes_from_the_org_read_
             .await
             .expect("health")
     };
-    assert_eq!(health().await["credits_budget"], 52_000);
+    assert_eq!(health().await["credits_budget"], 54_000);
 
     // The next live read of the org fails at Zoho, first try and both retries.
     stack
@@ -220,7 +223,7 @@ async fn when_zoho_fails_the_connection_page_the_budget_comes_from_the_org_read_
     let failed = health().await;
     assert!(failed["notice"].is_string(), "{failed}");
     assert_eq!(
-        failed["credits_budget"], 52_000,
+        failed["credits_budget"], 54_000,
         "the org read a moment ago: {failed}"
     );
     assert_eq!(

@@ -6,6 +6,7 @@
 mod abuse;
 mod activities;
 mod budget;
+mod bulk;
 mod cli;
 mod coherence;
 mod convert;

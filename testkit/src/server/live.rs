@@ -255,6 +255,20 @@ impl DirectZoho {
             .await
     }
 
+    /// POSTs `body` to `path` (an action): Zoho's status and answer, whatever they are.
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let res = self
+            .http
+            .post(format!("{}/{path}", self.api))
+            .header("authorization", format!("Zoho-oauthtoken {}", self.token))
+            .json(&body)
+            .send()
+            .await
+            .expect("Zoho API");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn get(&self, path: &str) -> Value {
         self.send(reqwest::Method::GET, path, None).await
     }

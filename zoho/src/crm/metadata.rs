@@ -69,6 +69,9 @@ pub struct FieldInfo {
     pub pick_list_values: Vec<PickListValue>,
     #[serde(default)]
     pub lookup: Option<Value>,
+    /// Whether Zoho lets one call set it on many records (reference §9.4); unsaid: no.
+    #[serde(default)]
+    pub mass_update: bool,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]

@@ -5,6 +5,7 @@
 
 pub mod activities;
 pub mod attachments;
+pub mod bulk;
 pub mod convert;
 pub mod identity;
 pub mod metadata;

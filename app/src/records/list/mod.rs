@@ -187,6 +187,8 @@ fn ModuleRecords(module: String) -> impl IntoView {
     });
     // What the last bulk delete did; kept here, as the listing is rebuilt when the page reloads.
     let report = RwSignal::new(None::<Result<String, AppError>>);
+    // The selection's open dialog, kept here for the same reason.
+    let bulk_open = RwSignal::new(None::<tools::Open>);
     // What the list says about itself (an expired page link it replaced with the first page).
     let notice = RwSignal::new(None::<String>);
     let restart = Callback::new(move |()| {
@@ -319,7 +321,7 @@ fn ModuleRecords(module: String) -> impl IntoView {
                                                 .map(|r| match r {
                                                     Ok(p) => {
                                                         let fresh = fresh_rows(&p);
-                                                        view! { <Listing p cursor history pending selected reload report notice fresh /> }.into_any()
+                                                        view! { <Listing p cursor history pending selected reload report bulk_open notice fresh /> }.into_any()
                                                     }
                                                     Err(e) => {
                                                         view! { <Problem error=e retry=reload /> }.into_any()
@@ -327,6 +329,7 @@ fn ModuleRecords(module: String) -> impl IntoView {
                                                 })
                                         }}
                                     </Transition>
+                                    <tools::BulkDialogs module=info.clone() selected reload report open=bulk_open />
                                 }
                                     .into_any()
                             }

@@ -72,6 +72,8 @@ pub(super) fn Listing(
     selected: RwSignal<Vec<String>>,
     reload: Callback<()>,
     report: RwSignal<Option<Result<String, AppError>>>,
+    /// The selection's open dialog (kept by the list, above this).
+    bulk_open: RwSignal<Option<super::tools::Open>>,
     notice: RwSignal<Option<String>>,
     /// Rows a live re-read brought that were not shown before.
     fresh: Vec<String>,
@@ -99,7 +101,7 @@ pub(super) fn Listing(
             {move || if pending.get() { "Loading…" } else { "" }}
         </p>
         <div class="list-notice">{move || notice.get().map(|n| view! { <p class="notice">{n}</p> })}</div>
-        <BulkDelete module=module.clone() selected reload report />
+        <BulkDelete module=module.clone() selected reload report open=bulk_open />
         <div class="table-wrap" aria-busy=move || pending.get().to_string()>
             <RecordsTable page=p module=module.api_name selected fresh />
         </div>

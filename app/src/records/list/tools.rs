@@ -128,13 +128,14 @@ pub(super) fn BulkDelete(
     selected: RwSignal<Vec<String>>,
     reload: Callback<()>,
     report: RwSignal<Option<Result<String, AppError>>>,
+    open: RwSignal<Option<Open>>,
 ) -> impl IntoView {
     let module = StoredValue::new(module);
     let wanted = move || !selected.read().is_empty() || report.read().is_some();
     view! {
         <Show when=wanted>
             <Suspense>
-                {move || Suspend::new(bulk_actions(module.get_value(), selected, reload, report))}
+                {move || Suspend::new(bulk_actions(module.get_value(), selected, reload, report, open))}
             </Suspense>
         </Show>
     }
@@ -147,17 +148,28 @@ async fn bulk_actions(
     selected: RwSignal<Vec<String>>,
     reload: Callback<()>,
     report: RwSignal<Option<Result<String, AppError>>>,
+    open: RwSignal<Option<Open>>,
 ) -> AnyView {
-    view! { <BulkActions module selected reload report /> }.into_any()
+    view! { <BulkActions module selected reload report open /> }.into_any()
 }
 
-/// "Delete selected", which asks first, then deletes in Zoho's batches and says how it went.
+/// Which of the selection's dialogs is open. The list keeps it, outside the listing a live
+/// re-read draws anew: a dialog being filled in stays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Open {
+    Owner,
+    Field,
+}
+
+/// "Change owner" and "Update field" (dialogs), and "Delete selected", which asks first, then
+/// deletes in Zoho's batches; each says how it went.
 #[component]
 fn BulkActions(
     module: ModuleDto,
     selected: RwSignal<Vec<String>>,
     reload: Callback<()>,
     report: RwSignal<Option<Result<String, AppError>>>,
+    open: RwSignal<Option<Open>>,
 ) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let busy = RwSignal::new(false);
@@ -192,6 +204,12 @@ fn BulkActions(
                     when=move || confirming.get()
                     fallback=move || {
                         view! {
+                            <button type="button" aria-haspopup="dialog" on:click=move |_| open.set(Some(Open::Owner))>
+                                "Change owner"
+                            </button>
+                            <button type="button" aria-haspopup="dialog" on:click=move |_| open.set(Some(Open::Field))>
+                                "Update field"
+                            </button>
                             <button type="button" class="danger" on:click=move |_| confirming.set(true)>
                                 "Delete selected"
                             </button>
@@ -219,4 +237,57 @@ fn BulkActions(
                 })
         }}
     }
+}
+
+/// The selection's open dialog, from a WASM chunk of its own (fetched when one first opens).
+#[component]
+pub(super) fn BulkDialogs(
+    module: ModuleDto,
+    selected: RwSignal<Vec<String>>,
+    reload: Callback<()>,
+    report: RwSignal<Option<Result<String, AppError>>>,
+    open: RwSignal<Option<Open>>,
+) -> impl IntoView {
+    let module = StoredValue::new(module);
+    view! {
+        <Show when=move || open.read().is_some()>
+            <Suspense>
+                {move || Suspend::new(bulk_dialog(module.get_value(), selected, reload, report, open))}
+            </Suspense>
+        </Show>
+    }
+}
+
+/// The dialog, from its own chunk.
+#[cfg_attr(any(feature = "ssr", feature = "split"), lazy)]
+async fn bulk_dialog(
+    module: ModuleDto,
+    selected: RwSignal<Vec<String>>,
+    reload: Callback<()>,
+    report: RwSignal<Option<Result<String, AppError>>>,
+    open: RwSignal<Option<Open>>,
+) -> AnyView {
+    let api = StoredValue::new(module.api_name);
+    view! {
+        {move || {
+            let which = open.get()?;
+            let module = api.get_value();
+            let ids = selected.get_untracked();
+            let close = Callback::new(move |()| open.set(None));
+            let done = Callback::new(move |r: crate::bulk::BulkReport| {
+                let words = match which {
+                    Open::Owner => r.words("Changed the owner of"),
+                    Open::Field => r.words("Updated"),
+                };
+                open.set(None);
+                report.set(Some(Ok(words)));
+                reload.run(());
+            });
+            Some(match which {
+                Open::Owner => view! { <crate::bulk::dialogs::ChangeOwnerDialog module ids close done /> }.into_any(),
+                Open::Field => view! { <crate::bulk::dialogs::UpdateFieldDialog module ids close done /> }.into_any(),
+            })
+        }}
+    }
+    .into_any()
 }

@@ -2,15 +2,19 @@
 //! `settings/fields` ([`settings`]); list (with `fields`, paging, `page_token`, sorting), get and
 //! search ([`read`]); insert, update, upsert and delete ([`write`]), each record checked against
 //! the field metadata ([`validate`]) — with Zoho's status rules (201/200/207/400, 204 when
-//! empty) and its per-record error bodies. Every handler reads its request through
+//! empty) and its per-record error bodies; change owner ([`owner`]) and mass update ([`mass`]),
+//! which change records as an update does ([`changes`]). Every handler reads its request through
 //! [`CrmRequest`].
 
 mod activity;
 mod attachments;
+mod changes;
 mod convert;
 mod coql;
 mod items;
+mod mass;
 mod notes;
+mod owner;
 mod read;
 mod related;
 mod settings;
@@ -29,7 +33,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::meta::{self, Module};
-use crate::api::authorize;
+use crate::api::authorize_any;
 use crate::dc::Dc;
 use crate::faults::{Endpoint, FaultKind};
 use crate::model::{AccessToken, User, World};
@@ -94,6 +98,18 @@ pub fn router() -> Router<Emulator> {
         .route(
             "/{dc}/api/crm/v8/{module}/{id}/actions/convert",
             post(convert::convert),
+        )
+        .route(
+            "/{dc}/api/crm/v8/{module}/{id}/actions/change_owner",
+            post(owner::change_owner),
+        )
+        .route(
+            "/{dc}/api/crm/v8/{module}/actions/change_owner",
+            post(owner::change_owner),
+        )
+        .route(
+            "/{dc}/api/crm/v8/{module}/actions/mass_update",
+            post(mass::mass_update),
         )
         .route(
             "/{dc}/api/crm/v8/{module}/{id}/__conversion_options",
@@ -268,7 +284,30 @@ impl CrmRequest {
         scope: &str,
         counted: &str,
     ) -> Result<(AccessToken, User), Reply> {
-        let (token, user) = authorize(world, self.dc, &self.headers, scope, fault)?;
+        self.authorize_any_token(world, fault, &[scope], counted)
+    }
+
+    /// As [`Self::authorize`], for an action that any one of `scopes` opens (Zoho gives some a
+    /// general scope and a per-module one).
+    fn authorize_any(
+        &self,
+        world: &mut World,
+        fault: Option<FaultKind>,
+        scopes: &[&str],
+        counted: &str,
+    ) -> Result<User, Reply> {
+        self.authorize_any_token(world, fault, scopes, counted)
+            .map(|(_, user)| user)
+    }
+
+    fn authorize_any_token(
+        &self,
+        world: &mut World,
+        fault: Option<FaultKind>,
+        scopes: &[&str],
+        counted: &str,
+    ) -> Result<(AccessToken, User), Reply> {
+        let (token, user) = authorize_any(world, self.dc, &self.headers, scopes, fault)?;
         *world
             .stats
             .by_module

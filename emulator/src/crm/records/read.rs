@@ -37,8 +37,10 @@ pub(super) async fn list(emu: Emu, req: CrmRequest) -> Response {
             .unwrap_or(&empty);
         let since = req.modified_since();
         let converted = converted_param(p, m.api_name)?;
+        let only = ids_param(p)?;
         let changed = records
             .iter()
+            .filter(|(id, _)| only.as_ref().is_none_or(|ids| ids.contains(id)))
             .filter(|(_, r)| converted.shows(r))
             .filter(|(_, r)| since.is_none_or(|since| modified_after(r, since)));
         let ordered = sorted(changed, &sort_by, desc);
@@ -148,6 +150,35 @@ pub(super) async fn search(emu: Emu, req: CrmRequest) -> Response {
         ))
     })
     .await
+}
+
+/// The most ids a list by `ids` takes (reference §3.6).
+const MAX_LIST_IDS: usize = 100;
+
+/// `ids=1,2,3`: the records a list is limited to, if it names any.
+fn ids_param(p: &Params) -> Result<Option<std::collections::BTreeSet<u64>>, Reply> {
+    let Some(list) = p.get("ids") else {
+        return Ok(None);
+    };
+    let invalid = || {
+        bad(
+            "INVALID_DATA",
+            "the ids given seem to be invalid",
+            json!({ "param_name": "ids", "maximum_length": MAX_LIST_IDS }),
+        )
+    };
+    let ids: Vec<&str> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if ids.is_empty() || ids.len() > MAX_LIST_IDS {
+        return Err(invalid());
+    }
+    ids.iter()
+        .map(|s| s.parse::<u64>().map_err(|_| invalid()))
+        .collect::<Result<_, _>>()
+        .map(Some)
 }
 
 /// Whether a Lead has been converted (`crate::crm::records::convert`).

@@ -1,4 +1,5 @@
-//! `settings/modules` and `settings/fields`: the module and field metadata, with the org's ids.
+//! `settings/modules` and `settings/fields`: the module and field metadata, with the org's ids;
+//! the fields as the caller's profile sees them.
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -55,7 +56,8 @@ pub(super) async fn fields(emu: Emu, req: CrmRequest) -> Response {
                 .unwrap_or_default();
             Ok(crate::reply::Reply::Json(
                 StatusCode::OK,
-                meta::fields_json(&m, &org_id),
+                // Per caller: what their profile may edit (reference §9.4, field permissions).
+                meta::fields_json(&m, &org_id, user.profile),
             ))
         },
     )

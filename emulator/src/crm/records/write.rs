@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use super::activity;
-use super::items::{item_error, write_reply};
+use super::items::{NOT_EDITABLE, item_error, not_editable, write_reply};
 use super::validate::{body_records, derive, validate};
 use super::{CrmRequest, Emu, MAX_RECORDS, bad, parse_id};
 use crate::crm::history::{Event, field_changes, subject};
@@ -211,6 +211,11 @@ fn write_records(
                 .and_then(|r| r.get(&id))
                 .cloned()
         });
+        // The writer's profile may make a field read-only: naming it refuses the record.
+        if let Some(details) = not_editable(user, m, &input, &format!("$.data[{i}]")) {
+            items.push(item_error("NO_PERMISSION", NOT_EDITABLE, details));
+            continue;
+        }
         let fields = match validate(world, &org, m, &input, i, existing.as_ref()) {
             Ok(f) => f,
             Err(item) => {
