@@ -479,6 +479,13 @@ async fn set_config(State(emu): State<Emulator>, body: axum::body::Bytes) -> Ans
                 }
                 None => Err("convert_scheduled must be true or false".into()),
             },
+            "count_lag_secs" => match value.as_u64().filter(|s| *s <= 86_400) {
+                Some(secs) => {
+                    config.count_lag_secs = secs;
+                    Ok(())
+                }
+                None => Err("count_lag_secs must be a number of seconds up to 86400".into()),
+            },
             "api_latency_ms" => match value.as_u64().filter(|ms| *ms <= 60_000) {
                 Some(ms) => {
                     config.api_latency_ms = ms;

@@ -1,7 +1,7 @@
 //! zportal's truth, and its processes in step, over the [`zoho`] protocol crate: what is stored
-//! (connections with their tokens encrypted, refresh leases, saves, API credits, the live log,
-//! watch channels) and what keeps several server processes agreeing on it. The modules import
-//! one way, each only from those listed before it:
+//! (connections with their tokens encrypted, refresh leases, saves, API credits, saved views, the
+//! live log, watch channels) and what keeps several server processes agreeing on it. The modules
+//! import one way, each only from those listed before it:
 //!
 //! - leaves: [`coherent`] (a cache writers invalidate), [`response_cache`];
 //! - [`bus`]: changes one process publishes to the others, so caches stay true;

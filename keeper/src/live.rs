@@ -389,7 +389,10 @@ pub fn changed_by(org: &OrgKey, call: &Call<'_>, answer: Option<&[u8]>) -> Optio
         | Resource::Fields(_)
         | Resource::RelatedLists(_)
         | Resource::Coql
-        | Resource::Watch { .. } => return None,
+        | Resource::Watch { .. }
+        | Resource::CustomViews(_)
+        | Resource::CustomView { .. }
+        | Resource::Count(_) => return None,
     };
     let ids: Vec<String> = ids
         .into_iter()

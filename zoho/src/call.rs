@@ -21,6 +21,8 @@ static LEADS: std::sync::LazyLock<ModuleName> =
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UserType {
     ActiveConfirmed,
+    /// Everyone, deactivated and invited users too (to name any owner).
+    All,
     /// The token's own user.
     Current,
 }
@@ -29,6 +31,7 @@ impl UserType {
     pub fn as_str(self) -> &'static str {
         match self {
             UserType::ActiveConfirmed => "ActiveConfirmedUsers",
+            UserType::All => "AllUsers",
             UserType::Current => "CurrentUser",
         }
     }
@@ -110,6 +113,12 @@ pub enum Resource {
     },
     /// `actions/watch`: the org's notification channels (`?channel_ids=…` to remove some).
     Watch { channel_ids: Vec<i64> },
+    /// `settings/custom_views?module=M`: the org's views of a module.
+    CustomViews(ModuleName),
+    /// `settings/custom_views/{id}?module=M`: one view, with its criteria.
+    CustomView { module: ModuleName, id: String },
+    /// `M/actions/count`: how many records a search or a view holds.
+    Count(ModuleName),
 }
 
 impl Resource {
@@ -125,7 +134,8 @@ impl Resource {
             | Resource::Related { module, .. }
             | Resource::Timeline { module, .. }
             | Resource::ChangeOwner { module, .. }
-            | Resource::MassUpdate { module, .. } => Some(module),
+            | Resource::MassUpdate { module, .. }
+            | Resource::Count(module) => Some(module),
             Resource::CancelMeeting(_) => Some(&*EVENTS),
             Resource::ConvertLead(_) | Resource::ConversionOptions(_) => Some(&*LEADS),
             Resource::CurrentUser
@@ -136,7 +146,9 @@ impl Resource {
             | Resource::RelatedLists(_)
             | Resource::Note(_)
             | Resource::Coql
-            | Resource::Watch { .. } => None,
+            | Resource::Watch { .. }
+            | Resource::CustomViews(_)
+            | Resource::CustomView { .. } => None,
         }
     }
 
@@ -153,9 +165,11 @@ impl Resource {
         match self {
             Resource::CurrentUser | Resource::Users(_) => Endpoint::Users,
             Resource::Org => Endpoint::Org,
-            Resource::Modules | Resource::Fields(_) | Resource::RelatedLists(_) => {
-                Endpoint::Settings
-            }
+            Resource::Modules
+            | Resource::Fields(_)
+            | Resource::RelatedLists(_)
+            | Resource::CustomViews(_)
+            | Resource::CustomView { .. } => Endpoint::Settings,
             Resource::Search(_) => Endpoint::Search,
             _ => Endpoint::Records,
         }
@@ -205,6 +219,11 @@ impl Resource {
             }
             Resource::Timeline { module, id } => write!(out, "{}/{id}/__timeline", module.as_str()),
             Resource::Coql => write!(out, "coql"),
+            Resource::CustomViews(m) => write!(out, "settings/custom_views?module={}", m.as_str()),
+            Resource::CustomView { module, id } => {
+                write!(out, "settings/custom_views/{id}?module={}", module.as_str())
+            }
+            Resource::Count(m) => write!(out, "{}/actions/count", m.as_str()),
             Resource::Watch { channel_ids } if channel_ids.is_empty() => {
                 write!(out, "actions/watch")
             }

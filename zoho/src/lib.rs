@@ -104,6 +104,7 @@
 //!     ascending: false,
 //!     per_page: 20,
 //!     page: PageRef::Number(1),
+//!     view: None,
 //! };
 //! let page = crm.list(&ConnectionId::new("ada"), &leads, &query).await?;
 //! assert!(!page.rows.is_empty(), "ada's org has seeded Leads");

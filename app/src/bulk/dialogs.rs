@@ -31,7 +31,7 @@ impl BulkReport {
 
 /// A modal dialog named by its heading; Escape (unless `busy`) and "Close" call `close`.
 #[component]
-fn Modal(
+pub(crate) fn Modal(
     heading_id: &'static str,
     heading: &'static str,
     busy: RwSignal<bool>,
@@ -56,6 +56,8 @@ fn Modal(
                     close.run(());
                 }
             }
+            // The browser may close it anyway (a second Escape): the page follows.
+            on:close=move |_: leptos::ev::Event| close.run(())
         >
             <h2 id=heading_id>{heading}</h2>
             {children()}
@@ -142,7 +144,10 @@ fn OwnerForm(
         problem.set(None);
         spawn_local(async move {
             let answer = change_owner(module, owner_id, token, base).await;
-            busy.try_set(false);
+            // The dialog went meanwhile (the page changed): nobody is there to tell.
+            if busy.try_set(false).is_some() {
+                return;
+            }
             match answer {
                 Ok(report) if report.refused.is_some() => {
                     problem.try_set(report.refused);
@@ -171,7 +176,9 @@ fn OwnerForm(
             <p class="field-error" role="alert">{move || problem.get()}</p>
             <div class="actions">
                 <button type="submit" class="primary" disabled=move || busy.get()>"Set owner"</button>
-                <button type="button" on:click=move |_| close.run(())>"Close"</button>
+                <button type="button" disabled=move || busy.get() on:click=move |_| close.run(())>
+                    "Close"
+                </button>
             </div>
         </form>
     }
@@ -239,7 +246,7 @@ fn FieldForm(
             .map(|f| f.api_name.clone())
             .unwrap_or_default(),
     );
-    let value = RwSignal::new(String::new());
+    let value = RwSignal::new(start(fields.first()));
     let problem = RwSignal::new(None::<String>);
     let fields = StoredValue::new(fields);
     let base = StoredValue::new(base);
@@ -269,7 +276,10 @@ fn FieldForm(
         let token = token.get_value();
         spawn_local(async move {
             let answer = update_field(module, f.api_name, sent, token, base).await;
-            busy.try_set(false);
+            // The dialog went meanwhile (the page changed): nobody is there to tell.
+            if busy.try_set(false).is_some() {
+                return;
+            }
             match answer {
                 Ok(report) if report.refused.is_some() => {
                     problem.try_set(report.refused);
@@ -295,8 +305,9 @@ fn FieldForm(
                 <select
                     id="update-field"
                     on:change=move |ev| {
-                        field.set(event_target_value(&ev));
-                        value.set(String::new());
+                        let name = event_target_value(&ev);
+                        value.set(fields.with_value(|all| start(all.iter().find(|f| f.api_name == name))));
+                        field.set(name);
                     }
                 >
                     {options
@@ -317,9 +328,20 @@ fn FieldForm(
                 <button type="submit" class="primary" disabled=move || busy.get() || none>
                     {format!("Update {count} {}", if count == 1 { "record" } else { "records" })}
                 </button>
-                <button type="button" on:click=move |_| close.run(())>"Close"</button>
+                <button type="button" disabled=move || busy.get() on:click=move |_| close.run(())>
+                    "Close"
+                </button>
             </div>
         </form>
+    }
+}
+
+/// The value a field's control starts with: a yes/no field shows "Yes", so it means it; the
+/// others start empty, to be filled in.
+fn start(f: Option<&MassField>) -> String {
+    match f.map(|f| &f.control) {
+        Some(ValueControl::Boolean) => "true".into(),
+        _ => String::new(),
     }
 }
 
@@ -354,9 +376,6 @@ fn value_control(f: MassField, value: RwSignal<String>) -> AnyView {
         }
         .into_any(),
         ValueControl::Boolean => {
-            if value.get_untracked().is_empty() {
-                value.set("true".into());
-            }
             view! {
                 <select id="update-value" on:change=on_input>
                     <option value="true" selected=move || value.get() == "true">"Yes"</option>

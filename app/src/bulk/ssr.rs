@@ -10,7 +10,7 @@ use std::time::Duration;
 use keeper::Zoho;
 use serde_json::{Map, Value, json};
 use zoho::ConnectionId;
-use zoho::crm::bulk::{BulkOutcome, CallRefusal};
+use zoho::crm::bulk::{BulkOutcome, CallRefusal, NO_ANSWER};
 use zoho::crm::metadata::{FieldInfo, ModuleName};
 use zoho::crm::records::RecordError;
 
@@ -48,15 +48,23 @@ pub struct Bulk {
     save_hold: Duration,
 }
 
-/// Whether the `granted` scopes cover `wanted`: it, or its group's `.ALL`
-/// (`ZohoCRM.change_owner.ALL` covers `ZohoCRM.change_owner.CREATE`).
-pub fn covers(granted: &[String], wanted: &str) -> bool {
-    let all = wanted
-        .rsplit_once('.')
-        .map(|(group, _)| format!("{group}.ALL"));
-    granted.iter().any(|g| {
-        g.eq_ignore_ascii_case(wanted) || all.as_deref().is_some_and(|a| g.eq_ignore_ascii_case(a))
-    })
+/// Whether the `granted` scopes cover `wanted` for `module`: it, its group's `.ALL`
+/// (`ZohoCRM.change_owner.ALL` covers `ZohoCRM.change_owner.CREATE`), or the module's own
+/// (`ZohoCRM.change_owner.leads.CREATE`, or its `.ALL`).
+pub fn covers(granted: &[String], wanted: &str, module: &str) -> bool {
+    let Some((group, action)) = wanted.rsplit_once('.') else {
+        return false;
+    };
+    let module = module.to_ascii_lowercase();
+    let enough = [
+        wanted.to_owned(),
+        format!("{group}.ALL"),
+        format!("{group}.{module}.{action}"),
+        format!("{group}.{module}.ALL"),
+    ];
+    granted
+        .iter()
+        .any(|g| enough.iter().any(|e| g.eq_ignore_ascii_case(e)))
 }
 
 /// The control for a field, if "Update field" may offer it: one Zoho may mass update, this user
@@ -79,12 +87,12 @@ fn control(f: &FieldInfo, fields: &[FieldInfo]) -> Option<ValueControl> {
     })
 }
 
-/// The value as Zoho takes it for a field of `control`; empty clears the field (but a
-/// checkbox). The words say what is wrong.
+/// The value as Zoho takes it for a field of `control`; the words say what is wrong. A value is
+/// required: one press must not empty a field on every record chosen.
 fn field_value(control: &ValueControl, label: &str, value: &str) -> Result<Value, String> {
     let value = value.trim();
-    if value.is_empty() && *control != ValueControl::Boolean {
-        return Ok(Value::Null);
+    if value.is_empty() {
+        return Err(format!("Give “{label}” a value."));
     }
     let number = |v: &str| v.parse::<f64>().ok().filter(|n| n.is_finite());
     match control {
@@ -146,7 +154,7 @@ fn id_of(r: &Map<String, Value>) -> String {
 /// What a record's own refusal means, in words.
 fn record_words(e: &RecordError) -> String {
     match e.code.as_str() {
-        "INVALID_DATA" if e.field.is_none() => "It is not in Zoho any more.".to_owned(),
+        NO_ANSWER => "Zoho did not say whether it changed it; look at the record.".to_owned(),
         "NO_PERMISSION" => "You may not change it.".to_owned(),
         "RECORD_LOCKED" => "It is locked (an approval or a process holds it).".to_owned(),
         "CONVERTED_RECORD" => "It was converted, so it cannot change.".to_owned(),
@@ -158,6 +166,8 @@ fn record_words(e: &RecordError) -> String {
 /// What a refusal of the whole change means, in words; `owner` is the new owner's name and
 /// `field` the field's label, where they apply.
 fn refusal_words(r: &CallRefusal, owner: Option<&str>, field: Option<&str>) -> String {
+    // A change of owner names no field.
+    let owner_call = field.is_none();
     let owner = owner.unwrap_or("That user");
     let field = field.unwrap_or("That field");
     match (r.code.as_str(), r.owner_status.as_deref()) {
@@ -174,6 +184,9 @@ fn refusal_words(r: &CallRefusal, owner: Option<&str>, field: Option<&str>) -> S
         }
         ("NO_PERMISSION", _) => "Your profile does not allow this change.".to_owned(),
         ("LIMIT_EXCEEDED", _) => format!("At most {MAX_RECORDS} records can change at once."),
+        ("INVALID_DATA", _) if owner_call && r.owner_status.is_none() => {
+            format!("{owner} is not a user of this org.")
+        }
         ("INVALID_DATA", _) if r.field.is_some() && r.owner_status.is_none() => {
             format!("Zoho cannot set “{field}” on many records at once.")
         }
@@ -202,6 +215,9 @@ struct Change<'a> {
     module: ModuleName,
     /// The field compared: `Owner`, or the field set.
     field: &'a str,
+    /// What the field becomes, as compared: a record that holds it already is changed (an
+    /// earlier press whose answer was lost).
+    target: String,
     base: BTreeMap<String, String>,
     /// Words for a refusal of the whole call.
     refusal: Box<dyn Fn(&CallRefusal) -> String + Send + Sync + 'a>,
@@ -242,11 +258,11 @@ impl Bulk {
         Ok(ids)
     }
 
-    /// The scopes both changes need: one consent round grants them.
-    fn check_scopes(&self) -> Result<(), AppError> {
+    /// The scopes both changes need for `module`: one consent round grants them.
+    fn check_scopes(&self, module: &ModuleName) -> Result<(), AppError> {
         if [CHANGE_OWNER_SCOPE, MASS_UPDATE_SCOPE]
             .iter()
-            .all(|s| covers(&self.scopes, s))
+            .all(|s| covers(&self.scopes, s, module.as_str()))
         {
             Ok(())
         } else {
@@ -257,7 +273,7 @@ impl Bulk {
     pub async fn setup(&self, module: &str, ids: &[String]) -> Result<BulkChoices, AppError> {
         let m = Self::module(module)?;
         let ids = Self::ids(ids.iter())?;
-        self.check_scopes()?;
+        self.check_scopes(&m)?;
         let crm = &self.zoho.crm;
         let (users, me, fields) = futures::join!(
             crm.owners(&self.conn),
@@ -326,15 +342,17 @@ impl Bulk {
                 "Choose the new owner from the list.".into(),
             ));
         }
-        self.check_scopes()?;
-        let owners = self.zoho.crm.owners(&self.conn).await?;
-        let owner = owners
+        self.check_scopes(&m)?;
+        // Named from every user: an inactive one is named in the refusal too.
+        let users = self.zoho.crm.all_users(&self.conn).await?;
+        let owner = users
             .iter()
             .find(|u| u.id == owner_id)
             .map(zoho::crm::users::CrmUser::label);
         let change = Change {
             module: m.clone(),
             field: "Owner",
+            target: owner_id.to_owned(),
             base,
             refusal: Box::new(move |r| refusal_words(r, owner.as_deref(), None)),
         };
@@ -356,7 +374,7 @@ impl Bulk {
         let m = Self::module(module)?;
         check_token(token)?;
         Self::ids(base.keys())?;
-        self.check_scopes()?;
+        self.check_scopes(&m)?;
         let fields = self.zoho.crm.fields(&self.conn, &m).await?;
         let refuse = |words: String| BulkReport {
             refused: Some(words),
@@ -383,6 +401,7 @@ impl Bulk {
         let change = Change {
             module: m.clone(),
             field,
+            target: as_text(Some(&value)),
             base,
             refusal: Box::new(move |r| refusal_words(r, None, Some(&label))),
         };
@@ -407,6 +426,7 @@ impl Bulk {
         Fut: Future<Output = Result<BulkOutcome, zoho::crm::CrmError>>,
     {
         let crm = &self.zoho.crm;
+        let records = change.base.len();
         let work = async {
             let fields = crm.fields(&self.conn, &change.module).await?;
             let name = name_field(&fields);
@@ -429,7 +449,12 @@ impl Bulk {
                     continue;
                 };
                 let record_name = record_name(record, name, id);
-                if as_text(record.get(change.field)) != *seen {
+                let now = as_text(record.get(change.field));
+                if now == change.target {
+                    report.changed.push(id.clone());
+                    continue;
+                }
+                if now != *seen {
                     report.skipped.push(Skipped {
                         id: id.clone(),
                         name: record_name,
@@ -473,10 +498,11 @@ impl Bulk {
         };
         // The ledger's key names the feature and module: a token of another form is another press.
         let key = format!("bulk:{}:{token}", change.module.as_str());
-        let kept = self
-            .zoho
-            .once(&self.conn, &key, self.save_hold, work)
-            .await?;
+        // The claim must outlast every call of the work: the reads (a hundred records each),
+        // the metadata and the change.
+        let calls = 2 + u32::try_from(records.div_ceil(100)).unwrap_or(u32::MAX);
+        let hold = self.save_hold.saturating_mul(calls);
+        let kept = self.zoho.once(&self.conn, &key, hold, work).await?;
         Ok(match kept {
             Ok(json) => serde_json::from_str(&json).map_err(|_| AppError::Internal)?,
             Err(e) => BulkReport {
@@ -492,20 +518,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_group_all_scope_covers_its_operations() {
+    fn a_group_all_scope_or_the_modules_own_covers_an_operation() {
         let granted = vec![
             "ZohoCRM.modules.ALL".to_owned(),
             "zohocrm.change_owner.all".to_owned(),
         ];
-        assert!(covers(&granted, CHANGE_OWNER_SCOPE));
+        assert!(covers(&granted, CHANGE_OWNER_SCOPE, "Leads"));
         assert!(
-            !covers(&granted, MASS_UPDATE_SCOPE),
+            !covers(&granted, MASS_UPDATE_SCOPE, "Leads"),
             "modules.ALL is not mass_update"
         );
-        assert!(covers(
-            &["ZohoCRM.mass_update.UPDATE".to_owned()],
-            MASS_UPDATE_SCOPE
-        ));
+        let exact = ["ZohoCRM.mass_update.UPDATE".to_owned()];
+        assert!(covers(&exact, MASS_UPDATE_SCOPE, "Leads"));
+        let leads_only = [
+            "ZohoCRM.mass_update.leads.UPDATE".to_owned(),
+            "ZohoCRM.change_owner.Leads.ALL".to_owned(),
+        ];
+        assert!(covers(&leads_only, MASS_UPDATE_SCOPE, "Leads"));
+        assert!(covers(&leads_only, CHANGE_OWNER_SCOPE, "Leads"));
+        assert!(
+            !covers(&leads_only, MASS_UPDATE_SCOPE, "Deals"),
+            "a grant for Leads is not one for Deals"
+        );
     }
 
     #[test]
@@ -519,10 +553,9 @@ mod tests {
             Ok(json!("Contacted"))
         );
         assert!(field_value(&picks, "Lead Status", "Won?").is_err());
-        assert_eq!(
-            field_value(&picks, "Lead Status", " "),
-            Ok(Value::Null),
-            "clears it"
+        assert!(
+            field_value(&picks, "Lead Status", " ").is_err(),
+            "one press must not empty the field on every record"
         );
         assert_eq!(
             field_value(&ValueControl::Whole, "Employees", "12"),
@@ -574,6 +607,10 @@ mod tests {
                 Some("Lead Status")
             ),
             "Your profile may not edit “Lead Status”."
+        );
+        assert_eq!(
+            refusal_words(&r("INVALID_DATA", None, Some("id")), Some("Zed"), None),
+            "Zed is not a user of this org."
         );
     }
 }

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 /// The most columns a list shows at once.
 pub const MAX_COLUMNS: usize = 12;
+/// What a search shorter than Zoho takes says (the page says it; the server refuses one).
+pub const SHORT_SEARCH: &str = "Type at least 2 characters";
 /// The most conditions one search takes (Zoho's limit).
 pub const MAX_CONDITIONS: usize = 10;
 
@@ -23,6 +25,9 @@ pub struct ModuleDto {
 pub struct Column {
     pub api_name: String,
     pub label: String,
+    /// Whether the list can be ordered by it (text, numbers, dates, picklists, yes/no).
+    #[serde(default)]
+    pub sortable: bool,
 }
 
 /// What the list page needs to know of a module before it lists anything.
@@ -60,38 +65,20 @@ pub struct FilterField {
     pub lookup_module: Option<String>,
 }
 
-/// How a list is ordered (the orders Zoho's list API offers).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SortKey {
-    #[default]
-    Id,
-    CreatedTime,
-    ModifiedTime,
-}
-
-impl SortKey {
-    pub const ALL: [SortKey; 3] = [SortKey::Id, SortKey::CreatedTime, SortKey::ModifiedTime];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SortKey::Id => "Record ID",
-            SortKey::CreatedTime => "Created Time",
-            SortKey::ModifiedTime => "Modified Time",
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SortKey::Id => "id",
-            SortKey::CreatedTime => "created_time",
-            SortKey::ModifiedTime => "modified_time",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<SortKey> {
-        SortKey::ALL.into_iter().find(|k| k.as_str() == s)
-    }
+/// The field a list is ordered by when an old link names its order (`sort=created_time`).
+pub fn sort_field(raw: &str) -> Option<String> {
+    let known = match raw {
+        "created_time" | "CreatedTime" => "Created_Time",
+        "modified_time" | "ModifiedTime" => "Modified_Time",
+        "Id" => "id",
+        other => other,
+    };
+    let ok = !known.is_empty()
+        && known.len() <= 100
+        && known
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    ok.then(|| known.to_owned())
 }
 
 /// A condition's operator.
@@ -157,7 +144,9 @@ pub struct ListArgs {
     pub module: String,
     /// The columns to show, in order; none for the module's defaults.
     pub columns: Vec<String>,
-    pub sort: SortKey,
+    /// The field to order by (its API name, or `id`); none for Zoho's order (newest first,
+    /// or a view's own).
+    pub sort: Option<String>,
     pub ascending: bool,
     pub per_page: u32,
     /// The page number (1-based); lists past the first page use `page_token` instead.
@@ -167,6 +156,8 @@ pub struct ListArgs {
     pub conditions: Vec<Condition>,
     /// Whether any one condition is enough (`or`) rather than all of them (`and`).
     pub match_any: bool,
+    /// An org view's id (`cvid`): the list is of what it holds.
+    pub view: Option<String>,
 }
 
 /// One row: the record id and its cells as text, in column order.
@@ -189,6 +180,15 @@ pub struct RecordsPage {
     pub next_token: Option<String>,
     /// Said above the list when it is not quite the page asked for (an expired page link).
     pub note: Option<String>,
+    /// The place of the page's first row in the whole list (1-based).
+    pub first: u64,
+    /// How many records the list holds, as Zoho counts them; none where Zoho cannot count.
+    pub total: Option<u64>,
+    /// Whether the total disagrees with the pages (Zoho's count lags): "about".
+    pub about: bool,
+    /// Said in the list's header when the order asked for cannot be had (a view whose order
+    /// is Zoho's).
+    pub order_note: Option<String>,
 }
 
 /// How a record page shows a field's value.

@@ -18,7 +18,7 @@ mod widgets;
 pub use crate::problem::{Problem, ReconnectButton};
 pub use dto::*;
 pub use form::RecordFormPage;
-pub use list::ModulePage;
+pub use list::{ListSignals, ModulePage, ViewRef, columns_key};
 pub use record::{RecordData, RecordPage};
 pub use widgets::{ContinueLink, GoButton, ModuleNav, ModulesResource, provide_modules};
 

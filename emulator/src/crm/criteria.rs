@@ -215,11 +215,19 @@ impl Criteria {
         }
     }
 
+    /// Whether `record` meets the criteria, every `equals` exact.
     pub fn matches(&self, record: &Map<String, Value>) -> bool {
+        self.matches_in(record, &|_| false)
+    }
+
+    /// As [`Self::matches`], where `equals` on a field `contains` names matches any value that
+    /// holds the wanted text, as search's does on text fields (reference §9.9).
+    pub fn matches_in(&self, record: &Map<String, Value>, contains: &dyn Fn(&str) -> bool) -> bool {
         match self {
-            Criteria::And(v) => v.iter().all(|c| c.matches(record)),
-            Criteria::Or(v) => v.iter().any(|c| c.matches(record)),
+            Criteria::And(v) => v.iter().all(|c| c.matches_in(record, contains)),
+            Criteria::Or(v) => v.iter().any(|c| c.matches_in(record, contains)),
             Criteria::Cond { field, op, values } => {
+                let loose = contains(field);
                 let actual = record.get(field).map(comparable).unwrap_or_default();
                 // A lookup or owner matches by its name or by its id.
                 let id = record
@@ -229,10 +237,13 @@ impl Criteria {
                 let eq = |v: &String| {
                     compare(&actual, v) == Some(std::cmp::Ordering::Equal) || id == Some(v.as_str())
                 };
+                let equals = |v: &String| {
+                    eq(v) || (loose && actual.to_lowercase().contains(&v.to_lowercase()))
+                };
                 let cmp = |v: &String| compare(&actual, v);
                 use std::cmp::Ordering::*;
                 match op {
-                    Op::Equals => values.iter().any(eq),
+                    Op::Equals => values.iter().any(equals),
                     Op::NotEqual => !values.iter().any(eq),
                     Op::StartsWith => values
                         .iter()

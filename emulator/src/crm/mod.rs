@@ -98,6 +98,19 @@ const INDUSTRIES: &[&str] = &[
     "Consulting",
 ];
 
+/// The words seeded Leads' companies start with: Lead 0001's is "Company 0001", and the rest
+/// vary, so that an order by Company is not the order of ids.
+const COMPANY_WORDS: &[&str] = &[
+    "Company", "Granite", "Birch", "Juniper", "Ember", "Cobalt", "Harbor", "Apex", "Fjord",
+    "Delta", "Ion",
+];
+
+/// The seeded Lead `i`'s Company.
+fn company(i: usize) -> String {
+    let word = COMPANY_WORDS[(i.saturating_sub(1) * 7) % COMPANY_WORDS.len()];
+    format!("{word} {i:04}")
+}
+
 /// The deterministic seed records of every org.
 pub fn seed(orgs: &BTreeMap<String, Org>, users: &[User]) -> CrmData {
     let mut data = CrmData::default();
@@ -132,7 +145,7 @@ pub fn seed(orgs: &BTreeMap<String, Org>, users: &[User]) -> CrmData {
                         "First_Name": null,
                         "Last_Name": format!("Lead {i:04}"),
                         "Full_Name": format!("Lead {i:04}"),
-                        "Company": format!("Company {i:04}"),
+                        "Company": company(i),
                         "Email": format!("lead{i:04}@example.test"),
                         "Phone": format!("+1 555 {:04}", i % 10_000),
                         "Lead_Source": SOURCES[i % SOURCES.len()],

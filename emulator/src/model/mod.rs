@@ -265,6 +265,10 @@ pub struct EmuConfig {
     /// Answer a lead conversion 202 `SCHEDULED` and carry it out a moment later.
     #[serde(default)]
     pub convert_scheduled: bool,
+    /// How far `actions/count` lags, in seconds: records created that recently are not counted
+    /// yet (Zoho's count can lag by minutes; 0 counts at once).
+    #[serde(default)]
+    pub count_lag_secs: u64,
 }
 
 impl Default for EmuConfig {
@@ -277,6 +281,7 @@ impl Default for EmuConfig {
             limits: Limits::default(),
             api_latency_ms: 0,
             convert_scheduled: false,
+            count_lag_secs: 0,
         }
     }
 }
@@ -290,6 +295,7 @@ impl EmuConfig {
             "api_domain_override": self.api_domain_override,
             "api_latency_ms": self.api_latency_ms,
             "convert_scheduled": self.convert_scheduled,
+            "count_lag_secs": self.count_lag_secs,
             "limits": {
                 "refresh_window": self.limits.refresh_window.to_json(),
                 "live_access_tokens": self.limits.live_access_tokens.to_json(),

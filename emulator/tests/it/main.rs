@@ -11,4 +11,5 @@ mod limits;
 mod owners;
 mod sdk;
 mod support;
+mod views;
 mod watch;

@@ -20,7 +20,7 @@ use std::time::Duration;
 pub use cipher::{CipherError, TokenCipher};
 pub use repos::{
     ConnectionRepo, CreditRepo, Echo, LiveRepo, LiveRow, NewLiveEvent, SaveClaim, SaveRepo,
-    StoredChannel, VaultRepo, WatchRepo, WatchRow,
+    SavedViewRow, StoredChannel, VaultRepo, ViewOwner, ViewRepo, WatchRepo, WatchRow,
 };
 pub(crate) use types::comma_list;
 use types::sealed_aad;
@@ -421,6 +421,41 @@ impl Vault {
         self.repo
             .prune_credits(now() - CREDIT_DAY_SECS - CREDIT_BUCKET_SECS)
             .await
+    }
+
+    /// The owner's saved views of `module`, by name.
+    pub async fn saved_views(
+        &self,
+        owner: &ViewOwner,
+        module: &str,
+    ) -> Result<Vec<SavedViewRow>, VaultError> {
+        self.repo.views_of(owner, module).await
+    }
+
+    /// Saves the owner's view of `module` as `name`, now: the view of that name is replaced (its
+    /// id kept), or a new one gets a fresh random id. The stored view.
+    pub async fn save_view(
+        &self,
+        owner: &ViewOwner,
+        module: &str,
+        name: &str,
+        body: &str,
+    ) -> Result<SavedViewRow, VaultError> {
+        let id = zoho::random_hex(16);
+        self.repo
+            .put_view(owner, module, &id, name, body, now())
+            .await
+    }
+
+    /// Deletes the owner's view `id` of `module`; whether there was one (another person's id
+    /// deletes nothing).
+    pub async fn delete_view(
+        &self,
+        owner: &ViewOwner,
+        module: &str,
+        id: &str,
+    ) -> Result<bool, VaultError> {
+        self.repo.delete_view(owner, module, id).await
     }
 
     /// Takes the cross-process refresh lease for `ttl_secs`.

@@ -10,8 +10,8 @@ use zoho::budget::OrgKey;
 use zoho::ids::ConnectionId;
 
 use super::{
-    ConnectionRepo, ConnectionRow, ConnectionStatus, CreditRepo, SaveClaim, SaveRepo,
-    StoredRefresh, VaultError,
+    ConnectionRepo, ConnectionRow, ConnectionStatus, CreditRepo, SaveClaim, SaveRepo, SavedViewRow,
+    StoredRefresh, VaultError, ViewOwner, ViewRepo,
 };
 
 /// Connections in a PostgreSQL database.

@@ -1,7 +1,7 @@
 //! What the vault stores, by concern, each a repository trait the SQL in `sql.rs` and
 //! `live_sql.rs` implements for both stores: connections and their refresh leases, the save
-//! ledger, the API credits, the live log and the watch channels. [`VaultRepo`] is all of them, which
-//! is what a vault is opened on.
+//! ledger, the API credits, the saved views, the live log and the watch channels. [`VaultRepo`]
+//! is all of them, which is what a vault is opened on.
 
 use async_trait::async_trait;
 use zoho::budget::OrgKey;
@@ -214,6 +214,57 @@ pub trait CreditRepo: Send + Sync {
     async fn prune_credits(&self, before: i64) -> Result<u64, VaultError>;
 }
 
+/// Whose saved views: a person in an org of a data center (not a connection: views survive a
+/// disconnect and a sign-in again).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ViewOwner {
+    pub dc: String,
+    pub org: String,
+    pub user: String,
+}
+
+/// One saved view as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedViewRow {
+    pub id: String,
+    pub module: String,
+    pub name: String,
+    /// The JSON the app wrote: conditions, columns, sort, page size.
+    pub body: String,
+    pub updated_at: i64,
+}
+
+/// Each person's named views of a module's list.
+#[async_trait]
+pub trait ViewRepo: Send + Sync {
+    /// The owner's views of `module`, by name (case-insensitively).
+    async fn views_of(
+        &self,
+        owner: &ViewOwner,
+        module: &str,
+    ) -> Result<Vec<SavedViewRow>, VaultError>;
+    /// Stores a view under `name`: a view of that name already there is replaced (keeping its
+    /// id, with the new body and `at`); otherwise a new row with id `new_id`. Returns the stored
+    /// row. One statement, so two processes saving at once do not fail.
+    async fn put_view(
+        &self,
+        owner: &ViewOwner,
+        module: &str,
+        new_id: &str,
+        name: &str,
+        body: &str,
+        at: i64,
+    ) -> Result<SavedViewRow, VaultError>;
+    /// Deletes the owner's view `id` of `module`; whether there was one. Another owner's id
+    /// deletes nothing.
+    async fn delete_view(
+        &self,
+        owner: &ViewOwner,
+        module: &str,
+        id: &str,
+    ) -> Result<bool, VaultError>;
+}
+
 /// Each org's Zoho watch channel, and which process may register or remove it.
 #[async_trait]
 pub trait WatchRepo: Send + Sync {
@@ -243,6 +294,9 @@ pub trait WatchRepo: Send + Sync {
 }
 
 /// Everything a vault stores: what `SqliteRepo` and `PgRepo` are.
-pub trait VaultRepo: ConnectionRepo + SaveRepo + CreditRepo + LiveRepo + WatchRepo {}
+pub trait VaultRepo:
+    ConnectionRepo + SaveRepo + CreditRepo + ViewRepo + LiveRepo + WatchRepo
+{
+}
 
-impl<T: ConnectionRepo + SaveRepo + CreditRepo + LiveRepo + WatchRepo> VaultRepo for T {}
+impl<T: ConnectionRepo + SaveRepo + CreditRepo + ViewRepo + LiveRepo + WatchRepo> VaultRepo for T {}

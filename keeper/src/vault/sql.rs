@@ -6,8 +6,8 @@
 //! on either database, with an expiry so a holder that dies never wedges the connection — and no
 //! session-level advisory lock, which a pooled connection would carry off to its next user.
 
-/// Implements `FromRow` for `ConnectionRow` on `$row`, and `ConnectionRepo`, `SaveRepo` and
-/// `CreditRepo` for `$repo` (a struct with a `pool` field). The calling module imports the names the SQL code uses.
+/// Implements `FromRow` for `ConnectionRow` on `$row`, and `ConnectionRepo`, `SaveRepo`,
+/// `CreditRepo` and `ViewRepo` for `$repo` (a struct with a `pool` field). The calling module imports the names the SQL code uses.
 macro_rules! connection_repo {
     ($repo:ty, $row:ty) => {
         const COLUMNS: &str = "id, client_id, dc, org_zgid, user_zuid, email, org_name, scopes, status, \
@@ -372,6 +372,92 @@ macro_rules! connection_repo {
                     .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected())
+            }
+        }
+
+        /// A `saved_views` row as selected: id, module, name, body, updated_at.
+        type ViewTuple = (String, String, String, String, i64);
+
+        fn view_row((id, module, name, body, updated_at): ViewTuple) -> SavedViewRow {
+            SavedViewRow {
+                id,
+                module,
+                name,
+                body,
+                updated_at,
+            }
+        }
+
+        #[async_trait]
+        impl ViewRepo for $repo {
+            async fn views_of(
+                &self,
+                owner: &ViewOwner,
+                module: &str,
+            ) -> Result<Vec<SavedViewRow>, VaultError> {
+                let rows: Vec<ViewTuple> = sqlx::query_as(
+                    "SELECT id, module, name, body, updated_at FROM saved_views \
+                     WHERE dc = $1 AND org_zgid = $2 AND zuid = $3 AND module = $4 \
+                     ORDER BY LOWER(name), name",
+                )
+                .bind(&owner.dc)
+                .bind(&owner.org)
+                .bind(&owner.user)
+                .bind(module)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(view_row).collect())
+            }
+
+            async fn put_view(
+                &self,
+                owner: &ViewOwner,
+                module: &str,
+                new_id: &str,
+                name: &str,
+                body: &str,
+                at: i64,
+            ) -> Result<SavedViewRow, VaultError> {
+                // One upsert: two processes saving the same name at once both succeed (the later
+                // body wins), and a name already there keeps its id.
+                let row: ViewTuple = sqlx::query_as(
+                    "INSERT INTO saved_views (id, dc, org_zgid, zuid, module, name, body, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (dc, org_zgid, zuid, module, name) \
+                     DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at \
+                     RETURNING id, module, name, body, updated_at",
+                )
+                .bind(new_id)
+                .bind(&owner.dc)
+                .bind(&owner.org)
+                .bind(&owner.user)
+                .bind(module)
+                .bind(name)
+                .bind(body)
+                .bind(at)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(view_row(row))
+            }
+
+            async fn delete_view(
+                &self,
+                owner: &ViewOwner,
+                module: &str,
+                id: &str,
+            ) -> Result<bool, VaultError> {
+                let done = sqlx::query(
+                    "DELETE FROM saved_views \
+                     WHERE id = $1 AND dc = $2 AND org_zgid = $3 AND zuid = $4 AND module = $5",
+                )
+                .bind(id)
+                .bind(&owner.dc)
+                .bind(&owner.org)
+                .bind(&owner.user)
+                .bind(module)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
             }
         }
     };

@@ -9,8 +9,8 @@ use zoho::budget::OrgKey;
 use zoho::ids::ConnectionId;
 
 use super::{
-    ConnectionRepo, ConnectionRow, ConnectionStatus, CreditRepo, SaveClaim, SaveRepo,
-    StoredRefresh, VaultError,
+    ConnectionRepo, ConnectionRow, ConnectionStatus, CreditRepo, SaveClaim, SaveRepo, SavedViewRow,
+    StoredRefresh, VaultError, ViewOwner, ViewRepo,
 };
 
 /// Connections in a SQLite database (WAL mode, busy timeout: see the server's pool setup).

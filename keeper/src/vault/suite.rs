@@ -10,8 +10,8 @@ use sqlx::sqlite::SqlitePool;
 use super::postgres::PgRepo;
 use super::sqlite::SqliteRepo;
 use super::{
-    ConnectionKey, ConnectionStatus, Echo, NewConnection, NewLiveEvent, TokenCipher, Vault,
-    VaultRepo,
+    ConnectionKey, ConnectionStatus, Echo, NewConnection, NewLiveEvent, SavedViewRow, TokenCipher,
+    Vault, VaultRepo, ViewOwner,
 };
 use zoho::budget::OrgKey;
 use zoho::dc::DataCenter;
@@ -571,6 +571,137 @@ async fn credits_from_many_processes_add_up_per_org_over_a_rolling_day() {
                 .await
                 .expect("sum"),
             4,
+            "{store}"
+        );
+    }
+}
+
+/// User `user` of org 70001 in the US data center, as saved views are stored under them.
+fn view_owner(user: &str) -> ViewOwner {
+    ViewOwner {
+        dc: "us".into(),
+        org: "70001".into(),
+        user: user.into(),
+    }
+}
+
+/// The names of `views`, in order.
+fn names(views: &[SavedViewRow]) -> Vec<String> {
+    views.iter().map(|v| v.name.clone()).collect()
+}
+
+#[tokio::test]
+async fn saved_views_are_per_person_replaced_by_name_and_deleted_only_by_their_owner() {
+    for (store, vault, db) in stores().await {
+        let (ada, ben) = (view_owner("60000001"), view_owner("60000002"));
+        let hot = vault
+            .save_view(&ada, "Leads", "Hot", r#"{"sort":"Rating"}"#)
+            .await
+            .expect("saved");
+        let cold = vault
+            .save_view(&ada, "Leads", "Cold", r#"{"sort":"Created_Time"}"#)
+            .await
+            .expect("saved");
+        assert_ne!(hot.id, cold.id, "{store}");
+        assert_eq!((hot.module.as_str(), hot.name.as_str()), ("Leads", "Hot"));
+        let listed = vault.saved_views(&ada, "Leads").await.expect("listed");
+        assert_eq!(names(&listed), ["Cold", "Hot"], "{store}: by name");
+
+        // Saving under a name already there replaces that view, and keeps its id.
+        let again = vault
+            .save_view(&ada, "Leads", "Hot", r#"{"sort":"Lead_Source"}"#)
+            .await
+            .expect("replaced");
+        assert_eq!(again.id, hot.id, "{store}");
+        assert_eq!(again.body, r#"{"sort":"Lead_Source"}"#, "{store}");
+        assert!(again.updated_at >= hot.updated_at);
+        let listed = vault.saved_views(&ada, "Leads").await.expect("listed");
+        assert_eq!(listed.len(), 2, "{store}: {listed:?}");
+        assert_eq!(listed[1], again, "{store}");
+
+        // Two processes saving the same name at once both succeed: one view, one id.
+        let (a, b) = (db.another_process().await, db.another_process().await);
+        let (x, y) = tokio::join!(
+            a.put_view(&ada, "Leads", "fresh-id-a", "Hot", "{}", 1_000),
+            b.put_view(&ada, "Leads", "fresh-id-b", "Hot", "{}", 1_001),
+        );
+        assert_eq!(x.expect("saved").id, hot.id, "{store}");
+        assert_eq!(y.expect("saved").id, hot.id, "{store}");
+
+        // Another person of the same org sees none of them, and cannot delete them.
+        assert!(
+            vault
+                .saved_views(&ben, "Leads")
+                .await
+                .expect("listed")
+                .is_empty(),
+            "{store}"
+        );
+        assert!(
+            !vault
+                .delete_view(&ben, "Leads", &cold.id)
+                .await
+                .expect("asked"),
+            "{store}"
+        );
+        assert_eq!(
+            vault
+                .saved_views(&ada, "Leads")
+                .await
+                .expect("listed")
+                .len(),
+            2,
+            "{store}: nothing deleted"
+        );
+
+        // A view of another module is listed only there, and may share a name.
+        let contacts = vault
+            .save_view(&ada, "Contacts", "Hot", "{}")
+            .await
+            .expect("saved");
+        assert_ne!(contacts.id, hot.id, "{store}");
+        let listed = vault.saved_views(&ada, "Contacts").await.expect("listed");
+        assert_eq!(listed, std::slice::from_ref(&contacts), "{store}");
+        assert_eq!(
+            names(&vault.saved_views(&ada, "Leads").await.expect("listed")),
+            ["Cold", "Hot"],
+            "{store}"
+        );
+        // Nor is it deleted through another module.
+        assert!(
+            !vault
+                .delete_view(&ada, "Leads", &contacts.id)
+                .await
+                .expect("asked")
+        );
+
+        // Its owner deletes one; names are ordered regardless of case.
+        assert!(
+            vault
+                .delete_view(&ada, "Leads", &cold.id)
+                .await
+                .expect("deleted"),
+            "{store}"
+        );
+        assert!(
+            !vault
+                .delete_view(&ada, "Leads", &cold.id)
+                .await
+                .expect("asked"),
+            "{store}: already gone"
+        );
+        vault
+            .save_view(&ada, "Leads", "amber", "{}")
+            .await
+            .expect("saved");
+        assert_eq!(
+            names(&vault.saved_views(&ada, "Leads").await.expect("listed")),
+            ["amber", "Hot"],
+            "{store}"
+        );
+        assert_eq!(
+            vault.saved_views(&ada, "Contacts").await.expect("listed"),
+            [contacts],
             "{store}"
         );
     }

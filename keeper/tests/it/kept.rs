@@ -58,6 +58,7 @@ async fn a_record_past_its_time_is_asked_for_conditionally_and_a_change_at_zoho_
                 ascending: true,
                 per_page: 3,
                 page: PageRef::Number(1),
+                view: None,
             },
         )
         .await

@@ -35,6 +35,7 @@ async fn modules_fields_pages_records_and_search() {
         ascending: true,
         per_page: 200,
         page: PageRef::Number(1),
+        view: None,
     };
     let mut seen = 0;
     let mut last = None;
@@ -51,7 +52,7 @@ async fn modules_fields_pages_records_and_search() {
     let last = last.expect("a last record");
     assert_eq!(
         last.cells,
-        ["Lead 2500", "Company 2500"],
+        ["Lead 2500", "Juniper 2500"],
         "the asked-for fields, in order"
     );
 
@@ -61,7 +62,7 @@ async fn modules_fields_pages_records_and_search() {
         .await
         .expect("get")
         .expect("found");
-    assert_eq!(record["Company"], "Company 2500");
+    assert_eq!(record["Company"], "Juniper 2500");
     assert!(
         crm.record(&id, &leads(), "123")
             .await

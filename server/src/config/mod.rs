@@ -177,9 +177,10 @@ mod tests {
         assert_eq!(c.store.session_max, Duration::from_secs(24 * 3600));
         assert_eq!(c.session_cookie_name(), "zportal_session");
         assert!(c.store.database_url.as_str().starts_with("sqlite://"));
-        assert_eq!(c.zoho.scopes.len(), 10);
+        assert_eq!(c.zoho.scopes.len(), 11);
         for wanted in [
             "ZohoCRM.notifications.ALL",
+            "ZohoCRM.settings.custom_views.READ",
             "ZohoCRM.change_owner.CREATE",
             "ZohoCRM.mass_update.UPDATE",
         ] {

@@ -52,7 +52,7 @@ pub struct ZohoConfig {
 pub const DEFAULT_ZOHO_CONCURRENCY: usize = 4;
 
 /// The scopes zportal asks for: only what the UI uses (modules, their metadata, the user, the org).
-pub const DEFAULT_SCOPES: &str = "ZohoCRM.modules.ALL,ZohoCRM.settings.modules.READ,ZohoCRM.settings.fields.READ,ZohoCRM.settings.related_lists.READ,ZohoCRM.coql.READ,ZohoCRM.notifications.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ,ZohoCRM.change_owner.CREATE,ZohoCRM.mass_update.UPDATE";
+pub const DEFAULT_SCOPES: &str = "ZohoCRM.modules.ALL,ZohoCRM.settings.modules.READ,ZohoCRM.settings.fields.READ,ZohoCRM.settings.related_lists.READ,ZohoCRM.coql.READ,ZohoCRM.notifications.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ,ZohoCRM.change_owner.CREATE,ZohoCRM.mass_update.UPDATE,ZohoCRM.settings.custom_views.READ";
 
 /// The seeded development client of the emulator (README, "The emulator").
 pub const DEV_CLIENT_ID: &str = "1000.ZPORTALDEV";

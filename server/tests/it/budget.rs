@@ -243,8 +243,23 @@ pub(crate) async fn reads_since(emulator: &str, seq: u64) -> Vec<u64> {
         .filter(|r| {
             r["method"] == "GET" && matches!(r["endpoint"].as_str(), Some("records" | "search"))
         })
+        .filter(|r| !is_count(r))
         .map(|r| r["status"].as_u64().unwrap_or(0))
         .collect()
+}
+
+/// Whether a logged request is a count (`…/actions/count`), which a list asks after its page.
+fn is_count(r: &Value) -> bool {
+    r["path"]
+        .as_str()
+        .is_some_and(|p| p.ends_with("/actions/count"))
+}
+
+/// How many counts zportal asked Zoho for since the emulator's request `seq`.
+async fn counts_since(emulator: &str, seq: u64) -> usize {
+    emulator_get(emulator, &format!("requests?since={seq}")).await["requests"]
+        .as_array()
+        .map_or(0, |all| all.iter().filter(|r| is_count(r)).count())
 }
 
 /// `GET url` as `browser`: the JSON answer, which must be a 200.
@@ -298,6 +313,11 @@ async fn a_read_again_within_seconds_costs_zoho_nothing_until_a_write_through_zp
         reads_since(emulator, seq).await,
         [200],
         "the second read cost nothing"
+    );
+    assert_eq!(
+        counts_since(emulator, seq).await,
+        1,
+        "nor did its total (a count is kept like other reads)"
     );
     read(&ben, &list_url(&stack.base)).await;
     assert_eq!(

@@ -146,6 +146,29 @@ fn ada_hands_one_lead_then_three_to_ben_once_however_often_she_presses() {
         for id in three {
             assert_eq!(owner_of(&zoho, id).await, json!(ben));
         }
+
+        // While a dialog is open, someone hands one of them to nia and another to ada: the first
+        // is left as it is and named; the second already is what was asked, and counts as done.
+        let nia = user_id(&zoho, "nia@us.zportal.test").await;
+        let set = setup(&browser, &stack.base, three).await;
+        zoho.update("Leads", &three[0], json!({ "Owner": { "id": nia } }))
+            .await;
+        zoho.update("Leads", &three[1], json!({ "Owner": { "id": ada } }))
+            .await;
+        let press = json!({ "module": "Leads", "owner_id": ada, "token": set["token"],
+            "base": seen(&set, three, "Owner") });
+        let (_, report) = post(&browser, &stack.base, "owner", press).await;
+        assert_eq!(
+            report["changed"].as_array().map(Vec::len),
+            Some(2),
+            "{report}"
+        );
+        assert_eq!(report["skipped"][0]["id"], json!(three[0]), "{report}");
+        assert_eq!(
+            owner_of(&zoho, &three[0]).await,
+            json!(nia),
+            "not overwritten"
+        );
     });
 }
 
@@ -270,9 +293,61 @@ fn refusals_come_back_in_words() {
         let (status, out) = post(&browser, &stack.base, "owner", press).await;
         assert_eq!(status, 400, "{out}");
 
+        let press = json!({ "module": "Leads", "field": "Lead_Status", "value": "Contacted",
+            "token": set["token"], "base": base.clone() });
+        let (status, _) = post(&browser, &stack.base, "update", press).await;
+        assert_eq!(status, 400, "501 records to update");
+
+        // An invited user who has not joined cannot own them yet (Zoho's CANNOT_ASSIGN).
+        let uri = user_id(&zoho, "uri@us.zportal.test").await;
+        let set = setup(&browser, &stack.base, &ids).await;
+        let press = json!({ "module": "Leads", "owner_id": uri, "token": set["token"],
+            "base": seen(&set, &ids, "Owner") });
+        let (_, report) = post(&browser, &stack.base, "owner", press).await;
+        assert!(
+            report["refused"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("Uri Novak cannot own these records")),
+            "{report}"
+        );
+
+        // nia (a Sales Manager) may hand records only within her branch: not to sol.
+        let sol = user_id(&zoho, "sol@us.zportal.test").await;
+        let nia_zoho =
+            DirectZoho::sign_in(stack.emulator_base(), "us", "nia@us.zportal.test").await;
+        // Her profile may not set Lead Status, so hers is made without it.
+        let hers = vec![
+            nia_zoho
+                .create("Leads", json!({ "Last_Name": "Branch 1" }))
+                .await,
+        ];
+        let nia_browser = Browser::new();
+        nia_browser.sign_in(&stack, "nia@us.zportal.test").await;
+        let set = setup(&nia_browser, &stack.base, &hers).await;
+        let press = json!({ "module": "Leads", "owner_id": sol, "token": set["token"],
+            "base": seen(&set, &hers, "Owner") });
+        let (_, report) = post(&nia_browser, &stack.base, "owner", press).await;
+        assert!(
+            report["refused"].as_str().is_some_and(
+                |r| r.contains("below you in the role hierarchy, and Sol Ferreira is not")
+            ),
+            "{report}"
+        );
+
+        // sol's profile (Support) may not change owners at all (Zoho's NO_PERMISSION).
+        let sol_browser = Browser::new();
+        sol_browser.sign_in(&stack, "sol@us.zportal.test").await;
+        let set = setup(&sol_browser, &stack.base, &hers).await;
+        let press = json!({ "module": "Leads", "owner_id": ada, "token": set["token"],
+            "base": seen(&set, &hers, "Owner") });
+        let (_, report) = post(&sol_browser, &stack.base, "owner", press).await;
+        assert_eq!(
+            report["refused"], "Your profile does not allow this change.",
+            "{report}"
+        );
+
         // nia's profile may not edit Lead Status: not offered, and refused if sent.
-        let nia = Browser::new();
-        nia.sign_in(&stack, "nia@us.zportal.test").await;
+        let nia = nia_browser;
         let set = setup(&nia, &stack.base, &ids).await;
         assert!(
             set["fields"]

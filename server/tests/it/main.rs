@@ -21,3 +21,4 @@ mod records;
 mod restarts;
 mod shell;
 mod sign_in;
+mod views;

@@ -15,6 +15,8 @@ use crate::ids::{ConnectionId, ModuleName};
 
 /// The most ids one change owner or mass update takes.
 pub const MAX_IDS: usize = 500;
+/// The code of a record Zoho's answer says nothing about.
+pub const NO_ANSWER: &str = "NO_ANSWER";
 /// The most ids one read of records by id takes.
 pub const MAX_READ_IDS: usize = 100;
 
@@ -83,17 +85,26 @@ fn read_answer(
                 .iter()
                 .map(|id| {
                     let unanswered = RecordError {
-                        code: "NO_ANSWER".into(),
+                        code: NO_ANSWER.into(),
                         message: "Zoho did not say what became of it".into(),
                         field: None,
                     };
                     (id.clone(), Err(unanswered))
                 })
                 .collect();
+            // By id; by position only when no item names one (one unnamed item must not take
+            // another record's place).
+            let by_position = a.data.iter().all(|i| text(i.details.get("id")).is_none());
             for (at, item) in a.data.into_iter().enumerate() {
-                let slot = text(item.details.get("id"))
-                    .and_then(|id| ids.iter().position(|i| *i == id))
-                    .unwrap_or(at);
+                let named = text(item.details.get("id"));
+                let slot = match named {
+                    Some(id) => ids.iter().position(|i| *i == id),
+                    None if by_position => Some(at),
+                    None => None,
+                };
+                let Some(slot) = slot else {
+                    continue;
+                };
                 let Some(entry) = results.get_mut(slot) else {
                     continue;
                 };
@@ -206,7 +217,13 @@ impl CrmClient {
                 module: module.clone(),
                 ids: chunk.to_vec(),
             };
-            let query = format!("fields={}", fields.join(","));
+            // Converted Leads too: lists hide them, and a change must name them, not lose them.
+            let converted = if module.as_str() == "Leads" {
+                "&converted=both"
+            } else {
+                ""
+            };
+            let query = format!("fields={}{converted}", fields.join(","));
             match self.read_now::<Page>(id, &resource, &query).await {
                 Ok(page) => out.extend(page.data),
                 Err(CrmError::Api(super::ApiError::NoContent)) => {}

@@ -27,6 +27,7 @@ pub struct Metadata {
     pub(super) related: Expiring<Vec<super::related::RelatedList>>,
     pub(super) orgs: Expiring<super::identity::Org>,
     pub(super) users: Expiring<Vec<super::users::CrmUser>>,
+    pub(super) views: Expiring<Vec<super::views::CustomView>>,
 }
 
 impl Default for Metadata {
@@ -37,6 +38,7 @@ impl Default for Metadata {
             related: Expiring::new(TTL),
             orgs: Expiring::new(TTL),
             users: Expiring::new(TTL),
+            views: Expiring::new(TTL),
         }
     }
 }

@@ -12,9 +12,11 @@ pub mod metadata;
 pub mod notes;
 pub mod records;
 pub mod related;
+pub mod select;
 pub mod text;
 pub mod totals;
 pub mod users;
+pub mod views;
 pub mod watch;
 
 use std::sync::Arc;

@@ -32,6 +32,8 @@ pub struct ListQuery {
     pub ascending: bool,
     pub per_page: u32,
     pub page: PageRef,
+    /// An org view's id (`cvid`): its records in its own order, so `sort_by` is not sent.
+    pub view: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -442,11 +444,19 @@ impl CrmClient {
         q: &ListQuery,
     ) -> Result<Page, CrmError> {
         let fields: Vec<String> = q.fields.iter().map(|f| encode(f)).collect();
+        let order = match q.view.as_deref() {
+            // Zoho refuses a view with `sort_by`: a view brings its own order.
+            Some(view) if is_record_id(view) => format!("cvid={view}"),
+            Some(_) => return Ok(Page::default()),
+            None => format!(
+                "sort_by={}&sort_order={}",
+                q.sort_by.as_str(),
+                if q.ascending { "asc" } else { "desc" }
+            ),
+        };
         let mut query = format!(
-            "fields={}&sort_by={}&sort_order={}&per_page={}",
+            "fields={}&{order}&per_page={}",
             fields.join(","),
-            q.sort_by.as_str(),
-            if q.ascending { "asc" } else { "desc" },
             q.per_page.clamp(1, 200),
         );
         match &q.page {
@@ -521,17 +531,60 @@ impl CrmClient {
         per_page: u32,
         columns: &[&str],
     ) -> Result<Page, CrmError> {
-        let Some(param) = search.param() else {
+        let q = SearchPage {
+            search,
+            sort: None,
+            view: None,
+            page,
+            per_page,
+        };
+        self.search_page(id, module, &q, columns).await
+    }
+
+    /// A page of a search, in an order of its own or within a view, as `q` says.
+    pub async fn search_page(
+        &self,
+        id: &ConnectionId,
+        module: &ModuleName,
+        q: &SearchPage<'_>,
+        columns: &[&str],
+    ) -> Result<Page, CrmError> {
+        let Some(param) = q.search.param() else {
             return Ok(Page::default());
         };
-        let query = format!(
+        let mut query = format!(
             "{param}&page={}&per_page={}",
-            page.max(1),
-            per_page.clamp(1, 200)
+            q.page.max(1),
+            q.per_page.clamp(1, 200)
         );
+        if let Some((field, descending)) = q.sort {
+            if ModuleName::parse(field).is_none() {
+                return Ok(Page::default());
+            }
+            let order = if descending { "desc" } else { "asc" };
+            query.push_str(&format!("&sort_by={field}&sort_order={order}"));
+        }
+        match q.view {
+            Some(view) if is_record_id(view) => query.push_str(&format!("&cvid={view}")),
+            Some(_) => return Ok(Page::default()),
+            None => {}
+        }
         let search = Resource::Search(module.clone());
         read_page(self.call(id, Call::read(&search, &query)).await?, columns)
     }
+}
+
+/// A page of a search: by what, in which order (search's own `sort_by`, reference §9.6), within
+/// which view.
+#[derive(Clone, Copy, Debug)]
+pub struct SearchPage<'a> {
+    pub search: &'a Search,
+    /// A field's API name and whether descending; Zoho's order (by id) when `None`.
+    pub sort: Option<(&'a str, bool)>,
+    /// An org view's id (`cvid`) the search stays within.
+    pub view: Option<&'a str>,
+    pub page: u32,
+    pub per_page: u32,
 }
 
 #[cfg(test)]

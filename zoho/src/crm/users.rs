@@ -43,6 +43,11 @@ impl CrmClient {
         self.users_of(id, UserType::ActiveConfirmed).await
     }
 
+    /// All the org's users (the first 200), deactivated and invited ones too, kept a minute.
+    pub async fn all_users(&self, id: &ConnectionId) -> Result<Arc<Vec<CrmUser>>, CrmError> {
+        self.users_of(id, UserType::All).await
+    }
+
     /// The signed-in user as the CRM knows them, kept a minute.
     pub async fn me(&self, id: &ConnectionId) -> Result<Option<CrmUser>, CrmError> {
         Ok(self.users_of(id, UserType::Current).await?.first().cloned())

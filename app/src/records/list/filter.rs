@@ -19,10 +19,17 @@ pub(super) fn SearchBox(query: RwSignal<Query>, restart: Callback<()>) -> impl I
             typed.set(text);
         }
     });
+    // Zoho takes a search word of two characters at least: a shorter one is said here.
+    let too_short = RwSignal::new(false);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let text = typed.get_untracked();
         let text = text.trim();
+        let short = text.chars().count() == 1;
+        too_short.set(short);
+        if short {
+            return;
+        }
         query.set(Query {
             text: (!text.is_empty()).then(|| text.to_owned()),
             ..Query::default()
@@ -30,6 +37,7 @@ pub(super) fn SearchBox(query: RwSignal<Query>, restart: Callback<()>) -> impl I
         restart.run(());
     };
     let clear = move |_| {
+        too_short.set(false);
         typed.set(String::new());
         query.set(Query::default());
         restart.run(());
@@ -50,6 +58,9 @@ pub(super) fn SearchBox(query: RwSignal<Query>, restart: Callback<()>) -> impl I
                     "Clear search"
                 </button>
             </Show>
+            <p class="field-error" role="alert">
+                {move || too_short.get().then_some(crate::records::SHORT_SEARCH)}
+            </p>
         </form>
     }
 }

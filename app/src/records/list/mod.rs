@@ -15,8 +15,9 @@ mod table;
 mod tools;
 
 use filter::{ConditionChips, FilterBox, SearchBox};
-use state::{ListState, columns_key};
-use table::{Listing, SortControls};
+use state::ListState;
+pub use state::{ViewRef, columns_key};
+use table::{Listing, PageSize};
 use tools::ColumnPicker;
 
 use super::widgets::LAST_MODULE;
@@ -52,6 +53,43 @@ impl Query {
     fn is_active(&self) -> bool {
         self.text.is_some() || !self.conditions.is_empty()
     }
+}
+
+/// The list's state a view reads and sets: a saved view is its conditions, columns, order and
+/// page size; an org view is Zoho's.
+#[derive(Clone, Copy)]
+pub struct ListSignals {
+    pub view: RwSignal<Option<ViewRef>>,
+    query: RwSignal<Query>,
+    pub columns: RwSignal<Vec<String>>,
+    pub sort: RwSignal<Option<String>>,
+    pub ascending: RwSignal<bool>,
+    pub per_page: RwSignal<u32>,
+}
+
+impl ListSignals {
+    /// The conditions in force and whether any one is enough.
+    pub fn conditions(&self) -> (Vec<crate::records::Condition>, bool) {
+        let q = self.query.get_untracked();
+        (q.conditions, q.match_any)
+    }
+
+    /// Puts conditions in force (a saved view's), in place of any search.
+    pub fn set_conditions(&self, conditions: Vec<crate::records::Condition>, match_any: bool) {
+        self.query.set(Query {
+            text: None,
+            conditions,
+            match_any,
+        });
+    }
+}
+
+/// How the table's headers order the list.
+#[derive(Clone, Copy)]
+pub(super) struct Order {
+    sort: RwSignal<Option<String>>,
+    ascending: RwSignal<bool>,
+    restart: Callback<()>,
 }
 
 /// One page in flight, counted in its signal until it is in (or its fetch is dropped).
@@ -114,7 +152,8 @@ fn ModuleRecords(module: String) -> impl IntoView {
     let url = use_query_map();
     let start = ListState::from_query(&url.read_untracked());
     let columns = RwSignal::new(Vec::<String>::new());
-    let sort = RwSignal::new(start.sort);
+    let view = RwSignal::new(start.view.clone());
+    let sort = RwSignal::new(start.sort.clone());
     let ascending = RwSignal::new(start.ascending);
     let per_page = RwSignal::new(start.per_page);
     let cursor = RwSignal::new(Cursor {
@@ -132,6 +171,7 @@ fn ModuleRecords(module: String) -> impl IntoView {
         let q = query.get();
         let c = cursor.get();
         ListState {
+            view: view.get(),
             text: q.text,
             conditions: q.conditions,
             match_any: q.match_any,
@@ -176,6 +216,7 @@ fn ModuleRecords(module: String) -> impl IntoView {
                 conditions: s.conditions,
                 match_any: s.match_any,
             });
+            view.set(s.view);
             sort.set(s.sort);
             ascending.set(s.ascending);
             per_page.set(s.per_page);
@@ -185,6 +226,25 @@ fn ModuleRecords(module: String) -> impl IntoView {
             });
         }
     });
+    // A view's columns are its own while it is chosen: an org view's are Zoho's (none asked
+    // for), the plain list's this browser's choice; a saved view's are set where it is applied.
+    // Back and Forward change the view too, so this follows the view, whatever changed it.
+    Effect::watch(
+        move || view.get(),
+        {
+            let module = module.clone();
+            move |now, _, _| match now {
+                Some(ViewRef::Org(_)) => columns.set(Vec::new()),
+                None => columns.set(
+                    stash::active_connection_untracked()
+                        .and_then(|conn| stash::load::<Vec<String>>(&conn, &columns_key(&module)))
+                        .unwrap_or_default(),
+                ),
+                Some(ViewRef::Saved(_)) => {}
+            }
+        },
+        false,
+    );
     // What the last bulk delete did; kept here, as the listing is rebuilt when the page reloads.
     let report = RwSignal::new(None::<Result<String, AppError>>);
     // The selection's open dialog, kept here for the same reason.
@@ -203,7 +263,10 @@ fn ModuleRecords(module: String) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
         let hydrating = Owner::current_shared_context().is_some_and(|c| c.during_hydration());
+        // An org view's columns are its own while it is chosen.
+        let org_view = matches!(view.get_untracked(), Some(ViewRef::Org(_)));
         if !hydrating
+            && !org_view
             && let Some(conn) = stash::active_connection_untracked()
             && let Some(saved) = stash::load::<Vec<String>>(&conn, &columns_key(&module))
         {
@@ -216,6 +279,9 @@ fn ModuleRecords(module: String) -> impl IntoView {
         move |_| {
             if let Some(conn) = stash::active_connection() {
                 stash::save(&conn, LAST_MODULE, &module);
+                if matches!(view.get_untracked(), Some(ViewRef::Org(_))) {
+                    return;
+                }
                 if let Some(saved) = stash::load::<Vec<String>>(&conn, &columns_key(&module))
                     && saved != columns.get_untracked()
                 {
@@ -304,6 +370,11 @@ fn ModuleRecords(module: String) -> impl IntoView {
                                     <ConditionChips filters query restart />
                                     <FilterBox filters first_field query restart />
                                     <div class="toolbar">
+                                        <crate::views::ViewBar
+                                            module=info.clone()
+                                            state=ListSignals { view, query, columns, sort, ascending, per_page }
+                                            restart
+                                        />
                                         <ColumnPicker
                                             fields
                                             defaults=default_columns
@@ -311,7 +382,7 @@ fn ModuleRecords(module: String) -> impl IntoView {
                                             module=info.api_name.clone()
                                             restart
                                         />
-                                        <SortControls sort ascending per_page query restart />
+                                        <PageSize per_page restart />
                                     </div>
                                     <Transition
                                         fallback=|| view! { <ListPlaceholder /> }
@@ -321,7 +392,8 @@ fn ModuleRecords(module: String) -> impl IntoView {
                                                 .map(|r| match r {
                                                     Ok(p) => {
                                                         let fresh = fresh_rows(&p);
-                                                        view! { <Listing p cursor history pending selected reload report bulk_open notice fresh /> }.into_any()
+                                                        let order = Order { sort, ascending, restart };
+                                                        view! { <Listing p cursor history pending selected reload report bulk_open notice fresh order /> }.into_any()
                                                     }
                                                     Err(e) => {
                                                         view! { <Problem error=e retry=reload /> }.into_any()

@@ -1,11 +1,12 @@
-//! A list's state in its URL — the search, the conditions, the order, the page and the rows per
-//! page — so Back, Forward, a reload and a shared link all show the same list.
-//! `?q=word&c=Lead_Status:equals:Contacted&any=1&sort=created_time&asc=1&rows=100&page=3&token=…`;
-//! anything missing is the default, anything unreadable is dropped.
+//! A list's state in its URL — the view, the search, the conditions, the order, the page and the
+//! rows per page — so Back, Forward, a reload and a shared link all show the same list.
+//! `?cv=…&q=word&c=Lead_Status:equals:Contacted&any=1&sort=Company&asc=1&rows=100&page=3&token=…`
+//! (`cv` an org view, `sv` a saved one); anything missing is the default, anything unreadable is
+//! dropped. An old link's `sort=created_time` still opens in that order.
 
 use leptos_router::params::ParamsMap;
 
-use crate::records::{Condition, ConditionOp, ListArgs, MAX_CONDITIONS, SortKey};
+use crate::records::{Condition, ConditionOp, ListArgs, MAX_CONDITIONS, sort_field};
 
 /// The rows a page shows unless the URL says otherwise.
 pub const DEFAULT_ROWS: u32 = 50;
@@ -17,12 +18,29 @@ pub fn columns_key(module: &str) -> String {
     format!("columns.{module}")
 }
 
+/// The view a list is of.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ViewRef {
+    /// An org view of Zoho's, by its id (`cvid`).
+    Org(String),
+    /// One of the person's saved views, by its id.
+    Saved(String),
+}
+
+/// A view id as a URL may carry it: letters and digits, not too long.
+fn view_id(raw: &str) -> Option<String> {
+    (!raw.is_empty() && raw.len() <= 64 && raw.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then(|| raw.to_owned())
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListState {
+    pub view: Option<ViewRef>,
     pub text: Option<String>,
     pub conditions: Vec<Condition>,
     pub match_any: bool,
-    pub sort: SortKey,
+    /// The field ordered by; none for Zoho's order.
+    pub sort: Option<String>,
     pub ascending: bool,
     pub per_page: u32,
     pub page: u32,
@@ -32,10 +50,11 @@ pub struct ListState {
 impl Default for ListState {
     fn default() -> Self {
         ListState {
+            view: None,
             text: None,
             conditions: Vec::new(),
             match_any: false,
-            sort: SortKey::Id,
+            sort: None,
             ascending: false,
             per_page: DEFAULT_ROWS,
             page: 1,
@@ -58,15 +77,18 @@ impl ListState {
             .filter_map(|c| parse_condition(c))
             .take(MAX_CONDITIONS)
             .collect::<Vec<_>>();
+        let view = match (q.get("cv").and_then(|v| view_id(&v)), q.get("sv")) {
+            (Some(cv), _) => Some(ViewRef::Org(cv)),
+            (None, Some(sv)) => view_id(&sv).map(ViewRef::Saved),
+            (None, None) => None,
+        };
         ListState {
+            view,
             // A search is a text or conditions, never both.
             text: if conditions.is_empty() { text } else { None },
             match_any: q.get("any").as_deref() == Some("1"),
             conditions,
-            sort: q
-                .get("sort")
-                .and_then(|s| SortKey::parse(&s))
-                .unwrap_or(d.sort),
+            sort: q.get("sort").and_then(|s| sort_field(&s)).or(d.sort),
             ascending: q.get("asc").as_deref() == Some("1"),
             per_page: q
                 .get("rows")
@@ -87,6 +109,10 @@ impl ListState {
         ListArgs {
             module,
             columns,
+            view: match self.view {
+                Some(ViewRef::Org(id)) => Some(id),
+                _ => None,
+            },
             sort: self.sort,
             ascending: self.ascending,
             per_page: self.per_page,
@@ -102,6 +128,11 @@ impl ListState {
     pub fn to_query(&self) -> String {
         let d = ListState::default();
         let mut parts: Vec<(&str, String)> = Vec::new();
+        match &self.view {
+            Some(ViewRef::Org(id)) => parts.push(("cv", id.clone())),
+            Some(ViewRef::Saved(id)) => parts.push(("sv", id.clone())),
+            None => {}
+        }
         if let Some(t) = &self.text {
             parts.push(("q", t.clone()));
         }
@@ -115,8 +146,8 @@ impl ListState {
         if self.match_any {
             parts.push(("any", "1".into()));
         }
-        if self.sort != d.sort {
-            parts.push(("sort", self.sort.as_str().into()));
+        if let Some(sort) = self.sort.as_ref().filter(|_| self.sort != d.sort) {
+            parts.push(("sort", sort.clone()));
         }
         if self.ascending {
             parts.push(("asc", "1".into()));
@@ -183,6 +214,7 @@ mod tests {
     #[test]
     fn a_list_comes_back_from_its_url() {
         let s = ListState {
+            view: Some(ViewRef::Org("7000000000101".into())),
             text: None,
             conditions: vec![
                 Condition {
@@ -197,7 +229,7 @@ mod tests {
                 },
             ],
             match_any: true,
-            sort: SortKey::ModifiedTime,
+            sort: Some("Company".into()),
             ascending: true,
             per_page: 100,
             page: 3,
@@ -206,7 +238,7 @@ mod tests {
         let q = s.to_query();
         assert_eq!(
             q,
-            "c=Lead_Status:equals:Not%20Contacted&c=Company:starts_with:A%26B:%20x&any=1&sort=modified_time&asc=1&rows=100&page=3"
+            "cv=7000000000101&c=Lead_Status:equals:Not%20Contacted&c=Company:starts_with:A%26B:%20x&any=1&sort=Company&asc=1&rows=100&page=3"
         );
         assert_eq!(parse(&q), s);
         assert_eq!(ListState::default().to_query(), "");
@@ -214,9 +246,22 @@ mod tests {
 
     #[test]
     fn what_cannot_be_read_is_dropped() {
-        let s = parse("q=lead&rows=7&page=0&sort=bogus&c=bad field:equals:x&c=Email:nope:x");
+        let s =
+            parse("q=lead&rows=7&page=0&sort=bo gus&sv=../x&c=bad field:equals:x&c=Email:nope:x");
         assert_eq!(s.text.as_deref(), Some("lead"));
-        assert_eq!((s.per_page, s.page, s.sort), (DEFAULT_ROWS, 1, SortKey::Id));
+        assert_eq!((s.per_page, s.page, s.sort), (DEFAULT_ROWS, 1, None));
+        assert_eq!(s.view, None);
         assert!(s.conditions.is_empty());
+    }
+
+    #[test]
+    fn an_old_links_order_still_opens() {
+        let s = parse("sort=created_time&asc=1");
+        assert_eq!(s.sort.as_deref(), Some("Created_Time"));
+        assert!(s.ascending);
+        assert_eq!(
+            parse("sv=abc123").view,
+            Some(ViewRef::Saved("abc123".into()))
+        );
     }
 }

@@ -1,48 +1,19 @@
-//! The list's records: the order and page-size controls, the table, and the way to the pages
-//! around it.
+//! The list's records: the page size, the table (its headers order it), the rows shown and how
+//! many there are, and the way to the pages around it.
 
 use leptos::prelude::*;
 
+use super::Cursor;
+use super::Order;
 use super::state::ROW_CHOICES;
 use super::tools::BulkDelete;
-use super::{Cursor, Query};
 use crate::AppError;
-use crate::records::{RecordsPage, SortKey};
+use crate::records::RecordsPage;
 
-/// Order and page size. Zoho's search has no order, so the order waits while a search is on.
+/// How many rows a page shows.
 #[component]
-pub(super) fn SortControls(
-    sort: RwSignal<SortKey>,
-    ascending: RwSignal<bool>,
-    per_page: RwSignal<u32>,
-    query: RwSignal<Query>,
-    restart: Callback<()>,
-) -> impl IntoView {
-    let searching = move || query.read().is_active();
+pub(super) fn PageSize(per_page: RwSignal<u32>, restart: Callback<()>) -> impl IntoView {
     view! {
-        <label for="sort-by">"Sort by"</label>
-        <select
-            id="sort-by"
-            disabled=searching
-            on:change=move |ev| {
-                if let Some(key) = SortKey::parse(&event_target_value(&ev)) {
-                    sort.set(key);
-                    restart.run(());
-                }
-            }
-        >
-            {SortKey::ALL.map(|k| view! { <option value=k.as_str() selected=move || sort.get() == k>{k.label()}</option> })}
-        </select>
-        <button
-            type="button"
-            disabled=searching
-            on:click=move |_| {
-                ascending.update(|a| *a = !*a);
-                restart.run(());
-            }
-        >
-            {move || if ascending.get() { "Oldest first" } else { "Newest first" }}
-        </button>
         <label for="per-page">"Rows per page"</label>
         <select
             id="per-page"
@@ -62,6 +33,31 @@ pub(super) fn SortControls(
     }
 }
 
+/// `2,500`: a count with its thousands apart.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (at, d) in digits.chars().enumerate() {
+        if at > 0 && (digits.len() - at).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// "1–50 of 2,500": the rows shown and how many the list holds ("about" when Zoho's count
+/// disagrees with the pages; the range alone where Zoho cannot count).
+pub fn range_words(first: u64, shown: usize, total: Option<u64>, about: bool) -> String {
+    let last = first + shown as u64 - 1;
+    let range = format!("{}–{}", grouped(first), grouped(last));
+    match total {
+        Some(t) if about => format!("{range} of about {}", grouped(t)),
+        Some(t) => format!("{range} of {}", grouped(t)),
+        None => range,
+    }
+}
+
 /// A page of records and the way to the pages around it.
 #[component]
 pub(super) fn Listing(
@@ -77,6 +73,7 @@ pub(super) fn Listing(
     notice: RwSignal<Option<String>>,
     /// Rows a live re-read brought that were not shown before.
     fresh: Vec<String>,
+    order: Order,
 ) -> impl IntoView {
     if let Some(note) = p.note.clone() {
         // The link named a page there is no more: say so, and make the URL the first page's.
@@ -96,14 +93,20 @@ pub(super) fn Listing(
     };
     let has_next = p.more;
     let module = p.module.clone();
+    let range = (!p.rows.is_empty()).then(|| range_words(p.first, p.rows.len(), p.total, p.about));
+    let order_note = p.order_note.clone();
+    // The order asked for could not be had: no header says it is in force.
+    let zoho_order = order_note.is_some();
     view! {
         <p class="loading" role="status">
             {move || if pending.get() { "Loading…" } else { "" }}
         </p>
         <div class="list-notice">{move || notice.get().map(|n| view! { <p class="notice">{n}</p> })}</div>
+        {order_note.map(|n| view! { <p class="notice order-note">{n}</p> })}
+        {range.map(|r| view! { <p class="range">{r}</p> })}
         <BulkDelete module=module.clone() selected reload report open=bulk_open />
         <div class="table-wrap" aria-busy=move || pending.get().to_string()>
-            <RecordsTable page=p module=module.api_name selected fresh />
+            <RecordsTable page=p module=module.api_name selected fresh order zoho_order />
         </div>
         <nav class="pager" aria-label="Pages">
             <button
@@ -140,12 +143,53 @@ pub(super) fn Listing(
     }
 }
 
+/// A column's header: a sortable one is a button that orders the list by it, ascending first,
+/// then descending; its `aria-sort` says the order in force.
+fn header(c: &crate::records::Column, order: Order, zoho_order: bool) -> AnyView {
+    let label = c.label.clone();
+    if !c.sortable {
+        return view! { <th scope="col">{label}</th> }.into_any();
+    }
+    let api = StoredValue::new(c.api_name.clone());
+    let Order {
+        sort,
+        ascending,
+        restart,
+    } = order;
+    let mine =
+        move || !zoho_order && sort.with(|s| api.with_value(|a| s.as_deref() == Some(a.as_str())));
+    let aria = move || match (mine(), ascending.get()) {
+        (true, true) => "ascending",
+        (true, false) => "descending",
+        (false, _) => "none",
+    };
+    let click = move |_| {
+        if mine() && ascending.get_untracked() {
+            ascending.set(false);
+        } else {
+            sort.set(Some(api.get_value()));
+            ascending.set(true);
+        }
+        restart.run(());
+    };
+    view! {
+        <th scope="col" aria-sort=aria>
+            <button type="button" class="sort" on:click=click>
+                {label}
+            </button>
+        </th>
+    }
+    .into_any()
+}
+
 #[component]
 fn RecordsTable(
     page: RecordsPage,
     module: String,
     selected: RwSignal<Vec<String>>,
     fresh: Vec<String>,
+    order: Order,
+    zoho_order: bool,
 ) -> impl IntoView {
     if page.rows.is_empty() {
         let words = if page.searched {
@@ -191,7 +235,7 @@ fn RecordsTable(
                             }
                         />
                     </th>
-                    {page.columns.iter().map(|c| view! { <th scope="col">{c.label.clone()}</th> }).collect_view()}
+                    {page.columns.iter().map(|c| header(c, order, zoho_order)).collect_view()}
                 </tr>
             </thead>
             <tbody>
@@ -260,4 +304,21 @@ fn RecordsTable(
             </tbody>
         </table>
     }.into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_range_and_total_read_as_people_write_them() {
+        assert_eq!(range_words(1, 50, Some(2500), false), "1–50 of 2,500");
+        assert_eq!(
+            range_words(51, 50, Some(2500), true),
+            "51–100 of about 2,500"
+        );
+        assert_eq!(range_words(1, 7, None, false), "1–7");
+        assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(grouped(999), "999");
+    }
 }

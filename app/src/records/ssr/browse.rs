@@ -3,16 +3,19 @@
 
 use serde_json::Value;
 use zoho::crm::metadata::{FieldInfo, ModuleName};
-use zoho::crm::records::{Criterion, ListQuery, Operator, PageRef, Search, SortBy};
+use zoho::crm::records::{
+    Criterion, ListQuery, Operator, Page, PageRef, Search, SearchPage, SortBy,
+};
+use zoho::crm::views::{CountOf, ViewDetail};
 use zoho::crm::{ApiError, CrmError};
 
-use super::{Records, default_columns, module_dto, text};
+use super::{Records, default_columns, module_dto, ordered, text};
 use crate::AppError;
 use crate::context::timed;
 use crate::records::{
     Choice, Column, ConditionOp, ContactLink, FieldGroup, FieldValue, FilterField, FilterKind,
-    ListArgs, MAX_COLUMNS, MAX_CONDITIONS, ModuleDto, ModuleMeta, RecordView, RecordsPage, SortKey,
-    ValueKind,
+    ListArgs, MAX_COLUMNS, MAX_CONDITIONS, ModuleDto, ModuleMeta, RecordView, RecordsPage,
+    SHORT_SEARCH, ValueKind, sort_field,
 };
 
 impl Records {
@@ -36,51 +39,78 @@ impl Records {
         })
     }
 
-    /// A page of a module's records, or of a search in it.
+    /// A page of a module's records, or of a search in it, in the order asked for, with how
+    /// many records the list holds (where Zoho can count them).
     pub async fn list(&self, args: ListArgs) -> Result<RecordsPage, AppError> {
         let m = self.module(&args.module).await?;
-        let crm = &self.zoho.crm;
-        let columns = choose_columns(m.name.as_str(), &args.columns, &m.fields);
+        let view = match args.view.as_deref() {
+            Some(v) if !v.is_empty() && v.len() <= 32 && v.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(v.to_owned())
+            }
+            Some(_) => return Err(AppError::BadRequest("There is no such view.".into())),
+            None => None,
+        };
+        let sort = match args.sort.as_deref().and_then(sort_field) {
+            None => None,
+            Some(f) if f == "id" => Some(f),
+            Some(f) => match m.fields.iter().find(|x| x.api_name == f) {
+                Some(x) if ordered::sortable(x) => Some(f),
+                _ => {
+                    return Err(AppError::BadRequest(
+                        "This list cannot be ordered by that field.".into(),
+                    ));
+                }
+            },
+        };
+        // A view's columns stand while it is chosen, unless the page asks for its own.
+        let detail = match &view {
+            Some(v) if args.columns.is_empty() || sort.is_some() => Some(
+                self.zoho
+                    .crm
+                    .custom_view(&self.conn, &m.name, v)
+                    .await?
+                    .ok_or_else(|| AppError::BadRequest("There is no such view.".into()))?,
+            ),
+            _ => None,
+        };
+        let asked = match &detail {
+            Some(d) if args.columns.is_empty() => d.fields.clone(),
+            _ => args.columns.clone(),
+        };
+        let columns = choose_columns(m.name.as_str(), &asked, &m.fields);
         let per_page = args.per_page.clamp(1, 200);
         let search = search_for(&args, &m.fields)?;
-        let names: Vec<&str> = columns.iter().map(|c| c.api_name.as_str()).collect();
-        let mut note = None;
-        let page = match &search {
-            Some(search) => {
-                let page = args.page.max(1);
-                let found = crm.search(&self.conn, &m.name, search, page, per_page, &names);
-                timed("zoho", found).await?
-            }
-            None => {
-                let mut query = ListQuery {
-                    fields: names.iter().map(|n| (*n).to_owned()).collect(),
-                    sort_by: sort_by(args.sort),
-                    ascending: args.ascending,
-                    per_page,
-                    page: args
-                        .page_token
-                        .clone()
-                        .map_or(PageRef::Number(args.page.max(1)), PageRef::Token),
-                };
-                match timed("zoho", crm.list(&self.conn, &m.name, &query)).await {
-                    // A page link from an earlier visit: its token expired, or its number is
-                    // past what Zoho numbers. The first page, with a word about it.
-                    Err(CrmError::Api(ApiError::Other { status: 400, code }))
-                        if query.page != PageRef::Number(1) && is_stale_page(&code) =>
-                    {
-                        query.page = PageRef::Number(1);
-                        note = Some(
-                            "That page of the list is no longer available, so this is the first page."
-                                .to_owned(),
-                        );
-                        crm.list(&self.conn, &m.name, &query).await?
-                    }
-                    other => other?,
-                }
-            }
+        let how = Listing {
+            args: &args,
+            module: &m,
+            columns: &columns,
+            view: view.as_deref(),
+            detail: detail.as_ref(),
+            sort: sort.as_deref(),
+            per_page,
         };
+        let Fetched {
+            page,
+            note,
+            order_note,
+        } = self.fetch(&how, search.as_ref()).await?;
+        // Asked once the page is in: when Zoho fails, the page says so, and the count never
+        // takes a retry or a token refresh from it. Kept seconds like other reads, paging asks
+        // Zoho for it once.
+        let total = self.total(&m.name, search.as_ref(), view.as_deref()).await;
+        // An expired page link was answered with the first page.
+        let page_no = if note.is_some() { 1 } else { args.page.max(1) };
+        let first = u64::from(page_no - 1) * u64::from(per_page) + 1;
+        let shown_to = first - 1 + page.rows.len() as u64;
+        let about = total.is_some_and(|t| {
+            if page.more {
+                t <= shown_to
+            } else {
+                t != shown_to
+            }
+        });
         Ok(RecordsPage {
-            module: m.info,
+            module: m.info.clone(),
             rows: self.table_rows(page.rows, &columns).await,
             columns: columns.iter().map(column).collect(),
             searched: search.is_some(),
@@ -88,7 +118,244 @@ impl Records {
             more: page.more,
             next_token: page.next_page_token,
             note,
+            first,
+            total,
+            about,
+            order_note,
         })
+    }
+
+    /// How many records the list holds, as Zoho counts them (cached like other reads); `None`
+    /// where Zoho cannot count (a view with a search) or did not answer (the list still shows).
+    async fn total(
+        &self,
+        module: &ModuleName,
+        search: Option<&Search>,
+        view: Option<&str>,
+    ) -> Option<u64> {
+        let of = match (search, view) {
+            (None, None) => CountOf::All,
+            (Some(s), None) => CountOf::Search(s),
+            (None, Some(v)) => CountOf::View(v),
+            (Some(_), Some(_)) => return None,
+        };
+        match timed("zoho", self.zoho.crm.count(&self.conn, module, of)).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "no total for a list");
+                None
+            }
+        }
+    }
+
+    /// The page itself: from the list, search or COQL, whichever gives the order asked for.
+    async fn fetch(&self, how: &Listing<'_>, search: Option<&Search>) -> Result<Fetched, AppError> {
+        let crm = &self.zoho.crm;
+        let m = how.module;
+        let names: Vec<&str> = how.columns.iter().map(|c| c.api_name.as_str()).collect();
+        let page = how.args.page.max(1);
+        let list_sorted = matches!(
+            how.sort,
+            None | Some("id" | "Created_Time" | "Modified_Time")
+        );
+        let mut order_note = None;
+        // A view whose criteria COQL cannot say keeps Zoho's order.
+        let view_where = match (how.view, how.sort, how.detail) {
+            (Some(_), Some(_), Some(d)) => match &d.criteria {
+                None => Some(None),
+                Some(Some(c)) => {
+                    let me = crm.me(&self.conn).await?.map(|u| u.id).unwrap_or_default();
+                    ordered::view_where(c, &me).map(Some)
+                }
+                Some(None) => None,
+            },
+            _ => Some(None),
+        };
+        if how.view.is_some() && how.sort.is_some() && view_where.is_none() {
+            order_note = Some("This view's order is set in Zoho.".to_owned());
+        }
+        let by_coql = how.sort.is_some()
+            && view_where.is_some()
+            && match search {
+                Some(Search::Criteria { .. }) => true,
+                Some(_) => false,
+                None => how.view.is_some() || !list_sorted,
+            };
+        if by_coql {
+            let page = self.coql_page(how, view_where.flatten()).await?;
+            return Ok(Fetched {
+                page,
+                note: None,
+                order_note,
+            });
+        }
+        let sort = if order_note.is_some() { None } else { how.sort };
+        if let Some(search) = search {
+            // A text search orders by search's own `sort_by` (a search by conditions too, but
+            // when it is sorted it went to COQL above).
+            let q = SearchPage {
+                search,
+                sort: sort.map(|f| (f, !how.args.ascending)),
+                view: how.view,
+                page,
+                per_page: how.per_page,
+            };
+            let found = crm.search_page(&self.conn, &m.name, &q, &names);
+            return Ok(Fetched {
+                page: timed("zoho", found).await?,
+                note: None,
+                order_note,
+            });
+        }
+        let mut query = ListQuery {
+            fields: names.iter().map(|n| (*n).to_owned()).collect(),
+            sort_by: match sort {
+                Some("Created_Time") => SortBy::CreatedTime,
+                Some("Modified_Time") => SortBy::ModifiedTime,
+                _ => SortBy::Id,
+            },
+            // Zoho's own order is by id, newest first unless asked otherwise.
+            ascending: how.args.ascending,
+            per_page: how.per_page,
+            page: how
+                .args
+                .page_token
+                .clone()
+                .map_or(PageRef::Number(page), PageRef::Token),
+            view: how.view.map(str::to_owned),
+        };
+        let mut note = None;
+        let page = match timed("zoho", crm.list(&self.conn, &m.name, &query)).await {
+            // A page link from an earlier visit: its token expired, or its number is past what
+            // Zoho numbers. The first page, with a word about it.
+            Err(CrmError::Api(ApiError::Other { status: 400, code }))
+                if query.page != PageRef::Number(1) && is_stale_page(&code) =>
+            {
+                query.page = PageRef::Number(1);
+                note = Some(
+                    "That page of the list is no longer available, so this is the first page."
+                        .to_owned(),
+                );
+                crm.list(&self.conn, &m.name, &query).await?
+            }
+            other => other?,
+        };
+        Ok(Fetched {
+            page,
+            note,
+            order_note,
+        })
+    }
+
+    /// A page from COQL: the list's conditions and the view's criteria (`view`), ordered by the
+    /// field asked for, then by id.
+    async fn coql_page(
+        &self,
+        how: &Listing<'_>,
+        view: Option<zoho::crm::select::Where>,
+    ) -> Result<Page, AppError> {
+        use zoho::crm::select::{Compare, Literal, Select, Where};
+        let m = how.module;
+        let joins = self
+            .joins(how.columns, &how.args.conditions, &m.fields)
+            .await;
+        let conditions =
+            ordered::conditions_where(&how.args.conditions, how.args.match_any, &m.fields, &joins)?;
+        let mut parts: Vec<Where> = Vec::new();
+        // A list or search of Leads leaves converted ones out; COQL keeps them unless told.
+        if view.is_none() && m.name.as_str() == "Leads" {
+            parts.push(Where::Compare(
+                "Converted__s".into(),
+                Compare::Eq,
+                Literal::Bool(false),
+            ));
+        }
+        parts.extend(view);
+        parts.extend(conditions);
+        let filter = match parts.len() {
+            0 => None,
+            1 => parts.pop(),
+            _ => Some(Where::All(parts)),
+        };
+        let page = how.args.page.max(1);
+        let offset = (page - 1).saturating_mul(how.per_page);
+        if offset.saturating_add(how.per_page) > zoho::crm::select::MAX_REACH {
+            return Err(AppError::BadRequest(
+                "A list in this order reaches its first 100,000 records only: narrow it with conditions."
+                    .into(),
+            ));
+        }
+        let select = Select {
+            module: m.name.clone(),
+            columns: ordered::select_columns(how.columns, &joins),
+            filter,
+            order: how
+                .sort
+                .map(|f| vec![(f.to_owned(), !how.args.ascending)])
+                .unwrap_or_default(),
+            offset,
+            limit: how.per_page,
+        };
+        if select.render().is_none() {
+            return Err(AppError::BadRequest(
+                "This list cannot be put in that order: it has too many conditions.".into(),
+            ));
+        }
+        let rows = timed("zoho", self.zoho.crm.select(&self.conn, &select)).await?;
+        Ok(Page {
+            rows: ordered::text_rows(rows.rows, how.columns, &joins),
+            page,
+            more: rows.more,
+            next_page_token: None,
+        })
+    }
+
+    /// The joins that name the lookups among `columns` and the conditions' fields: a record's
+    /// name field, an owner's first and last name.
+    async fn joins(
+        &self,
+        columns: &[FieldInfo],
+        conditions: &[crate::records::Condition],
+        fields: &[FieldInfo],
+    ) -> ordered::Joins {
+        let mut joins = ordered::Joins::default();
+        let wanted = columns.iter().chain(
+            conditions
+                .iter()
+                .filter_map(|c| fields.iter().find(|f| f.api_name == c.field)),
+        );
+        for f in wanted {
+            if joins.names.iter().any(|(n, _)| *n == f.api_name) {
+                continue;
+            }
+            let names = match f.data_type.as_str() {
+                "ownerlookup" => vec![
+                    format!("{}.first_name", f.api_name),
+                    format!("{}.last_name", f.api_name),
+                ],
+                "lookup" => {
+                    let Some(target) = f
+                        .lookup
+                        .as_ref()
+                        .and_then(|l| l.pointer("/module/api_name"))
+                        .and_then(Value::as_str)
+                        .and_then(ModuleName::parse)
+                    else {
+                        continue;
+                    };
+                    let Ok(target_fields) = self.zoho.crm.fields(&self.conn, &target).await else {
+                        continue;
+                    };
+                    match super::default_columns(target.as_str(), &target_fields).first() {
+                        Some(name) => vec![format!("{}.{}", f.api_name, name.api_name)],
+                        None => continue,
+                    }
+                }
+                _ => continue,
+            };
+            joins.names.push((f.api_name.clone(), names));
+        }
+        joins
     }
 
     /// One record of `module`, every field labelled and grouped, with what its header shows.
@@ -262,6 +529,7 @@ pub fn column(f: &FieldInfo) -> Column {
     Column {
         api_name: f.api_name.clone(),
         label: f.field_label.clone(),
+        sortable: ordered::sortable(f),
     }
 }
 
@@ -283,14 +551,6 @@ pub fn choose_columns(module: &str, asked: &[String], fields: &[FieldInfo]) -> V
         default_columns(module, fields)
     } else {
         chosen
-    }
-}
-
-pub fn sort_by(key: SortKey) -> SortBy {
-    match key {
-        SortKey::Id => SortBy::Id,
-        SortKey::CreatedTime => SortBy::CreatedTime,
-        SortKey::ModifiedTime => SortBy::ModifiedTime,
     }
 }
 
@@ -343,6 +603,10 @@ pub fn search_for(args: &ListArgs, fields: &[FieldInfo]) -> Result<Option<Search
     else {
         return Ok(None);
     };
+    // Zoho refuses a shorter word (reference §9.9): said here, not sent.
+    if t.chars().count() < 2 {
+        return Err(AppError::BadRequest(SHORT_SEARCH.into()));
+    }
     let digits = t.chars().filter(char::is_ascii_digit).count();
     Ok(Some(if t.contains('@') {
         Search::Email(t.to_owned())
@@ -354,6 +618,26 @@ pub fn search_for(args: &ListArgs, fields: &[FieldInfo]) -> Result<Option<Search
     } else {
         Search::Word(t.to_owned())
     }))
+}
+
+/// How a page is to be fetched: the list asked for, as checked.
+struct Listing<'a> {
+    args: &'a ListArgs,
+    module: &'a super::Module,
+    columns: &'a [FieldInfo],
+    view: Option<&'a str>,
+    detail: Option<&'a ViewDetail>,
+    sort: Option<&'a str>,
+    per_page: u32,
+}
+
+/// A fetched page, with what the list says about it.
+struct Fetched {
+    page: Page,
+    /// An expired page link was replaced with the first page.
+    note: Option<String>,
+    /// The order asked for could not be had.
+    order_note: Option<String>,
 }
 
 /// Where a lookup's value leads: the record it names, in the module the field looks up.

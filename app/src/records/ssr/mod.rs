@@ -5,6 +5,7 @@
 mod board;
 mod browse;
 mod forms;
+mod ordered;
 mod sections;
 
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! `settings/fields` ([`settings`]); list (with `fields`, paging, `page_token`, sorting), get and
 //! search ([`read`]); insert, update, upsert and delete ([`write`]), each record checked against
 //! the field metadata ([`validate`]) — with Zoho's status rules (201/200/207/400, 204 when
-//! empty) and its per-record error bodies; change owner ([`owner`]) and mass update ([`mass`]),
+//! empty) and its per-record error bodies; the org's views ([`views`]) and counts; change owner ([`owner`]) and mass update ([`mass`]),
 //! which change records as an update does ([`changes`]). Every handler reads its request through
 //! [`CrmRequest`].
 
@@ -14,11 +14,13 @@ mod coql;
 mod items;
 mod mass;
 mod notes;
+mod order;
 mod owner;
 mod read;
 mod related;
 mod settings;
 mod validate;
+mod views;
 mod watch;
 mod write;
 
@@ -50,6 +52,15 @@ pub fn router() -> Router<Emulator> {
             get(related::metadata),
         )
         .route("/{dc}/api/crm/v8/coql", post(coql::query))
+        .route(
+            "/{dc}/api/crm/v8/settings/custom_views",
+            get(views::custom_views),
+        )
+        .route(
+            "/{dc}/api/crm/v8/settings/custom_views/{id}",
+            get(views::custom_views),
+        )
+        .route("/{dc}/api/crm/v8/{module}/actions/count", get(read::count))
         .route(
             "/{dc}/api/crm/v8/actions/watch",
             get(watch::watch)

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     CrmRequest, DISCRETE_LIMIT, Emu, MAX_FIELDS, MAX_PER_PAGE, PAGE_TOKEN_TTL, TOKEN_LIMIT, bad,
-    parse_id,
+    order, parse_id, views,
 };
 use crate::crm::meta::{Kind, Module};
 use crate::crm::{Record, criteria, iso};
@@ -26,9 +26,23 @@ pub(super) async fn list(emu: Emu, req: CrmRequest) -> Response {
         let (m, user) = req.enter(world, fault, "READ")?;
         let p = &req.params;
         let fields = requested_fields(p, &m, true)?;
-        let (sort_by, desc) = sort_params(p)?;
+        let view = p.get("cvid").map(|c| views::find_view(&m, c)).transpose()?;
+        // A view brings its own order (reference §9.5).
+        let (sort_by, desc) = match &view {
+            Some(_) if p.get("sort_by").is_some() => {
+                return Err(ambiguous(&["cvid", "sort_by"]));
+            }
+            Some(v) => v
+                .sort
+                .map_or(("id".to_owned(), true), |(f, desc)| (f.to_owned(), desc)),
+            None => sort_params(p)?,
+        };
         let now = world.now();
-        let sort_key = format!("{sort_by}:{}", if desc { "desc" } else { "asc" });
+        let order = if desc { "desc" } else { "asc" };
+        let sort_key = match &view {
+            Some(v) => format!("cv{}/{sort_by}:{order}", v.id),
+            None => format!("{sort_by}:{order}"),
+        };
         let pg = paging(p, m.api_name, &sort_key, now)?;
         let empty = Default::default();
         let records = world
@@ -36,14 +50,21 @@ pub(super) async fn list(emu: Emu, req: CrmRequest) -> Response {
             .module(&user.org_zgid, m.api_name)
             .unwrap_or(&empty);
         let since = req.modified_since();
-        let converted = converted_param(p, m.api_name)?;
+        // In a view, its criteria say which Leads show, converted or not.
+        let converted = match (&view, p.get("converted")) {
+            (Some(_), None) => Converted::Both,
+            _ => converted_param(p, m.api_name)?,
+        };
         let only = ids_param(p)?;
-        let changed = records
+        let mut ordered: Vec<&Record> = records
             .iter()
             .filter(|(id, _)| only.as_ref().is_none_or(|ids| ids.contains(id)))
             .filter(|(_, r)| converted.shows(r))
-            .filter(|(_, r)| since.is_none_or(|since| modified_after(r, since)));
-        let ordered = sorted(changed, &sort_by, desc);
+            .filter(|(_, r)| view.as_ref().is_none_or(|v| v.holds(r, &user, now)))
+            .filter(|(_, r)| since.is_none_or(|since| modified_after(r, since)))
+            .map(|(_, r)| r)
+            .collect();
+        order::sort_by_keys(&mut ordered, &[(sort_by.clone(), desc)]);
         if since.is_some() && ordered.is_empty() {
             return Ok(Reply::Empty(StatusCode::NOT_MODIFIED));
         }
@@ -52,7 +73,7 @@ pub(super) async fn list(emu: Emu, req: CrmRequest) -> Response {
             .iter()
             .skip(pg.offset)
             .take(pg.per_page)
-            .map(|(_, r)| project(r, &fields))
+            .map(|r| project(r, &fields))
             .collect();
         Ok(page_reply(
             page,
@@ -66,6 +87,75 @@ pub(super) async fn list(emu: Emu, req: CrmRequest) -> Response {
                 tokens: true,
             },
         ))
+    })
+    .await
+}
+
+/// Zoho's refusal of two parameters that cannot go together.
+fn ambiguous(params: &[&str]) -> Reply {
+    let due: Vec<Value> = params.iter().map(|p| json!({ "param_name": p })).collect();
+    bad(
+        "AMBIGUITY_DURING_PROCESSING",
+        &format!(
+            "Please use either {}. Combination of both the params is not allowed",
+            params.join(" or ")
+        ),
+        json!({ "ambiguity_due_to": due }),
+    )
+}
+
+/// `GET {module}/actions/count` (reference §9.6): how many records a search (`criteria`,
+/// `email`, `phone` or `word`) or a view (`cvid`) holds, or all of them; `{"count": n}`. With
+/// `count_lag_secs` set (`POST config`), records created that recently are not counted yet, as
+/// Zoho's count lags.
+pub(super) async fn count(emu: Emu, req: CrmRequest) -> Response {
+    let path = format!("{}/actions/count", req.module);
+    req.run(&emu, Endpoint::Records, &path, |world, fault| {
+        let (m, user) = req.enter(world, fault, "READ")?;
+        let p = &req.params;
+        let searched = ["criteria", "email", "phone", "word"]
+            .into_iter()
+            .find(|k| p.get(k).is_some());
+        let view = p.get("cvid").map(|c| views::find_view(&m, c)).transpose()?;
+        if let (Some(_), Some(search)) = (&view, searched) {
+            return Err(ambiguous(&["cvid", search]));
+        }
+        let matcher = match searched {
+            Some(_) => Some(matcher(p, &m)?),
+            None => None,
+        };
+        let converted = match (&view, p.get("converted")) {
+            (Some(_), None) => Converted::Both,
+            _ => converted_param(p, m.api_name)?,
+        };
+        let now = world.now();
+        let lag = i64::try_from(world.config.count_lag_secs).unwrap_or(i64::MAX);
+        let counted = |r: &Record| {
+            lag == 0
+                || r.get("Created_Time")
+                    .and_then(Value::as_str)
+                    .and_then(|t| {
+                        time::OffsetDateTime::parse(
+                            t,
+                            &time::format_description::well_known::Rfc3339,
+                        )
+                        .ok()
+                    })
+                    .is_none_or(|t| t.unix_timestamp() <= now.saturating_sub(lag))
+        };
+        let empty = Default::default();
+        let records = world
+            .crm
+            .module(&user.org_zgid, m.api_name)
+            .unwrap_or(&empty);
+        let count = records
+            .values()
+            .filter(|r| converted.shows(r))
+            .filter(|r| view.as_ref().is_none_or(|v| v.holds(r, &user, now)))
+            .filter(|r| matcher.as_ref().is_none_or(|m| m(r)))
+            .filter(|r| counted(r))
+            .count();
+        Ok(Reply::Json(StatusCode::OK, json!({ "count": count })))
     })
     .await
 }
@@ -115,20 +205,30 @@ pub(super) async fn search(emu: Emu, req: CrmRequest) -> Response {
         let p = &req.params;
         let matcher = matcher(p, &m)?;
         let fields = requested_fields(p, &m, false)?;
+        let (sort_by, desc) = search_sort(p, &m)?;
         let now = world.now();
-        let pg = paging(p, m.api_name, "id:asc", now)?;
+        let order = if desc { "desc" } else { "asc" };
+        let pg = paging(p, m.api_name, &format!("{sort_by}:{order}"), now)?;
         let empty = Default::default();
         let records = world
             .crm
             .module(&user.org_zgid, m.api_name)
             .unwrap_or(&empty);
-        let converted = converted_param(p, m.api_name)?;
-        let hits: Vec<&Record> = records
+        // Within a view (`cvid`), its criteria say which Leads show, converted or not.
+        let view = p.get("cvid").map(|c| views::find_view(&m, c)).transpose()?;
+        let converted = match (&view, p.get("converted")) {
+            (Some(_), None) => Converted::Both,
+            _ => converted_param(p, m.api_name)?,
+        };
+        let mut hits: Vec<&Record> = records
             .values()
             .filter(|r| converted.shows(r))
+            .filter(|r| view.as_ref().is_none_or(|v| v.holds(r, &user, now)))
             .filter(|r| matcher(r))
-            .take(DISCRETE_LIMIT)
             .collect();
+        // Ordered first: the 2,000 a search reaches are the first in its order.
+        order::sort_by_keys(&mut hits, &[(sort_by.clone(), desc)]);
+        hits.truncate(DISCRETE_LIMIT);
         let total = hits.len();
         let page: Vec<Value> = hits
             .iter()
@@ -141,8 +241,8 @@ pub(super) async fn search(emu: Emu, req: CrmRequest) -> Response {
             total,
             &pg,
             &Listing {
-                sort_by: "id",
-                desc: false,
+                sort_by: &sort_by,
+                desc,
                 module: m.api_name,
                 now,
                 tokens: false,
@@ -150,6 +250,31 @@ pub(super) async fn search(emu: Emu, req: CrmRequest) -> Response {
         ))
     })
     .await
+}
+
+/// Search's `sort_by` (any field of the module, or `id`, the default) and `sort_order` (`asc`,
+/// the default, or `desc`): reference §9.6, unconfirmed at Zoho.
+fn search_sort(p: &Params, m: &Module) -> Result<(String, bool), Reply> {
+    let sort_by = p.get("sort_by").unwrap_or("id");
+    if sort_by != "id" && m.field(sort_by).is_none_or(|f| !views::sortable(f.kind)) {
+        return Err(bad(
+            "INVALID_DATA",
+            "invalid data",
+            json!({ "param_name": "sort_by", "api_name": sort_by }),
+        ));
+    }
+    let desc = match p.get("sort_order") {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => {
+            return Err(bad(
+                "INVALID_DATA",
+                "invalid data",
+                json!({ "param_name": "sort_order", "supported_values": ["asc", "desc"] }),
+            ));
+        }
+    };
+    Ok((sort_by.to_owned(), desc))
 }
 
 /// The most ids a list by `ids` takes (reference §3.6).
@@ -240,19 +365,19 @@ type Matcher<'a> = Box<dyn Fn(&Record) -> bool + 'a>;
 
 /// Which records a search asks for: exactly one of `criteria`, `email`, `phone` and `word`.
 fn matcher<'a>(p: &'a Params, m: &'a Module) -> Result<Matcher<'a>, Reply> {
-    let given: Vec<&str> = ["criteria", "email", "phone", "word"]
+    // Only the first given counts: criteria, then email, phone, word (reference §9.9).
+    let given = ["criteria", "email", "phone", "word"]
         .into_iter()
-        .filter(|k| p.get(k).is_some())
-        .collect();
-    let matcher: Matcher<'a> = match given.as_slice() {
-        [] => {
+        .find(|k| p.get(k).is_some());
+    let matcher: Matcher<'a> = match given {
+        None => {
             return Err(bad(
-                "REQUIRED_PARAM_MISSING",
+                "EXPECTED_PARAM_MISSING",
                 "One of the expected parameter is missing",
-                json!({ "param_name": "criteria/email/phone/word" }),
+                json!({ "param_names": ["criteria", "email", "phone", "word"] }),
             ));
         }
-        ["criteria"] => {
+        Some("criteria") => {
             let c = criteria::parse(p.get("criteria").unwrap_or_default()).map_err(|e| {
                 bad(
                     "INVALID_QUERY",
@@ -271,9 +396,22 @@ fn matcher<'a>(p: &'a Params, m: &'a Module) -> Result<Matcher<'a>, Reply> {
                     json!({ "api_name": unknown, "param_name": "criteria" }),
                 ));
             }
-            Box::new(move |r| c.matches(r))
+            // `equals` on a text field holds where the text is contained (Zoho's search).
+            let text = |f: &str| {
+                m.field(f).is_some_and(|f| {
+                    matches!(
+                        f.kind,
+                        Kind::Text(_)
+                            | Kind::TextArea(_)
+                            | Kind::Email
+                            | Kind::Phone
+                            | Kind::Website
+                    )
+                })
+            };
+            Box::new(move |r| c.matches_in(r, &text))
         }
-        ["email"] => {
+        Some("email") => {
             let wanted = p.get("email").unwrap_or_default().to_lowercase();
             let fields: Vec<&str> = m
                 .fields
@@ -289,7 +427,7 @@ fn matcher<'a>(p: &'a Params, m: &'a Module) -> Result<Matcher<'a>, Reply> {
                 })
             })
         }
-        ["phone"] => {
+        Some("phone") => {
             let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
             let wanted = digits(p.get("phone").unwrap_or_default());
             let fields: Vec<&str> = m
@@ -307,8 +445,8 @@ fn matcher<'a>(p: &'a Params, m: &'a Module) -> Result<Matcher<'a>, Reply> {
                     })
             })
         }
-        ["word"] => {
-            let wanted = p.get("word").unwrap_or_default().to_lowercase();
+        Some(_) => {
+            let wanted = word_param(p)?;
             let fields: Vec<&str> = m
                 .fields
                 .iter()
@@ -332,15 +470,40 @@ fn matcher<'a>(p: &'a Params, m: &'a Module) -> Result<Matcher<'a>, Reply> {
                 })
             })
         }
-        _ => {
-            return Err(bad(
-                "INVALID_QUERY",
-                "give only one of criteria, email, phone and word",
-                json!({ "param_names": given }),
-            ));
-        }
     };
     Ok(matcher)
+}
+
+/// The shortest and longest search word Zoho takes (reference §9.9).
+const WORD_CHARS: std::ops::RangeInclusive<usize> = 2..=100;
+
+/// `word`: 2 to 100 characters, at most one `*` (which matches anything, so it is left out of the
+/// comparison), lower-cased.
+fn word_param(p: &Params) -> Result<String, Reply> {
+    let word = p.get("word").unwrap_or_default().trim();
+    let length = word.chars().count();
+    if length < *WORD_CHARS.start() {
+        return Err(bad(
+            "INVALID_DATA",
+            "provide atleast 2 letters for search",
+            json!({ "param_name": "word" }),
+        ));
+    }
+    if length > *WORD_CHARS.end() {
+        return Err(bad(
+            "INVALID_DATA",
+            "the search word can have at most 100 letters",
+            json!({ "param_name": "word" }),
+        ));
+    }
+    if word.matches('*').count() > 1 {
+        return Err(bad(
+            "INVALID_DATA",
+            "More than one wildcard(*) not allowed in a searchword",
+            json!({ "param_name": "word" }),
+        ));
+    }
+    Ok(word.replace('*', "").to_lowercase())
 }
 
 /// A list request's paging, after validation.

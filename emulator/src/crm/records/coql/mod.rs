@@ -1,7 +1,8 @@
-//! COQL (`POST /crm/v8/coql`, scope `ZohoCRM.coql.READ`), as far as the Deals board needs it:
+//! COQL (`POST /crm/v8/coql`, scope `ZohoCRM.coql.READ` and the module's READ): a plain select
+//! ([`select`]), and the grouped query the Deals board asks:
 //! `select <field>, count(id), sum(<number field>) from <Module> group by <field>` — one row per
 //! value of the field with the number of records and the sum, computed over every record (not a
-//! page). Any other query is refused with Zoho's `SYNTAX_ERROR`. The keys of a row are the
+//! page). Any other grouped query is refused with Zoho's `SYNTAX_ERROR`. The keys of a row are the
 //! expressions as the query wrote them (`count(id)`, `sum(Amount)`): the reference does not say
 //! how Zoho names them, so zportal reads them without depending on case.
 
@@ -11,6 +12,8 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
+
+mod select;
 
 use super::{CrmRequest, Emu, bad, find_module};
 use crate::crm::meta::Kind;
@@ -106,12 +109,20 @@ pub(super) async fn query(emu: Emu, req: CrmRequest, body: Bytes) -> Response {
                     json!({ "api_name": "select_query" }),
                 )
             })?;
+        let readable = |m: &crate::crm::meta::Module| {
+            let scope = format!("ZohoCRM.modules.{}.READ", m.api_name.to_ascii_lowercase());
+            if crate::api::scope_covers(&token.scopes, &scope) {
+                Ok(())
+            } else {
+                Err(crate::api::scope_mismatch())
+            }
+        };
+        if !select::is_grouped(&text) {
+            return select::run(world, &user.org_zgid, &text, readable);
+        }
         let q = parse(&text)?;
         let m = find_module(&q.module)?;
-        let scope = format!("ZohoCRM.modules.{}.READ", m.api_name.to_ascii_lowercase());
-        if !crate::api::scope_covers(&token.scopes, &scope) {
-            return Err(crate::api::scope_mismatch());
-        }
+        readable(&m)?;
         let unknown = |f: &str| syntax_error(&format!("no field {f} in {}", m.api_name));
         m.field(&q.group).ok_or_else(|| unknown(&q.group))?;
         if let Some((_, f)) = &q.sum {
