@@ -20,7 +20,6 @@ pub mod sign_in;
 pub mod stash;
 pub mod time;
 pub mod toast;
-pub mod views;
 pub mod wire;
 
 use leptos::prelude::*;

@@ -98,7 +98,7 @@ test("ada saves a view, finds it in a second browser and deletes it there", asyn
   await expect(page).toHaveURL(/sort=Company/);
 
   await page.getByRole("button", { name: "Save view" }).click();
-  const dialog = page.getByRole("dialog", { name: "Save view" });
+  const dialog = page.getByRole("form", { name: "Save view" });
   await expect(dialog).toBeVisible();
   await expectNoViolations(page, "Save view");
   await dialog.getByLabel("View name").fill(name);

@@ -31,7 +31,7 @@ impl BulkReport {
 
 /// A modal dialog named by its heading; Escape (unless `busy`) and "Close" call `close`.
 #[component]
-pub(crate) fn Modal(
+fn Modal(
     heading_id: &'static str,
     heading: &'static str,
     busy: RwSignal<bool>,

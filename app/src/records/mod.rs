@@ -13,12 +13,13 @@ mod record;
 pub mod sections;
 #[cfg(feature = "ssr")]
 mod ssr;
+pub mod views;
 mod widgets;
 
 pub use crate::problem::{Problem, ReconnectButton};
 pub use dto::*;
 pub use form::RecordFormPage;
-pub use list::{ListSignals, ModulePage, ViewRef, columns_key};
+pub use list::ModulePage;
 pub use record::{RecordData, RecordPage};
 pub use widgets::{ContinueLink, GoButton, ModuleNav, ModulesResource, provide_modules};
 

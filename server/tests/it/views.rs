@@ -175,7 +175,15 @@ fn saved_views_are_ada_s_alone_and_follow_her_anywhere() {
         assert_eq!(again["id"], hot["id"], "{again}");
         let all = views(&ada, &stack.base).await;
         assert_eq!(saved_names(&all), ["Cold", "Hot"]);
-        assert_eq!(all["saved"][1]["def"]["sort"], json!("Last_Name"));
+        // Each comes as the list URL that shows it, and its columns.
+        let hot_id = hot["id"].as_str().unwrap_or_default();
+        assert_eq!(
+            all["saved"][1]["query"],
+            json!(format!(
+                "sv={hot_id}&c=Lead_Status:equals:Contacted&sort=Last_Name&asc=1&rows=100"
+            ))
+        );
+        assert_eq!(all["saved"][1]["columns"], json!(["Full_Name", "Company"]));
 
         // Bad input is refused in words, and changes nothing.
         for (name, words) in [

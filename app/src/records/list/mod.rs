@@ -10,13 +10,14 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 mod filter;
-mod state;
+pub(super) mod state;
 mod table;
 mod tools;
+mod views;
 
 use filter::{ConditionChips, FilterBox, SearchBox};
 use state::ListState;
-pub use state::{ViewRef, columns_key};
+use state::{ViewRef, columns_key};
 use table::{Listing, PageSize};
 use tools::ColumnPicker;
 
@@ -58,29 +59,20 @@ impl Query {
 /// The list's state a view reads and sets: a saved view is its conditions, columns, order and
 /// page size; an org view is Zoho's.
 #[derive(Clone, Copy)]
-pub struct ListSignals {
-    pub view: RwSignal<Option<ViewRef>>,
+struct ListSignals {
+    view: RwSignal<Option<ViewRef>>,
     query: RwSignal<Query>,
-    pub columns: RwSignal<Vec<String>>,
-    pub sort: RwSignal<Option<String>>,
-    pub ascending: RwSignal<bool>,
-    pub per_page: RwSignal<u32>,
+    columns: RwSignal<Vec<String>>,
+    sort: RwSignal<Option<String>>,
+    ascending: RwSignal<bool>,
+    per_page: RwSignal<u32>,
 }
 
 impl ListSignals {
     /// The conditions in force and whether any one is enough.
-    pub fn conditions(&self) -> (Vec<crate::records::Condition>, bool) {
+    fn conditions(&self) -> (Vec<crate::records::Condition>, bool) {
         let q = self.query.get_untracked();
         (q.conditions, q.match_any)
-    }
-
-    /// Puts conditions in force (a saved view's), in place of any search.
-    pub fn set_conditions(&self, conditions: Vec<crate::records::Condition>, match_any: bool) {
-        self.query.set(Query {
-            text: None,
-            conditions,
-            match_any,
-        });
     }
 }
 
@@ -370,10 +362,9 @@ fn ModuleRecords(module: String) -> impl IntoView {
                                     <ConditionChips filters query restart />
                                     <FilterBox filters first_field query restart />
                                     <div class="toolbar">
-                                        <crate::views::ViewBar
+                                        <views::ViewBar
                                             module=info.clone()
                                             state=ListSignals { view, query, columns, sort, ascending, per_page }
-                                            restart
                                         />
                                         <ColumnPicker
                                             fields

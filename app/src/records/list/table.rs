@@ -172,10 +172,17 @@ fn header(c: &crate::records::Column, order: Order, zoho_order: bool) -> AnyView
         }
         restart.run(());
     };
+    // The arrow is for the eye: `aria-sort` says the order, and the button keeps its name.
+    let arrow = move || match aria() {
+        "ascending" => " ▲",
+        "descending" => " ▼",
+        _ => "",
+    };
     view! {
         <th scope="col" aria-sort=aria>
             <button type="button" class="sort" on:click=click>
                 {label}
+                <span aria-hidden="true">{arrow}</span>
             </button>
         </th>
     }

@@ -7,6 +7,7 @@ mod browse;
 mod forms;
 mod ordered;
 mod sections;
+pub(super) mod views;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,19 +1,13 @@
 //! Views of a module's list (reference §9.5): the org's own, read from Zoho ("All Leads", "My
 //! Leads", …), and each person's saved ones — a list's conditions, columns, order and page size
 //! under a name, kept in zportal's store per data center, org and user, so they follow the
-//! person to every browser and survive a disconnect. The [`bar`] is the page's half (a chunk of
-//! its own); the DTOs and server functions here are the contract both halves compile; `ssr` is
-//! the server's half.
-
-pub mod bar;
-#[cfg(feature = "ssr")]
-mod ssr;
+//! person to every browser and survive a disconnect. The DTOs and server functions here are the
+//! contract both halves compile; the list's bar (`list/views.rs`) is the page's half, and
+//! `ssr/views.rs` the server's.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use serde::{Deserialize, Serialize};
-
-pub use bar::ViewBar;
 
 use crate::AppError;
 use crate::records::Condition;
@@ -46,12 +40,14 @@ pub struct OrgView {
     pub default: bool,
 }
 
-/// One of the person's saved views.
+/// One of the person's saved views, as the select offers it: the list's URL query that shows
+/// it (`sv=…&c=…&sort=…&rows=…`), and its columns (none: this browser's choice).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedView {
     pub id: String,
     pub name: String,
-    pub def: ViewDef,
+    pub query: String,
+    pub columns: Vec<String>,
 }
 
 /// The views a module's "View" select offers: the org's (the default first), then the person's.
@@ -67,17 +63,26 @@ pub struct ViewChoices {
 /// The views of `module`'s list.
 #[server(endpoint = "views/list", input = GetUrl, output = Json)]
 pub async fn list_views(module: String) -> Result<ViewChoices, AppError> {
-    ssr::Views::active().await?.list(&module).await
+    super::ssr::views::Views::active()
+        .await?
+        .list(&module)
+        .await
 }
 
 /// Saves the list as it is under `name`; a view of that name already there is replaced.
 #[server(endpoint = "views/save", input = Json, output = Json)]
 pub async fn save_view(module: String, name: String, def: ViewDef) -> Result<SavedView, AppError> {
-    ssr::Views::active().await?.save(&module, &name, def).await
+    super::ssr::views::Views::active()
+        .await?
+        .save(&module, &name, def)
+        .await
 }
 
 /// Deletes one of the person's own views.
 #[server(endpoint = "views/delete", input = Json, output = Json)]
 pub async fn delete_view(module: String, id: String) -> Result<(), AppError> {
-    ssr::Views::active().await?.delete(&module, &id).await
+    super::ssr::views::Views::active()
+        .await?
+        .delete(&module, &id)
+        .await
 }

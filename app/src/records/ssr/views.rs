@@ -10,14 +10,12 @@ use zoho::ConnectionId;
 use zoho::crm::metadata::ModuleName;
 use zoho::crm::{ApiError, CrmError};
 
-use super::{MAX_NAME, MAX_SAVED, OrgView, SavedView, ViewChoices, ViewDef};
 use crate::AppError;
 use crate::context::server_context;
+use crate::records::list::state::{DEFAULT_ROWS, ListState, ROW_CHOICES, ViewRef};
+use crate::records::views::{MAX_NAME, MAX_SAVED, OrgView, SavedView, ViewChoices, ViewDef};
 use crate::records::{MAX_COLUMNS, MAX_CONDITIONS, sort_field};
 use crate::session::ActiveConnection;
-
-/// The page sizes a view may keep (as the list offers them).
-const PAGE_SIZES: [u32; 4] = [20, 50, 100, 200];
 
 /// The active connection's views.
 pub struct Views {
@@ -70,19 +68,29 @@ fn checked(mut def: ViewDef) -> Result<ViewDef, AppError> {
     def.conditions
         .iter_mut()
         .for_each(|c| c.value = c.value.chars().take(255).collect());
-    if !PAGE_SIZES.contains(&def.per_page) {
-        def.per_page = 50;
+    if !ROW_CHOICES.contains(&def.per_page) {
+        def.per_page = DEFAULT_ROWS;
     }
     Ok(def)
 }
 
 fn saved(row: SavedViewRow) -> Option<SavedView> {
     // A row this version cannot read is left out, not an error of the whole list.
-    let def = serde_json::from_str(&row.body).ok()?;
+    let def: ViewDef = serde_json::from_str(&row.body).ok()?;
+    let state = ListState {
+        view: Some(ViewRef::Saved(row.id.clone())),
+        conditions: def.conditions,
+        match_any: def.match_any,
+        sort: def.sort,
+        ascending: def.ascending,
+        per_page: def.per_page,
+        ..ListState::default()
+    };
     Some(SavedView {
         id: row.id,
         name: row.name,
-        def,
+        query: state.to_query(),
+        columns: def.columns,
     })
 }
 
