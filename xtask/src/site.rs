@@ -23,8 +23,14 @@ use anyhow::{Context, Result, bail};
 /// "My activities" and its count are on every signed-in page (the count's own chunk is 0.8 KB),
 /// and the main chunk grew 12.8 KB gzip (930 to 973 KB raw), most likely the activities' types
 /// and their decoding, which the record page's, My activities' and the count's chunks share and
-/// wasm-split keeps in the main one. The gate sits at 360.
-pub const INITIAL_WASM_BUDGET_KB: usize = 360;
+/// wasm-split keeps in the main one. The gate sat at 360. Issue 40 measured 384.6: the "View"
+/// select on every list (the org's and the person's views, each a URL) and the sortable headers
+/// and the range ("1–50 of 2,500") grew the main chunk 973 to 1,040 KB raw (355 to 374 gzip),
+/// the rest is the list's small chunks. Loading the select from a chunk of its own after
+/// hydration measured worse (417: the chunk was 25 KB gzip and the main chunk still grew), and
+/// a first visit shows the select, so it fetches its code either way; only the "Save view" form
+/// waits for its first use. The gate sits at 385.
+pub const INITIAL_WASM_BUDGET_KB: usize = 385;
 
 /// What the site's compressible files weigh.
 struct Weight {

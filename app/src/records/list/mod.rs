@@ -372,6 +372,7 @@ fn ModuleRecords(module: String) -> impl IntoView {
                                             columns
                                             module=info.api_name.clone()
                                             restart
+                                            kept=Signal::derive(move || view.get().is_none())
                                         />
                                         <PageSize per_page restart />
                                     </div>

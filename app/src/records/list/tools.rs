@@ -19,6 +19,9 @@ pub(super) fn ColumnPicker(
     columns: RwSignal<Vec<String>>,
     module: String,
     restart: Callback<()>,
+    /// Whether a choice is this browser's to keep: not while a view (with columns of its own)
+    /// is chosen.
+    kept: Signal<bool>,
 ) -> impl IntoView {
     let args = StoredValue::new((fields, defaults, module));
     view! {
@@ -27,7 +30,7 @@ pub(super) fn ColumnPicker(
             summary="Columns"
             load=move || {
                 let (fields, defaults, module) = args.get_value();
-                column_choices(fields, defaults, columns, module, restart)
+                column_choices(fields, defaults, columns, module, restart, kept)
             }
         />
     }
@@ -41,8 +44,9 @@ async fn column_choices(
     columns: RwSignal<Vec<String>>,
     module: String,
     restart: Callback<()>,
+    kept: Signal<bool>,
 ) -> AnyView {
-    view! { <ColumnChoices fields defaults columns module restart /> }.into_any()
+    view! { <ColumnChoices fields defaults columns module restart kept /> }.into_any()
 }
 
 /// The checkboxes, a checkbox per field; the choice is kept per connection and module.
@@ -53,6 +57,7 @@ fn ColumnChoices(
     columns: RwSignal<Vec<String>>,
     module: String,
     restart: Callback<()>,
+    kept: Signal<bool>,
 ) -> impl IntoView {
     let defaults = StoredValue::new(defaults);
     let module = StoredValue::new(module);
@@ -65,7 +70,9 @@ fn ColumnChoices(
         }
     };
     let choose = move |list: Vec<String>| {
-        if let Some(conn) = stash::active_connection() {
+        if kept.get_untracked()
+            && let Some(conn) = stash::active_connection()
+        {
             let key = columns_key(&module.get_value());
             if list.is_empty() {
                 stash::remove(&conn, &key);
