@@ -70,21 +70,24 @@ fn metrics_count_requests_zoho_calls_refreshes_sessions_and_connections() {
             5.0,
             "{after}"
         );
+        // The same page again, and each list's total after the first (one count, kept while
+        // the pages change size): five answers reused.
         assert_eq!(
             moved(
                 "zoho_answers_reused_total",
                 &[r#"dc="us""#, r#"how="kept""#]
             ),
-            1.0,
+            5.0,
             "{after}"
         );
-        // Three lists plus the one retried after the 401 (metadata is cached after the first).
+        // Three lists, the one retried after the 401, and one count (metadata is cached after
+        // the first).
         assert_eq!(
             moved(
                 "zoho_calls_total",
                 &[r#"dc="us""#, r#"endpoint="records""#, r#"outcome="ok""#]
             ),
-            4.0,
+            5.0,
             "{after}"
         );
         assert_eq!(

@@ -145,6 +145,11 @@ impl Views {
         def: ViewDef,
     ) -> Result<SavedView, AppError> {
         let m = module_name(module)?;
+        // A view of a module this user has (a made-up name would keep views of nothing).
+        let modules = self.zoho.crm.modules(&self.conn).await?;
+        if !modules.iter().any(|x| x.api_name == m.as_str()) {
+            return Err(AppError::BadRequest("There is no such module.".into()));
+        }
         let name = view_name(name)?;
         let def = checked(def)?;
         let vault = &self.zoho.vault;
