@@ -58,9 +58,10 @@ pub(super) fn SearchBox(query: RwSignal<Query>, restart: Callback<()>) -> impl I
                     "Clear search"
                 </button>
             </Show>
-            <p class="field-error" role="alert">
-                {move || too_short.get().then_some(crate::records::SHORT_SEARCH)}
-            </p>
+            // Drawn only with its words: an empty alert would be one more alert on every list.
+            <Show when=move || too_short.get()>
+                <p class="field-error" role="alert">{crate::records::SHORT_SEARCH}</p>
+            </Show>
         </form>
     }
 }
