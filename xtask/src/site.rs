@@ -29,8 +29,9 @@ use anyhow::{Context, Result, bail};
 /// the rest is the list's small chunks. Loading the select from a chunk of its own after
 /// hydration measured worse (417: the chunk was 25 KB gzip and the main chunk still grew), and
 /// a first visit shows the select, so it fetches its code either way; only the "Save view" form
-/// waits for its first use. The gate sits at 385.
-pub const INITIAL_WASM_BUDGET_KB: usize = 385;
+/// waits for its first use; 385.5 once the short-search alert was drawn only with its words.
+/// The gate sits at 390, a little above, as it did before, to catch a swing or any growth.
+pub const INITIAL_WASM_BUDGET_KB: usize = 390;
 
 /// What the site's compressible files weigh.
 struct Weight {
