@@ -200,8 +200,13 @@ fn saved_views_are_ada_s_alone_and_follow_her_anywhere() {
             assert_eq!(status, 400);
             assert!(err.to_string().contains(words), "{err}");
         }
-        let (status, _) = call(&ada, &stack.base, "save",
-            json!({ "module": "Nowhere", "name": "Odd", "def": def })).await;
+        let (status, _) = call(
+            &ada,
+            &stack.base,
+            "save",
+            json!({ "module": "Nowhere", "name": "Odd", "def": def }),
+        )
+        .await;
         assert_eq!(status, 400, "a module Zoho does not have");
         let mut bad = def.clone();
         bad["columns"] = json!(["Company) or (1"]);
