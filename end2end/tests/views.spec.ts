@@ -79,6 +79,10 @@ test("ada picks an org view, and axe finds nothing on it", async ({ page }) => {
   expect(new Set(statuses)).toEqual(new Set(["Contacted"]));
   await expect(page.locator("p.range")).toHaveText(TOTAL);
   await expectNoViolations(page, "the list with an org view");
+  // "Columns" starts from the view's own.
+  await page.getByText("Columns", { exact: true }).click();
+  await expect(page.getByRole("checkbox", { name: "Lead Source", exact: true })).toBeChecked();
+  await expect(page.getByRole("checkbox", { name: "Email", exact: true })).not.toBeChecked();
 
   // A reload keeps it; Back goes to the plain list.
   await page.reload();

@@ -373,6 +373,12 @@ fn ModuleRecords(module: String) -> impl IntoView {
                                             module=info.api_name.clone()
                                             restart
                                             kept=Signal::derive(move || view.get().is_none())
+                                            shown_now=Signal::derive(move || {
+                                                page.get()
+                                                    .and_then(Result::ok)
+                                                    .map(|p| p.columns.into_iter().map(|c| c.api_name).collect())
+                                                    .unwrap_or_default()
+                                            })
                                         />
                                         <PageSize per_page restart />
                                     </div>

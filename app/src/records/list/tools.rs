@@ -22,6 +22,9 @@ pub(super) fn ColumnPicker(
     /// Whether a choice is this browser's to keep: not while a view (with columns of its own)
     /// is chosen.
     kept: Signal<bool>,
+    /// The columns the table shows now (a view's own, when one is chosen): what the boxes
+    /// start from when no choice is made.
+    shown_now: Signal<Vec<String>>,
 ) -> impl IntoView {
     let args = StoredValue::new((fields, defaults, module));
     view! {
@@ -30,7 +33,7 @@ pub(super) fn ColumnPicker(
             summary="Columns"
             load=move || {
                 let (fields, defaults, module) = args.get_value();
-                column_choices(fields, defaults, columns, module, restart, kept)
+                column_choices(fields, defaults, columns, module, restart, kept, shown_now)
             }
         />
     }
@@ -45,8 +48,9 @@ async fn column_choices(
     module: String,
     restart: Callback<()>,
     kept: Signal<bool>,
+    shown_now: Signal<Vec<String>>,
 ) -> AnyView {
-    view! { <ColumnChoices fields defaults columns module restart kept /> }.into_any()
+    view! { <ColumnChoices fields defaults columns module restart kept shown_now /> }.into_any()
 }
 
 /// The checkboxes, a checkbox per field; the choice is kept per connection and module.
@@ -58,15 +62,20 @@ fn ColumnChoices(
     module: String,
     restart: Callback<()>,
     kept: Signal<bool>,
+    shown_now: Signal<Vec<String>>,
 ) -> impl IntoView {
     let defaults = StoredValue::new(defaults);
     let module = StoredValue::new(module);
     let shown = move || {
         let chosen = columns.get();
-        if chosen.is_empty() {
+        if !chosen.is_empty() {
+            return chosen;
+        }
+        let now = shown_now.get();
+        if now.is_empty() {
             defaults.get_value()
         } else {
-            chosen
+            now
         }
     };
     let choose = move |list: Vec<String>| {
